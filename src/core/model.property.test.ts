@@ -1,0 +1,418 @@
+/**
+ * Model-based property tests of DESIGN.md §5 invariants 1–7: random operation sequences run on
+ * the real model and on the naive reference (reference.testutil.ts), and after every step the
+ * two must agree and every invariant must hold. MicroBlaze (1K pages, sizes 1K…16M) keeps
+ * brute-force mapping sizes cheap and exercises many page sizes.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { Thread } from '../kernel/thread.js';
+import { unwrap } from '../util/result.js';
+import { Core } from './core.js';
+import type { Dataspace } from './dataspace.js';
+import type { PdSession } from './pd_session.js';
+import { COSTS } from './quota.js';
+import {
+  bruteForceSizeLog2,
+  contains,
+  lookup,
+  type RefDs,
+  type RefMap,
+  type RefRegion,
+  walk,
+} from './reference.testutil.js';
+import type { RegionMap } from './region_map.js';
+import type { SignalContext } from './signal.js';
+
+const PAGE = 1024;
+const AS_PAGES = 512;
+
+type Op =
+  | { t: 'map'; owner: number; pages: number }
+  | { t: 'ram'; owner: number; pages: number }
+  | { t: 'attach'; map: number; ds: number; at: number | null; off: number; pages: number; w: boolean; x: boolean }
+  | { t: 'detach'; map: number; page: number }
+  | { t: 'free'; ds: number; actor: number }
+  | { t: 'handler'; map: number; on: boolean }
+  | { t: 'access'; thread: number; page: number; inRegion: boolean; byte: number; type: 'read' | 'write' | 'exec' }
+  | { t: 'kill'; thread: number };
+
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+  { weight: 2, arbitrary: fc.record({ t: fc.constant('map' as const), owner: fc.nat(1), pages: fc.constantFrom(4, 16, 32, 64) }) },
+  { weight: 3, arbitrary: fc.record({ t: fc.constant('ram' as const), owner: fc.nat(1), pages: fc.integer({ min: 1, max: 80 }) }) },
+  {
+    weight: 8,
+    arbitrary: fc.record({
+      t: fc.constant('attach' as const),
+      // Biased towards the faulting component's address space so that accesses find something.
+      map: fc.oneof(fc.constant(0), fc.nat(9)),
+      ds: fc.nat(19),
+      at: fc.option(fc.nat(AS_PAGES), { nil: null }),
+      off: fc.nat(20),
+      pages: fc.nat(64),
+      w: fc.boolean(),
+      x: fc.boolean(),
+    }),
+  },
+  { weight: 2, arbitrary: fc.record({ t: fc.constant('detach' as const), map: fc.nat(9), page: fc.nat(AS_PAGES) }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant('free' as const), ds: fc.nat(19), actor: fc.nat(1) }) },
+  { weight: 2, arbitrary: fc.record({ t: fc.constant('handler' as const), map: fc.nat(9), on: fc.boolean() }) },
+  {
+    weight: 8,
+    arbitrary: fc.record({
+      t: fc.constant('access' as const),
+      thread: fc.nat(2),
+      page: fc.nat(AS_PAGES),
+      inRegion: fc.boolean(),
+      byte: fc.nat(PAGE - 1),
+      type: fc.constantFrom('read' as const, 'write' as const, 'exec' as const),
+    }),
+  },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant('kill' as const), thread: fc.nat(2) }) },
+);
+
+/** Real and reference worlds side by side. */
+class World {
+  readonly core = new Core({ arch: 'microblaze', ram: [{ base: 0x100000, size: 0x400000 }] });
+  readonly pds: PdSession[];
+  readonly threads: Thread[];
+  readonly maps: RegionMap[] = [];
+  readonly refMaps: RefMap[] = [];
+  readonly dss: Dataspace[] = [];
+  readonly refDss: RefDs[] = [];
+  readonly sigs = new Map<RegionMap, SignalContext>();
+  /** Reference thread state: queued at a map, dead, destroyed or ready. */
+  readonly refThread: Array<'ready' | 'queued' | 'dead' | 'destroyed'> = ['ready', 'ready', 'ready'];
+
+  constructor() {
+    this.pds = [unwrap(this.core.createPd('init -> app')), unwrap(this.core.createPd('init -> handler'))];
+    this.threads = [0, 1, 2].map((i) => unwrap(this.core.createThread(this.pds[0]!, `t${i}`)));
+    this.addMap(this.pds[0]!.addressSpace, 0, true);
+    this.addMap(this.pds[1]!.addressSpace, 1, true);
+  }
+
+  addMap(m: RegionMap, owner: number, isAs = false): void {
+    const ref: RefMap = {
+      id: m.id,
+      size: m.size,
+      first: m.firstAddress,
+      owner,
+      regions: [],
+      handler: false,
+      faulters: [],
+      destroyed: false,
+      ds: null as unknown as RefDs,
+      isAddressSpace: isAs,
+    };
+    ref.ds = { id: m.dataspace.id, kind: 'managed', bytes: m.size, phys: 0, owner, destroyed: false, map: ref, regions: new Set() };
+    this.maps.push(m);
+    this.refMaps.push(ref);
+    if (!isAs) {
+      this.dss.push(m.dataspace);
+      this.refDss.push(ref.ds);
+    }
+  }
+
+  /** The quota each session should be charged, from the reference's live objects. */
+  expectedQuota(owner: number): { ram: number; caps: number } {
+    let ram = 0;
+    let caps = COSTS.thread.caps * this.refThread.filter((s, i) => owner === 0 && s !== 'destroyed' && i < 3).length;
+    for (const m of this.refMaps) {
+      if (m.owner !== owner || m.destroyed) continue;
+      ram += COSTS.regionMap.ram + m.regions.length * COSTS.region.ram;
+      caps += COSTS.regionMap.caps;
+    }
+    for (const d of this.refDss) {
+      if (d.owner !== owner || d.destroyed || d.kind !== 'ram') continue;
+      ram += d.bytes;
+      caps += COSTS.dataspace.caps;
+    }
+    // Signal contexts live on after their region map is destroyed: they are objects of their own.
+    for (const s of this.sigs.values()) {
+      if (!s.destroyed && s.owner === this.pds[owner]) {
+        ram += COSTS.signalContext.ram;
+        caps += COSTS.signalContext.caps;
+      }
+    }
+    return { ram, caps };
+  }
+
+  /** A fingerprint of everything observable, to check that failed operations change nothing. */
+  fingerprint(): string {
+    const parts: string[] = [];
+    for (const m of this.maps) {
+      parts.push(`${m.id}:${m.destroyed}:${m.regions().map(String).join(';')}:${m.faulters().length}`);
+    }
+    for (const p of this.pds) parts.push(`${p.quota}`, p.pd.pageTable.mappings().map(String).join(';'));
+    for (const d of this.dss) parts.push(`${d}`);
+    parts.push(`${this.core.phys.available()}`, this.threads.map((t) => t.state).join(','));
+    return parts.join('\n');
+  }
+}
+
+function apply(w: World, op: Op): void {
+  const before = w.fingerprint();
+  let failed = false;
+  switch (op.t) {
+    case 'map': {
+      const r = w.core.createRegionMap(w.pds[op.owner]!, op.pages * PAGE);
+      if (r.ok) w.addMap(r.value, op.owner);
+      else failed = true;
+      break;
+    }
+    case 'ram': {
+      const r = w.core.allocRam(w.pds[op.owner]!, op.pages * PAGE);
+      if (!r.ok) {
+        failed = true;
+        break;
+      }
+      w.dss.push(r.value);
+      w.refDss.push({
+        id: r.value.id,
+        kind: 'ram',
+        bytes: r.value.size,
+        phys: r.value.phys,
+        owner: op.owner,
+        destroyed: false,
+        map: null,
+        regions: new Set(),
+      });
+      break;
+    }
+    case 'attach': {
+      const m = w.maps[op.map % w.maps.length]!;
+      const rm = w.refMaps[op.map % w.maps.length]!;
+      if (w.dss.length === 0) return;
+      const ds = w.dss[op.ds % w.dss.length]!;
+      const rd = w.refDss[op.ds % w.dss.length]!;
+      const at = op.at === null ? undefined : op.at * PAGE;
+      const r = m.attach(ds, { at, offset: op.off * PAGE, size: op.pages * PAGE, writeable: op.w, executable: op.x });
+      const expected = refAttachCode(rm, rd, at, op.off * PAGE, op.pages * PAGE);
+      expect(r.ok ? 'OK' : r.code).toBe(
+        expected === 'OK' || expected === 'PLACE' ? (r.ok ? 'OK' : 'REGION_CONFLICT') : expected,
+      );
+      if (!r.ok) {
+        failed = true;
+        break;
+      }
+      if (expected === 'PLACE') expect(lookupFree(rm, r.value.base, r.value.size)).toBe(true);
+      const reg: RefRegion = { map: rm, base: r.value.base, size: r.value.size, ds: rd, offset: op.off * PAGE, w: op.w, x: op.x };
+      rm.regions.push(reg);
+      rd.regions.add(reg);
+      // Wake faulters covered by the new region.
+      rm.faulters = rm.faulters.filter((f) => {
+        const covered = f.address >= reg.base && f.address < reg.base + reg.size;
+        if (covered) w.refThread[f.thread] = 'ready';
+        return !covered;
+      });
+      break;
+    }
+    case 'detach': {
+      const m = w.maps[op.map % w.maps.length]!;
+      const rm = w.refMaps[op.map % w.maps.length]!;
+      const addr = (op.page * PAGE) % m.size;
+      const reg = rm.destroyed ? null : lookup(rm, addr);
+      const r = m.detach(addr);
+      expect(r.ok).toBe(reg !== null);
+      if (!reg) {
+        failed = true;
+        break;
+      }
+      rm.regions.splice(rm.regions.indexOf(reg), 1);
+      reg.ds?.regions.delete(reg);
+      break;
+    }
+    case 'free': {
+      if (w.dss.length === 0) return;
+      const ds = w.dss[op.ds % w.dss.length]!;
+      const rd = w.refDss[op.ds % w.dss.length]!;
+      const r = w.core.free(w.pds[op.actor]!, ds);
+      expect(r.ok).toBe(!rd.destroyed && rd.owner === op.actor);
+      if (!r.ok) {
+        failed = true;
+        break;
+      }
+      refDestroy(w, rd);
+      break;
+    }
+    case 'handler': {
+      const i = op.map % w.maps.length;
+      const m = w.maps[i]!;
+      if (m.destroyed) return;
+      let s = w.sigs.get(m);
+      if (!s) {
+        s = unwrap(w.core.createSignalContext(w.pds[w.refMaps[i]!.owner]!, `h${m.id}`));
+        w.sigs.set(m, s);
+      }
+      unwrap(w.core.setFaultHandler(m, op.on ? s : null));
+      w.refMaps[i]!.handler = op.on;
+      break;
+    }
+    case 'access': {
+      // A thread killed by a segmentation fault is replaced, so accesses keep exercising the model.
+      if (w.refThread[op.thread] === 'dead' || w.refThread[op.thread] === 'destroyed') respawn(w, op.thread);
+      const t = w.threads[op.thread]!;
+      // Half of the accesses aim inside an attached region of the address space.
+      const regions = w.refMaps[0]!.regions;
+      const target = op.inRegion && regions.length > 0 ? regions[op.page % regions.length]! : null;
+      const va = target ? target.base + ((op.page * PAGE) % target.size) + op.byte : op.page * PAGE + op.byte;
+      const r = w.core.access(t, va, op.type);
+      const state = w.refThread[op.thread]!;
+      expect(r.ok).toBe(state === 'ready');
+      if (!r.ok) {
+        failed = true;
+        break;
+      }
+      const ref = walk(w.refMaps[0]!, va, op.type);
+      const out = r.value;
+      if (ref.kind === 'mapped') {
+        expect(out.kind === 'hit' || out.kind === 'mapped').toBe(true);
+        if (out.kind !== 'hit' && out.kind !== 'mapped') break;
+        const m = out.mapping;
+        expect(m.pa + (va - m.va)).toBe(ref.pa);
+        expect([m.writeable, m.executable]).toEqual([ref.w && true, ref.x]);
+        // Invariant 4: the size is the brute-force maximum of the rule.
+        expect(m.sizeLog2).toBe(bruteForceSizeLog2(w.refMaps[0]!, va, ref.pa, w.core.policy.mapSizesLog2, PAGE));
+      } else if (ref.kind === 'too-deep') {
+        expect(out.kind).toBe('error');
+        w.refThread[op.thread] = 'dead';
+      } else if (ref.map.handler) {
+        expect(out.kind === 'reflected' && [out.map.id, out.address]).toEqual([ref.map.id, ref.address]);
+        ref.map.faulters.push({ thread: op.thread, type: op.type === 'read' ? 'READ' : op.type === 'write' ? 'WRITE' : 'EXEC', address: ref.address });
+        w.refThread[op.thread] = 'queued';
+      } else {
+        expect(out.kind).toBe('error');
+        w.refThread[op.thread] = 'dead';
+      }
+      break;
+    }
+    case 'kill': {
+      const t = w.threads[op.thread]!;
+      w.core.destroyThread(t);
+      for (const m of w.refMaps) m.faulters = m.faulters.filter((f) => f.thread !== op.thread);
+      w.refThread[op.thread] = 'destroyed';
+      break;
+    }
+  }
+  if (failed) expect(w.fingerprint()).toBe(before);
+}
+
+function respawn(w: World, i: number): void {
+  w.core.destroyThread(w.threads[i]!);
+  w.threads[i] = unwrap(w.core.createThread(w.pds[0]!, `t${i}`));
+  w.refThread[i] = 'ready';
+}
+
+/** The reference's verdict on an attach: an error code, OK for a fixed address, PLACE for auto placement. */
+function refAttachCode(m: RefMap, d: RefDs, at: number | undefined, offset: number, size: number): string {
+  if (m.destroyed) return 'INVALID_ARGUMENT';
+  if (d.destroyed) return 'INVALID_DATASPACE';
+  if (offset >= d.bytes) return 'REGION_CONFLICT';
+  const bytes = size === 0 ? d.bytes - offset : size;
+  if (bytes + offset > d.bytes) return 'REGION_CONFLICT';
+  if (d.kind === 'managed' && contains(d.map!, m)) return 'INVALID_DATASPACE';
+  if (at === undefined) return 'PLACE';
+  if (at < m.first || at + bytes > m.size) return 'REGION_CONFLICT';
+  return lookupFree(m, at, bytes) ? 'OK' : 'REGION_CONFLICT';
+}
+
+function lookupFree(m: RefMap, at: number, bytes: number): boolean {
+  return m.regions.every((r) => at + bytes <= r.base || at >= r.base + r.size);
+}
+
+function refDestroy(w: World, d: RefDs): void {
+  d.destroyed = true;
+  for (const r of d.regions) r.ds = null; // reserved holes
+  d.regions.clear();
+  if (d.kind === 'managed') {
+    const m = d.map!;
+    for (const r of m.regions) r.ds?.regions.delete(r);
+    m.regions = [];
+    m.destroyed = true;
+    for (const f of m.faulters) w.refThread[f.thread] = 'dead';
+    m.faulters = [];
+  }
+}
+
+function checkInvariants(w: World): void {
+  const page = PAGE;
+  // 1. Regions never overlap and lie inside their map.
+  w.maps.forEach((m, i) => {
+    const rm = w.refMaps[i]!;
+    const regions = m.regions();
+    expect(regions.map((r) => [r.base, r.size])).toEqual(
+      [...rm.regions].sort((a, b) => a.base - b.base).map((r) => [r.base, r.size]),
+    );
+    for (let k = 0; k < regions.length; k++) {
+      const r = regions[k]!;
+      expect(r.base >= m.firstAddress && r.end <= m.size).toBe(true);
+      if (k > 0) expect(regions[k - 1]!.end <= r.base).toBe(true);
+    }
+    m.check();
+  });
+  // 2 and 3. Every installed mapping is justified by the region maps now.
+  for (const p of w.pds) {
+    for (const mp of p.pd.pageTable.mappings()) {
+      expect(p).toBe(w.pds[0]);
+      for (const probe of [mp.va, mp.va + mp.size - page, mp.va + Math.floor(mp.size / 2 / page) * page]) {
+        const ref = walk(w.refMaps[0]!, probe, 'read');
+        expect(ref.kind).toBe('mapped');
+        if (ref.kind !== 'mapped') continue;
+        expect(ref.pa).toBe(mp.pa + (probe - mp.va));
+        if (mp.writeable) expect(ref.w && ref.chain.at(-1)!.ds!.kind === 'ram').toBe(true);
+        if (mp.executable) expect(ref.x).toBe(true);
+      }
+    }
+  }
+  // 5. No frame in two dataspaces; free + live = total.
+  const live = w.dss.filter((d) => !d.destroyed && d.kind === 'ram').sort((a, b) => a.phys - b.phys);
+  for (let k = 1; k < live.length; k++) expect(live[k - 1]!.phys + live[k - 1]!.size <= live[k]!.phys).toBe(true);
+  expect(w.core.phys.available() + live.reduce((s, d) => s + d.size, 0)).toBe(w.core.phys.totalBytes);
+  w.core.phys.check();
+  // 6. Quota equals the cost of live objects.
+  w.pds.forEach((p, i) => {
+    const q = w.expectedQuota(i);
+    expect({ ram: p.quota.ramUsed, caps: p.quota.capsUsed }).toEqual(q);
+  });
+  // 7. Every reflected faulter is woken, destroyed or still queued: queues agree with the reference.
+  w.maps.forEach((m, i) => {
+    expect(m.faulters().map((f) => [w.threads.indexOf(f.thread), f.address])).toEqual(
+      w.refMaps[i]!.faulters.map((f) => [f.thread, f.address]),
+    );
+  });
+  w.threads.forEach((t, i) => {
+    const ref = w.refThread[i]!;
+    const expected = { ready: 'ready', queued: 'blocked-fault', dead: 'dead-fault', destroyed: 'destroyed' }[ref];
+    expect(t.state).toBe(expected);
+  });
+}
+
+/**
+ * Every run starts from a nested structure (address space > S1 > S2 > RAM, plus RAM in S1) so
+ * that random operations meet managed dataspaces at depth 2 and 3, not only flat attaches.
+ */
+const NESTED_START: Op[] = [
+  { t: 'map', owner: 1, pages: 32 },
+  { t: 'map', owner: 1, pages: 16 },
+  { t: 'ram', owner: 1, pages: 16 },
+  { t: 'ram', owner: 0, pages: 4 },
+  { t: 'attach', map: 0, ds: 0, at: 64, off: 0, pages: 0, w: true, x: true },
+  { t: 'attach', map: 2, ds: 1, at: 8, off: 0, pages: 0, w: true, x: false },
+  { t: 'attach', map: 3, ds: 2, at: 0, off: 0, pages: 0, w: true, x: true },
+  { t: 'attach', map: 2, ds: 3, at: 0, off: 0, pages: 0, w: false, x: true },
+];
+
+describe('region-map model against the naive reference (invariants 1–7)', () => {
+  it('agrees on every operation and keeps every invariant', () => {
+    fc.assert(
+      fc.property(fc.array(opArb, { minLength: 1, maxLength: 80, size: 'max' }), (ops) => {
+        const w = new World();
+        for (const op of [...NESTED_START, ...ops]) {
+          apply(w, op);
+          checkInvariants(w);
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+});

@@ -1,0 +1,296 @@
+/**
+ * Region maps (Genode's `Region_map_component`): an address space of a given size made of
+ * regions, each a window onto a dataspace. A region map can itself be attached elsewhere as a
+ * managed dataspace. Unresolvable faults are queued here as faulters, and the fault handler is
+ * told by an asynchronous signal; an attach wakes the faulters it covers.
+ */
+import { type Block, RangeAllocator } from '../hw/range_allocator.js';
+import type { ProtectionDomain } from '../kernel/protection_domain.js';
+import type { Thread } from '../kernel/thread.js';
+import { isAligned, log2Floor } from '../util/bits.js';
+import { hex, sizeName } from '../util/hex.js';
+import { err, ok, type Result } from '../util/result.js';
+import type { Dataspace } from './dataspace.js';
+import { type AccessType, type CoreEvent, faultTypeName } from './events.js';
+import type { PdSession } from './pd_session.js';
+import { COSTS } from './quota.js';
+import { revokeRange } from './revoke.js';
+import type { SignalContext } from './signal.js';
+
+/** A window of a dataspace attached to a region map. A reserved hole has no dataspace. */
+export class Region {
+  constructor(
+    readonly map: RegionMap,
+    readonly base: number,
+    readonly size: number,
+    /** Null once the dataspace was destroyed while attached: a reserved hole. */
+    public dataspace: Dataspace | null,
+    readonly offset: number,
+    readonly writeable: boolean,
+    readonly executable: boolean,
+  ) {}
+
+  /** One past the last address. */
+  get end(): number {
+    return this.base + this.size;
+  }
+
+  /** True for a reserved hole left by a destroyed dataspace. */
+  get reserved(): boolean {
+    return this.dataspace === null;
+  }
+
+  toString(): string {
+    const what = this.dataspace ? `${this.dataspace.kind} dataspace #${this.dataspace.id}` : 'reserved hole';
+    const rights = `r${this.writeable ? 'w' : '-'}${this.executable ? 'x' : '-'}`;
+    const off = this.offset ? ` offset ${hex(this.offset)}` : '';
+    return `[${hex(this.base)}, ${hex(this.end)}) of region map #${this.map.id}: ${what}${off} ${rights}`;
+  }
+}
+
+/** Options of `attach` (Genode's `Region_map::Attr`). */
+export interface AttachAttr {
+  /** Bytes to attach; 0 or absent means the rest of the dataspace after `offset`. Rounded up to pages. */
+  readonly size?: number;
+  /** Offset into the dataspace; page aligned and below the dataspace size. */
+  readonly offset?: number;
+  /** Where to attach; absent lets the map choose a naturally aligned free range. */
+  readonly at?: number;
+  readonly writeable?: boolean;
+  readonly executable?: boolean;
+}
+
+/** Error codes of `attach`. */
+export type AttachErrorCode = 'REGION_CONFLICT' | 'INVALID_DATASPACE' | 'OUT_OF_RAM' | 'OUT_OF_CAPS' | 'INVALID_ARGUMENT';
+
+/** A thread queued at a region map after an unresolvable fault. */
+export interface Faulter {
+  readonly thread: Thread;
+  readonly access: AccessType;
+  /** Fault address in this map's coordinates. */
+  readonly address: number;
+}
+
+/** What `fault()` reports: the head faulter, or NONE. */
+export interface FaultState {
+  readonly type: 'READ' | 'WRITE' | 'EXEC' | 'NONE';
+  readonly address: number;
+}
+
+/** What a region map needs from core. */
+export interface RegionMapEnv {
+  readonly pageSizeLog2: number;
+  emit(e: CoreEvent): void;
+  /** A queued faulter's region appeared: make its thread ready to retry. */
+  wake(f: Faulter, map: RegionMap): void;
+}
+
+/** An address space made of regions. */
+export class RegionMap {
+  /** Regions and free ranges, for O(log n) lookup and aligned placement. */
+  private readonly blocks = new RangeAllocator<Region>();
+  private readonly queue: Faulter[] = [];
+  /** The fault handler, told by a signal about each unresolvable fault. */
+  faultHandler: SignalContext | null = null;
+  /** The managed dataspace that makes this map attachable elsewhere (set by core). */
+  dataspace!: Dataspace;
+  /** Page tables of protection domains using this map as their address space. */
+  readonly addressSpaceOf: ProtectionDomain[] = [];
+  destroyed = false;
+
+  constructor(
+    readonly id: number,
+    readonly owner: PdSession,
+    /** Size of the map's address range [0, size). */
+    readonly size: number,
+    private readonly env: RegionMapEnv,
+    /** First usable address (one page for address spaces, so null dereferences fault). */
+    readonly firstAddress = 0,
+  ) {
+    if (size > firstAddress) this.blocks.addRange(firstAddress, size - firstAddress);
+  }
+
+  /** Number of regions (reserved holes included). */
+  get regionCount(): number {
+    return this.blocks.used;
+  }
+
+  /** The region containing addr (map coordinates), or null. O(log n). */
+  lookup(addr: number): Region | null {
+    const b = this.blocks.find(addr);
+    return b?.used ? b.payload! : null;
+  }
+
+  /** Every region in address order. */
+  regions(): Region[] {
+    const out: Region[] = [];
+    this.blocks.forEach((b) => {
+      if (b.used) out.push(b.payload!);
+    });
+    return out;
+  }
+
+  /** The queued faulters, oldest first. */
+  faulters(): readonly Faulter[] {
+    return this.queue;
+  }
+
+  /** Genode's `Region_map::fault()`: the head faulter's type and address, or NONE. */
+  fault(): FaultState {
+    const f = this.queue[0];
+    return f ? { type: faultTypeName(f.access), address: f.address } : { type: 'NONE', address: 0 };
+  }
+
+  /**
+   * Attaches a window of `ds`. Checks everything first and changes nothing on error; on
+   * success charges the owner's quota, wakes the faulters the new region covers and returns
+   * the region.
+   */
+  attach(ds: Dataspace, attr: AttachAttr = {}): Result<Region, AttachErrorCode> {
+    const page = 2 ** this.env.pageSizeLog2;
+    if (this.destroyed) return err('INVALID_ARGUMENT', `region map #${this.id} was destroyed`);
+    if (ds.destroyed) return err('INVALID_DATASPACE', `${ds} was destroyed and cannot be attached`);
+    const offset = attr.offset ?? 0;
+    const reqSize = attr.size ?? 0;
+    for (const [name, v] of [
+      ['offset', offset],
+      ['size', reqSize],
+      ['at', attr.at ?? 0],
+    ] as const) {
+      if (!Number.isSafeInteger(v) || v < 0) {
+        return err('INVALID_ARGUMENT', `attach ${name} must be a non-negative integer, got ${v}`);
+      }
+    }
+    if (!isAligned(offset, page)) {
+      return err('REGION_CONFLICT', `attach offset ${hex(offset)} is not aligned to the page size ${sizeName(page)}`);
+    }
+    if (offset >= ds.size) {
+      return err('REGION_CONFLICT', `attach offset ${hex(offset)} lies outside ${ds} (expected below ${hex(ds.size)})`);
+    }
+    const size = Math.ceil((reqSize === 0 ? ds.size - offset : reqSize) / page) * page;
+    if (size + offset > ds.size) {
+      return err(
+        'REGION_CONFLICT',
+        `attach of ${hex(size)} bytes at offset ${hex(offset)} exceeds ${ds} (size + offset must be <= ${hex(ds.size)})`,
+      );
+    }
+    if (attr.at !== undefined && !isAligned(attr.at, page)) {
+      return err('REGION_CONFLICT', `attach address ${hex(attr.at)} is not aligned to the page size ${sizeName(page)}`);
+    }
+    if (ds.managed && this.isEmbeddedIn(ds.managed)) {
+      return err('INVALID_DATASPACE', `attaching region map #${ds.managed.id} into region map #${this.id} would create a cycle`);
+    }
+    const cost = this.owner.quota.check(COSTS.region.ram, COSTS.region.caps, `a region in region map #${this.id}`);
+    if (!cost.ok) return cost;
+
+    const placed = this.place(size, attr.at, ds, offset);
+    if (!placed.ok) return placed;
+    const block = placed.value;
+    const region = new Region(this, block.start, size, ds, offset, attr.writeable ?? false, attr.executable ?? false);
+    block.payload = region;
+    this.owner.quota.withdraw(COSTS.region.ram, COSTS.region.caps, 'region');
+    ds.regions.add(region);
+    this.env.emit({ type: 'attach', map: this, region });
+    this.wakeFaulters(region);
+    return ok(region);
+  }
+
+  /**
+   * Detaches the whole region containing addr, revokes every mapping derived from it (through
+   * every map that embeds this one) and returns the region. Wakes nobody.
+   */
+  detach(addr: number): Result<Region, 'NO_REGION' | 'INVALID_ARGUMENT'> {
+    if (this.destroyed) return err('INVALID_ARGUMENT', `region map #${this.id} was destroyed`);
+    const region = this.lookup(addr);
+    if (!region) return err('NO_REGION', `no region at ${hex(addr)} in region map #${this.id}`);
+    revokeRange(this, region.base, region.end, this.env.emit);
+    region.dataspace?.regions.delete(region);
+    this.blocks.free(region.base);
+    this.owner.quota.replenish(COSTS.region.ram, COSTS.region.caps);
+    this.env.emit({ type: 'detach', map: this, region });
+    return ok(region);
+  }
+
+  /** Turns a region whose dataspace is being destroyed into a reserved hole (mappings revoked). */
+  reserve(region: Region): void {
+    const ds = region.dataspace;
+    if (!ds) return;
+    revokeRange(this, region.base, region.end, this.env.emit);
+    region.dataspace = null;
+    this.env.emit({ type: 'reserved', map: this, region, dataspace: ds });
+  }
+
+  /** Queues a faulter (FIFO) and submits one signal to the fault handler, which must exist. */
+  enqueueFaulter(f: Faulter): void {
+    this.queue.push(f);
+    const h = this.faultHandler!;
+    h.submit();
+    this.env.emit({ type: 'signal', context: h });
+  }
+
+  /** Removes a thread's faulter entry (thread destroyed). Returns true if it was queued here. */
+  removeFaulter(t: Thread): boolean {
+    const i = this.queue.findIndex((f) => f.thread === t);
+    if (i < 0) return false;
+    this.queue.splice(i, 1);
+    return true;
+  }
+
+  /** Detaches every region (map destruction); queued faulters stay blocked and are returned. */
+  dissolve(): Faulter[] {
+    for (const r of this.regions()) this.detach(r.base);
+    this.destroyed = true;
+    return this.queue.splice(0);
+  }
+
+  /** True when `other` is this map or a map that (transitively) has this map attached. */
+  isEmbeddedIn(other: RegionMap): boolean {
+    if (other === this) return true;
+    for (const r of this.dataspace.regions) if (r.map.isEmbeddedIn(other)) return true;
+    return false;
+  }
+
+  /** Checks the region tree (for tests). */
+  check(): void {
+    this.blocks.check();
+  }
+
+  toString(): string {
+    return `region map #${this.id} (${sizeName(this.size)}, ${this.regionCount} regions, ${this.queue.length} faulters)`;
+  }
+
+  /** Reserves the range for a new region; the caller sets the block's payload. */
+  private place(
+    size: number,
+    at: number | undefined,
+    ds: Dataspace,
+    offset: number,
+  ): Result<Block<Region>, 'REGION_CONFLICT'> {
+    if (at !== undefined) {
+      const b = this.blocks.allocAt(at, size, undefined);
+      if (!b) {
+        const what = at < this.firstAddress || at + size > this.size ? 'lies outside' : 'overlaps a region of';
+        return err('REGION_CONFLICT', `[${hex(at)}, ${hex(at + size)}) ${what} region map #${this.id}`);
+      }
+      return ok(b);
+    }
+    // Largest power-of-two alignment <= size, not above the backing store's alignment, then down to the page.
+    const maxAlign = Math.min(log2Floor(size), ds.backingAlignLog2(offset));
+    for (let al = maxAlign; al >= this.env.pageSizeLog2; al--) {
+      const b = this.blocks.allocAligned(size, al, undefined);
+      if (b) return ok(b);
+    }
+    return err('REGION_CONFLICT', `no free range of ${sizeName(size)} left in region map #${this.id}`);
+  }
+
+  private wakeFaulters(region: Region): void {
+    if (this.queue.length === 0) return;
+    const stay: Faulter[] = [];
+    const woken: Faulter[] = [];
+    for (const f of this.queue) (f.address >= region.base && f.address < region.end ? woken : stay).push(f);
+    if (woken.length === 0) return;
+    this.queue.length = 0;
+    this.queue.push(...stay);
+    for (const f of woken) this.env.wake(f, this);
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * Typed results for expected outcomes. An attach conflict or an exhausted quota is not an
+ * exception: callers get a value with a stable `code` and a message that says what was wrong
+ * and what was expected. Exceptions are reserved for broken invariants.
+ */
+
+/** A successful outcome carrying a value. */
+export interface Ok<T> {
+  readonly ok: true;
+  readonly value: T;
+}
+
+/** A failed outcome: a stable machine-readable code and a human message. */
+export interface Err<C extends string = string> {
+  readonly ok: false;
+  readonly code: C;
+  readonly message: string;
+}
+
+/** Either a value or a typed error. */
+export type Result<T, C extends string = string> = Ok<T> | Err<C>;
+
+/** Wraps a value as a successful result. */
+export function ok<T>(value: T): Ok<T> {
+  return { ok: true, value };
+}
+
+/** Builds a failed result. */
+export function err<C extends string>(code: C, message: string): Err<C> {
+  return { ok: false, code, message };
+}
+
+/** Thrown only when a model invariant is broken (a bug in faultline, never a user mistake). */
+export class InvariantError extends Error {
+  override readonly name = 'InvariantError';
+}
+
+/** Asserts an internal invariant. */
+export function invariant(cond: unknown, message: string): asserts cond {
+  if (!cond) throw new InvariantError(message);
+}
+
+/** Returns the value of a result or throws an InvariantError (for tests and internal code that knows it succeeds). */
+export function unwrap<T>(r: Result<T>): T {
+  if (!r.ok) throw new InvariantError(`unexpected ${r.code}: ${r.message}`);
+  return r.value;
+}
