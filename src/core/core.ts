@@ -4,7 +4,13 @@
  * reaches (Genode's `Rm_client::pager`). Pure and synchronous: time and cost come from the
  * simulator, which listens to core's events.
  */
-import { type Arch, type ArchName, arch as archByKnownName, type KernelProfile, mappingSizesLog2 } from '../hw/arch.js';
+import {
+  type Arch,
+  type ArchName,
+  arch as archByKnownName,
+  type KernelProfile,
+  mappingSizesLog2,
+} from '../hw/arch.js';
 import { Mapping } from '../hw/page_table.js';
 import { PhysicalMemory, type RamRange } from '../hw/phys_mem.js';
 import { ProtectionDomain } from '../kernel/protection_domain.js';
@@ -53,7 +59,12 @@ export interface PdOptions {
 export type AccessOutcome =
   | { readonly kind: 'hit'; readonly mapping: Mapping }
   | { readonly kind: 'mapped'; readonly mapping: Mapping; readonly resolution: Resolution }
-  | { readonly kind: 'reflected'; readonly map: RegionMap; readonly address: number; readonly resolution: Resolution }
+  | {
+      readonly kind: 'reflected';
+      readonly map: RegionMap;
+      readonly address: number;
+      readonly resolution: Resolution;
+    }
   | { readonly kind: 'error'; readonly text: string; readonly resolution: Resolution };
 
 /** Error codes of core operations other than attach. */
@@ -79,6 +90,7 @@ export class Core {
   private readonly sessionList: PdSession[] = [];
   /** Where each queued faulter waits. */
   private readonly faulterAt = new Map<Thread, RegionMap>();
+  private readonly sessionOf = new Map<ProtectionDomain, PdSession>();
   private nextId = 1;
   private readonly env: RegionMapEnv;
 
@@ -93,8 +105,12 @@ export class Core {
       this.arch.pageSizesLog2[0]!,
       config.partitions ?? 1,
     );
+    const listeners = this.listeners;
     this.env = {
       pageSizeLog2: this.arch.pageSizesLog2[0]!,
+      get listening() {
+        return listeners.length > 0;
+      },
       emit: (e) => this.emit(e),
       wake: (f, map) => this.wake(f, map),
     };
@@ -106,7 +122,9 @@ export class Core {
     return c.ok ? ok(new Core(config)) : c;
   }
 
-  private static validate(config: CoreConfig): Result<{ arch: Arch; policy: SizePolicy }, 'INVALID_ARGUMENT'> {
+  private static validate(
+    config: CoreConfig,
+  ): Result<{ arch: Arch; policy: SizePolicy }, 'INVALID_ARGUMENT'> {
     const a = typeof config.arch === 'object' ? config.arch : archByKnownName(config.arch ?? 'x86_64');
     if (!a) return err('INVALID_ARGUMENT', `unknown architecture '${String(config.arch)}'`);
     const sizes = mappingSizesLog2(a, config.kernel);
@@ -114,7 +132,10 @@ export class Core {
     const page = 2 ** a.pageSizesLog2[0]!;
     for (const r of config.ram ?? []) {
       if (!isAligned(r.base, page) || !isAligned(r.size, page) || r.size <= 0) {
-        return err('INVALID_ARGUMENT', `RAM range ${hex(r.base)}+${hex(r.size)} must be page aligned and non-empty`);
+        return err(
+          'INVALID_ARGUMENT',
+          `RAM range ${hex(r.base)}+${hex(r.size)} must be page aligned and non-empty`,
+        );
       }
     }
     const parts = config.partitions ?? 1;
@@ -166,6 +187,7 @@ export class Core {
       }
     }
     this.sessionList.push(session);
+    this.sessionOf.set(pd, session);
     return ok(session);
   }
 
@@ -183,8 +205,7 @@ export class Core {
     this.faulterAt.get(t)?.removeFaulter(t);
     this.faulterAt.delete(t);
     t.state = 'destroyed';
-    const s = this.sessionList.find((x) => x.pd === t.pd);
-    s?.quota.replenish(COSTS.thread.ram, COSTS.thread.caps);
+    this.sessionOf.get(t.pd)?.quota.replenish(COSTS.thread.ram, COSTS.thread.caps);
   }
 
   /** Allocates a zero-filled RAM dataspace from the session's quota and physical memory. */
@@ -202,13 +223,21 @@ export class Core {
   }
 
   /** Creates an I/O memory dataspace for a device range (page aligned, not RAM). */
-  allocIoMem(session: PdSession, base: number, size: number, cache: CacheAttr = 'uncached'): Result<Dataspace, CoreErrorCode> {
+  allocIoMem(
+    session: PdSession,
+    base: number,
+    size: number,
+    cache: CacheAttr = 'uncached',
+  ): Result<Dataspace, CoreErrorCode> {
     if (session.destroyed) return err('DESTROYED', `${session} was destroyed`);
     if (!Number.isSafeInteger(base) || !Number.isSafeInteger(size) || size <= 0) {
       return err('INVALID_ARGUMENT', `I/O memory needs integer base and positive size, got ${base}+${size}`);
     }
     if (!isAligned(base, this.pageSize) || !isAligned(size, this.pageSize)) {
-      return err('INVALID_ARGUMENT', `I/O memory ${hex(base)}+${hex(size)} must be aligned to ${sizeName(this.pageSize)}`);
+      return err(
+        'INVALID_ARGUMENT',
+        `I/O memory ${hex(base)}+${hex(size)} must be aligned to ${sizeName(this.pageSize)}`,
+      );
     }
     const q = session.quota.withdraw(COSTS.dataspace.ram, COSTS.dataspace.caps, 'an I/O memory dataspace');
     if (!q.ok) return q;
@@ -221,7 +250,10 @@ export class Core {
   createRegionMap(session: PdSession, size: number, firstAddress = 0): Result<RegionMap, CoreErrorCode> {
     if (session.destroyed) return err('DESTROYED', `${session} was destroyed`);
     if (!Number.isSafeInteger(size) || size <= 0 || !isAligned(size, this.pageSize)) {
-      return err('INVALID_ARGUMENT', `region map size must be a positive multiple of ${sizeName(this.pageSize)}, got ${size}`);
+      return err(
+        'INVALID_ARGUMENT',
+        `region map size must be a positive multiple of ${sizeName(this.pageSize)}, got ${size}`,
+      );
     }
     const q = session.quota.withdraw(COSTS.regionMap.ram, COSTS.regionMap.caps, 'a region map');
     if (!q.ok) return q;
@@ -268,7 +300,11 @@ export class Core {
     for (const f of map.dissolve()) {
       this.faulterAt.delete(f.thread);
       f.thread.state = 'dead-fault';
-      this.emit({ type: 'error', thread: f.thread, text: `region map #${map.id} destroyed while '${f.thread.name}' waited for it` });
+      this.emit({
+        type: 'error',
+        thread: f.thread,
+        text: `region map #${map.id} destroyed while '${f.thread.name}' waited for it`,
+      });
     }
     map.dataspace.destroyed = true;
     map.owner.regionMaps.delete(map);
@@ -284,6 +320,7 @@ export class Core {
     session.pd.pageTable.clear();
     session.destroyed = true;
     this.sessionList.splice(this.sessionList.indexOf(session), 1);
+    this.sessionOf.delete(session.pd);
   }
 
   /** Destroys a signal context and returns its capability. */
@@ -306,8 +343,8 @@ export class Core {
 
   /** The region map of the session that owns a thread's PD. */
   addressSpaceOf(t: Thread): RegionMap {
-    const s = this.sessionList.find((x) => x.pd === t.pd);
-    if (!s) throw new Error(`${t} has no live PD session`);
+    const s = this.sessionOf.get(t.pd);
+    if (!s || s.destroyed) throw new Error(`${t} has no live PD session`);
     return s.addressSpace;
   }
 
@@ -322,21 +359,24 @@ export class Core {
    */
   access(t: Thread, va: number, access: AccessType, detail = false): Result<AccessOutcome, CoreErrorCode> {
     if (t.blocked) return err('THREAD_BLOCKED', `${t} cannot access memory while ${t.state}`);
-    if (!Number.isSafeInteger(va) || va < 0) return err('INVALID_ARGUMENT', `address must be a non-negative integer, got ${va}`);
+    if (!Number.isSafeInteger(va) || va < 0)
+      return err('INVALID_ARGUMENT', `address must be a non-negative integer, got ${va}`);
     const m = t.pd.pageTable.lookup(va);
-    if (m && (access !== 'write' || m.writeable) && (access !== 'exec' || m.executable)) return ok({ kind: 'hit', mapping: m });
+    if (m && (access !== 'write' || m.writeable) && (access !== 'exec' || m.executable))
+      return ok({ kind: 'hit', mapping: m });
     return ok(this.pageFault(t, va, access, detail));
   }
 
   /** The pager: resolve the fault and install the mapping, or reflect it, or report an error. */
   pageFault(t: Thread, va: number, access: AccessType, detail = false): AccessOutcome {
-    this.emit({ type: 'fault', thread: t, address: va, access });
+    const listening = this.listeners.length > 0;
+    if (listening) this.emit({ type: 'fault', thread: t, address: va, access });
     const res = resolve(this.addressSpaceOf(t), va, access, this.policy, detail);
     if (res.kind === 'mapped') {
       const mapping = new Mapping(res.va, res.pa, res.sizeLog2, res.writeable, res.executable);
       t.pd.pageTable.install(mapping);
       t.state = 'ready';
-      this.emit({ type: 'resolved', thread: t, mapping, resolution: res });
+      if (listening) this.emit({ type: 'resolved', thread: t, mapping, resolution: res });
       return { kind: 'mapped', mapping, resolution: res };
     }
     if (res.kind === 'too-deep') return this.fail(t, TOO_DEEP_TEXT, res);
@@ -389,7 +429,16 @@ export class Core {
     const a = this.phys.alloc(bytes, opts.cpu ?? 0);
     if (!a.ok) return a;
     session.quota.withdraw(bytes, COSTS.dataspace.caps, 'dataspace');
-    const ds = new Dataspace(this.nextId++, kind, bytes, a.value.base, writeable, opts.cache ?? 'cached', session, null);
+    const ds = new Dataspace(
+      this.nextId++,
+      kind,
+      bytes,
+      a.value.base,
+      writeable,
+      opts.cache ?? 'cached',
+      session,
+      null,
+    );
     session.dataspaces.add(ds);
     return ok(ds);
   }

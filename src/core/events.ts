@@ -20,7 +20,12 @@ export type CoreEvent =
   | { readonly type: 'attach'; readonly map: RegionMap; readonly region: Region }
   | { readonly type: 'detach'; readonly map: RegionMap; readonly region: Region }
   | { readonly type: 'fault'; readonly thread: Thread; readonly address: number; readonly access: AccessType }
-  | { readonly type: 'resolved'; readonly thread: Thread; readonly mapping: Mapping; readonly resolution: Resolution }
+  | {
+      readonly type: 'resolved';
+      readonly thread: Thread;
+      readonly mapping: Mapping;
+      readonly resolution: Resolution;
+    }
   | {
       readonly type: 'reflected';
       readonly thread: Thread;
@@ -39,7 +44,12 @@ export type CoreEvent =
       readonly size: number;
       readonly mappings: readonly Mapping[];
     }
-  | { readonly type: 'reserved'; readonly map: RegionMap; readonly region: Region; readonly dataspace: Dataspace };
+  | {
+      readonly type: 'reserved';
+      readonly map: RegionMap;
+      readonly region: Region;
+      readonly dataspace: Dataspace;
+    };
 
 /** Receives core's events. */
 export type CoreEventListener = (e: CoreEvent) => void;

@@ -30,16 +30,46 @@ const AS_PAGES = 512;
 type Op =
   | { t: 'map'; owner: number; pages: number }
   | { t: 'ram'; owner: number; pages: number }
-  | { t: 'attach'; map: number; ds: number; at: number | null; off: number; pages: number; w: boolean; x: boolean }
+  | {
+      t: 'attach';
+      map: number;
+      ds: number;
+      at: number | null;
+      off: number;
+      pages: number;
+      w: boolean;
+      x: boolean;
+    }
   | { t: 'detach'; map: number; page: number }
   | { t: 'free'; ds: number; actor: number }
   | { t: 'handler'; map: number; on: boolean }
-  | { t: 'access'; thread: number; page: number; inRegion: boolean; byte: number; type: 'read' | 'write' | 'exec' }
+  | {
+      t: 'access';
+      thread: number;
+      page: number;
+      inRegion: boolean;
+      byte: number;
+      type: 'read' | 'write' | 'exec';
+    }
   | { t: 'kill'; thread: number };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 2, arbitrary: fc.record({ t: fc.constant('map' as const), owner: fc.nat(1), pages: fc.constantFrom(4, 16, 32, 64) }) },
-  { weight: 3, arbitrary: fc.record({ t: fc.constant('ram' as const), owner: fc.nat(1), pages: fc.integer({ min: 1, max: 80 }) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      t: fc.constant('map' as const),
+      owner: fc.nat(1),
+      pages: fc.constantFrom(4, 16, 32, 64),
+    }),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      t: fc.constant('ram' as const),
+      owner: fc.nat(1),
+      pages: fc.integer({ min: 1, max: 80 }),
+    }),
+  },
   {
     weight: 8,
     arbitrary: fc.record({
@@ -54,9 +84,15 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
       x: fc.boolean(),
     }),
   },
-  { weight: 2, arbitrary: fc.record({ t: fc.constant('detach' as const), map: fc.nat(9), page: fc.nat(AS_PAGES) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({ t: fc.constant('detach' as const), map: fc.nat(9), page: fc.nat(AS_PAGES) }),
+  },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('free' as const), ds: fc.nat(19), actor: fc.nat(1) }) },
-  { weight: 2, arbitrary: fc.record({ t: fc.constant('handler' as const), map: fc.nat(9), on: fc.boolean() }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({ t: fc.constant('handler' as const), map: fc.nat(9), on: fc.boolean() }),
+  },
   {
     weight: 8,
     arbitrary: fc.record({
@@ -104,7 +140,16 @@ class World {
       ds: null as unknown as RefDs,
       isAddressSpace: isAs,
     };
-    ref.ds = { id: m.dataspace.id, kind: 'managed', bytes: m.size, phys: 0, owner, destroyed: false, map: ref, regions: new Set() };
+    ref.ds = {
+      id: m.dataspace.id,
+      kind: 'managed',
+      bytes: m.size,
+      phys: 0,
+      owner,
+      destroyed: false,
+      map: ref,
+      regions: new Set(),
+    };
     this.maps.push(m);
     this.refMaps.push(ref);
     if (!isAs) {
@@ -116,7 +161,8 @@ class World {
   /** The quota each session should be charged, from the reference's live objects. */
   expectedQuota(owner: number): { ram: number; caps: number } {
     let ram = 0;
-    let caps = COSTS.thread.caps * this.refThread.filter((s, i) => owner === 0 && s !== 'destroyed' && i < 3).length;
+    let caps =
+      COSTS.thread.caps * this.refThread.filter((s, i) => owner === 0 && s !== 'destroyed' && i < 3).length;
     for (const m of this.refMaps) {
       if (m.owner !== owner || m.destroyed) continue;
       ram += COSTS.regionMap.ram + m.regions.length * COSTS.region.ram;
@@ -186,7 +232,13 @@ function apply(w: World, op: Op): void {
       const ds = w.dss[op.ds % w.dss.length]!;
       const rd = w.refDss[op.ds % w.dss.length]!;
       const at = op.at === null ? undefined : op.at * PAGE;
-      const r = m.attach(ds, { at, offset: op.off * PAGE, size: op.pages * PAGE, writeable: op.w, executable: op.x });
+      const r = m.attach(ds, {
+        at,
+        offset: op.off * PAGE,
+        size: op.pages * PAGE,
+        writeable: op.w,
+        executable: op.x,
+      });
       const expected = refAttachCode(rm, rd, at, op.off * PAGE, op.pages * PAGE);
       expect(r.ok ? 'OK' : r.code).toBe(
         expected === 'OK' || expected === 'PLACE' ? (r.ok ? 'OK' : 'REGION_CONFLICT') : expected,
@@ -196,7 +248,15 @@ function apply(w: World, op: Op): void {
         break;
       }
       if (expected === 'PLACE') expect(lookupFree(rm, r.value.base, r.value.size)).toBe(true);
-      const reg: RefRegion = { map: rm, base: r.value.base, size: r.value.size, ds: rd, offset: op.off * PAGE, w: op.w, x: op.x };
+      const reg: RefRegion = {
+        map: rm,
+        base: r.value.base,
+        size: r.value.size,
+        ds: rd,
+        offset: op.off * PAGE,
+        w: op.w,
+        x: op.x,
+      };
       rm.regions.push(reg);
       rd.regions.add(reg);
       // Wake faulters covered by the new region.
@@ -272,13 +332,19 @@ function apply(w: World, op: Op): void {
         expect(m.pa + (va - m.va)).toBe(ref.pa);
         expect([m.writeable, m.executable]).toEqual([ref.w && true, ref.x]);
         // Invariant 4: the size is the brute-force maximum of the rule.
-        expect(m.sizeLog2).toBe(bruteForceSizeLog2(w.refMaps[0]!, va, ref.pa, w.core.policy.mapSizesLog2, PAGE));
+        expect(m.sizeLog2).toBe(
+          bruteForceSizeLog2(w.refMaps[0]!, va, ref.pa, w.core.policy.mapSizesLog2, PAGE),
+        );
       } else if (ref.kind === 'too-deep') {
         expect(out.kind).toBe('error');
         w.refThread[op.thread] = 'dead';
       } else if (ref.map.handler) {
         expect(out.kind === 'reflected' && [out.map.id, out.address]).toEqual([ref.map.id, ref.address]);
-        ref.map.faulters.push({ thread: op.thread, type: op.type === 'read' ? 'READ' : op.type === 'write' ? 'WRITE' : 'EXEC', address: ref.address });
+        ref.map.faulters.push({
+          thread: op.thread,
+          type: op.type === 'read' ? 'READ' : op.type === 'write' ? 'WRITE' : 'EXEC',
+          address: ref.address,
+        });
         w.refThread[op.thread] = 'queued';
       } else {
         expect(out.kind).toBe('error');
@@ -366,7 +432,8 @@ function checkInvariants(w: World): void {
   }
   // 5. No frame in two dataspaces; free + live = total.
   const live = w.dss.filter((d) => !d.destroyed && d.kind === 'ram').sort((a, b) => a.phys - b.phys);
-  for (let k = 1; k < live.length; k++) expect(live[k - 1]!.phys + live[k - 1]!.size <= live[k]!.phys).toBe(true);
+  for (let k = 1; k < live.length; k++)
+    expect(live[k - 1]!.phys + live[k - 1]!.size <= live[k]!.phys).toBe(true);
   expect(w.core.phys.available() + live.reduce((s, d) => s + d.size, 0)).toBe(w.core.phys.totalBytes);
   w.core.phys.check();
   // 6. Quota equals the cost of live objects.
@@ -382,7 +449,9 @@ function checkInvariants(w: World): void {
   });
   w.threads.forEach((t, i) => {
     const ref = w.refThread[i]!;
-    const expected = { ready: 'ready', queued: 'blocked-fault', dead: 'dead-fault', destroyed: 'destroyed' }[ref];
+    const expected = { ready: 'ready', queued: 'blocked-fault', dead: 'dead-fault', destroyed: 'destroyed' }[
+      ref
+    ];
     expect(t.state).toBe(expected);
   });
 }

@@ -3,8 +3,8 @@
  * session's quota, and the region map that describes its address space.
  */
 import type { ProtectionDomain } from '../kernel/protection_domain.js';
-import type { Quota } from './quota.js';
 import type { Dataspace } from './dataspace.js';
+import type { Quota } from './quota.js';
 import type { RegionMap } from './region_map.js';
 
 /** A PD session. */

@@ -76,6 +76,6 @@ export class Quota {
   }
 
   toString(): string {
-    return `quota ram ${this.ramUsed}/${this.ramLimit} caps ${this.capsUsed}/${this.capLimit}`;
+    return `quota ram ${sizeName(this.ramUsed)}/${sizeName(this.ramLimit)} caps ${this.capsUsed}/${this.capLimit}`;
   }
 }

@@ -75,14 +75,21 @@ export function walk(space: RefMap, va: number, access: 'read' | 'write' | 'exec
       addr = dsAddr;
       continue;
     }
-    if (access === 'write' && !w) return { kind: 'unresolved', reason: 'WRITE_VIOLATION', map, address: addr };
+    if (access === 'write' && !w)
+      return { kind: 'unresolved', reason: 'WRITE_VIOLATION', map, address: addr };
     if (access === 'exec' && !x) return { kind: 'unresolved', reason: 'EXEC_VIOLATION', map, address: addr };
     return { kind: 'mapped', chain, pa: r.ds.phys + dsAddr, w, x };
   }
 }
 
 /** Brute force: the largest size whose every page walks through the same regions and whose low bits agree. */
-export function bruteForceSizeLog2(space: RefMap, va: number, pa: number, sizesLog2: readonly number[], page: number): number {
+export function bruteForceSizeLog2(
+  space: RefMap,
+  va: number,
+  pa: number,
+  sizesLog2: readonly number[],
+  page: number,
+): number {
   const ref = walk(space, va, 'read');
   if (ref.kind !== 'mapped') throw new Error('brute force on an unmapped address');
   for (let i = sizesLog2.length - 1; i >= 0; i--) {
@@ -92,7 +99,10 @@ export function bruteForceSizeLog2(space: RefMap, va: number, pa: number, sizesL
     let same = true;
     for (let p = base; p < base + size && same; p += page) {
       const w = walk(space, p, 'read');
-      same = w.kind === 'mapped' && w.chain.length === ref.chain.length && w.chain.every((r, k) => r === ref.chain[k]);
+      same =
+        w.kind === 'mapped' &&
+        w.chain.length === ref.chain.length &&
+        w.chain.every((r, k) => r === ref.chain[k]);
     }
     if (same) return sizesLog2[i]!;
   }

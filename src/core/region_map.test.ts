@@ -201,7 +201,9 @@ describe('classic region-map test programs', () => {
     expect(app.addressSpace.attach(other, { at: 0x70001000 })).toMatchObject({ code: 'REGION_CONFLICT' });
     const out = unwrap(core.access(main, 0x70000010, 'read'));
     expect(out.kind === 'error' && out.text).toMatch(/^illegal READ at address 0x70000010/);
-    expect(out.kind === 'error' && out.resolution.kind === 'unresolved' && out.resolution.reason).toBe('RESERVED');
+    expect(out.kind === 'error' && out.resolution.kind === 'unresolved' && out.resolution.reason).toBe(
+      'RESERVED',
+    );
     unwrap(app.addressSpace.detach(0x70001000));
     unwrap(app.addressSpace.attach(other, { at: 0x70001000 }));
     unwrap(app.addressSpace.detach(0x70001000));

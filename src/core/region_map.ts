@@ -4,7 +4,8 @@
  * managed dataspace. Unresolvable faults are queued here as faulters, and the fault handler is
  * told by an asynchronous signal; an attach wakes the faulters it covers.
  */
-import { type Block, RangeAllocator } from '../hw/range_allocator.js';
+import sortedBtree from 'sorted-btree';
+import { RangeAllocator } from '../hw/range_allocator.js';
 import type { ProtectionDomain } from '../kernel/protection_domain.js';
 import type { Thread } from '../kernel/thread.js';
 import { isAligned, log2Floor } from '../util/bits.js';
@@ -16,6 +17,17 @@ import type { PdSession } from './pd_session.js';
 import { COSTS } from './quota.js';
 import { revokeRange } from './revoke.js';
 import type { SignalContext } from './signal.js';
+
+// sorted-btree is CommonJS with `exports.default`: Node's ESM interop hands over the module
+// object (class at `.default`), bundlers and vitest hand over the class itself.
+type BTreeClass = typeof sortedBtree.default;
+const BTree: BTreeClass = (typeof sortedBtree === 'function' ? sortedBtree : sortedBtree.default) as BTreeClass;
+type Index = InstanceType<typeof BTree<number, Region>>;
+
+/** A message when v is not a non-negative safe integer, else undefined. */
+function badInteger(name: string, v: number): string | undefined {
+  return Number.isSafeInteger(v) && v >= 0 ? undefined : `attach ${name} must be a non-negative integer, got ${v}`;
+}
 
 /** A window of a dataspace attached to a region map. A reserved hole has no dataspace. */
 export class Region {
@@ -61,7 +73,12 @@ export interface AttachAttr {
 }
 
 /** Error codes of `attach`. */
-export type AttachErrorCode = 'REGION_CONFLICT' | 'INVALID_DATASPACE' | 'OUT_OF_RAM' | 'OUT_OF_CAPS' | 'INVALID_ARGUMENT';
+export type AttachErrorCode =
+  | 'REGION_CONFLICT'
+  | 'INVALID_DATASPACE'
+  | 'OUT_OF_RAM'
+  | 'OUT_OF_CAPS'
+  | 'INVALID_ARGUMENT';
 
 /** A thread queued at a region map after an unresolvable fault. */
 export interface Faulter {
@@ -80,6 +97,8 @@ export interface FaultState {
 /** What a region map needs from core. */
 export interface RegionMapEnv {
   readonly pageSizeLog2: number;
+  /** True when someone listens to events (so they are worth constructing). */
+  readonly listening: boolean;
   emit(e: CoreEvent): void;
   /** A queued faulter's region appeared: make its thread ready to retry. */
   wake(f: Faulter, map: RegionMap): void;
@@ -87,8 +106,11 @@ export interface RegionMapEnv {
 
 /** An address space made of regions. */
 export class RegionMap {
-  /** Regions and free ranges, for O(log n) lookup and aligned placement. */
-  private readonly blocks = new RangeAllocator<Region>();
+  /** Regions by base address: a B+tree keeps lookups cache-friendly at a million regions. */
+  private readonly index: Index = new BTree<number, Region>(undefined, (a, b) => a - b, 64);
+  /** Free virtual ranges, for conflict checks and aligned placement. */
+  private readonly space = new RangeAllocator();
+  private readonly pair: [number, Region] = [0, null as unknown as Region];
   private readonly queue: Faulter[] = [];
   /** The fault handler, told by a signal about each unresolvable fault. */
   faultHandler: SignalContext | null = null;
@@ -107,27 +129,25 @@ export class RegionMap {
     /** First usable address (one page for address spaces, so null dereferences fault). */
     readonly firstAddress = 0,
   ) {
-    if (size > firstAddress) this.blocks.addRange(firstAddress, size - firstAddress);
+    if (size > firstAddress) this.space.addRange(firstAddress, size - firstAddress);
   }
 
   /** Number of regions (reserved holes included). */
   get regionCount(): number {
-    return this.blocks.used;
+    return this.index.size;
   }
 
   /** The region containing addr (map coordinates), or null. O(log n). */
   lookup(addr: number): Region | null {
-    const b = this.blocks.find(addr);
-    return b?.used ? b.payload! : null;
+    const p = this.index.getPairOrNextLower(addr, this.pair);
+    if (!p) return null;
+    const r = p[1];
+    return addr < r.base + r.size ? r : null;
   }
 
   /** Every region in address order. */
   regions(): Region[] {
-    const out: Region[] = [];
-    this.blocks.forEach((b) => {
-      if (b.used) out.push(b.payload!);
-    });
-    return out;
+    return this.index.valuesArray();
   }
 
   /** The queued faulters, oldest first. */
@@ -152,20 +172,19 @@ export class RegionMap {
     if (ds.destroyed) return err('INVALID_DATASPACE', `${ds} was destroyed and cannot be attached`);
     const offset = attr.offset ?? 0;
     const reqSize = attr.size ?? 0;
-    for (const [name, v] of [
-      ['offset', offset],
-      ['size', reqSize],
-      ['at', attr.at ?? 0],
-    ] as const) {
-      if (!Number.isSafeInteger(v) || v < 0) {
-        return err('INVALID_ARGUMENT', `attach ${name} must be a non-negative integer, got ${v}`);
-      }
-    }
+    const bad = badInteger('offset', offset) ?? badInteger('size', reqSize) ?? badInteger('at', attr.at ?? 0);
+    if (bad) return err('INVALID_ARGUMENT', bad);
     if (!isAligned(offset, page)) {
-      return err('REGION_CONFLICT', `attach offset ${hex(offset)} is not aligned to the page size ${sizeName(page)}`);
+      return err(
+        'REGION_CONFLICT',
+        `attach offset ${hex(offset)} is not aligned to the page size ${sizeName(page)}`,
+      );
     }
     if (offset >= ds.size) {
-      return err('REGION_CONFLICT', `attach offset ${hex(offset)} lies outside ${ds} (expected below ${hex(ds.size)})`);
+      return err(
+        'REGION_CONFLICT',
+        `attach offset ${hex(offset)} lies outside ${ds} (expected below ${hex(ds.size)})`,
+      );
     }
     const size = Math.ceil((reqSize === 0 ? ds.size - offset : reqSize) / page) * page;
     if (size + offset > ds.size) {
@@ -175,22 +194,31 @@ export class RegionMap {
       );
     }
     if (attr.at !== undefined && !isAligned(attr.at, page)) {
-      return err('REGION_CONFLICT', `attach address ${hex(attr.at)} is not aligned to the page size ${sizeName(page)}`);
+      return err(
+        'REGION_CONFLICT',
+        `attach address ${hex(attr.at)} is not aligned to the page size ${sizeName(page)}`,
+      );
     }
     if (ds.managed && this.isEmbeddedIn(ds.managed)) {
-      return err('INVALID_DATASPACE', `attaching region map #${ds.managed.id} into region map #${this.id} would create a cycle`);
+      return err(
+        'INVALID_DATASPACE',
+        `attaching region map #${ds.managed.id} into region map #${this.id} would create a cycle`,
+      );
     }
-    const cost = this.owner.quota.check(COSTS.region.ram, COSTS.region.caps, `a region in region map #${this.id}`);
+    const cost = this.owner.quota.check(
+      COSTS.region.ram,
+      COSTS.region.caps,
+      `a region in region map #${this.id}`,
+    );
     if (!cost.ok) return cost;
 
     const placed = this.place(size, attr.at, ds, offset);
     if (!placed.ok) return placed;
-    const block = placed.value;
-    const region = new Region(this, block.start, size, ds, offset, attr.writeable ?? false, attr.executable ?? false);
-    block.payload = region;
+    const region = new Region(this, placed.value, size, ds, offset, attr.writeable ?? false, attr.executable ?? false);
+    this.index.set(region.base, region);
     this.owner.quota.withdraw(COSTS.region.ram, COSTS.region.caps, 'region');
     ds.regions.add(region);
-    this.env.emit({ type: 'attach', map: this, region });
+    if (this.env.listening) this.env.emit({ type: 'attach', map: this, region });
     this.wakeFaulters(region);
     return ok(region);
   }
@@ -205,9 +233,10 @@ export class RegionMap {
     if (!region) return err('NO_REGION', `no region at ${hex(addr)} in region map #${this.id}`);
     revokeRange(this, region.base, region.end, this.env.emit);
     region.dataspace?.regions.delete(region);
-    this.blocks.free(region.base);
+    this.index.delete(region.base);
+    this.space.free(region.base, region.size);
     this.owner.quota.replenish(COSTS.region.ram, COSTS.region.caps);
-    this.env.emit({ type: 'detach', map: this, region });
+    if (this.env.listening) this.env.emit({ type: 'detach', map: this, region });
     return ok(region);
   }
 
@@ -250,35 +279,39 @@ export class RegionMap {
     return false;
   }
 
-  /** Checks the region tree (for tests). */
+  /** Checks the free-space tree and that regions and free ranges tile the map exactly (for tests). */
   check(): void {
-    this.blocks.check();
+    this.space.check();
+    let used = 0;
+    let prevEnd = this.firstAddress;
+    for (const r of this.regions()) {
+      if (r.base < prevEnd || r.end > this.size) throw new Error(`region ${r} overlaps or lies outside`);
+      prevEnd = r.end;
+      used += r.size;
+    }
+    if (used + this.space.available !== this.size - this.firstAddress) {
+      throw new Error(`region map #${this.id}: ${used} bytes used + ${this.space.available} free != its size`);
+    }
   }
 
   toString(): string {
     return `region map #${this.id} (${sizeName(this.size)}, ${this.regionCount} regions, ${this.queue.length} faulters)`;
   }
 
-  /** Reserves the range for a new region; the caller sets the block's payload. */
-  private place(
-    size: number,
-    at: number | undefined,
-    ds: Dataspace,
-    offset: number,
-  ): Result<Block<Region>, 'REGION_CONFLICT'> {
+  /** Takes the virtual range for a new region and returns its base. */
+  private place(size: number, at: number | undefined, ds: Dataspace, offset: number): Result<number, 'REGION_CONFLICT'> {
     if (at !== undefined) {
-      const b = this.blocks.allocAt(at, size, undefined);
-      if (!b) {
+      if (!this.space.allocAt(at, size)) {
         const what = at < this.firstAddress || at + size > this.size ? 'lies outside' : 'overlaps a region of';
         return err('REGION_CONFLICT', `[${hex(at)}, ${hex(at + size)}) ${what} region map #${this.id}`);
       }
-      return ok(b);
+      return ok(at);
     }
     // Largest power-of-two alignment <= size, not above the backing store's alignment, then down to the page.
     const maxAlign = Math.min(log2Floor(size), ds.backingAlignLog2(offset));
     for (let al = maxAlign; al >= this.env.pageSizeLog2; al--) {
-      const b = this.blocks.allocAligned(size, al, undefined);
-      if (b) return ok(b);
+      const start = this.space.allocAligned(size, al);
+      if (start >= 0) return ok(start);
     }
     return err('REGION_CONFLICT', `no free range of ${sizeName(size)} left in region map #${this.id}`);
   }

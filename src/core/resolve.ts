@@ -7,6 +7,7 @@
  *
  * `resolve` is pure: it reads the region maps and returns a decision. The pager installs it.
  */
+import { POW2 } from '../hw/page_table.js';
 import { agreeingLowBits, alignDown } from '../util/bits.js';
 import { hex, sizeName } from '../util/hex.js';
 import type { Dataspace } from './dataspace.js';
@@ -90,7 +91,13 @@ export interface SizePolicy {
  * Resolves a fault at `va` of `space`. With `detail`, also returns the walk and the size
  * explanation (slower; the replay hot path leaves it off).
  */
-export function resolve(space: RegionMap, va: number, access: AccessType, policy: SizePolicy, detail = false): Resolution {
+export function resolve(
+  space: RegionMap,
+  va: number,
+  access: AccessType,
+  policy: SizePolicy,
+  detail = false,
+): Resolution {
   const walk: WalkStep[] | undefined = detail ? [] : undefined;
   const windows: Array<[number, number, Region]> | undefined = detail ? [] : undefined;
   let map = space;
@@ -129,7 +136,7 @@ export function resolve(space: RegionMap, va: number, access: AccessType, policy
     }
     const pa = ds.phys + dsAddr;
     const sizeLog2 = bestSizeLog2(va, pa, winLo, winHi, policy.mapSizesLog2);
-    const size = 2 ** sizeLog2;
+    const size = POW2[sizeLog2]!;
     return {
       kind: 'mapped',
       va: alignDown(va, size),
@@ -150,12 +157,18 @@ export function resolve(space: RegionMap, va: number, access: AccessType, policy
  * which va and pa agree in their low bits. The smallest size always qualifies: regions are
  * page-granular and page aligned on both sides.
  */
-export function bestSizeLog2(va: number, pa: number, winLo: number, winHi: number, sizesLog2: readonly number[]): number {
+export function bestSizeLog2(
+  va: number,
+  pa: number,
+  winLo: number,
+  winHi: number,
+  sizesLog2: readonly number[],
+): number {
   const agree = agreeingLowBits(va, pa);
   for (let i = sizesLog2.length - 1; i > 0; i--) {
     const s = sizesLog2[i]!;
     if (s > agree) continue;
-    const size = 2 ** s;
+    const size = POW2[s]!;
     const base = alignDown(va, size);
     if (base >= winLo && base + size <= winHi) return s;
   }
@@ -229,10 +242,14 @@ function explainSize(
 
 /** Renders a size explanation as lines of text (used by `faultline explain` and the demo). */
 export function formatExplanation(e: SizeExplanation): string[] {
-  const lines = e.constraints.map((c) => `  ${c.kind.padEnd(12)} allows up to ${sizeName(2 ** c.maxLog2).padStart(5)}  (${c.detail})`);
+  const lines = e.constraints.map(
+    (c) => `  ${c.kind.padEnd(12)} allows up to ${sizeName(2 ** c.maxLog2).padStart(5)}  (${c.detail})`,
+  );
   lines.push(`  chosen: ${sizeName(2 ** e.chosenLog2)}, the largest supported size no constraint forbids`);
   if (e.ifAlignedLog2 > e.chosenLog2) {
-    lines.push(`  with matching virtual/physical alignment the same fault would get ${sizeName(2 ** e.ifAlignedLog2)}`);
+    lines.push(
+      `  with matching virtual/physical alignment the same fault would get ${sizeName(2 ** e.ifAlignedLog2)}`,
+    );
   }
   return lines;
 }

@@ -12,6 +12,7 @@ import type { RegionMap } from './region_map.js';
 export function revokeRange(map: RegionMap, lo: number, hi: number, emit: (e: CoreEvent) => void): number {
   let removed = 0;
   for (const pd of map.addressSpaceOf) {
+    if (pd.pageTable.size === 0) continue;
     const gone = pd.pageTable.unmap(lo, hi - lo);
     removed += gone.length;
     if (gone.length > 0) emit({ type: 'revoke', pd, va: lo, size: hi - lo, mappings: gone });

@@ -6,8 +6,14 @@
 import { hex, sizeName } from '../util/hex.js';
 import { invariant } from '../util/result.js';
 
+/** Powers of two by exponent: `2 ** n` is a call to Math.pow on the hot path, a table is not. */
+export const POW2: readonly number[] = Array.from({ length: 64 }, (_, n) => 2 ** n);
+
 /** One installed mapping. */
 export class Mapping {
+  /** Size in bytes. */
+  readonly size: number;
+
   constructor(
     /** Virtual base, aligned to the size. */
     readonly va: number,
@@ -16,11 +22,8 @@ export class Mapping {
     readonly sizeLog2: number,
     readonly writeable: boolean,
     readonly executable: boolean,
-  ) {}
-
-  /** Size in bytes. */
-  get size(): number {
-    return 2 ** this.sizeLog2;
+  ) {
+    this.size = POW2[sizeLog2]!;
   }
 
   toString(): string {
@@ -62,42 +65,65 @@ export class PageTable {
   install(m: Mapping): number {
     const i = this.sizesLog2.indexOf(m.sizeLog2);
     invariant(i >= 0, `page table cannot hold ${sizeName(m.size)} mappings`);
-    const replaced = this.unmap(m.va, m.size).length;
+    const replaced = this.count === 0 ? 0 : this.dropOverlapping(m.va, m.size, i);
     this.classes[i]!.set(m.va / m.size, m);
     this.count++;
     return replaced;
+  }
+
+  /**
+   * Drops what overlaps a new mapping of class i without allocating: its own slot, the one slot
+   * of each larger class containing it, and (rarely non-empty) the slots of smaller classes.
+   */
+  private dropOverlapping(va: number, size: number, i: number): number {
+    let n = 0;
+    for (let k = 0; k < this.classes.length; k++) {
+      const cls = this.classes[k]!;
+      if (cls.size === 0) continue;
+      if (k >= i) {
+        if (cls.delete(Math.floor(va / this.sizes[k]!))) n++;
+      } else n += this.unmapClass(k, va, va + size, null);
+    }
+    this.count -= n;
+    return n;
   }
 
   /** Removes every mapping overlapping [va, va+size) and returns them. */
   unmap(va: number, size: number): Mapping[] {
     const removed: Mapping[] = [];
     if (this.count === 0) return removed;
-    const end = va + size;
-    for (let i = 0; i < this.classes.length; i++) {
-      const cls = this.classes[i]!;
-      if (cls.size === 0) continue;
-      const s = this.sizes[i]!;
-      const first = Math.floor(va / s);
-      const last = Math.ceil(end / s);
-      if (last - first <= cls.size) {
-        for (let vpn = first; vpn < last; vpn++) {
-          const m = cls.get(vpn);
-          if (m) {
-            cls.delete(vpn);
-            removed.push(m);
-          }
+    for (let i = 0; i < this.classes.length; i++) this.unmapClass(i, va, va + size, removed);
+    this.count -= removed.length;
+    return removed;
+  }
+
+  /** Removes class-i mappings overlapping [va, end), collecting them when `out` is given; returns the count. */
+  private unmapClass(i: number, va: number, end: number, out: Mapping[] | null): number {
+    const cls = this.classes[i]!;
+    if (cls.size === 0) return 0;
+    const s = this.sizes[i]!;
+    const first = Math.floor(va / s);
+    const last = Math.ceil(end / s);
+    let n = 0;
+    if (last - first <= cls.size) {
+      for (let vpn = first; vpn < last; vpn++) {
+        const m = cls.get(vpn);
+        if (m) {
+          cls.delete(vpn);
+          out?.push(m);
+          n++;
         }
-      } else {
-        for (const [vpn, m] of cls) {
-          if (vpn >= first && vpn < last) {
-            cls.delete(vpn);
-            removed.push(m);
-          }
+      }
+    } else {
+      for (const [vpn, m] of cls) {
+        if (vpn >= first && vpn < last) {
+          cls.delete(vpn);
+          out?.push(m);
+          n++;
         }
       }
     }
-    this.count -= removed.length;
-    return removed;
+    return n;
   }
 
   /** Removes everything. */

@@ -9,7 +9,7 @@
  */
 import { log2Floor } from '../util/bits.js';
 import { hex, sizeName } from '../util/hex.js';
-import { err, ok, type Result } from '../util/result.js';
+import { err, InvariantError, ok, type Result } from '../util/result.js';
 import { RangeAllocator } from './range_allocator.js';
 
 /** A range of physical RAM. */
@@ -37,8 +37,9 @@ export type PhysErrorCode = 'OUT_OF_PHYSICAL_MEMORY' | 'INVALID_ARGUMENT';
 
 /** Physical RAM, split into one or more partitions, each managed by its own range allocator. */
 export class PhysicalMemory {
-  private readonly parts: RangeAllocator<true>[] = [];
-  private readonly owners = new Map<number, number>();
+  private readonly parts: RangeAllocator[] = [];
+  /** Allocated ranges by base: partition and size. */
+  private readonly owners = new Map<number, { partition: number; size: number }>();
   readonly totalBytes: number;
 
   /**
@@ -55,7 +56,7 @@ export class PhysicalMemory {
     let total = 0;
     for (const r of ranges) total += r.size;
     this.totalBytes = total;
-    for (let i = 0; i < partitions; i++) this.parts.push(new RangeAllocator<true>());
+    for (let i = 0; i < partitions; i++) this.parts.push(new RangeAllocator());
     // Each partition gets an equal, page-aligned share of the RAM, in address order, so
     // partition i's memory is contiguous where the ranges allow.
     const share = Math.floor(total / partitions / page) * page;
@@ -115,10 +116,10 @@ export class PhysicalMemory {
 
   /** Returns a range to its partition. Freeing an unknown base is a broken invariant. */
   free(base: number): void {
-    const p = this.owners.get(base);
-    if (p === undefined) throw new Error(`free of unknown physical range ${hex(base)}`);
+    const o = this.owners.get(base);
+    if (o === undefined) throw new InvariantError(`free of unknown physical range ${hex(base)}`);
     this.owners.delete(base);
-    this.parts[p]!.free(base);
+    this.parts[o.partition]!.free(base, o.size);
   }
 
   /** Checks each partition's tree (for tests). */
@@ -130,10 +131,10 @@ export class PhysicalMemory {
     const a = this.parts[p]!;
     if (a.available < bytes) return null;
     for (let al = log2Floor(bytes); al >= this.pageSizeLog2; al--) {
-      const b = a.allocAligned(bytes, al, true);
-      if (b) {
-        this.owners.set(b.start, p);
-        return { base: b.start, size: bytes, alignLog2: al, partition: p };
+      const base = a.allocAligned(bytes, al);
+      if (base >= 0) {
+        this.owners.set(base, { partition: p, size: bytes });
+        return { base, size: bytes, alignLog2: al, partition: p };
       }
     }
     return null;

@@ -4,51 +4,49 @@ import { RangeAllocator } from './range_allocator.js';
 
 const PAGE = 4096;
 
-/** Naive reference: one entry per page, owner id or 0 for free. */
+/** Naive reference: one flag per page. */
 class PageModel {
-  readonly pages: number[];
+  readonly used: boolean[];
   constructor(readonly count: number) {
-    this.pages = new Array(count).fill(0);
+    this.used = new Array(count).fill(false);
   }
   fits(first: number, n: number): boolean {
     if (first < 0 || first + n > this.count) return false;
-    for (let i = first; i < first + n; i++) if (this.pages[i] !== 0) return false;
+    for (let i = first; i < first + n; i++) if (this.used[i]) return false;
     return true;
   }
   firstFit(n: number, alignPages: number): number {
     for (let p = 0; p + n <= this.count; p += alignPages) if (this.fits(p, n)) return p;
     return -1;
   }
+  set(first: number, n: number, v: boolean): void {
+    for (let i = first; i < first + n; i++) this.used[i] = v;
+  }
 }
 
 describe('RangeAllocator', () => {
-  it('allocates at the lowest aligned fitting address and frees with merging', () => {
-    const a = new RangeAllocator<string>();
+  it('allocates at the lowest aligned fitting address and merges on free', () => {
+    const a = new RangeAllocator();
     a.addRange(0x1000, 0x100000 - 0x1000);
-    const b1 = a.allocAligned(0x2000, 12, 'a')!;
-    expect(b1.start).toBe(0x1000);
-    const b2 = a.allocAligned(0x10000, 16, 'b')!;
-    expect(b2.start).toBe(0x10000);
-    expect(a.find(0x10fff)?.payload).toBe('b');
-    expect(a.find(0x3000)?.used).toBe(false);
-    expect(a.free(0x1000)).toBe('a');
-    expect(a.free(0x10000)).toBe('b');
+    expect(a.allocAligned(0x2000, 12)).toBe(0x1000);
+    expect(a.allocAligned(0x10000, 16)).toBe(0x10000);
+    expect(a.isFree(0x3000, 0xd000)).toBe(true);
+    expect(a.isFree(0x3000, 0xe000)).toBe(false);
+    a.free(0x1000, 0x2000);
+    a.free(0x10000, 0x10000);
     a.check();
-    // Everything merged back into one free block.
-    let blocks = 0;
-    a.forEach(() => blocks++);
-    expect(blocks).toBe(1);
+    expect(a.ranges).toBe(1);
     expect(a.available).toBe(0x100000 - 0x1000);
   });
 
-  it('refuses allocAt over a used block or outside the managed range', () => {
-    const a = new RangeAllocator<number>();
+  it('refuses allocAt over allocated space or outside the managed range', () => {
+    const a = new RangeAllocator();
     a.addRange(0, 0x10000);
-    expect(a.allocAt(0x2000, 0x2000, 1)).not.toBeNull();
-    expect(a.allocAt(0x3000, 0x1000, 2)).toBeNull();
-    expect(a.allocAt(0x1000, 0x2000, 2)).toBeNull();
-    expect(a.allocAt(0xf000, 0x2000, 2)).toBeNull();
-    expect(a.used).toBe(1);
+    expect(a.allocAt(0x2000, 0x2000)).toBe(true);
+    expect(a.allocAt(0x3000, 0x1000)).toBe(false);
+    expect(a.allocAt(0x1000, 0x2000)).toBe(false);
+    expect(a.allocAt(0xf000, 0x2000)).toBe(false);
+    expect(a.available).toBe(0xe000);
     a.check();
   });
 
@@ -57,48 +55,49 @@ describe('RangeAllocator', () => {
     const op = fc.oneof(
       fc.record({ t: fc.constant('aligned' as const), n: fc.integer({ min: 1, max: 40 }), al: fc.integer({ min: 0, max: 5 }) }),
       fc.record({ t: fc.constant('at' as const), p: fc.integer({ min: 0, max: PAGES }), n: fc.integer({ min: 1, max: 40 }) }),
-      fc.record({ t: fc.constant('free' as const), p: fc.integer({ min: 0, max: PAGES - 1 }) }),
+      fc.record({ t: fc.constant('free' as const), k: fc.nat() }),
     );
     fc.assert(
-      fc.property(fc.array(op, { maxLength: 120 }), (ops) => {
-        const a = new RangeAllocator<number>();
+      fc.property(fc.array(op, { maxLength: 150, size: 'max' }), (ops) => {
+        const a = new RangeAllocator();
         a.addRange(0, PAGES * PAGE);
         const m = new PageModel(PAGES);
-        const starts = new Map<number, { first: number; n: number }>();
-        let id = 0;
+        const live: Array<[number, number]> = [];
         for (const o of ops) {
           if (o.t === 'aligned') {
             const expected = m.firstFit(o.n, 2 ** o.al);
-            const b = a.allocAligned(o.n * PAGE, 12 + o.al, ++id);
-            expect(b ? b.start / PAGE : -1).toBe(expected);
-            if (b) {
-              for (let i = expected; i < expected + o.n; i++) m.pages[i] = id;
-              starts.set(id, { first: expected, n: o.n });
+            const got = a.allocAligned(o.n * PAGE, 12 + o.al);
+            expect(got === -1 ? -1 : got / PAGE).toBe(expected);
+            if (got >= 0) {
+              m.set(expected, o.n, true);
+              live.push([expected, o.n]);
             }
           } else if (o.t === 'at') {
-            const ok = m.fits(o.p, o.n);
-            const b = a.allocAt(o.p * PAGE, o.n * PAGE, ++id);
-            expect(b !== null).toBe(ok);
-            if (b) {
-              for (let i = o.p; i < o.p + o.n; i++) m.pages[i] = id;
-              starts.set(id, { first: o.p, n: o.n });
+            const fits = m.fits(o.p, o.n);
+            expect(a.allocAt(o.p * PAGE, o.n * PAGE)).toBe(fits);
+            if (fits) {
+              m.set(o.p, o.n, true);
+              live.push([o.p, o.n]);
             }
-          } else {
-            const owner = m.pages[o.p]!;
-            const freed = a.free(o.p * PAGE);
-            expect(freed ?? 0).toBe(owner);
-            if (owner) {
-              const s = starts.get(owner)!;
-              for (let i = s.first; i < s.first + s.n; i++) m.pages[i] = 0;
-            }
+          } else if (live.length > 0) {
+            const [first, n] = live.splice(o.k % live.length, 1)[0]!;
+            a.free(first * PAGE, n * PAGE);
+            m.set(first, n, false);
           }
           a.check();
-          for (let p = 0; p < PAGES; p += 7) {
-            const b = a.find(p * PAGE)!;
-            expect(b.used ? b.payload : 0).toBe(m.pages[p]);
-          }
+          expect(a.available).toBe(m.used.filter((x) => !x).length * PAGE);
         }
-        expect(a.available).toBe(m.pages.filter((x) => x === 0).length * PAGE);
+        // Free ranges are exactly the maximal runs of free pages.
+        const runs: Array<[number, number]> = [];
+        a.forEachFree((s, n) => runs.push([s / PAGE, n / PAGE]));
+        const expected: Array<[number, number]> = [];
+        for (let p = 0; p < PAGES; p++) {
+          if (m.used[p]) continue;
+          const last = expected.at(-1);
+          if (last && last[0] + last[1] === p) last[1]++;
+          else expected.push([p, 1]);
+        }
+        expect(runs).toEqual(expected);
       }),
       { numRuns: 200 },
     );
