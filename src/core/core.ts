@@ -31,6 +31,7 @@ import { PdSession } from './pd_session.js';
 import { COSTS, Quota } from './quota.js';
 import { type Faulter, RegionMap, type RegionMapEnv } from './region_map.js';
 import { type Resolution, resolve, type SizePolicy } from './resolve.js';
+import { revokeRange } from './revoke.js';
 import { SignalContext } from './signal.js';
 
 /** How core is set up. */
@@ -293,6 +294,19 @@ export class Core {
     return ok(undefined);
   }
 
+  /**
+   * Seals a dataspace: from now on it is read-only for everyone. Mappings derived from it are
+   * revoked so that a later write faults (and is reported as a violation).
+   */
+  seal(actor: PdSession, ds: Dataspace): Result<void, CoreErrorCode> {
+    if (ds.destroyed) return err('DESTROYED', `${ds} was destroyed`);
+    if (ds.owner !== actor) return err('NOT_OWNER', `'${actor.label}' does not own ${ds}; seal refused`);
+    if (ds.kind === 'managed') return err('INVALID_ARGUMENT', `${ds} is managed: seal the dataspaces attached in it`);
+    ds.writeable = false;
+    for (const r of ds.regions) revokeRange(r.map, r.base, r.end, (e) => this.emit(e));
+    return ok(undefined);
+  }
+
   /** Destroys a region map: detaches its regions, leaves reserved holes where it was attached. */
   destroyRegionMap(map: RegionMap): void {
     if (map.destroyed) return;
@@ -365,6 +379,30 @@ export class Core {
     if (m && (access !== 'write' || m.writeable) && (access !== 'exec' || m.executable))
       return ok({ kind: 'hit', mapping: m });
     return ok(this.pageFault(t, va, access, detail));
+  }
+
+  /**
+   * Reads the byte at `va` as thread t, faulting it in first if needed. Returns the value, or
+   * the access outcome when the read did not complete (reflected or error).
+   */
+  read(t: Thread, va: number): Result<{ value: number; outcome: AccessOutcome }, CoreErrorCode> {
+    const r = this.access(t, va, 'read');
+    if (!r.ok) return r;
+    const o = r.value;
+    if (o.kind !== 'hit' && o.kind !== 'mapped') return ok({ value: Number.NaN, outcome: o });
+    return ok({ value: this.phys.read(o.mapping.pa + (va - o.mapping.va)), outcome: o });
+  }
+
+  /** Writes a byte at `va` as thread t (faulting it in first); the write happens only if the access completes. */
+  write(t: Thread, va: number, value: number): Result<AccessOutcome, CoreErrorCode> {
+    if (!Number.isInteger(value) || value < 0 || value > 255) {
+      return err('INVALID_ARGUMENT', `a written value must be a byte (0..255), got ${value}`);
+    }
+    const r = this.access(t, va, 'write');
+    if (!r.ok) return r;
+    const o = r.value;
+    if (o.kind === 'hit' || o.kind === 'mapped') this.phys.write(o.mapping.pa + (va - o.mapping.va), value);
+    return r;
   }
 
   /** The pager: resolve the fault and install the mapping, or reflect it, or report an error. */

@@ -26,7 +26,8 @@ export class Dataspace {
     readonly size: number,
     /** Physical base for RAM, ROM and I/O memory; 0 for managed dataspaces. */
     readonly phys: number,
-    readonly writeable: boolean,
+    /** False for ROM and for sealed dataspaces. */
+    public writeable: boolean,
     readonly cache: CacheAttr,
     /** The session whose free destroys it. */
     readonly owner: PdSession,

@@ -269,3 +269,36 @@ describe('classic region-map test programs', () => {
     expect(core.phys.available()).toBe(core.phys.totalBytes - 0x1000);
   });
 });
+
+describe('memory contents', () => {
+  it('RAM reads zero, keeps written bytes, and a reused frame is zero-filled again', () => {
+    const { core, app, main } = fixture();
+    const ds = unwrap(core.allocRam(app, K4));
+    unwrap(app.addressSpace.attach(ds, { at: 0x1000000, writeable: true }));
+    expect(unwrap(core.read(main, 0x1000010)).value).toBe(0);
+    unwrap(core.write(main, 0x1000010, 0x5a));
+    expect(unwrap(core.read(main, 0x1000010)).value).toBe(0x5a);
+    expect(core.write(main, 0x1000010, 300)).toMatchObject({ ok: false, code: 'INVALID_ARGUMENT' });
+    const phys = ds.phys;
+    unwrap(app.addressSpace.detach(0x1000000));
+    unwrap(core.free(app, ds));
+    const again = unwrap(core.allocRam(app, K4));
+    expect(again.phys).toBe(phys);
+    unwrap(app.addressSpace.attach(again, { at: 0x2000000 }));
+    expect(unwrap(core.read(main, 0x2000010)).value).toBe(0);
+  });
+});
+
+describe('sealing', () => {
+  it('a sealed dataspace becomes read-only: writable mappings are revoked and a write is a violation', () => {
+    const { core, app, main } = fixture();
+    const ds = unwrap(core.allocRam(app, K4));
+    unwrap(app.addressSpace.attach(ds, { at: 0x1000000, writeable: true }));
+    unwrap(core.write(main, 0x1000000, 7));
+    unwrap(core.seal(app, ds));
+    expect(main.pd.pageTable.size).toBe(0);
+    expect(unwrap(core.read(main, 0x1000000)).value).toBe(7);
+    const w = unwrap(core.write(main, 0x1000000, 8));
+    expect(w.kind === 'error' && w.text).toMatch(/^WRITE violation at address 0x1000000/);
+  });
+});

@@ -41,6 +41,8 @@ export class PhysicalMemory {
   /** Allocated ranges by base: partition and size. */
   private readonly owners = new Map<number, { partition: number; size: number }>();
   readonly totalBytes: number;
+  /** Sparse contents: byte values that are not zero, by physical address. */
+  private readonly bytes = new Map<number, number>();
 
   /**
    * @param ranges RAM ranges, page aligned.
@@ -114,6 +116,27 @@ export class PhysicalMemory {
     );
   }
 
+  /** The byte at a physical address (RAM is zero-filled on allocation). */
+  read(pa: number): number {
+    return this.bytes.get(pa) ?? 0;
+  }
+
+  /** Stores a byte (0..255) at a physical address. */
+  write(pa: number, value: number): void {
+    if (value === 0) this.bytes.delete(pa);
+    else this.bytes.set(pa, value & 0xff);
+  }
+
+  /** Zero-fills [base, base+size): a new RAM dataspace must not see an old one's data. */
+  zero(base: number, size: number): void {
+    if (this.bytes.size === 0) return;
+    if (size <= this.bytes.size) {
+      for (let a = base; a < base + size; a++) this.bytes.delete(a);
+    } else {
+      for (const a of this.bytes.keys()) if (a >= base && a < base + size) this.bytes.delete(a);
+    }
+  }
+
   /** Returns a range to its partition. Freeing an unknown base is a broken invariant. */
   free(base: number): void {
     const o = this.owners.get(base);
@@ -134,6 +157,7 @@ export class PhysicalMemory {
       const base = a.allocAligned(bytes, al);
       if (base >= 0) {
         this.owners.set(base, { partition: p, size: bytes });
+        this.zero(base, bytes);
         return { base, size: bytes, alignLog2: al, partition: p };
       }
     }
