@@ -1,7 +1,7 @@
 /** Issue 2 figures: fault resolution vs region count and depth, attach/detach, heap per region. */
 
-import type { RegionMap } from '../src/index.js';
-import { Core, unwrap } from '../src/index.js';
+import type { RegionMap } from '../index.js';
+import { Core, unwrap } from '../index.js';
 import { heapUsedMB, lcg, type Recorder } from './harness.js';
 
 const K4 = 4096;
