@@ -10,6 +10,7 @@ export {
   Core,
   type CoreConfig,
   type CoreErrorCode,
+  type FaultOutcome,
   LINKER_AREA,
   type PdOptions,
   STACK_AREA,

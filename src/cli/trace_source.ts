@@ -9,7 +9,7 @@ import { createGunzip } from 'node:zlib';
 import { type Err, err, type Ok, ok } from '../util/result.js';
 import { BinaryTraceReader, isBinaryTrace } from '../workload/binary_trace.js';
 import { LackeyParser } from '../workload/lackey.js';
-import type { TraceSink } from '../workload/trace.js';
+import type { TraceSink } from '../sim/trace_batch.js';
 
 /** Error codes of trace input. */
 export type TraceSourceCode =

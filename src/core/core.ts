@@ -68,6 +68,9 @@ export type AccessOutcome =
     }
   | { readonly kind: 'error'; readonly text: string; readonly resolution: Resolution };
 
+/** What the pager made of a fault (an access outcome other than a hit). */
+export type FaultOutcome = Exclude<AccessOutcome, { readonly kind: 'hit' }>;
+
 /** Error codes of core operations other than attach. */
 export type CoreErrorCode =
   | 'INVALID_ARGUMENT'
@@ -406,7 +409,7 @@ export class Core {
   }
 
   /** The pager: resolve the fault and install the mapping, or reflect it, or report an error. */
-  pageFault(t: Thread, va: number, access: AccessType, detail = false): AccessOutcome {
+  pageFault(t: Thread, va: number, access: AccessType, detail = false): FaultOutcome {
     const listening = this.listeners.length > 0;
     if (listening) this.emit({ type: 'fault', thread: t, address: va, access });
     const res = resolve(this.addressSpaceOf(t), va, access, this.policy, detail);
@@ -438,7 +441,7 @@ export class Core {
     return this.faulterAt.get(t);
   }
 
-  private fail(t: Thread, text: string, resolution: Resolution): AccessOutcome {
+  private fail(t: Thread, text: string, resolution: Resolution): FaultOutcome {
     t.state = 'dead-fault';
     this.emit({ type: 'error', thread: t, text });
     return { kind: 'error', text, resolution };

@@ -26,6 +26,16 @@ export class Mapping {
     this.size = POW2[sizeLog2]!;
   }
 
+  /** Virtual base (the TLB's name for it). */
+  get vaBase(): number {
+    return this.va;
+  }
+
+  /** Physical base (the TLB's name for it). */
+  get paBase(): number {
+    return this.pa;
+  }
+
   toString(): string {
     const r = `r${this.writeable ? 'w' : '-'}${this.executable ? 'x' : '-'}`;
     return `${sizeName(this.size)} ${hex(this.va)} -> ${hex(this.pa)} ${r}`;

@@ -47,6 +47,7 @@ export interface CostModel {
   readonly lockAcquire: number;
   readonly lockHandoff: number;
   readonly diskRead: number;
+  readonly accessCycles: number;
 }
 
 /** Name of one cost. */
@@ -208,6 +209,12 @@ export const COST_INFO: Readonly<Record<CostKey, CostInfo>> = {
     cycles: 300_000,
     what: 'reading one 4 KiB block from an NVMe flash SSD (~100 µs), for swap-in',
     source: 'estimate: typical NVMe TLC SSD 4 KiB random-read latency 80–100 µs (vendor datasheets)',
+    estimate: true,
+  },
+  accessCycles: {
+    cycles: 1,
+    what: 'a replayed memory access or instruction fetch that hits in the L1 TLB (a nominal CPI of one)',
+    source: 'estimate: traces carry no timing; one cycle per record keeps translation costs in proportion',
     estimate: true,
   },
 };

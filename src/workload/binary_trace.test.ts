@@ -18,7 +18,7 @@ import {
   TraceBatch,
   TraceInfoCollector,
   type TraceRecord,
-} from './trace.js';
+} from '../sim/trace_batch.js';
 
 function batchesOf(records: readonly TraceRecord[], cap = 7): TraceBatch[] {
   const out: TraceBatch[] = [];

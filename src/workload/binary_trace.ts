@@ -23,7 +23,7 @@ import {
   type TraceInfo,
   TraceInfoCollector,
   type TraceSink,
-} from './trace.js';
+} from '../sim/trace_batch.js';
 
 /** The first 8 bytes of every binary trace. */
 export const BINARY_TRACE_MAGIC: Uint8Array = Uint8Array.from('FLTRACE1', (c) => c.charCodeAt(0));

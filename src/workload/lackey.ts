@@ -23,7 +23,7 @@ import {
   plainBytes,
   TraceBatch,
   type TraceSink,
-} from './trace.js';
+} from '../sim/trace_batch.js';
 
 /** Longest line accepted, in bytes (Valgrind lines are far shorter; this bounds memory). */
 export const MAX_LINE_BYTES = 4096;

@@ -9,7 +9,7 @@ import {
   type WorkloadSpec,
   ZipfSampler,
 } from './synthetic.js';
-import { INSTR, LOAD, MODIFY, STORE, TraceBatch, type TraceRecord } from './trace.js';
+import { INSTR, LOAD, MODIFY, STORE, TraceBatch, type TraceRecord } from '../sim/trace_batch.js';
 
 function records(t: SyntheticTrace, cap = 1000): TraceRecord[] {
   const out: TraceRecord[] = [];

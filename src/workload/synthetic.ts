@@ -7,7 +7,7 @@ import { type RandomGenerator, xoroshiro128plus } from 'pure-rand';
 import { alignUp, isPow2 } from '../util/bits.js';
 import { hex, sizeName } from '../util/hex.js';
 import { type Err, err, ok, type Result } from '../util/result.js';
-import { INSTR, LOAD, MAX_TRACE_ADDRESS, MODIFY, STORE, TraceBatch, type TraceSink } from './trace.js';
+import { INSTR, LOAD, MAX_TRACE_ADDRESS, MODIFY, STORE, TraceBatch, type TraceSink } from '../sim/trace_batch.js';
 
 /** Parameters shared by every single-stream generator. */
 export interface WorkloadCommon {

@@ -9,7 +9,7 @@ import {
   TraceBatch,
   TraceInfo,
   TraceInfoCollector,
-} from './trace.js';
+} from './trace_batch.js';
 
 describe('TraceBatch', () => {
   it('fills up to capacity, reports full and clears without losing storage', () => {

@@ -1,0 +1,74 @@
+/**
+ * The on-demand fault handler: a dataspace manager that backs a managed dataspace with RAM
+ * chunks as they are touched (Genode's iso9660 or a growing stack work this way). On each
+ * signal it drains `fault()` until NONE, allocating and attaching one chunk per fault.
+ *
+ * Behaviours are generators: they yield the work they are about to do so the simulator can
+ * charge its cost and advance time, then perform it against core when resumed. Core's wake-ups
+ * therefore happen at the simulated time the attach completes.
+ */
+import type { Core } from '../core/core.js';
+import type { PdSession } from '../core/pd_session.js';
+import type { RegionMap } from '../core/region_map.js';
+import { alignDown } from '../util/bits.js';
+import { hex, sizeName } from '../util/hex.js';
+
+/** A unit of work a behaviour performs, for the simulator to charge. */
+export type Work =
+  /** An RPC to core (fault query, allocation, attach). */
+  | { readonly kind: 'rpc'; readonly what: string }
+  /** Zero-filling fresh RAM. */
+  | { readonly kind: 'zero'; readonly bytes: number }
+  /** Plain computation. */
+  | { readonly kind: 'compute'; readonly cycles: number }
+  /** A failure the behaviour cannot recover from (reported, then the behaviour stops). */
+  | { readonly kind: 'error'; readonly text: string };
+
+/** Options of the on-demand handler. */
+export interface OnDemandOptions {
+  /** Bytes of RAM backing each touched chunk (a power of two, at least a page). */
+  readonly chunk: number;
+  /** CPU whose RAM partition allocations come from (partitioned designs). */
+  readonly cpu?: number;
+}
+
+/** A dataspace manager paging a managed dataspace on demand. */
+export class OnDemandHandler {
+  /** Chunks attached so far. */
+  chunks = 0;
+
+  constructor(
+    private readonly core: Core,
+    /** The manager's own session: it pays for the RAM. */
+    readonly session: PdSession,
+    readonly map: RegionMap,
+    readonly options: OnDemandOptions,
+  ) {}
+
+  /** One signal's worth of work: drain fault() until NONE. */
+  *onSignal(): Generator<Work, void, void> {
+    for (;;) {
+      yield { kind: 'rpc', what: 'fault' };
+      const st = this.map.fault();
+      if (st.type === 'NONE') return;
+      const chunk = Math.min(this.options.chunk, this.map.size);
+      const base = alignDown(st.address, chunk);
+      const size = Math.min(chunk, this.map.size - base);
+      yield { kind: 'rpc', what: `alloc ${sizeName(size)}` };
+      const ds = this.core.allocRam(this.session, size, { cpu: this.options.cpu });
+      if (!ds.ok) {
+        yield { kind: 'error', text: `on-demand handler cannot back ${hex(base)}: ${ds.message}` };
+        return;
+      }
+      yield { kind: 'zero', bytes: size };
+      yield { kind: 'rpc', what: `attach ${hex(base)}` };
+      const r = this.map.attach(ds.value, { at: base, writeable: true, executable: true });
+      if (!r.ok) {
+        this.core.free(this.session, ds.value);
+        yield { kind: 'error', text: `on-demand handler cannot attach at ${hex(base)}: ${r.message}` };
+        return;
+      }
+      this.chunks++;
+    }
+  }
+}

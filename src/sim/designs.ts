@@ -1,0 +1,147 @@
+/**
+ * Designs: named bundles of options that users pick and override one by one, so that rival
+ * designs run on the same workload and compare (DESIGN.md §2 "Rival designs").
+ */
+import { err, ok, type Result } from '../util/result.js';
+
+/** Every option a design sets. */
+export interface DesignOptions {
+  /** Pager entrypoints: one per CPU, or a single one on CPU 0. */
+  readonly pagers: 'per-cpu' | 'single';
+  /** Physical memory: one global allocator behind one lock, or one partition per CPU. */
+  readonly allocator: 'global' | 'partitioned';
+  /** Mapping size policy: the best size the rule allows, or the smallest page only. */
+  readonly mapping: 'best' | 'smallest';
+  /** Kernel mapped in every address space, or in its own one behind a trampoline page. */
+  readonly kernelEntry: 'shared' | 'trampoline';
+  /** Address-space identifiers (ASID/PCID) tag TLB entries: switches do not flush. */
+  readonly asidTags: boolean;
+  /** On an attach, core maps the whole region eagerly instead of on demand. */
+  readonly eagerMapping: boolean;
+  /** IRQs go to the handler on the routed CPU, or serialized through one core thread on CPU 0. */
+  readonly irqDelivery: 'direct' | 'core-thread';
+}
+
+/** A named design. */
+export interface Design {
+  readonly name: string;
+  readonly description: string;
+  readonly options: DesignOptions;
+}
+
+const GENODE: DesignOptions = {
+  pagers: 'per-cpu',
+  allocator: 'global',
+  mapping: 'best',
+  kernelEntry: 'shared',
+  asidTags: true,
+  eagerMapping: false,
+  irqDelivery: 'direct',
+};
+
+/** The built-in designs. */
+export const DESIGNS: readonly Design[] = [
+  {
+    name: 'genode',
+    description:
+      'per-CPU pagers, one global RAM allocator, asynchronous reflection, best-size mapping, kernel in every address space',
+    options: GENODE,
+  },
+  {
+    name: 'genode-single-pager',
+    description:
+      'as genode, but one pager thread on CPU 0 handles every fault (the Fiasco.OC state of seed 000)',
+    options: { ...GENODE, pagers: 'single' },
+  },
+  {
+    name: '4k-only',
+    description: 'as genode, but every mapping is clamped to the smallest page (no superpages)',
+    options: { ...GENODE, mapping: 'smallest' },
+  },
+  {
+    name: 'partitioned',
+    description:
+      'as genode, but each CPU allocates from its own partition of RAM (seed 000: no contention, no cross-core IPC)',
+    options: { ...GENODE, allocator: 'partitioned' },
+  },
+  {
+    name: 'trampoline',
+    description:
+      'as genode, but the kernel lives in its own address space behind a trampoline, without PCID: every entry and exit switches and flushes',
+    options: { ...GENODE, kernelEntry: 'trampoline', asidTags: false },
+  },
+  {
+    name: 'trampoline-pcid',
+    description:
+      'as trampoline, with PCID/ASID tags: entries and exits switch address spaces but keep the TLB',
+    options: { ...GENODE, kernelEntry: 'trampoline' },
+  },
+];
+
+const CHOICES: { readonly [K in keyof DesignOptions]: readonly (string | boolean)[] } = {
+  pagers: ['per-cpu', 'single'],
+  allocator: ['global', 'partitioned'],
+  mapping: ['best', 'smallest'],
+  kernelEntry: ['shared', 'trampoline'],
+  asidTags: [true, false],
+  eagerMapping: [true, false],
+  irqDelivery: ['direct', 'core-thread'],
+};
+
+/** The values each option accepts (for help texts and validation). */
+export function optionChoices(): Readonly<Record<string, readonly (string | boolean)[]>> {
+  return CHOICES;
+}
+
+/**
+ * The options of a design with overrides applied. Overrides may be strings ('true'/'false' for
+ * booleans, as they come from the command line) or typed values.
+ */
+export function designOptions(
+  name: string,
+  overrides: Readonly<Record<string, string | boolean | number>> = {},
+): Result<DesignOptions, 'UNKNOWN_DESIGN' | 'INVALID_OPTION'> {
+  const d = DESIGNS.find((x) => x.name === name);
+  if (!d)
+    return err(
+      'UNKNOWN_DESIGN',
+      `unknown design '${name}'; expected one of ${DESIGNS.map((x) => x.name).join(', ')}`,
+    );
+  const out: Record<string, string | boolean> = { ...d.options };
+  for (const [key, raw] of Object.entries(overrides)) {
+    const choices = (CHOICES as Record<string, readonly (string | boolean)[] | undefined>)[key];
+    if (!choices) {
+      return err(
+        'INVALID_OPTION',
+        `unknown design option '${key}'; expected one of ${Object.keys(CHOICES).join(', ')}`,
+      );
+    }
+    const value =
+      typeof choices[0] === 'boolean' && typeof raw === 'string'
+        ? raw === 'true'
+          ? true
+          : raw === 'false'
+            ? false
+            : raw
+        : raw;
+    if (!choices.includes(value as string | boolean)) {
+      return err(
+        'INVALID_OPTION',
+        `design option ${key}=${String(raw)} is not valid; expected one of ${choices.join(', ')}`,
+      );
+    }
+    out[key] = value as string | boolean;
+  }
+  return ok(out as unknown as DesignOptions);
+}
+
+/** Parses `key=value` overrides from the command line. */
+export function parseOverrides(pairs: readonly string[]): Result<Record<string, string>, 'INVALID_OPTION'> {
+  const out: Record<string, string> = {};
+  for (const p of pairs) {
+    const i = p.indexOf('=');
+    if (i <= 0) return err('INVALID_OPTION', `design override '${p}' must look like option=value`);
+    out[p.slice(0, i)] = p.slice(i + 1);
+  }
+  return ok(out);
+}

@@ -1,0 +1,559 @@
+/**
+ * The simulated machine: CPUs with TLBs running user threads' accesses, the kernel's fault path
+ * to core's pager entrypoints, reflected faults delivered as signals to handler threads, their
+ * attaches waking faulters, and revocations shooting down TLB entries on every CPU. Time is in
+ * virtual cycles from the cost model; everything is deterministic.
+ *
+ * CPUs run user code in slices of `sliceCycles` between engine events, so interactions across
+ * CPUs take effect at slice boundaries. Core's pager, handlers and shootdowns preempt: they start
+ * when their message arrives and push the CPU's next user slice back by their work.
+ */
+import type { OnDemandHandler } from '../components/on_demand_handler.js';
+import { Core } from '../core/core.js';
+import type { AccessType, CoreEvent } from '../core/events.js';
+import type { PdSession } from '../core/pd_session.js';
+import type { SignalContext } from '../core/signal.js';
+import { type Arch, type ArchName, arch as archOf, type TlbLevelSpec } from '../hw/arch.js';
+import type { RamRange } from '../hw/phys_mem.js';
+import type { Thread } from '../kernel/thread.js';
+import { unwrap } from '../util/result.js';
+import { type CostModel, DEFAULT_COSTS } from './cost.js';
+import { Cpu } from './cpu.js';
+import { type DesignOptions, designOptions } from './designs.js';
+import { EventEngine } from './engine.js';
+import { Metrics } from './metrics.js';
+import { type AccessSource, SimThread } from './sim_thread.js';
+import type { Timeline, TrackHandle } from './timeline.js';
+import { INSTR, LOAD } from './trace_batch.js';
+
+/** How a machine is built. */
+export interface MachineConfig {
+  readonly arch?: ArchName;
+  readonly cpus?: number;
+  /** TLB geometry per CPU (default: the architecture's). */
+  readonly tlb?: readonly TlbLevelSpec[];
+  /** Design options (default: the `genode` design). */
+  readonly design?: DesignOptions;
+  readonly costs?: CostModel;
+  readonly ram?: readonly RamRange[];
+  /** Where to record the run, if anywhere. */
+  readonly timeline?: Timeline;
+  /** User cycles a CPU runs between engine events (default 20,000). */
+  readonly sliceCycles?: number;
+  /** Scheduler quantum and timer period in cycles (default 10 ms at 3 GHz). */
+  readonly quantum?: number;
+}
+
+/** A pager entrypoint: a core thread that serializes the faults it handles. */
+interface PagerEp {
+  readonly cpu: number;
+  freeAt: number;
+  handled: number;
+  track: TrackHandle;
+}
+
+/** A handler thread running a behaviour on signals. */
+interface HandlerThread {
+  readonly kernel: Thread;
+  readonly cpu: number;
+  readonly behaviour: OnDemandHandler;
+  readonly ctx: SignalContext;
+  freeAt: number;
+  deliveryScheduled: boolean;
+  track: TrackHandle;
+  /** Flows from faults waiting to reach this handler's next slice. */
+  flows: number[];
+}
+
+/** A fault taken during the last slice, recorded on the timeline after the slice itself. */
+interface FaultRecord {
+  readonly t: SimThread;
+  readonly at: number;
+  readonly entry: number;
+  readonly ep: PagerEp;
+  readonly start: number;
+  readonly end: number;
+  readonly kind: string;
+  readonly handler: HandlerThread | undefined;
+}
+
+/** Machine-wide counters. */
+interface Totals {
+  faultsResolved: number;
+  faultsReflected: number;
+  errors: number;
+  shootdowns: number;
+  crossCpu: number;
+  lockWait: number;
+  signals: number;
+}
+
+/** The simulated machine. */
+export class Machine {
+  readonly engine = new EventEngine();
+  readonly core: Core;
+  readonly arch: Arch;
+  readonly design: DesignOptions;
+  readonly costs: CostModel;
+  readonly cpus: Cpu[];
+  readonly threads: SimThread[] = [];
+  readonly handlers: HandlerThread[] = [];
+  readonly errors: string[] = [];
+  readonly faultLatency = new Metrics().histogram('faults.latency');
+  private readonly pagers: PagerEp[] = [];
+  private readonly simOf = new Map<Thread, SimThread>();
+  private readonly handlerOf = new Map<SignalContext, HandlerThread>();
+  private readonly sliceCycles: number;
+  private readonly quantum: number;
+  private readonly page: number;
+  private readonly walkCycles: number;
+  private readonly timeline: Timeline | null;
+  private readonly totals: Totals = {
+    faultsResolved: 0,
+    faultsReflected: 0,
+    errors: 0,
+    shootdowns: 0,
+    crossCpu: 0,
+    lockWait: 0,
+    signals: 0,
+  };
+  /** Allocator lock(s): time each becomes free. */
+  private readonly lockFreeAt: number[];
+  /** Simulated time of the operation in progress (core events happen "now"). */
+  private now = 0;
+  /** CPU performing the operation in progress (the shootdown initiator). */
+  private nowCpu = 0;
+  private readonly pendingSignals: SignalContext[] = [];
+  /** Faults whose first pager visit has not been drawn yet (the retry of a reflected fault is not a new flow). */
+  private readonly newFaults = new Set<SimThread>();
+  private lastFault: FaultRecord | null = null;
+
+  constructor(config: MachineConfig = {}) {
+    this.arch = archOf(config.arch ?? 'x86_64');
+    this.design = config.design ?? unwrap(designOptions('genode'));
+    this.costs = config.costs ?? DEFAULT_COSTS;
+    const n = config.cpus ?? 1;
+    const sizes = this.arch.pageSizesLog2;
+    this.core = new Core({
+      arch: this.arch,
+      ram: config.ram,
+      partitions: this.design.allocator === 'partitioned' ? n : 1,
+      kernel:
+        this.design.mapping === 'smallest' ? { name: 'smallest-only', mapSizesLog2: [sizes[0]!] } : undefined,
+    });
+    this.page = 2 ** sizes[0]!;
+    this.walkCycles = this.arch.walkLevels * this.costs.pageWalkStep + this.costs.tlbFill;
+    this.sliceCycles = config.sliceCycles ?? 20_000;
+    this.quantum = config.quantum ?? 30_000_000;
+    this.timeline = config.timeline ?? null;
+    this.cpus = Array.from({ length: n }, (_, i) => new Cpu(i, config.tlb ?? this.arch.tlb, this.quantum));
+    const pagerCount = this.design.pagers === 'single' ? 1 : n;
+    for (let i = 0; i < pagerCount; i++) {
+      this.pagers.push({
+        cpu: i,
+        freeAt: 0,
+        handled: 0,
+        track: this.timeline?.namedTrack('core', `pager ep ${i}`) ?? 0,
+      });
+    }
+    this.lockFreeAt = new Array(this.design.allocator === 'partitioned' ? n : 1).fill(0);
+    this.core.onEvent((e) => this.onCoreEvent(e));
+  }
+
+  /** Adds a user thread of a session, pinned to a CPU, running accesses from `source`. */
+  addThread(session: PdSession, name: string, cpu: number, source: AccessSource): SimThread {
+    const k = unwrap(this.core.createThread(session, name, cpu));
+    const t = new SimThread(k, source, this.page);
+    this.threads.push(t);
+    this.simOf.set(k, t);
+    this.enqueue(t, 0);
+    return t;
+  }
+
+  /** Adds a handler thread that runs `behaviour` whenever `ctx` is signalled. */
+  addHandler(
+    session: PdSession,
+    name: string,
+    cpu: number,
+    behaviour: OnDemandHandler,
+    ctx: SignalContext,
+  ): void {
+    const k = unwrap(this.core.createThread(session, name, cpu));
+    k.state = 'waiting-signal';
+    const track = this.timeline?.threadTrack(session.pd.id, session.label, k.id, name) ?? 0;
+    const h: HandlerThread = {
+      kernel: k,
+      cpu,
+      behaviour,
+      ctx,
+      freeAt: 0,
+      deliveryScheduled: false,
+      track,
+      flows: [],
+    };
+    this.handlers.push(h);
+    this.handlerOf.set(ctx, h);
+    ctx.listen((c) => this.pendingSignals.push(c));
+  }
+
+  /** Makes a starved thread (whose pushed source got more input) runnable again. */
+  kick(t: SimThread): void {
+    if (!t.starved) return;
+    t.starved = false;
+    this.enqueue(t, this.engine.now);
+  }
+
+  /** Runs the engine until nothing is left to do (or `until`). */
+  run(until = Number.POSITIVE_INFINITY): void {
+    this.engine.run(until);
+  }
+
+  /** Simulated time: the latest point any CPU reached. */
+  get elapsed(): number {
+    let t = this.engine.now;
+    for (const c of this.cpus) if (c.freeAt > t) t = c.freeAt;
+    return t;
+  }
+
+  /** Machine-wide counters. */
+  get counters(): Readonly<Totals> {
+    return this.totals;
+  }
+
+  // ---------------------------------------------------------------- scheduling
+
+  private enqueue(t: SimThread, at: number): void {
+    if (t.queued || !t.runnable) return;
+    const cpu = this.cpus[t.kernel.cpu]!;
+    cpu.ready.push(t);
+    t.queued = true;
+    this.kickCpu(cpu, at);
+  }
+
+  private kickCpu(cpu: Cpu, at: number): void {
+    if (cpu.scheduled) return;
+    cpu.scheduled = true;
+    this.engine.at(Math.max(at, cpu.freeAt, this.engine.now), () => this.runCpu(cpu));
+  }
+
+  /** One slice of a CPU: run the head of its run queue until the slice ends or it blocks. */
+  private runCpu(cpu: Cpu): void {
+    cpu.scheduled = false;
+    const now = this.engine.now;
+    if (cpu.freeAt > now) {
+      this.kickCpu(cpu, cpu.freeAt);
+      return;
+    }
+    const t = cpu.ready[0];
+    if (!t) return;
+    let time = now;
+    if (cpu.current !== t) {
+      cpu.contextSwitches++;
+      cpu.current = t;
+      if (cpu.loadedAsid !== t.kernel.pd.asid) time += this.switchAddressSpace(cpu, t.kernel.pd.asid);
+    }
+    if (time >= cpu.nextTick) time += this.tick(cpu, time);
+    const budget = Math.min(this.sliceCycles, cpu.nextTick - time);
+    this.lastFault = null;
+    const used = this.runUser(cpu, t, time, budget > 0 ? budget : 1);
+    cpu.userCycles += used;
+    const end = time + used;
+    cpu.freeAt = Math.max(cpu.freeAt, end);
+    if (this.timeline) this.recordSlice(cpu, t, time, end);
+    if (t.kernel.blocked || t.done || t.starved) cpu.unqueue(t);
+    if (cpu.ready.length > 0) this.kickCpu(cpu, cpu.freeAt);
+  }
+
+  /** Timer tick at the end of a quantum: kernel entry, round robin. Returns cycles spent. */
+  private tick(cpu: Cpu, time: number): number {
+    cpu.ticks++;
+    cpu.nextTick = time + this.quantum;
+    if (cpu.ready.length > 1) cpu.ready.push(cpu.ready.shift()!);
+    const c = this.costs.irqEntry + this.costs.irqAck + this.kernelEntryCost(cpu);
+    cpu.kernelCycles += c;
+    return c;
+  }
+
+  /** Extra cost of one kernel entry and exit under the design (the trampoline switches twice). */
+  private kernelEntryCost(cpu: Cpu): number {
+    if (this.design.kernelEntry === 'shared') return 0;
+    cpu.asSwitches += 2;
+    if (!this.design.asidTags) {
+      cpu.flushTlb();
+      return 2 * this.costs.asSwitch;
+    }
+    return 2 * this.costs.asSwitchPcid;
+  }
+
+  private switchAddressSpace(cpu: Cpu, asid: number): number {
+    cpu.asSwitches++;
+    cpu.loadedAsid = asid;
+    if (!this.design.asidTags) {
+      cpu.flushTlb();
+      return this.costs.asSwitch;
+    }
+    return this.costs.asSwitchPcid;
+  }
+
+  // ---------------------------------------------------------------- the access path
+
+  /**
+   * Runs thread t's accesses on cpu from `start` for up to `budget` cycles. Returns the cycles
+   * used; stops early when the thread faults (blocking it), runs dry or finishes.
+   */
+  private runUser(cpu: Cpu, t: SimThread, start: number, budget: number): number {
+    const tlb = cpu.tlb;
+    const asid = t.kernel.pd.asid;
+    const page = this.page;
+    const access = this.costs.accessCycles;
+    const batch = t.batch;
+    cpu.asids.add(asid);
+    let used = 0;
+    while (used < budget) {
+      if (t.pos >= t.len) {
+        batch.length = 0;
+        const n = t.source.fill(batch);
+        if (n <= 0) {
+          if (n === 0) t.done = true;
+          else t.starved = true;
+          break;
+        }
+        t.pos = 0;
+        t.len = n;
+      }
+      const i = t.pos;
+      const k = batch.kind[i]!;
+      const va = batch.addr[i]!;
+      const kind: AccessType = k === INSTR ? 'exec' : k === LOAD ? 'read' : 'write';
+      const tlbKind = k === INSTR ? 'instruction' : 'data';
+      if (!t.secondHalf) {
+        const c = this.translate(cpu, t, tlb, asid, va, kind, tlbKind, start + used);
+        if (c < 0) return used + this.walkCycles;
+        used += c;
+        t.pages.add(va);
+      }
+      const off = va % page;
+      if (off + batch.size[i]! > page) {
+        // The access crosses into the next page: a second translation.
+        t.secondHalf = true;
+        const va2 = va - off + page;
+        const c = this.translate(cpu, t, tlb, asid, va2, kind, tlbKind, start + used);
+        if (c < 0) return used + this.walkCycles;
+        used += c;
+        t.pages.add(va2);
+        t.secondHalf = false;
+      }
+      used += access;
+      t.records++;
+      t.pos = i + 1;
+    }
+    return used;
+  }
+
+  /** One translation. Returns its extra cycles, or -1 when it faulted (the fault path is under way). */
+  private translate(
+    cpu: Cpu,
+    t: SimThread,
+    tlb: Cpu['tlb'],
+    asid: number,
+    va: number,
+    kind: AccessType,
+    tlbKind: 'instruction' | 'data',
+    at: number,
+  ): number {
+    const counted = !t.retry;
+    if (counted) t.translations++;
+    const lvl = tlb.lookup(asid, va, tlbKind);
+    if (lvl >= 0 && (kind !== 'write' || tlb.lastWriteable) && (kind !== 'exec' || tlb.lastExecutable)) {
+      if (counted) t.tlbHits++;
+      t.retry = false;
+      return lvl === 0 ? 0 : this.costs.stlbHit;
+    }
+    if (counted) t.tlbMisses++;
+    t.walks++;
+    const m = t.kernel.pd.pageTable.lookup(va);
+    if (m && (kind !== 'write' || m.writeable) && (kind !== 'exec' || m.executable)) {
+      tlb.fill(asid, va, tlbKind, m);
+      t.retry = false;
+      return this.walkCycles;
+    }
+    this.pageFault(cpu, t, va, kind, at + this.walkCycles);
+    return -1;
+  }
+
+  // ---------------------------------------------------------------- the fault path
+
+  /** The kernel delivers a page fault to the thread's pager entrypoint. */
+  private pageFault(cpu: Cpu, t: SimThread, va: number, access: AccessType, at: number): void {
+    if (!t.retry) {
+      t.retry = true;
+      t.faultStart = at;
+      t.faults++;
+      this.newFaults.add(t);
+    }
+    const entry = this.costs.exceptionEntryExit + this.kernelEntryCost(cpu);
+    cpu.kernelCycles += entry;
+    const ep = this.pagers[this.design.pagers === 'single' ? 0 : cpu.id]!;
+    let arrival = at + entry / 2 + this.costs.ipcRoundTrip / 2;
+    if (ep.cpu !== cpu.id) arrival += this.crossCpu();
+    const start = Math.max(arrival, ep.freeAt);
+    this.now = start;
+    this.nowCpu = ep.cpu;
+    const out = this.core.pageFault(t.kernel, va, access);
+    const res = out.resolution;
+    const work = this.costs.pagerLookup * res.depth + (out.kind === 'mapped' ? this.costs.mapInstall : 0);
+    const end = start + work;
+    ep.freeAt = end;
+    ep.handled++;
+    const pcpu = this.cpus[ep.cpu]!;
+    pcpu.pagerCycles += work;
+    pcpu.freeAt = Math.max(pcpu.freeAt, end);
+    // The faulting CPU is busy until its IPC left (per-CPU pagers: until the pager is done).
+    cpu.freeAt = Math.max(cpu.freeAt, ep.cpu === cpu.id ? end : at + entry / 2);
+    const handler =
+      out.kind === 'reflected' && out.map.faultHandler ? this.handlerOf.get(out.map.faultHandler) : undefined;
+    this.lastFault = { t, at, entry, ep, start, end, kind: out.kind, handler };
+    this.now = end;
+    if (out.kind === 'mapped') {
+      this.totals.faultsResolved++;
+      let resume = end + this.costs.ipcRoundTrip / 2;
+      if (ep.cpu !== cpu.id) resume += this.crossCpu();
+      this.faultLatency.record(resume - t.faultStart);
+      cpu.unqueue(t);
+      t.kernel.state = 'ready';
+      this.enqueue(t, resume);
+    } else if (out.kind === 'reflected') {
+      this.totals.faultsReflected++;
+      cpu.unqueue(t);
+    } else {
+      this.totals.errors++;
+      this.errors.push(out.text);
+      cpu.unqueue(t);
+    }
+    this.flushSignals(ep.cpu);
+  }
+
+  /** A message to another CPU: an IPI. Counted, and its latency returned. */
+  private crossCpu(): number {
+    this.totals.crossCpu++;
+    return this.costs.ipi;
+  }
+
+  /** Signals submitted during the last core operation, delivered from `fromCpu` at `this.now`. */
+  private flushSignals(fromCpu: number): void {
+    while (this.pendingSignals.length > 0) {
+      const ctx = this.pendingSignals.shift()!;
+      const h = this.handlerOf.get(ctx);
+      this.totals.signals++;
+      if (!h || h.deliveryScheduled) continue;
+      h.deliveryScheduled = true;
+      let at = this.now + this.costs.signalDelivery;
+      if (h.cpu !== fromCpu) at += this.crossCpu();
+      this.engine.at(Math.max(at, this.engine.now), () => this.runHandler(h));
+    }
+  }
+
+  /** A handler thread receives its signal and runs its behaviour, step by step in simulated time. */
+  private runHandler(h: HandlerThread): void {
+    h.deliveryScheduled = false;
+    const count = h.ctx.take();
+    if (count === 0) return;
+    const cpu = this.cpus[h.cpu]!;
+    const start = Math.max(this.engine.now, h.freeAt);
+    let time = start + this.costs.kernelEntryExit + this.kernelEntryCost(cpu);
+    h.kernel.state = 'running';
+    const gen = h.behaviour.onSignal();
+    for (let step = gen.next(); !step.done; ) {
+      const w = step.value;
+      if (w.kind === 'rpc') time += this.costs.ipcRoundTrip;
+      else if (w.kind === 'zero') time += (w.bytes / 1024) * this.costs.pageZeroPerKiB;
+      else if (w.kind === 'compute') time += w.cycles;
+      else {
+        this.errors.push(w.text);
+        this.totals.errors++;
+      }
+      if (w.kind === 'rpc' && w.what.startsWith('alloc')) time += this.allocatorLock(time, h.cpu);
+      this.now = time;
+      this.nowCpu = h.cpu;
+      step = gen.next();
+      this.flushSignals(h.cpu);
+    }
+    h.kernel.state = 'waiting-signal';
+    h.freeAt = time;
+    cpu.handlerCycles += time - start;
+    cpu.freeAt = Math.max(cpu.freeAt, time);
+    if (this.timeline) {
+      this.timeline.complete(h.track, `handle ${count} signal(s)`, 'handler', start, time);
+      const f = h.flows.shift();
+      if (f !== undefined && f > 0) this.timeline.flowEnd(f, h.track, start);
+      h.flows.length = 0;
+    }
+    if (h.ctx.pending > 0 && !h.deliveryScheduled) {
+      h.deliveryScheduled = true;
+      this.engine.at(time, () => this.runHandler(h));
+    }
+  }
+
+  /** Acquires the RAM allocator's lock at `time`; returns wait plus hold cycles. */
+  private allocatorLock(time: number, cpu: number): number {
+    const i = this.lockFreeAt.length === 1 ? 0 : cpu;
+    const wait = Math.max(0, this.lockFreeAt[i]! - time);
+    const hold = this.costs.lockAcquire;
+    this.lockFreeAt[i] = time + wait + hold;
+    this.totals.lockWait += wait;
+    return wait + hold;
+  }
+
+  // ---------------------------------------------------------------- core's events
+
+  private onCoreEvent(e: CoreEvent): void {
+    if (e.type === 'wakeup') {
+      const t = this.simOf.get(e.thread);
+      if (!t) return;
+      let at = this.now;
+      if (t.kernel.cpu !== this.nowCpu) at += this.crossCpu();
+      this.enqueue(t, at);
+    } else if (e.type === 'revoke') {
+      this.shootdown(e.pd.asid, e.va, e.size);
+    }
+  }
+
+  /** Removes a range from every CPU's TLB that may hold it; remote CPUs get an IPI each. */
+  private shootdown(asid: number, va: number, size: number): void {
+    for (const cpu of this.cpus) {
+      if (!cpu.asids.has(asid)) continue;
+      cpu.tlb.flushRange(asid, va, size);
+      if (cpu.id === this.nowCpu) {
+        this.now += this.costs.invlpg;
+        continue;
+      }
+      this.totals.shootdowns++;
+      this.totals.crossCpu++;
+      cpu.shootdownsReceived++;
+      cpu.freeAt = Math.max(cpu.freeAt, this.now) + this.costs.tlbShootdown;
+      this.now += this.costs.tlbShootdown;
+      this.timeline?.instant(this.timeline.cpuTrack(cpu.id), 'TLB shootdown', 'tlb', this.now, 'g');
+    }
+  }
+
+  // ---------------------------------------------------------------- timeline
+
+  /** Draws a CPU slice: user time, then (if it faulted) the kernel entry, the pager visit and its flow. */
+  private recordSlice(cpu: Cpu, t: SimThread, t0: number, t1: number): void {
+    const tl = this.timeline!;
+    const ct = tl.cpuTrack(cpu.id);
+    const f = this.lastFault;
+    const userEnd = f ? Math.max(t0, f.at) : t1;
+    if (userEnd > t0) tl.complete(ct, t.kernel.name, 'user', t0, userEnd);
+    if (!f) return;
+    tl.complete(f.ep.track, `page fault (${f.kind})`, 'pager', f.start, f.end, { thread: t.kernel.name });
+    const entryEnd = Math.min(f.at + f.entry / 2, f.start);
+    if (entryEnd > f.at && cpu.freeAt >= entryEnd)
+      tl.complete(ct, 'page-fault entry', 'kernel', f.at, entryEnd);
+    if (!this.newFaults.delete(t) || entryEnd <= f.at) return;
+    const flow = tl.flowStart(ct, f.at);
+    if (flow === 0) return;
+    tl.flowStep(flow, f.ep.track, f.start);
+    f.handler?.flows.push(flow);
+  }
+}

@@ -1,0 +1,138 @@
+/**
+ * A user thread as the simulator runs it: a kernel thread plus the stream of memory accesses it
+ * performs (a trace or a generator), its position in that stream and its per-thread counters.
+ */
+import type { Thread } from '../kernel/thread.js';
+import { TraceBatch } from './trace_batch.js';
+
+/** Where a thread's accesses come from. */
+export interface AccessSource {
+  /**
+   * Fills `batch` with the next records and returns how many: 0 when the source is exhausted,
+   * -1 when it is starved (a pushed trace whose next chunk has not arrived yet).
+   */
+  fill(batch: TraceBatch): number;
+}
+
+/** A source fed from outside, batch by batch (streamed traces). */
+export class PushSource implements AccessSource {
+  private pending: TraceBatch | null = null;
+  private ended = false;
+
+  /** Hands over a batch; the thread consumes it before the caller may reuse it. */
+  push(b: TraceBatch): void {
+    this.pending = b;
+  }
+
+  /** No more batches will come. */
+  end(): void {
+    this.ended = true;
+  }
+
+  /** True while a pushed batch has not been consumed. */
+  get hasPending(): boolean {
+    return this.pending !== null;
+  }
+
+  fill(batch: TraceBatch): number {
+    const p = this.pending;
+    if (!p) return this.ended ? 0 : -1;
+    this.pending = null;
+    batch.kind.set(p.kind.subarray(0, p.length));
+    batch.addr.set(p.addr.subarray(0, p.length));
+    batch.size.set(p.size.subarray(0, p.length));
+    batch.length = p.length;
+    return p.length;
+  }
+}
+
+/**
+ * Distinct smallest pages touched, as bitmaps of 512 pages per key. Consecutive accesses mostly
+ * stay in one bitmap, so the common case is one comparison and one OR.
+ */
+export class PageSet {
+  private readonly maps = new Map<number, Uint32Array>();
+  private lastKey = -1;
+  private last: Uint32Array = new Uint32Array(16);
+
+  constructor(private readonly pageSize: number) {}
+
+  add(va: number): void {
+    const page = Math.floor(va / this.pageSize);
+    const key = Math.floor(page / 512);
+    if (key !== this.lastKey) {
+      let m = this.maps.get(key);
+      if (!m) {
+        m = new Uint32Array(16);
+        this.maps.set(key, m);
+      }
+      this.last = m;
+      this.lastKey = key;
+    }
+    const bit = page - key * 512;
+    this.last[bit >>> 5]! |= 1 << (bit & 31);
+  }
+
+  /** Number of distinct pages added. */
+  get size(): number {
+    let n = 0;
+    for (const m of this.maps.values()) {
+      for (let i = 0; i < 16; i++) {
+        let v = m[i]!;
+        while (v) {
+          v &= v - 1;
+          n++;
+        }
+      }
+    }
+    return n;
+  }
+}
+
+/** A simulated user thread. */
+export class SimThread {
+  readonly batch: TraceBatch;
+  /** Next record in `batch` and how many it holds. */
+  pos = 0;
+  len = 0;
+  /** The first page of a page-crossing access is done; its second page is next. */
+  secondHalf = false;
+  /** The current translation already faulted: its retry is not counted again. */
+  retry = false;
+  /** Time the current fault began (for latency). */
+  faultStart = 0;
+  /** The source is exhausted. */
+  done = false;
+  /** The source has nothing now but may later. */
+  starved = false;
+  /** A CPU run is scheduled or the thread sits in a run queue. */
+  queued = false;
+
+  // Counters, published to the metrics registry at the end of a run.
+  records = 0;
+  translations = 0;
+  tlbHits = 0;
+  tlbMisses = 0;
+  walks = 0;
+  faults = 0;
+  readonly pages: PageSet;
+
+  constructor(
+    readonly kernel: Thread,
+    readonly source: AccessSource,
+    pageSize: number,
+    batchCapacity = 4096,
+  ) {
+    this.batch = new TraceBatch(batchCapacity);
+    this.pages = new PageSet(pageSize);
+  }
+
+  /** True when the thread can run now. */
+  get runnable(): boolean {
+    return !this.done && !this.starved && !this.kernel.blocked;
+  }
+
+  toString(): string {
+    return `${this.kernel} at record ${this.records}`;
+  }
+}
