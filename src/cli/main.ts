@@ -1,27 +1,50 @@
 #!/usr/bin/env node
 /**
  * The faultline command line. The only layer that performs I/O: it parses arguments with
- * commander, runs the model and writes results.
+ * commander, runs the model and writes results. User mistakes end with one line on stderr and a
+ * non-zero exit status; only a broken invariant (a bug) prints a stack trace.
  */
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { walkthrough } from '../report/walkthrough.js';
+import { UserError } from './io.js';
+import { registerReplayCommands } from './replay_cmd.js';
 
 const program = new Command();
 program
   .name('faultline')
   .description('An executable model and simulator of microkernel memory management and interrupt handling.')
-  .showHelpAfterError();
+  .showHelpAfterError()
+  .exitOverride();
+
+program
+  .command('walkthrough')
+  .description('the nested fault path on a small system, step by step')
+  .option('--arch <name>', 'architecture profile', 'x86_64')
+  .action((opts: { arch: string }) => {
+    process.stdout.write(`${walkthrough({ arch: opts.arch as 'x86_64' }).join('\n')}\n`);
+  });
+
+registerReplayCommands(program);
 
 program
   .command('demo', { isDefault: true })
-  .description('the built-in tour: the nested fault path on a small system, step by step')
-  .option('--arch <name>', 'architecture profile', 'x86_64')
-  .action((opts: { arch: string }) => {
-    const lines = walkthrough({ arch: opts.arch as 'x86_64' });
-    process.stdout.write(`${lines.join('\n')}\n`);
+  .description('the built-in tour (what `npm start` runs)')
+  .action(() => {
+    process.stdout.write(`${walkthrough().join('\n')}\n`);
   });
 
 program.parseAsync(process.argv).catch((e: unknown) => {
-  process.stderr.write(`faultline: ${e instanceof Error ? e.message : String(e)}\n`);
-  process.exitCode = 1;
+  if (e instanceof CommanderError) {
+    process.exitCode = e.exitCode;
+    return;
+  }
+  if (e instanceof UserError) {
+    process.stderr.write(`faultline: ${e.message}\n`);
+    process.exitCode = e.exitCode;
+    return;
+  }
+  process.stderr.write(
+    `faultline: internal error (a bug, please report it):\n${e instanceof Error ? e.stack : String(e)}\n`,
+  );
+  process.exitCode = 70;
 });

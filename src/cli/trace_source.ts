@@ -60,6 +60,8 @@ export interface TraceSourceOptions {
   readonly batchCapacity?: number;
   /** File read size in bytes (default 1 MiB). */
   readonly chunkBytes?: number;
+  /** Called with the input bytes read so far (compressed bytes for gzip input). */
+  readonly onProgress?: (bytes: number) => void;
 }
 
 /** Result of reading a trace. */
@@ -100,6 +102,8 @@ export async function openTrace(
 /** Byte counter shared by the chunk generators of one read. */
 interface Counter {
   bytes: number;
+  /** Told the input bytes read so far (compressed bytes for gzip), for progress bars. */
+  progress?: (bytes: number) => void;
 }
 
 /**
@@ -112,7 +116,7 @@ export async function readTraceFromStream(
   consumer: TraceSink,
   options: TraceSourceOptions = {},
 ): Promise<TraceReadResult> {
-  const counter: Counter = { bytes: 0 };
+  const counter: Counter = { bytes: 0, progress: options.onProgress };
   // Exceptions thrown by the consumer are its own: they propagate, they are not read errors.
   let thrown: { error: unknown } | null = null;
   const sink: TraceSink = (batch) => {
@@ -163,7 +167,10 @@ async function* rest(
       const r = await it.next();
       if (r.done) return;
       const c = toBytes(r.value);
-      if (counter) counter.bytes += c.length;
+      if (counter) {
+        counter.bytes += c.length;
+        counter.progress?.(counter.bytes);
+      }
       yield c;
     }
   } finally {

@@ -306,20 +306,13 @@ export class Machine {
     const asid = t.kernel.pd.asid;
     const page = this.page;
     const access = this.costs.accessCycles;
-    const batch = t.batch;
+    let batch = t.batch;
     cpu.asids.add(asid);
     let used = 0;
     while (used < budget) {
       if (t.pos >= t.len) {
-        batch.length = 0;
-        const n = t.source.fill(batch);
-        if (n <= 0) {
-          if (n === 0) t.done = true;
-          else t.starved = true;
-          break;
-        }
-        t.pos = 0;
-        t.len = n;
+        if (!t.refill()) break;
+        batch = t.batch;
       }
       const i = t.pos;
       const k = batch.kind[i]!;

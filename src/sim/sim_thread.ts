@@ -12,9 +12,11 @@ export interface AccessSource {
    * -1 when it is starved (a pushed trace whose next chunk has not arrived yet).
    */
   fill(batch: TraceBatch): number;
+  /** Sources that already hold their records in a batch lend it instead of copying (see PushSource). */
+  take?(): TraceBatch | null;
 }
 
-/** A source fed from outside, batch by batch (streamed traces). */
+/** A source fed from outside, batch by batch (streamed traces); pushed batches are lent, not copied. */
 export class PushSource implements AccessSource {
   private pending: TraceBatch | null = null;
   private ended = false;
@@ -34,15 +36,15 @@ export class PushSource implements AccessSource {
     return this.pending !== null;
   }
 
-  fill(batch: TraceBatch): number {
+  /** The pushed batch itself, or null (then `fill` says whether the source is starved or done). */
+  take(): TraceBatch | null {
     const p = this.pending;
-    if (!p) return this.ended ? 0 : -1;
     this.pending = null;
-    batch.kind.set(p.kind.subarray(0, p.length));
-    batch.addr.set(p.addr.subarray(0, p.length));
-    batch.size.set(p.size.subarray(0, p.length));
-    batch.length = p.length;
-    return p.length;
+    return p;
+  }
+
+  fill(_batch: TraceBatch): number {
+    return this.ended ? 0 : -1;
   }
 }
 
@@ -91,7 +93,9 @@ export class PageSet {
 
 /** A simulated user thread. */
 export class SimThread {
-  readonly batch: TraceBatch;
+  /** The records being replayed: the thread's own buffer, or a batch lent by the source. */
+  batch: TraceBatch;
+  private readonly own: TraceBatch;
   /** Next record in `batch` and how many it holds. */
   pos = 0;
   len = 0;
@@ -123,8 +127,31 @@ export class SimThread {
     pageSize: number,
     batchCapacity = 4096,
   ) {
-    this.batch = new TraceBatch(batchCapacity);
+    this.own = new TraceBatch(batchCapacity);
+    this.batch = this.own;
     this.pages = new PageSet(pageSize);
+  }
+
+  /** Loads the next records into `batch`; false when none are available (done or starved set). */
+  refill(): boolean {
+    const lent = this.source.take?.();
+    if (lent && lent.length > 0) {
+      this.batch = lent;
+      this.pos = 0;
+      this.len = lent.length;
+      return true;
+    }
+    this.batch = this.own;
+    this.own.length = 0;
+    const n = lent ? 0 : this.source.fill(this.own);
+    if (n > 0) {
+      this.pos = 0;
+      this.len = n;
+      return true;
+    }
+    if (n === 0 && !lent) this.done = true;
+    else this.starved = true;
+    return false;
   }
 
   /** True when the thread can run now. */
