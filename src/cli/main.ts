@@ -6,6 +6,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { walkthrough } from '../report/walkthrough.js';
+import { demo } from './demo.js';
 import { UserError } from './io.js';
 import { registerReplayCommands } from './replay_cmd.js';
 
@@ -28,9 +29,12 @@ registerReplayCommands(program);
 
 program
   .command('demo', { isDefault: true })
-  .description('the built-in tour (what `npm start` runs)')
-  .action(() => {
-    process.stdout.write(`${walkthrough().join('\n')}\n`);
+  .description(
+    'the built-in tour (what `npm start` runs): the fault path, then a real trace under two designs',
+  )
+  .option('--out <dir>', 'where to write the timeline and the report', 'faultline-out')
+  .action(async (opts: { out: string }) => {
+    process.stdout.write(`${await demo(opts.out)}\n`);
   });
 
 program.parseAsync(process.argv).catch((e: unknown) => {

@@ -2,8 +2,9 @@
  * Architecture profiles: address width, supported page sizes, page-table levels and default
  * TLB geometry (DESIGN.md §2). Sizes are kept as log2 so alignment checks stay exact.
  */
-import { err, ok, type Result } from '../util/result.js';
+
 import { sizeName } from '../util/hex.js';
+import { err, ok, type Result } from '../util/result.js';
 
 /** Names of the built-in architecture profiles. */
 export type ArchName = 'x86_32' | 'x86_32-pae' | 'x86_64' | 'armv7' | 'armv8' | 'riscv-sv39' | 'microblaze';
@@ -89,7 +90,15 @@ const PROFILES: Record<ArchName, Arch> = {
     // 1K, 4K, 16K, 64K, 256K, 1M, 4M, 16M: powers of four as the seed thread describes.
     pageSizesLog2: [10, 12, 14, 16, 18, 20, 22, 24],
     walkLevels: 2,
-    tlb: [{ name: 'UTLB', kind: 'unified', entries: 64, ways: 64, pageSizesLog2: [10, 12, 14, 16, 18, 20, 22, 24] }],
+    tlb: [
+      {
+        name: 'UTLB',
+        kind: 'unified',
+        entries: 64,
+        ways: 64,
+        pageSizesLog2: [10, 12, 14, 16, 18, 20, 22, 24],
+      },
+    ],
   },
 };
 
@@ -99,7 +108,8 @@ export const ARCH_NAMES: readonly ArchName[] = Object.keys(PROFILES) as ArchName
 /** Looks up an architecture profile by name. */
 export function archByName(name: string): Result<Arch, 'UNKNOWN_ARCH'> {
   const a = (PROFILES as Record<string, Arch | undefined>)[name];
-  if (!a) return err('UNKNOWN_ARCH', `unknown architecture '${name}'; expected one of ${ARCH_NAMES.join(', ')}`);
+  if (!a)
+    return err('UNKNOWN_ARCH', `unknown architecture '${name}'; expected one of ${ARCH_NAMES.join(', ')}`);
   return ok(a);
 }
 
@@ -135,7 +145,10 @@ export function mappingSizesLog2(a: Arch, k?: KernelProfile): Result<readonly nu
     );
   }
   if (!k.mapSizesLog2.includes(a.pageSizesLog2[0]!)) {
-    return err('INVALID_ARGUMENT', `kernel '${k.name}' must map the smallest page size ${sizeName(2 ** a.pageSizesLog2[0]!)}`);
+    return err(
+      'INVALID_ARGUMENT',
+      `kernel '${k.name}' must map the smallest page size ${sizeName(2 ** a.pageSizesLog2[0]!)}`,
+    );
   }
   return ok([...k.mapSizesLog2].sort((x, y) => x - y));
 }

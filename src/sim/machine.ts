@@ -21,6 +21,7 @@ import { type CostModel, DEFAULT_COSTS } from './cost.js';
 import { Cpu } from './cpu.js';
 import { type DesignOptions, designOptions } from './designs.js';
 import { EventEngine } from './engine.js';
+import { type FaultSketch, MachineTimeline } from './machine_timeline.js';
 import { Metrics } from './metrics.js';
 import { type AccessSource, SimThread } from './sim_thread.js';
 import type { Timeline, TrackHandle } from './timeline.js';
@@ -61,20 +62,8 @@ interface HandlerThread {
   freeAt: number;
   deliveryScheduled: boolean;
   track: TrackHandle;
-  /** Flows from faults waiting to reach this handler's next slice. */
-  flows: number[];
-}
-
-/** A fault taken during the last slice, recorded on the timeline after the slice itself. */
-interface FaultRecord {
-  readonly t: SimThread;
-  readonly at: number;
-  readonly entry: number;
-  readonly ep: PagerEp;
-  readonly start: number;
-  readonly end: number;
-  readonly kind: string;
-  readonly handler: HandlerThread | undefined;
+  /** Faulters whose signals this handler's next run serves (for the timeline's arrows). */
+  faulters: SimThread[];
 }
 
 /** Machine-wide counters. */
@@ -124,9 +113,9 @@ export class Machine {
   /** CPU performing the operation in progress (the shootdown initiator). */
   private nowCpu = 0;
   private readonly pendingSignals: SignalContext[] = [];
-  /** Faults whose first pager visit has not been drawn yet (the retry of a reflected fault is not a new flow). */
-  private readonly newFaults = new Set<SimThread>();
-  private lastFault: FaultRecord | null = null;
+  /** The fault that ended the current CPU slice, drawn after the slice. */
+  private lastFault: FaultSketch | null = null;
+  private readonly drawing: MachineTimeline | null;
 
   constructor(config: MachineConfig = {}) {
     this.arch = archOf(config.arch ?? 'x86_64');
@@ -146,6 +135,7 @@ export class Machine {
     this.sliceCycles = config.sliceCycles ?? 20_000;
     this.quantum = config.quantum ?? 30_000_000;
     this.timeline = config.timeline ?? null;
+    this.drawing = this.timeline ? new MachineTimeline(this.timeline) : null;
     this.cpus = Array.from({ length: n }, (_, i) => new Cpu(i, config.tlb ?? this.arch.tlb, this.quantum));
     const pagerCount = this.design.pagers === 'single' ? 1 : n;
     for (let i = 0; i < pagerCount; i++) {
@@ -189,7 +179,7 @@ export class Machine {
       freeAt: 0,
       deliveryScheduled: false,
       track,
-      flows: [],
+      faulters: [],
     };
     this.handlers.push(h);
     this.handlerOf.set(ctx, h);
@@ -259,7 +249,7 @@ export class Machine {
     cpu.userCycles += used;
     const end = time + used;
     cpu.freeAt = Math.max(cpu.freeAt, end);
-    if (this.timeline) this.recordSlice(cpu, t, time, end);
+    this.drawing?.slice(cpu, t, time, end, this.lastFault);
     if (t.kernel.blocked || t.done || t.starved) cpu.unqueue(t);
     if (cpu.ready.length > 0) this.kickCpu(cpu, cpu.freeAt);
   }
@@ -378,11 +368,11 @@ export class Machine {
 
   /** The kernel delivers a page fault to the thread's pager entrypoint. */
   private pageFault(cpu: Cpu, t: SimThread, va: number, access: AccessType, at: number): void {
-    if (!t.retry) {
+    const first = !t.retry;
+    if (first) {
       t.retry = true;
       t.faultStart = at;
       t.faults++;
-      this.newFaults.add(t);
     }
     const entry = this.costs.exceptionEntryExit + this.kernelEntryCost(cpu);
     cpu.kernelCycles += entry;
@@ -403,13 +393,13 @@ export class Machine {
     pcpu.freeAt = Math.max(pcpu.freeAt, end);
     // The faulting CPU is busy until its IPC left (per-CPU pagers: until the pager is done).
     cpu.freeAt = Math.max(cpu.freeAt, ep.cpu === cpu.id ? end : at + entry / 2);
-    const handler =
-      out.kind === 'reflected' && out.map.faultHandler ? this.handlerOf.get(out.map.faultHandler) : undefined;
-    this.lastFault = { t, at, entry, ep, start, end, kind: out.kind, handler };
     this.now = end;
+    let resume: number | undefined;
+    if (out.kind === 'reflected' && out.map.faultHandler)
+      this.handlerOf.get(out.map.faultHandler)?.faulters.push(t);
     if (out.kind === 'mapped') {
       this.totals.faultsResolved++;
-      let resume = end + this.costs.ipcRoundTrip / 2;
+      resume = end + this.costs.ipcRoundTrip / 2;
       if (ep.cpu !== cpu.id) resume += this.crossCpu();
       this.faultLatency.record(resume - t.faultStart);
       cpu.unqueue(t);
@@ -423,6 +413,7 @@ export class Machine {
       this.errors.push(out.text);
       cpu.unqueue(t);
     }
+    this.lastFault = { at, entry, pagerTrack: ep.track, start, end, kind: out.kind, first, resume };
     this.flushSignals(ep.cpu);
   }
 
@@ -475,12 +466,11 @@ export class Machine {
     h.freeAt = time;
     cpu.handlerCycles += time - start;
     cpu.freeAt = Math.max(cpu.freeAt, time);
-    if (this.timeline) {
-      this.timeline.complete(h.track, `handle ${count} signal(s)`, 'handler', start, time);
-      const f = h.flows.shift();
-      if (f !== undefined && f > 0) this.timeline.flowEnd(f, h.track, start);
-      h.flows.length = 0;
+    if (this.drawing) {
+      this.drawing.handler(h.track, start, time, count, h.faulters);
+      this.drawing.freeFrames(time, this.core.phys.available() / this.page);
     }
+    h.faulters.length = 0;
     if (h.ctx.pending > 0 && !h.deliveryScheduled) {
       h.deliveryScheduled = true;
       this.engine.at(time, () => this.runHandler(h));
@@ -505,6 +495,7 @@ export class Machine {
       if (!t) return;
       let at = this.now;
       if (t.kernel.cpu !== this.nowCpu) at += this.crossCpu();
+      this.drawing?.woken(t, at);
       this.enqueue(t, at);
     } else if (e.type === 'revoke') {
       this.shootdown(e.pd.asid, e.va, e.size);
@@ -527,26 +518,5 @@ export class Machine {
       this.now += this.costs.tlbShootdown;
       this.timeline?.instant(this.timeline.cpuTrack(cpu.id), 'TLB shootdown', 'tlb', this.now, 'g');
     }
-  }
-
-  // ---------------------------------------------------------------- timeline
-
-  /** Draws a CPU slice: user time, then (if it faulted) the kernel entry, the pager visit and its flow. */
-  private recordSlice(cpu: Cpu, t: SimThread, t0: number, t1: number): void {
-    const tl = this.timeline!;
-    const ct = tl.cpuTrack(cpu.id);
-    const f = this.lastFault;
-    const userEnd = f ? Math.max(t0, f.at) : t1;
-    if (userEnd > t0) tl.complete(ct, t.kernel.name, 'user', t0, userEnd);
-    if (!f) return;
-    tl.complete(f.ep.track, `page fault (${f.kind})`, 'pager', f.start, f.end, { thread: t.kernel.name });
-    const entryEnd = Math.min(f.at + f.entry / 2, f.start);
-    if (entryEnd > f.at && cpu.freeAt >= entryEnd)
-      tl.complete(ct, 'page-fault entry', 'kernel', f.at, entryEnd);
-    if (!this.newFaults.delete(t) || entryEnd <= f.at) return;
-    const flow = tl.flowStart(ct, f.at);
-    if (flow === 0) return;
-    tl.flowStep(flow, f.ep.track, f.start);
-    f.handler?.flows.push(flow);
   }
 }

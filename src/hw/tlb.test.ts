@@ -1,0 +1,523 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { InvariantError } from '../util/result.js';
+import { arch, type TlbLevelSpec } from './arch.js';
+import { Tlb, type TlbAccess, type TlbMapping } from './tlb.js';
+
+const K4 = 12;
+const K16 = 14;
+const M2 = 21;
+const G1 = 30;
+
+// ---------------------------------------------------------------------------------------------
+// Naive reference: BigInt arithmetic, one array per set ordered most recently used first.
+
+interface RefEntry {
+  asid: number;
+  base: bigint;
+  sizeLog2: number;
+  pa: bigint;
+  w: boolean;
+  x: boolean;
+}
+
+class RefLevel {
+  readonly classes: number[];
+  readonly nsets: number;
+  readonly sets: RefEntry[][];
+  hits = 0;
+  misses = 0;
+  evictions = 0;
+  invalidations = 0;
+  readonly classHits = new Map<number, number>();
+
+  constructor(readonly spec: TlbLevelSpec) {
+    this.classes = [...spec.pageSizesLog2].sort((a, b) => a - b);
+    this.nsets = spec.entries / spec.ways;
+    this.sets = Array.from({ length: this.nsets }, () => []);
+    for (const c of this.classes) this.classHits.set(c, 0);
+  }
+
+  set(base: bigint, c: number): RefEntry[] {
+    return this.sets[Number((base >> BigInt(c)) % BigInt(this.nsets))]!;
+  }
+
+  find(asid: number, va: bigint): RefEntry | undefined {
+    for (const c of this.classes) {
+      const block = (va >> BigInt(c)) << BigInt(c);
+      const e = this.set(block, c).find((e) => e.asid === asid && e.sizeLog2 === c && e.base === block);
+      if (e) return e;
+    }
+    return undefined;
+  }
+
+  touch(e: RefEntry): void {
+    const s = this.set(e.base, e.sizeLog2);
+    s.splice(s.indexOf(e), 1);
+    s.unshift(e);
+  }
+
+  insert(asid: number, va: bigint, eBase: bigint, eLog2: number, ePa: bigint, w: boolean, x: boolean): void {
+    const fitting = this.classes.filter((c) => c <= eLog2);
+    if (fitting.length === 0) return;
+    const c = fitting[fitting.length - 1]!;
+    const base = (va >> BigInt(c)) << BigInt(c);
+    const pa = ePa + (base - eBase);
+    const s = this.set(base, c);
+    const old = s.find((e) => e.asid === asid && e.sizeLog2 === c && e.base === base);
+    if (old) {
+      Object.assign(old, { pa, w, x });
+      this.touch(old);
+      return;
+    }
+    if (s.length === this.spec.ways) {
+      s.pop();
+      this.evictions++;
+    }
+    s.unshift({ asid, base, sizeLog2: c, pa, w, x });
+  }
+
+  flush(pred: (e: RefEntry) => boolean): void {
+    for (let i = 0; i < this.sets.length; i++) {
+      const keep = this.sets[i]!.filter((e) => !pred(e));
+      this.invalidations += this.sets[i]!.length - keep.length;
+      this.sets[i] = keep;
+    }
+  }
+}
+
+class RefTlb {
+  readonly levels: RefLevel[];
+  last: RefEntry | undefined;
+  lastPa = 0n;
+
+  constructor(specs: readonly TlbLevelSpec[]) {
+    this.levels = specs.map((s) => new RefLevel(s));
+  }
+
+  path(kind: TlbAccess): RefLevel[] {
+    return this.levels.filter((l) => l.spec.kind === kind || l.spec.kind === 'unified');
+  }
+
+  lookup(asid: number, va: bigint, kind: TlbAccess): number {
+    const path = this.path(kind);
+    for (let p = 0; p < path.length; p++) {
+      const l = path[p]!;
+      const e = l.find(asid, va);
+      if (!e) {
+        l.misses++;
+        continue;
+      }
+      l.hits++;
+      l.classHits.set(e.sizeLog2, l.classHits.get(e.sizeLog2)! + 1);
+      l.touch(e);
+      this.last = e;
+      this.lastPa = e.pa + (va - e.base);
+      for (const up of path.slice(0, p)) up.insert(asid, va, e.base, e.sizeLog2, e.pa, e.w, e.x);
+      return this.levels.indexOf(l);
+    }
+    return -1;
+  }
+
+  fill(asid: number, va: bigint, kind: TlbAccess, m: TlbMapping): void {
+    for (const l of this.path(kind)) {
+      l.insert(asid, va, BigInt(m.vaBase), m.sizeLog2, BigInt(m.paBase), m.writeable, m.executable);
+    }
+  }
+}
+
+/** Compares every counter and every entry (set by set, MRU first) of the two models. */
+function expectSameState(model: RefTlb, real: Tlb): void {
+  const stats = real.stats();
+  model.levels.forEach((l, i) => {
+    const s = stats[i]!;
+    expect([s.hits, s.misses, s.evictions, s.invalidations]).toEqual([
+      l.hits,
+      l.misses,
+      l.evictions,
+      l.invalidations,
+    ]);
+    expect(s.hitsBySizeLog2).toEqual(Object.fromEntries(l.classHits));
+    const want = l.sets.flatMap((set, si) =>
+      set.map((e) => [si, e.asid, e.base, e.sizeLog2, e.pa, e.w, e.x].join(' ')),
+    );
+    const got = real
+      .entries(i)
+      .map((e) =>
+        [e.set, e.asid, BigInt(e.vaBase), e.sizeLog2, BigInt(e.paBase), e.writeable, e.executable].join(' '),
+      );
+    expect(got).toEqual(want);
+    expect(s.valid).toBe(want.length);
+    // Every entry must be reachable through the index, not only present in the recency lists.
+    for (const set of l.sets)
+      for (const e of set) expect(real.translates(e.asid, Number(e.base), i)).toBe(true);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Model-based property test over random geometries and operation sequences.
+
+type Cmd = fc.Command<RefTlb, Tlb>;
+
+class LookupCmd implements Cmd {
+  constructor(
+    readonly asid: number,
+    readonly va: number,
+    readonly kind: TlbAccess,
+  ) {}
+  check = () => true;
+  run(m: RefTlb, r: Tlb): void {
+    const held = m.levels.some((l) => l.find(this.asid, BigInt(this.va)) !== undefined);
+    expect(r.translates(this.asid, this.va)).toBe(held);
+    const want = m.lookup(this.asid, BigInt(this.va), this.kind);
+    expect(r.lookup(this.asid, this.va, this.kind)).toBe(want);
+    if (want >= 0) {
+      expect(BigInt(r.lastPa)).toBe(m.lastPa);
+      expect([r.lastWriteable, r.lastExecutable, r.lastSizeLog2]).toEqual([
+        m.last!.w,
+        m.last!.x,
+        m.last!.sizeLog2,
+      ]);
+    }
+    expectSameState(m, r);
+  }
+  toString = () => `lookup(${this.asid}, 0x${this.va.toString(16)}, ${this.kind})`;
+}
+
+class FillCmd implements Cmd {
+  constructor(
+    readonly asid: number,
+    readonly va: number,
+    readonly kind: TlbAccess,
+    readonly m: TlbMapping,
+  ) {}
+  check = () => true;
+  run(m: RefTlb, r: Tlb): void {
+    m.fill(this.asid, BigInt(this.va), this.kind, this.m);
+    r.fill(this.asid, this.va, this.kind, this.m);
+    expectSameState(m, r);
+  }
+  toString = () => `fill(${this.asid}, 0x${this.va.toString(16)}, ${this.kind}, ${JSON.stringify(this.m)})`;
+}
+
+class FlushCmd implements Cmd {
+  constructor(
+    readonly what: 'all' | 'asid' | 'range',
+    readonly asid: number,
+    readonly start: number,
+    readonly size: number,
+  ) {}
+  check = () => true;
+  run(m: RefTlb, r: Tlb): void {
+    const s = BigInt(this.start);
+    const e = s + BigInt(this.size);
+    const pred =
+      this.what === 'all'
+        ? () => true
+        : this.what === 'asid'
+          ? (x: RefEntry) => x.asid === this.asid
+          : (x: RefEntry) => x.asid === this.asid && x.base < e && x.base + (1n << BigInt(x.sizeLog2)) > s;
+    const before = m.levels.reduce((n, l) => n + l.invalidations, 0);
+    for (const l of m.levels) l.flush(pred);
+    const removed = m.levels.reduce((n, l) => n + l.invalidations, 0) - before;
+    const got =
+      this.what === 'all'
+        ? r.flushAll()
+        : this.what === 'asid'
+          ? r.flushAsid(this.asid)
+          : r.flushRange(this.asid, this.start, this.size);
+    expect(got).toBe(removed);
+    if (this.what === 'range') expect(r.translates(this.asid, this.start)).toBe(false);
+    expectSameState(m, r);
+  }
+  toString = () =>
+    `flush(${this.what}, ${this.asid}, 0x${this.start.toString(16)}, 0x${this.size.toString(16)})`;
+}
+
+/** Virtual addresses around 0, the 4 GiB boundary and 2^47, so 32-bit truncation bugs show. */
+const vaIn = (blocks2M: number, pages4K: number) =>
+  fc
+    .tuple(
+      fc.constantFrom(0, 2 ** 32 - 2 ** 22, 2 ** 47 - 2 ** 22),
+      fc.integer({ min: 0, max: blocks2M - 1 }),
+      fc.integer({ min: 0, max: pages4K - 1 }),
+      fc.constantFrom(0, 8, 4095),
+    )
+    .map(([r, hi, lo, off]) => r + hi * 2 ** M2 + lo * 2 ** K4 + off);
+/** A small universe (many hits) and a wide one (churn in the hash index). */
+const vaArb = vaIn(4, 8);
+/** 256 fixed pseudo-random addresses below 2^48 (xorshift), so the hash index sees collisions. */
+const scattered = (() => {
+  let x = 0x2545f491;
+  return Array.from({ length: 256 }, () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return ((x >>> 0) % 2 ** 16) * 2 ** 32 + ((Math.imul(x, 0x9e3779b1) >>> 0) & ~0xfff) + 8;
+  });
+})();
+const wideVaArb = fc.oneof(vaIn(64, 64), fc.constantFrom(...scattered));
+const asidArb = fc.integer({ min: 0, max: 2 });
+const kindArb = fc.constantFrom<TlbAccess>('instruction', 'data');
+const SIZES = [K4, K16, M2, G1];
+
+/** Random operation sequences over the addresses of `vaArb`. */
+function commandsArb(vaArb: fc.Arbitrary<number>) {
+  const lookupArb = fc.tuple(asidArb, vaArb, kindArb).map(([a, va, k]) => new LookupCmd(a, va, k));
+  const fillArb = fc
+    .tuple(
+      asidArb,
+      vaArb,
+      kindArb,
+      fc.constantFrom(...SIZES),
+      fc.integer({ min: 0, max: 15 }),
+      fc.boolean(),
+      fc.boolean(),
+    )
+    .map(([a, va, k, sizeLog2, frame, writeable, executable]) => {
+      const size = 2 ** sizeLog2;
+      const mapping = {
+        vaBase: va - (va % size),
+        sizeLog2,
+        paBase: 2 ** 45 + frame * 2 ** G1,
+        writeable,
+        executable,
+      };
+      return new FillCmd(a, va, k, mapping);
+    });
+  const flushArb = fc
+    .tuple(
+      fc.constantFrom('all', 'asid', 'range', 'range', 'range'),
+      asidArb,
+      vaArb,
+      fc.constantFrom(1, 4096, 3 * 4096, 2 ** M2, 2 ** G1),
+    )
+    .map(([w, a, s, n]) => new FlushCmd(w as 'all' | 'asid' | 'range', a, s, n));
+  return fc.commands(
+    [
+      fc.oneof(
+        { arbitrary: lookupArb, weight: 6 },
+        { arbitrary: fillArb, weight: 4 },
+        { arbitrary: flushArb, weight: 1 },
+      ),
+    ],
+    { maxCommands: 120 },
+  );
+}
+
+const levelArb = fc.record({
+  kind: fc.constantFrom<TlbLevelSpec['kind']>('instruction', 'data', 'unified'),
+  sets: fc.integer({ min: 1, max: 5 }),
+  ways: fc.integer({ min: 1, max: 4 }),
+  pageSizesLog2: fc.subarray(SIZES, { minLength: 1 }),
+});
+const geometryArb = fc.oneof(
+  fc.array(levelArb, { minLength: 1, maxLength: 4 }).map((ls) =>
+    ls.map((l, i) => ({
+      name: `L${i}`,
+      kind: l.kind,
+      entries: l.sets * l.ways,
+      ways: l.ways,
+      pageSizesLog2: l.pageSizesLog2,
+    })),
+  ),
+  fc.constantFrom(arch('x86_64').tlb, arch('armv8').tlb, arch('riscv-sv39').tlb),
+);
+
+describe('Tlb against the reference model', () => {
+  it('agrees on results, counters and contents for random geometries and operations', () => {
+    fc.assert(
+      fc.property(geometryArb, commandsArb(vaArb), (geom, cmds) => {
+        fc.modelRun(() => ({ model: new RefTlb(geom), real: new Tlb(geom) }), cmds);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('agrees for large associative levels under heavy churn', () => {
+    const geom: TlbLevelSpec[] = [
+      { name: 'L1d', kind: 'data', entries: 12, ways: 12, pageSizesLog2: [K4, M2] },
+      { name: 'L2', kind: 'unified', entries: 36, ways: 6, pageSizesLog2: [K4, K16, M2] },
+    ];
+    fc.assert(
+      fc.property(commandsArb(wideVaArb), (cmds) => {
+        fc.modelRun(() => ({ model: new RefTlb(geom), real: new Tlb(geom) }), cmds);
+      }),
+      { numRuns: 100 },
+    );
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Unit tests.
+
+const map = (
+  vaBase: number,
+  sizeLog2: number,
+  paBase: number,
+  writeable = true,
+  executable = false,
+): TlbMapping => ({
+  vaBase,
+  sizeLog2,
+  paBase,
+  writeable,
+  executable,
+});
+const one = (
+  entries: number,
+  ways: number,
+  sizes = [K4],
+  kind: TlbLevelSpec['kind'] = 'unified',
+): TlbLevelSpec => ({
+  name: 'T',
+  kind,
+  entries,
+  ways,
+  pageSizesLog2: sizes,
+});
+const fillPage = (t: Tlb, asid: number, va: number) =>
+  t.fill(asid, va, 'data', map(va, K4, va + 0x1_0000_0000));
+
+describe('Tlb', () => {
+  it('evicts the least recently used entry of a set', () => {
+    const t = new Tlb([one(2, 2)]);
+    fillPage(t, 1, 0x1000);
+    fillPage(t, 1, 0x2000);
+    expect(t.lookup(1, 0x1000, 'data')).toBe(0); // 0x2000 is now LRU
+    fillPage(t, 1, 0x3000);
+    expect([t.translates(1, 0x1000), t.translates(1, 0x2000), t.translates(1, 0x3000)]).toEqual([
+      true,
+      false,
+      true,
+    ]);
+    expect(t.stats()[0]!.evictions).toBe(1);
+    expect(t.entries(0).map((e) => e.vaBase)).toEqual([0x3000, 0x1000]);
+  });
+
+  it('indexes sets by page number modulo the set count; fully associative levels have no conflicts', () => {
+    const setAssoc = new Tlb([one(8, 2)]); // 4 sets
+    const full = new Tlb([one(8, 8)]);
+    for (const va of [0x0000, 0x4000, 0x8000]) {
+      fillPage(setAssoc, 1, va); // pages 0, 4, 8: all set 0
+      fillPage(full, 1, va);
+    }
+    fillPage(setAssoc, 1, 0x1000);
+    expect(setAssoc.translates(1, 0x0000)).toBe(false);
+    expect(setAssoc.entries(0).map((e) => [e.set, e.vaBase])).toEqual([
+      [0, 0x8000],
+      [0, 0x4000],
+      [1, 0x1000],
+    ]);
+    expect(full.translates(1, 0x0000)).toBe(true);
+    expect(full.stats()[0]!.evictions).toBe(0);
+    const three = new Tlb([one(6, 2)]); // 3 sets, not a power of two
+    for (const va of [0x0000, 0x3000, 0x6000]) fillPage(three, 1, va);
+    expect(three.translates(1, 0x0000)).toBe(false);
+  });
+
+  it('holds a 2M mapping as the 4K block containing the access in a 4K-only level', () => {
+    const t = new Tlb([one(16, 4, [K4], 'data'), one(16, 4, [K4, M2])]);
+    const va = 2 ** 40 + 0x13_4567;
+    t.fill(3, va, 'data', map(2 ** 40, M2, 0x8000_0000));
+    expect(t.entries(0).map((e) => [e.vaBase, e.sizeLog2, e.paBase])).toEqual([
+      [2 ** 40 + 0x13_4000, K4, 0x8013_4000],
+    ]);
+    expect(t.entries(1).map((e) => [e.vaBase, e.sizeLog2])).toEqual([[2 ** 40, M2]]);
+    expect(t.lookup(3, va, 'data')).toBe(0);
+    expect(t.lastPa).toBe(0x8013_4567);
+    expect(t.lookup(3, 2 ** 40 + 0x10_0008, 'data')).toBe(1); // another 4K block: L2 hit, L1 refilled
+    expect([t.lastPa, t.lastSizeLog2]).toEqual([0x8010_0008, M2]);
+    expect(t.lookup(3, 2 ** 40 + 0x10_0010, 'data')).toBe(0);
+    expect(t.stats()[0]!.hitsBySizeLog2).toEqual({ [K4]: 2 });
+  });
+
+  it('does not cache a mapping smaller than every size of a level', () => {
+    const t = new Tlb([one(4, 4, [M2])]);
+    t.fill(1, 0x5000, 'data', map(0x5000, K4, 0x9000));
+    expect(t.translates(1, 0x5000)).toBe(false);
+    expect(t.lookup(1, 0x5000, 'data')).toBe(-1);
+  });
+
+  it('isolates address spaces by ASID', () => {
+    const t = new Tlb([one(8, 8)]);
+    fillPage(t, 1, 0x7000);
+    expect(t.lookup(2, 0x7000, 'data')).toBe(-1);
+    expect(t.flushAsid(2)).toBe(0);
+    expect(t.lookup(1, 0x7000, 'data')).toBe(0);
+    expect(t.flushAsid(1)).toBe(1);
+    expect(t.translates(1, 0x7000)).toBe(false);
+  });
+
+  it('keeps instruction and data paths apart and reports rights of the hit', () => {
+    const t = new Tlb(arch('x86_64').tlb);
+    t.fill(1, 0x40_0000, 'instruction', map(0x40_0000, K4, 0x1000, false, true));
+    expect(t.entries(1)).toHaveLength(0); // L1d untouched
+    expect(t.lookup(1, 0x40_0010, 'data')).toBe(3); // unified L2, then L1d refilled
+    expect([t.lastWriteable, t.lastExecutable]).toEqual([false, true]);
+    expect(t.lookup(1, 0x40_0010, 'data')).toBe(1);
+    expect(t.lookup(1, 0x40_0010, 'instruction')).toBe(0);
+  });
+
+  it('updates an entry with the same key in place instead of evicting', () => {
+    const t = new Tlb([one(1, 1)]);
+    t.fill(1, 0x1000, 'data', map(0x1000, K4, 0x5000, false));
+    t.fill(1, 0x1000, 'data', map(0x1000, K4, 0x6000, true));
+    expect(t.lookup(1, 0x1000, 'data')).toBe(0);
+    expect([t.lastPa, t.lastWriteable, t.stats()[0]!.evictions]).toEqual([0x6000, true, 0]);
+  });
+
+  it('rejects a misaligned mapping or one not containing the access as a broken invariant', () => {
+    const t = new Tlb([one(4, 4)]);
+    expect(() => t.fill(1, 0x1000, 'data', map(0x1800, K4, 0))).toThrow(InvariantError);
+    expect(() => t.fill(1, 0x9000, 'data', map(0x1000, K4, 0))).toThrow(InvariantError);
+    expect(() => new Tlb([one(6, 4)])).toThrow(InvariantError);
+  });
+
+  it('counts and resets statistics and summarises itself', () => {
+    const t = new Tlb([one(4, 2)]);
+    fillPage(t, 1, 0x1000);
+    t.lookup(1, 0x1000, 'data');
+    t.lookup(1, 0x2000, 'data');
+    expect(t.toString()).toBe(
+      'T (unified, 4 entries, 2-way, 4K): 1 valid, 1 hits, 1 misses, 0 evictions, 0 invalidations',
+    );
+    t.resetStats();
+    expect(t.stats()[0]).toMatchObject({ hits: 0, misses: 0, valid: 1, hitsBySizeLog2: { [K4]: 0 } });
+    expect(t.entries(0)[0]!.toString()).toBe('asid 1 0x1000+4K -> 0x100001000 rw- (set 1)');
+  });
+
+  it('flushRange removes exactly the entries of that ASID overlapping the range', () => {
+    const fills = fc.array(fc.tuple(fc.integer({ min: 1, max: 2 }), vaArb, fc.constantFrom(K4, M2, G1)), {
+      minLength: 1,
+      maxLength: 40,
+    });
+    // The range starts near a filled address (just below, at, inside or just past its page) or anywhere.
+    const range = fc.tuple(
+      fc.nat(),
+      fc.option(fc.constantFrom(-1, 0, 8, 4095, 4096), { nil: undefined }),
+      vaArb,
+      fc.constantFrom(1, 0x1000, 0x3000, 2 ** M2 + 0x1000, 2 ** G1),
+    );
+    fc.assert(
+      fc.property(fills, range, (fs, [pick, delta, anyVa, size]) => {
+        const t = new Tlb(arch('x86_64').tlb);
+        for (const [asid, va, s] of fs) t.fill(asid, va, 'data', map(va - (va % 2 ** s), s, 2 ** 44));
+        const near = fs[pick % fs.length]![1];
+        const start = delta === undefined ? anyVa : Math.max(0, near - (near % 0x1000) + delta);
+        const before = t.levels.map((_, i) => t.entries(i));
+        const hit = (e: { asid: number; vaBase: number; sizeLog2: number }) =>
+          e.asid === 1 && e.vaBase < start + size && e.vaBase + 2 ** e.sizeLog2 > start;
+        const removed = before.flat().filter(hit).length;
+        expect(t.flushRange(1, start, size)).toBe(removed);
+        t.levels.forEach((_, i) => {
+          expect(t.entries(i).map(String)).toEqual(before[i]!.filter((e) => !hit(e)).map(String));
+        });
+        for (const va of [start, start + size - 1, start + Math.floor(size / 2)]) {
+          expect(t.translates(1, va)).toBe(false);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
