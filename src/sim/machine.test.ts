@@ -1,0 +1,145 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { unwrap } from '../util/result.js';
+import { createWorkload } from '../workload/synthetic.js';
+import { DEFAULT_COSTS } from './cost.js';
+import { designOptions } from './designs.js';
+import { buildTracedSystem, summarize, type TracedSystemOptions } from './replay.js';
+import type { AccessSource } from './sim_thread.js';
+import { Timeline } from './timeline.js';
+import { checkTimeline } from './timeline_check.js';
+
+const MB = 2 ** 20;
+
+function uniform(records: number, footprint: number, seed: number, base = 0x10000000): AccessSource {
+  return unwrap(createWorkload({ pattern: 'uniform', records, footprint, seed, base }));
+}
+
+function run(design: string, opts: TracedSystemOptions = {}, sources = [uniform(50_000, 16 * MB, 7)]) {
+  const sys = buildTracedSystem(sources, { cpus: 2, design: unwrap(designOptions(design)), ...opts });
+  sys.machine.run();
+  return { sys, r: summarize(sys, design) };
+}
+
+describe('Machine', () => {
+  it('is deterministic: same inputs, byte-identical metrics and timeline', () => {
+    const once = () => {
+      const timeline = new Timeline(3000);
+      const { r } = run('genode', { timeline, cpus: 3 }, [
+        uniform(20_000, 8 * MB, 3),
+        uniform(20_000, 8 * MB, 4, 0x40000000),
+      ]);
+      return JSON.stringify(r) + JSON.stringify(timeline.toJSON());
+    };
+    expect(once()).toBe(once());
+  });
+
+  it('runs the fault path end to end with the handler on another CPU', () => {
+    const { sys, r } = run('genode');
+    expect(r.records).toBe(50_000);
+    expect(sys.threads[0]!.done).toBe(true);
+    // 16 MiB in 2 MiB chunks: eight reflected faults, each woken by the handler on CPU 1.
+    expect(r.faults.reflected).toBe(8);
+    expect(r.chunks).toBe(8);
+    expect(r.faults.resolved).toBe(8);
+    expect(r.mappings['2M']).toBe(8);
+    expect(sys.machine.cpus[1]!.handlerCycles).toBeGreaterThan(0);
+    expect(sys.machine.cpus[0]!.handlerCycles).toBe(0);
+    // Signal to CPU 1 and wake-up back to CPU 0 for each reflected fault.
+    expect(r.crossCpu.messages).toBe(16);
+    // Every fault waited for a handler that zeroed 2 MiB: latency includes that work.
+    expect(r.faults.latency.count).toBe(8);
+    expect(r.faults.latency.p50).toBeGreaterThan(2048 * DEFAULT_COSTS.pageZeroPerKiB);
+    expect(r.errors).toEqual([]);
+  });
+
+  it('shows each design’s difference in the metrics', () => {
+    const g = run('genode').r;
+    const small = run('4k-only').r;
+    expect(small.mappings['4K']).toBe(small.pages.touched);
+    expect(small.tlb.misses).toBeGreaterThan(g.tlb.misses * 10);
+    expect(small.faults.resolved).toBe(small.pages.touched);
+    expect(small.cycles).toBeGreaterThan(g.cycles);
+
+    // Trampoline without PCID flushes the TLB on every kernel entry; with PCID it does not.
+    const tlbSpec = { quantum: 20_000 };
+    const tr = run('trampoline', tlbSpec).r;
+    const pcid = run('trampoline-pcid', tlbSpec).r;
+    const shared = run('genode', tlbSpec).r;
+    expect(tr.tlb.misses).toBeGreaterThan(pcid.tlb.misses);
+    expect(pcid.tlb.misses).toBe(shared.tlb.misses);
+    expect(pcid.cyclesBy.kernel).toBeGreaterThan(shared.cyclesBy.kernel);
+  });
+
+  it('with a single pager, faults of a thread on CPU 1 cross to CPU 0 and back', () => {
+    const sources = [uniform(1000, 4 * MB, 1), uniform(20_000, 4 * MB, 2, 0x50000000)];
+    const per = run('genode', { cpus: 2, handlerCpu: 0 }, sources).r;
+    const sources2 = [uniform(1000, 4 * MB, 1), uniform(20_000, 4 * MB, 2, 0x50000000)];
+    const single = run('genode-single-pager', { cpus: 2, handlerCpu: 0 }, sources2).r;
+    // Thread 1 runs on CPU 1: its resolved faults go to CPU 0 and back only with one pager.
+    expect(single.crossCpu.messages).toBeGreaterThan(per.crossCpu.messages);
+    expect(single.faults.resolved).toBe(per.faults.resolved);
+  });
+
+  it('exports a timeline that validates: nesting, flows, metadata', () => {
+    const timeline = new Timeline(3000);
+    run('genode', { timeline, cpus: 2 }, [uniform(30_000, 8 * MB, 5)]);
+    const json = timeline.toJSON();
+    expect(checkTimeline(json)).toEqual([]);
+    const names = new Set(json.traceEvents.map((e) => e.name));
+    for (const n of [
+      'page fault (reflected)',
+      'page fault (mapped)',
+      'blocked: waiting for the handler',
+      'free frames',
+    ]) {
+      expect(names.has(n)).toBe(true);
+    }
+    expect(json.traceEvents.some((e) => 'bind_id' in e)).toBe(true);
+  });
+});
+
+describe('no stale translation (DESIGN.md §5 invariant 3)', () => {
+  it('after a detach or destroy, no CPU’s TLB or page table translates the removed range', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 2, max: 4 }),
+        fc.array(
+          fc.record({ until: fc.integer({ min: 1, max: 400_000 }), chunk: fc.nat(7), destroy: fc.boolean() }),
+          {
+            minLength: 1,
+            maxLength: 8,
+          },
+        ),
+        fc.integer({ min: 1, max: 1000 }),
+        (cpus, steps, seed) => {
+          const sources = Array.from({ length: cpus }, (_, i) =>
+            uniform(30_000, 16 * MB, seed + i, 0x10000000),
+          );
+          const sys = buildTracedSystem(sources, { cpus, chunk: 2 * MB });
+          const m = sys.machine;
+          let t = 0;
+          for (const s of steps) {
+            t += s.until;
+            m.run(t);
+            const base = 0x10000000 + s.chunk * 2 * MB;
+            const region = sys.memory.lookup(base);
+            if (!region) continue;
+            const ds = region.dataspace;
+            if (s.destroy && ds) unwrap(m.core.free(sys.manager, ds));
+            else unwrap(sys.memory.detach(base));
+            for (const cpu of m.cpus) {
+              for (let a = base; a < base + 2 * MB; a += 64 * 1024) {
+                expect(cpu.tlb.translates(sys.app.pd.asid, a)).toBe(false);
+              }
+            }
+            expect(sys.app.pd.pageTable.lookup(base)).toBeUndefined();
+            expect(sys.app.pd.pageTable.lookup(base + 2 * MB - 1)).toBeUndefined();
+          }
+          m.run();
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+});
