@@ -1,0 +1,161 @@
+/**
+ * The command line as a user runs it: golden JSON of a small trace, every bad input giving a
+ * clear error with file and line, a non-zero exit, no stack trace and no partial output file.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { checkTimeline } from '../sim/timeline_check.js';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const GOLDEN = join(ROOT, 'test', 'golden');
+
+function cli(...args: string[]): { code: number; out: string; err: string } {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1' },
+  });
+  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
+}
+
+function golden(name: string, actual: string): void {
+  const path = join(GOLDEN, name);
+  if (process.env.UPDATE_GOLDEN === '1' || !existsSync(path)) writeFileSync(path, actual);
+  expect(actual).toBe(readFileSync(path, 'utf8'));
+}
+
+const tmp = mkdtempSync(join(tmpdir(), 'faultline-cli-'));
+
+describe('faultline replay', () => {
+  it('prints the documented JSON for a small trace (golden)', () => {
+    const r = cli('replay', 'test/fixtures/lackey_small.txt', '--json');
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out);
+    for (const k of ['records', 'translations', 'tlb', 'faults', 'mappings', 'pages', 'cycles']) expect(j).toHaveProperty(k);
+    expect(j.translations).toBeGreaterThanOrEqual(j.records);
+    expect(j.tlb.hits + j.tlb.misses).toBe(j.translations);
+    golden('replay_small.json', `${JSON.stringify(j, null, 2)}\n`);
+  });
+
+  it('gives the same JSON for the plain and gzip forms of the trace', () => {
+    const text = readFileSync(join(ROOT, 'test/fixtures/lackey_small.txt'));
+    const gz = join(tmp, 'small.txt.gz');
+    writeFileSync(gz, gzipSync(text));
+    const a = JSON.parse(cli('replay', 'test/fixtures/lackey_small.txt', '--json').out);
+    const b = JSON.parse(cli('replay', gz, '--json').out);
+    delete a.trace;
+    delete b.trace;
+    expect(b).toEqual(a);
+  });
+
+  it('writes a valid timeline and an HTML report', () => {
+    const tl = join(tmp, 't.json');
+    const html = join(tmp, 'r.html');
+    const r = cli('replay', 'test/fixtures/lackey_small.txt', '--cpus', '2', '--timeline', tl, '--report', html);
+    expect(r.code).toBe(0);
+    expect(checkTimeline(JSON.parse(readFileSync(tl, 'utf8')))).toEqual([]);
+    expect(readFileSync(html, 'utf8')).toMatch(/<svg/);
+  });
+
+  const bad: Array<[string, () => string, RegExp]> = [
+    ['a bad hex address', () => 'test/fixtures/lackey_bad_address.txt', /lackey_bad_address\.txt.*line \d+/],
+    ['an empty file', () => 'test/fixtures/empty.txt', /empty\.txt.*no trace records/],
+    [
+      'a missing comma',
+      () => {
+        const p = join(tmp, 'nocomma.txt');
+        writeFileSync(p, 'I  0400d7d4,8\n L 04222cac 8\n');
+        return p;
+      },
+      /nocomma\.txt.*line 2.*','/,
+    ],
+    [
+      'a huge size',
+      () => {
+        const p = join(tmp, 'huge.txt');
+        writeFileSync(p, 'I  0400d7d4,8\n S 7ff000398,99999999\n');
+        return p;
+      },
+      /huge\.txt.*line 2.*size/,
+    ],
+    [
+      'a truncated gzip',
+      () => {
+        const p = join(tmp, 'cut.gz');
+        const gz = gzipSync(Buffer.from('I  0400d7d4,8\n'.repeat(5000)));
+        writeFileSync(p, gz.subarray(0, gz.length / 2));
+        return p;
+      },
+      /cut\.gz.*(end of gzip|unexpected end)/i,
+    ],
+    [
+      'binary garbage',
+      () => {
+        const p = join(tmp, 'garbage.bin');
+        writeFileSync(p, Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919 + 13) % 256)));
+        return p;
+      },
+      /garbage\.bin.*line 1/,
+    ],
+    ['a missing file', () => join(tmp, 'nope.txt'), /nope\.txt/],
+  ];
+  for (const [what, make, message] of bad) {
+    it(`rejects ${what} with a clear error, exit 2, no stack trace and no partial output`, () => {
+      const out = join(tmp, `${what.replaceAll(' ', '_')}.json`);
+      const r = cli('replay', make(), '--timeline', out);
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(message);
+      expect(r.err).not.toMatch(/\n\s+at /);
+      expect(existsSync(out)).toBe(false);
+    });
+  }
+
+  it('rejects bad flags with a clear message', () => {
+    expect(cli('replay', 'test/fixtures/lackey_small.txt', '--design', 'nonsense').err).toMatch(/unknown design 'nonsense'/);
+    expect(cli('replay', 'test/fixtures/lackey_small.txt', '--tlb', 'l1d:63x4').err).toMatch(/--tlb/);
+    expect(cli('replay', 'test/fixtures/lackey_small.txt', '--cpus', '0').code).toBe(2);
+    expect(cli('replay', 'test/fixtures/lackey_small.txt', '--set', 'pagers=many').err).toMatch(/pagers=many/);
+  });
+});
+
+describe('faultline compare and designs', () => {
+  it('compares designs side by side and writes the plot and the report', () => {
+    const out = join(tmp, 'cmp');
+    const r = cli('compare', 'test/fixtures/lackey_small.txt', '--design', 'genode', '--design', '4k-only', '--out', out);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/genode\s+4k-only/);
+    expect(readFileSync(join(out, 'compare.svg'), 'utf8')).toMatch(/^<svg/);
+    expect(readFileSync(join(out, 'compare.html'), 'utf8')).toMatch(/4k-only/);
+  });
+
+  it('lists the designs with their options', () => {
+    const r = cli('designs');
+    for (const d of ['genode', 'genode-single-pager', '4k-only', 'partitioned']) expect(r.out).toMatch(new RegExp(`^${d}$`, 'm'));
+    expect(r.out).toMatch(/pagers=per-cpu/);
+  });
+});
+
+describe('the README’s commands', () => {
+  it('faultline demo (npm start) runs end to end and writes what it says', () => {
+    const out = join(tmp, 'demo');
+    const r = cli('demo', '--out', out);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/resolved through 2 region maps: 2M/);
+    expect(r.out).toMatch(/genode\s+4k-only/);
+    expect(r.out).toMatch(/Open .*demo-timeline\.json in https:\/\/ui\.perfetto\.dev/);
+    expect(checkTimeline(JSON.parse(readFileSync(join(out, 'demo-timeline.json'), 'utf8')))).toEqual([]);
+    expect(readFileSync(join(out, 'demo-report.html'), 'utf8')).toMatch(/<svg/);
+  });
+
+  it('package.json runs the demo on npm start and vitest on npm test', () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+    expect(pkg.scripts.start).toMatch(/main\.js demo/);
+    expect(pkg.scripts.test).toMatch(/vitest run/);
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    expect(readme).toMatch(/npm install\nnpm start/);
+  });
+});
