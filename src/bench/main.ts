@@ -4,8 +4,14 @@
  */
 import { coreBenchmarks } from './core.js';
 import { type Figure, Recorder } from './harness.js';
+import { replayBenchmarks } from './replay.js';
+import { simBenchmarks } from './sim.js';
 
-const groups: Array<[string, (r: Recorder) => Promise<void>]> = [['core', coreBenchmarks]];
+const groups: Array<[string, (r: Recorder) => Promise<void>]> = [
+  ['core', coreBenchmarks],
+  ['sim', simBenchmarks],
+  ['replay', replayBenchmarks],
+];
 
 async function main(): Promise<void> {
   const json = process.argv.includes('--json');

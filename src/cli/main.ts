@@ -9,6 +9,9 @@ import { walkthrough } from '../report/walkthrough.js';
 import { demo } from './demo.js';
 import { UserError } from './io.js';
 import { registerReplayCommands } from './replay_cmd.js';
+import { registerScaleCommand } from './scale_cmd.js';
+import { registerScenarioCommands } from './scenario_cmd.js';
+import { registerTraceCommands } from './trace_cmd.js';
 
 const program = new Command();
 program
@@ -26,6 +29,9 @@ program
   });
 
 registerReplayCommands(program);
+registerScaleCommand(program);
+registerScenarioCommands(program);
+registerTraceCommands(program);
 
 program
   .command('demo', { isDefault: true })

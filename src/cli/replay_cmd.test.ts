@@ -35,7 +35,8 @@ describe('faultline replay', () => {
     const r = cli('replay', 'test/fixtures/lackey_small.txt', '--json');
     expect(r.code).toBe(0);
     const j = JSON.parse(r.out);
-    for (const k of ['records', 'translations', 'tlb', 'faults', 'mappings', 'pages', 'cycles']) expect(j).toHaveProperty(k);
+    for (const k of ['records', 'translations', 'tlb', 'faults', 'mappings', 'pages', 'cycles'])
+      expect(j).toHaveProperty(k);
     expect(j.translations).toBeGreaterThanOrEqual(j.records);
     expect(j.tlb.hits + j.tlb.misses).toBe(j.translations);
     golden('replay_small.json', `${JSON.stringify(j, null, 2)}\n`);
@@ -55,7 +56,16 @@ describe('faultline replay', () => {
   it('writes a valid timeline and an HTML report', () => {
     const tl = join(tmp, 't.json');
     const html = join(tmp, 'r.html');
-    const r = cli('replay', 'test/fixtures/lackey_small.txt', '--cpus', '2', '--timeline', tl, '--report', html);
+    const r = cli(
+      'replay',
+      'test/fixtures/lackey_small.txt',
+      '--cpus',
+      '2',
+      '--timeline',
+      tl,
+      '--report',
+      html,
+    );
     expect(r.code).toBe(0);
     expect(checkTimeline(JSON.parse(readFileSync(tl, 'utf8')))).toEqual([]);
     expect(readFileSync(html, 'utf8')).toMatch(/<svg/);
@@ -115,17 +125,30 @@ describe('faultline replay', () => {
   }
 
   it('rejects bad flags with a clear message', () => {
-    expect(cli('replay', 'test/fixtures/lackey_small.txt', '--design', 'nonsense').err).toMatch(/unknown design 'nonsense'/);
+    expect(cli('replay', 'test/fixtures/lackey_small.txt', '--design', 'nonsense').err).toMatch(
+      /unknown design 'nonsense'/,
+    );
     expect(cli('replay', 'test/fixtures/lackey_small.txt', '--tlb', 'l1d:63x4').err).toMatch(/--tlb/);
     expect(cli('replay', 'test/fixtures/lackey_small.txt', '--cpus', '0').code).toBe(2);
-    expect(cli('replay', 'test/fixtures/lackey_small.txt', '--set', 'pagers=many').err).toMatch(/pagers=many/);
+    expect(cli('replay', 'test/fixtures/lackey_small.txt', '--set', 'pagers=many').err).toMatch(
+      /pagers=many/,
+    );
   });
 });
 
 describe('faultline compare and designs', () => {
   it('compares designs side by side and writes the plot and the report', () => {
     const out = join(tmp, 'cmp');
-    const r = cli('compare', 'test/fixtures/lackey_small.txt', '--design', 'genode', '--design', '4k-only', '--out', out);
+    const r = cli(
+      'compare',
+      'test/fixtures/lackey_small.txt',
+      '--design',
+      'genode',
+      '--design',
+      '4k-only',
+      '--out',
+      out,
+    );
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/genode\s+4k-only/);
     expect(readFileSync(join(out, 'compare.svg'), 'utf8')).toMatch(/^<svg/);
@@ -134,7 +157,8 @@ describe('faultline compare and designs', () => {
 
   it('lists the designs with their options', () => {
     const r = cli('designs');
-    for (const d of ['genode', 'genode-single-pager', '4k-only', 'partitioned']) expect(r.out).toMatch(new RegExp(`^${d}$`, 'm'));
+    for (const d of ['genode', 'genode-single-pager', '4k-only', 'partitioned'])
+      expect(r.out).toMatch(new RegExp(`^${d}$`, 'm'));
     expect(r.out).toMatch(/pagers=per-cpu/);
   });
 });

@@ -5,8 +5,8 @@ import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { encodeBinaryTrace } from '../workload/binary_trace.js';
 import { INSTR, LOAD, MODIFY, STORE, TraceBatch, type TraceRecord } from '../sim/trace_batch.js';
+import { encodeBinaryTrace } from '../workload/binary_trace.js';
 import { openTrace, readTraceFromStream, type TraceSourceOptions } from './trace_source.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`../../test/fixtures/${name}`, import.meta.url));

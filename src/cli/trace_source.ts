@@ -6,10 +6,10 @@
 import { open } from 'node:fs/promises';
 import { pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
+import type { TraceSink } from '../sim/trace_batch.js';
 import { type Err, err, type Ok, ok } from '../util/result.js';
 import { BinaryTraceReader, isBinaryTrace } from '../workload/binary_trace.js';
 import { LackeyParser } from '../workload/lackey.js';
-import type { TraceSink } from '../sim/trace_batch.js';
 
 /** Error codes of trace input. */
 export type TraceSourceCode =

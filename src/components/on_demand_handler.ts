@@ -11,16 +11,23 @@ import type { Core } from '../core/core.js';
 import type { PdSession } from '../core/pd_session.js';
 import type { RegionMap } from '../core/region_map.js';
 import { alignDown } from '../util/bits.js';
-import { hex, sizeName } from '../util/hex.js';
+import { hex } from '../util/hex.js';
 
 /** A unit of work a behaviour performs, for the simulator to charge. */
 export type Work =
-  /** An RPC to core (fault query, allocation, attach). */
-  | { readonly kind: 'rpc'; readonly what: string }
+  /** An RPC to core: the fault query, a RAM allocation of `bytes`, an attach at `address`. */
+  | {
+      readonly kind: 'rpc';
+      readonly what: 'fault' | 'alloc' | 'attach';
+      readonly bytes?: number;
+      readonly address?: number;
+    }
   /** Zero-filling fresh RAM. */
   | { readonly kind: 'zero'; readonly bytes: number }
   /** Plain computation. */
   | { readonly kind: 'compute'; readonly cycles: number }
+  /** The allocation came from another CPU's partition (its own ran dry): a steal. */
+  | { readonly kind: 'steal'; readonly partition: number }
   /** A failure the behaviour cannot recover from (reported, then the behaviour stops). */
   | { readonly kind: 'error'; readonly text: string };
 
@@ -54,14 +61,17 @@ export class OnDemandHandler {
       const chunk = Math.min(this.options.chunk, this.map.size);
       const base = alignDown(st.address, chunk);
       const size = Math.min(chunk, this.map.size - base);
-      yield { kind: 'rpc', what: `alloc ${sizeName(size)}` };
+      yield { kind: 'rpc', what: 'alloc', bytes: size };
       const ds = this.core.allocRam(this.session, size, { cpu: this.options.cpu });
       if (!ds.ok) {
         yield { kind: 'error', text: `on-demand handler cannot back ${hex(base)}: ${ds.message}` };
         return;
       }
+      const home = this.options.cpu ?? 0;
+      if (ds.value.partition !== home % this.core.phys.partitions)
+        yield { kind: 'steal', partition: ds.value.partition };
       yield { kind: 'zero', bytes: size };
-      yield { kind: 'rpc', what: `attach ${hex(base)}` };
+      yield { kind: 'rpc', what: 'attach', address: base };
       const r = this.map.attach(ds.value, { at: base, writeable: true, executable: true });
       if (!r.ok) {
         this.core.free(this.session, ds.value);

@@ -479,6 +479,7 @@ export class Core {
       opts.cache ?? 'cached',
       session,
       null,
+      a.value.partition,
     );
     session.dataspaces.add(ds);
     return ok(ds);

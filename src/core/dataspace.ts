@@ -33,6 +33,8 @@ export class Dataspace {
     readonly owner: PdSession,
     /** The region map behind a managed dataspace. */
     readonly managed: RegionMap | null,
+    /** Physical-memory partition the backing store came from (0 with one global allocator). */
+    readonly partition = 0,
   ) {}
 
   /** log2 of the alignment of the backing store at `offset` (unbounded for managed dataspaces). */

@@ -74,7 +74,7 @@ export class PageTable {
    */
   install(m: Mapping): number {
     const i = this.sizesLog2.indexOf(m.sizeLog2);
-    invariant(i >= 0, `page table cannot hold ${sizeName(m.size)} mappings`);
+    invariant(i >= 0, () => `page table cannot hold ${sizeName(m.size)} mappings`);
     const replaced = this.count === 0 ? 0 : this.dropOverlapping(m.va, m.size, i);
     this.classes[i]!.set(m.va / m.size, m);
     this.count++;

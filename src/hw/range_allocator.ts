@@ -120,7 +120,7 @@ export class RangeAllocator {
 
   /** Adds free space; it must not overlap free space already present. Merges with neighbours. */
   addRange(start: number, size: number): void {
-    invariant(size > 0, `addRange: size must be positive, got ${size}`);
+    invariant(size > 0, () => `addRange: size must be positive, got ${size}`);
     this.free(start, size);
   }
 
@@ -154,9 +154,15 @@ export class RangeAllocator {
   /** Returns [start, start+size) to the free space, merging with adjacent free ranges. */
   free(start: number, size: number): void {
     const prev = start > 0 ? this.floorNode(start - 1) : null;
-    invariant(!prev || prev.start + prev.size <= start, `free of [${hex(start)}, ${hex(start + size)}) overlaps free space`);
+    invariant(
+      !prev || prev.start + prev.size <= start,
+      () => `free of [${hex(start)}, ${hex(start + size)}) overlaps free space`,
+    );
     const next = this.nextNode(start);
-    invariant(!next || next.start >= start + size, `free of [${hex(start)}, ${hex(start + size)}) overlaps free space`);
+    invariant(
+      !next || next.start >= start + size,
+      () => `free of [${hex(start)}, ${hex(start + size)}) overlaps free space`,
+    );
     const mergePrev = prev !== null && prev.start + prev.size === start;
     const mergeNext = next !== null && next.start === start + size;
     this.freeBytes += size;
@@ -205,19 +211,25 @@ export class RangeAllocator {
     const walk = (n: Node | null): void => {
       if (!n) return;
       walk(n.left);
-      invariant(n.start > prevEnd, `free ranges touch, overlap or are out of order at ${hex(n.start)}`);
+      invariant(n.start > prevEnd, () => `free ranges touch, overlap or are out of order at ${hex(n.start)}`);
       prevEnd = n.start + n.size;
       free += n.size;
       count++;
       const hl = h(n.left);
       const hr = h(n.right);
-      invariant(Math.abs(hl - hr) <= 1 && n.height === Math.max(hl, hr) + 1, `unbalanced at ${hex(n.start)}`);
-      invariant(n.maxFree === Math.max(n.size, mf(n.left), mf(n.right)), `maxFree wrong at ${hex(n.start)}`);
+      invariant(
+        Math.abs(hl - hr) <= 1 && n.height === Math.max(hl, hr) + 1,
+        () => `unbalanced at ${hex(n.start)}`,
+      );
+      invariant(
+        n.maxFree === Math.max(n.size, mf(n.left), mf(n.right)),
+        () => `maxFree wrong at ${hex(n.start)}`,
+      );
       walk(n.right);
     };
     walk(this.root);
-    invariant(free === this.freeBytes, `free bytes ${this.freeBytes} != ${free}`);
-    invariant(count === this.count, `range count ${this.count} != ${count}`);
+    invariant(free === this.freeBytes, () => `free bytes ${this.freeBytes} != ${free}`);
+    invariant(count === this.count, () => `range count ${this.count} != ${count}`);
   }
 
   /** The free range with the greatest start <= addr. */

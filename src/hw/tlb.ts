@@ -137,12 +137,12 @@ class Level {
     const { entries, ways } = spec;
     invariant(
       Number.isInteger(entries) && Number.isInteger(ways) && ways > 0 && entries > 0 && entries % ways === 0,
-      `TLB level ${spec.name}: ${entries} entries must be a positive multiple of ${ways} ways`,
+      () => `TLB level ${spec.name}: ${entries} entries must be a positive multiple of ${ways} ways`,
     );
     const sizes = [...new Set(spec.pageSizesLog2)].sort((a, b) => a - b);
     invariant(
       sizes.length > 0 && sizes.every((s) => Number.isInteger(s) && s >= 0 && s < 53),
-      `TLB level ${spec.name}: page sizes must be a non-empty list of log2 values below 53`,
+      () => `TLB level ${spec.name}: page sizes must be a non-empty list of log2 values below 53`,
     );
     this.ways = ways;
     this.sets = entries / ways;
@@ -391,11 +391,11 @@ export class Tlb {
     const size = 2 ** m.sizeLog2;
     invariant(
       Number.isInteger(asid) && asid >= 0 && asid < 2 ** 31,
-      `TLB fill: asid ${asid} must be an integer in 0..2^31-1`,
+      () => `TLB fill: asid ${asid} must be an integer in 0..2^31-1`,
     );
     invariant(
       Number.isInteger(m.sizeLog2) && m.sizeLog2 >= 0 && m.sizeLog2 < 53,
-      `TLB fill: size log2 ${m.sizeLog2} out of range`,
+      () => `TLB fill: size log2 ${m.sizeLog2} out of range`,
     );
     invariant(
       m.vaBase >= 0 &&
@@ -404,7 +404,8 @@ export class Tlb {
         m.paBase % size === 0 &&
         va >= m.vaBase &&
         va < m.vaBase + size,
-      `TLB fill: mapping ${hex(m.vaBase)}+${sizeName(size)} -> ${hex(m.paBase)} must be aligned and contain ${hex(va)}`,
+      () =>
+        `TLB fill: mapping ${hex(m.vaBase)}+${sizeName(size)} -> ${hex(m.paBase)} must be aligned and contain ${hex(va)}`,
     );
     const rights = (m.writeable ? W : 0) | (m.executable ? X : 0);
     const path = kind === 'instruction' ? this.iPath : this.dPath;
@@ -478,7 +479,7 @@ export class Tlb {
   /** Valid entries of one level, set by set, most recently used first. */
   entries(level: number): TlbEntryView[] {
     const l = this.lv[level];
-    invariant(l !== undefined, `TLB has no level ${level}`);
+    invariant(l !== undefined, () => `TLB has no level ${level}`);
     const out: TlbEntryView[] = [];
     for (let s = 0; s < l.sets; s++) {
       for (let i = l.head[s]!; i >= 0 && l.asid[i]! >= 0; i = l.next[i]!) {

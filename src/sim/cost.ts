@@ -48,6 +48,7 @@ export interface CostModel {
   readonly lockHandoff: number;
   readonly diskRead: number;
   readonly accessCycles: number;
+  readonly ramAlloc: number;
 }
 
 /** Name of one cost. */
@@ -215,6 +216,13 @@ export const COST_INFO: Readonly<Record<CostKey, CostInfo>> = {
     cycles: 1,
     what: 'a replayed memory access or instruction fetch that hits in the L1 TLB (a nominal CPI of one)',
     source: 'estimate: traces carry no timing; one cycle per record keeps translation costs in proportion',
+    estimate: true,
+  },
+  ramAlloc: {
+    cycles: 2000,
+    what: 'critical section of core’s RAM allocator (AVL search, split, quota and metadata), held under its lock',
+    source:
+      'estimate: a few hundred instructions with cache misses in the allocator tree (Genode Allocator_avl)',
     estimate: true,
   },
 };

@@ -89,7 +89,7 @@ export class EventEngine {
   at(time: number, fn: EventHandler): EventId {
     invariant(
       time >= this.clock && time < Number.POSITIVE_INFINITY,
-      `cannot schedule at ${time}: expected a finite time >= now (${this.clock})`,
+      () => `cannot schedule at ${time}: expected a finite time >= now (${this.clock})`,
     );
     let slot: number;
     if (this.freeCount > 0) slot = this.freeSlots[--this.freeCount]!;
@@ -108,7 +108,7 @@ export class EventEngine {
 
   /** Schedules `fn` after `delay` cycles (finite, >= 0) from now. */
   after(delay: number, fn: EventHandler): EventId {
-    invariant(delay >= 0, `cannot schedule after ${delay} cycles: expected a delay >= 0`);
+    invariant(delay >= 0, () => `cannot schedule after ${delay} cycles: expected a delay >= 0`);
     return this.at(this.clock + delay, fn);
   }
 
@@ -156,7 +156,7 @@ export class EventEngine {
     invariant(!this.running, 'EventEngine.run() called from inside an event handler');
     invariant(
       untilTime >= this.clock,
-      `cannot run until ${untilTime}: expected a time >= now (${this.clock})`,
+      () => `cannot run until ${untilTime}: expected a time >= now (${this.clock})`,
     );
     this.running = true;
     this.stopRequested = false;
@@ -327,7 +327,7 @@ export class EventEngine {
 
   private growSlots(): void {
     const old = this.sSeq.length;
-    invariant(old < MAX_PENDING_EVENTS, `more than ${MAX_PENDING_EVENTS} pending events`);
+    invariant(old < MAX_PENDING_EVENTS, () => `more than ${MAX_PENDING_EVENTS} pending events`);
     const cap = Math.min(old * 2, MAX_PENDING_EVENTS);
     this.sSeq = growF64(this.sSeq, cap, -1);
     this.sGen = growI32(this.sGen, cap, 1);

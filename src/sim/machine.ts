@@ -8,7 +8,7 @@
  * CPUs take effect at slice boundaries. Core's pager, handlers and shootdowns preempt: they start
  * when their message arrives and push the CPU's next user slice back by their work.
  */
-import type { OnDemandHandler } from '../components/on_demand_handler.js';
+import type { OnDemandHandler, Work } from '../components/on_demand_handler.js';
 import { Core } from '../core/core.js';
 import type { AccessType, CoreEvent } from '../core/events.js';
 import type { PdSession } from '../core/pd_session.js';
@@ -64,6 +64,11 @@ interface HandlerThread {
   track: TrackHandle;
   /** Faulters whose signals this handler's next run serves (for the timeline's arrows). */
   faulters: SimThread[];
+  /** The run in progress: its behaviour, start, current time and signal count. */
+  gen: Generator<Work, void, void> | null;
+  start: number;
+  time: number;
+  count: number;
 }
 
 /** Machine-wide counters. */
@@ -74,7 +79,11 @@ interface Totals {
   shootdowns: number;
   crossCpu: number;
   lockWait: number;
+  /** Allocations that found the allocator lock held. */
+  lockContended: number;
   signals: number;
+  /** Allocations served from another CPU's partition. */
+  steals: number;
 }
 
 /** The simulated machine. */
@@ -104,7 +113,9 @@ export class Machine {
     shootdowns: 0,
     crossCpu: 0,
     lockWait: 0,
+    lockContended: 0,
     signals: 0,
+    steals: 0,
   };
   /** Allocator lock(s): time each becomes free. */
   private readonly lockFreeAt: number[];
@@ -180,6 +191,10 @@ export class Machine {
       deliveryScheduled: false,
       track,
       faulters: [],
+      gen: null,
+      start: 0,
+      time: 0,
+      count: 0,
     };
     this.handlers.push(h);
     this.handlerOf.set(ctx, h);
@@ -429,7 +444,8 @@ export class Machine {
       const ctx = this.pendingSignals.shift()!;
       const h = this.handlerOf.get(ctx);
       this.totals.signals++;
-      if (!h || h.deliveryScheduled) continue;
+      // A handler busy with an earlier signal picks this one up when it finishes.
+      if (!h || h.deliveryScheduled || h.gen) continue;
       h.deliveryScheduled = true;
       let at = this.now + this.costs.signalDelivery;
       if (h.cpu !== fromCpu) at += this.crossCpu();
@@ -437,53 +453,85 @@ export class Machine {
     }
   }
 
-  /** A handler thread receives its signal and runs its behaviour, step by step in simulated time. */
+  /** A handler thread receives its signal and starts its behaviour. */
   private runHandler(h: HandlerThread): void {
     h.deliveryScheduled = false;
     const count = h.ctx.take();
     if (count === 0) return;
     const cpu = this.cpus[h.cpu]!;
-    const start = Math.max(this.engine.now, h.freeAt);
-    let time = start + this.costs.kernelEntryExit + this.kernelEntryCost(cpu);
+    h.start = Math.max(this.engine.now, h.freeAt);
+    h.time = h.start + this.costs.kernelEntryExit + this.kernelEntryCost(cpu);
+    h.count = count;
     h.kernel.state = 'running';
-    const gen = h.behaviour.onSignal();
-    for (let step = gen.next(); !step.done; ) {
-      const w = step.value;
-      if (w.kind === 'rpc') time += this.costs.ipcRoundTrip;
-      else if (w.kind === 'zero') time += (w.bytes / 1024) * this.costs.pageZeroPerKiB;
-      else if (w.kind === 'compute') time += w.cycles;
-      else {
-        this.errors.push(w.text);
-        this.totals.errors++;
-      }
-      if (w.kind === 'rpc' && w.what.startsWith('alloc')) time += this.allocatorLock(time, h.cpu);
-      this.now = time;
-      this.nowCpu = h.cpu;
-      step = gen.next();
-      this.flushSignals(h.cpu);
+    h.gen = h.behaviour.onSignal();
+    this.engine.at(h.time, () => this.handlerStep(h));
+  }
+
+  /**
+   * One step of a handler, as its own event so that steps of handlers on different CPUs (and
+   * their allocator-lock requests) happen in virtual-time order: perform the work yielded last,
+   * then charge the next one.
+   */
+  private handlerStep(h: HandlerThread): void {
+    this.now = h.time;
+    this.nowCpu = h.cpu;
+    const step = h.gen!.next();
+    this.flushSignals(h.cpu);
+    if (step.done) {
+      this.finishHandler(h);
+      return;
     }
+    const w = step.value;
+    let cost = 0;
+    if (w.kind === 'rpc') {
+      cost = this.costs.ipcRoundTrip;
+      if (w.what === 'alloc') cost += this.allocatorLock(h.time + cost, this.homePartition(h.cpu));
+    } else if (w.kind === 'zero') cost = (w.bytes / 1024) * this.costs.pageZeroPerKiB;
+    else if (w.kind === 'compute') cost = w.cycles;
+    else if (w.kind === 'steal') {
+      this.totals.steals++;
+      cost = this.crossCpu() + this.allocatorLock(h.time, w.partition);
+    } else {
+      this.errors.push(w.text);
+      this.totals.errors++;
+    }
+    h.time += cost;
+    this.engine.at(h.time, () => this.handlerStep(h));
+  }
+
+  private finishHandler(h: HandlerThread): void {
+    const cpu = this.cpus[h.cpu]!;
+    h.gen = null;
     h.kernel.state = 'waiting-signal';
-    h.freeAt = time;
-    cpu.handlerCycles += time - start;
-    cpu.freeAt = Math.max(cpu.freeAt, time);
+    h.freeAt = h.time;
+    cpu.handlerCycles += h.time - h.start;
+    cpu.freeAt = Math.max(cpu.freeAt, h.time);
     if (this.drawing) {
-      this.drawing.handler(h.track, start, time, count, h.faulters);
-      this.drawing.freeFrames(time, this.core.phys.available() / this.page);
+      this.drawing.handler(h.track, h.start, h.time, h.count, h.faulters);
+      this.drawing.freeFrames(h.time, this.core.phys.available() / this.page);
     }
     h.faulters.length = 0;
     if (h.ctx.pending > 0 && !h.deliveryScheduled) {
       h.deliveryScheduled = true;
-      this.engine.at(time, () => this.runHandler(h));
+      this.engine.at(h.time, () => this.runHandler(h));
     }
   }
 
-  /** Acquires the RAM allocator's lock at `time`; returns wait plus hold cycles. */
-  private allocatorLock(time: number, cpu: number): number {
-    const i = this.lockFreeAt.length === 1 ? 0 : cpu;
+  /** The allocator lock a CPU's allocations take: its partition's, or the single global one. */
+  private homePartition(cpu: number): number {
+    return this.lockFreeAt.length === 1 ? 0 : cpu % this.lockFreeAt.length;
+  }
+
+  /**
+   * Takes allocator lock `i` at `time` for one allocation (FIFO in virtual time); returns the
+   * wait plus the critical section.
+   */
+  private allocatorLock(time: number, i: number): number {
     const wait = Math.max(0, this.lockFreeAt[i]! - time);
-    const hold = this.costs.lockAcquire;
+    const hold = this.costs.lockAcquire + this.costs.ramAlloc;
     this.lockFreeAt[i] = time + wait + hold;
     this.totals.lockWait += wait;
+    if (wait > 0) this.totals.lockContended++;
     return wait + hold;
   }
 

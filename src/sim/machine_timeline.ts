@@ -30,8 +30,13 @@ interface ThreadState {
   flow: number;
   /** Blocked since (reflected fault waiting for its wake-up), or -1. */
   blockedSince: number;
-  /** The flow ends at the thread's next run slice. */
-  flowEnds: boolean;
+  /**
+   * Where the thread's open arrow goes next: into its handler's slice, then into its own next run
+   * slice. The handler's slice is drawn when the handler finishes, possibly after the thread
+   * already resumed: then `resumedAt` keeps where to end the arrow.
+   */
+  phase: 'none' | 'to-handler' | 'to-resume';
+  resumedAt: number;
 }
 
 /** Records one machine's run. */
@@ -52,7 +57,8 @@ export class MachineTimeline {
         track: this.tl.threadTrack(k.pd.id, k.pd.label, k.id, k.name),
         flow: 0,
         blockedSince: -1,
-        flowEnds: false,
+        phase: 'none',
+        resumedAt: -1,
       };
       this.threads.set(t, s);
     }
@@ -68,22 +74,26 @@ export class MachineTimeline {
     if (userEnd > t0) {
       tl.complete(ct, t.kernel.name, 'user', t0, userEnd);
       tl.complete(st.track, 'running', 'user', t0, userEnd, { cpu: cpu.id });
-      if (st.flowEnds && st.flow > 0) tl.flowEnd(st.flow, st.track, t0);
-      st.flowEnds = false;
+      if (st.phase === 'to-resume') {
+        tl.flowEnd(st.flow, st.track, t0);
+        st.phase = 'none';
+      } else if (st.phase === 'to-handler' && st.resumedAt < 0 && !f?.first) st.resumedAt = t0;
     }
     if (++this.slices % 64 === 0) this.hitRate(t, t1);
     if (!f) return;
     tl.complete(f.pagerTrack, `page fault (${f.kind})`, 'pager', f.start, f.end, { thread: t.kernel.name });
     const entryEnd = Math.min(f.at + f.entry / 2, f.start);
     if (entryEnd > f.at) tl.complete(ct, 'page-fault entry', 'kernel', f.at, entryEnd);
-    if (f.first && entryEnd > f.at) {
+    if (f.first && entryEnd > f.at && st.phase === 'none') {
       st.flow = tl.flowStart(ct, f.at);
-      if (st.flow > 0) tl.flowStep(st.flow, f.pagerTrack, f.start);
+      if (st.flow > 0) {
+        tl.flowStep(st.flow, f.pagerTrack, f.start);
+        st.phase = f.kind === 'reflected' ? 'to-handler' : f.kind === 'mapped' ? 'to-resume' : 'none';
+        st.resumedAt = -1;
+      }
     }
-    if (f.resume !== undefined) {
-      tl.complete(st.track, 'blocked: page fault', 'kernel', f.at, f.resume);
-      st.flowEnds = true;
-    } else if (f.kind === 'reflected') st.blockedSince = f.at;
+    if (f.resume !== undefined) tl.complete(st.track, 'blocked: page fault', 'kernel', f.at, f.resume);
+    else if (f.kind === 'reflected') st.blockedSince = f.at;
   }
 
   /** A faulter was woken at `at` by a handler's attach. */
@@ -103,8 +113,20 @@ export class MachineTimeline {
     faulters: readonly SimThread[],
   ): void {
     this.tl.complete(track, `handle ${count} signal(s)`, 'handler', start, end);
-    const first = faulters.find((t) => (this.threads.get(t)?.flow ?? 0) > 0);
-    if (first) this.tl.flowStep(this.threads.get(first)!.flow, track, start);
+    let hopped = false;
+    for (const t of faulters) {
+      const st = this.threads.get(t);
+      if (!st || st.phase !== 'to-handler') continue;
+      // One arrow per slice: the first faulter's passes through the handler, the others skip it.
+      if (!hopped) {
+        this.tl.flowStep(st.flow, track, start);
+        hopped = true;
+      }
+      if (st.resumedAt >= 0) {
+        this.tl.flowEnd(st.flow, st.track, st.resumedAt);
+        st.phase = 'none';
+      } else st.phase = 'to-resume';
+    }
   }
 
   /** Free frames after memory changed hands. */

@@ -98,7 +98,9 @@ export interface RunResult {
   };
   readonly shootdowns: number;
   readonly crossCpu: { readonly messages: number };
-  readonly lock: { readonly waitCycles: number };
+  readonly lock: { readonly waitCycles: number; readonly contended: number };
+  /** Allocations served from another CPU's partition (partitioned memory ran dry). */
+  readonly steals: number;
   readonly signals: number;
   readonly chunks: number;
   readonly errors: readonly string[];
@@ -146,7 +148,8 @@ export function summarize(sys: TracedSystem, design: string): RunResult {
     },
     shootdowns: c.shootdowns,
     crossCpu: { messages: c.crossCpu },
-    lock: { waitCycles: c.lockWait },
+    lock: { waitCycles: c.lockWait, contended: c.lockContended },
+    steals: c.steals,
     signals: c.signals,
     chunks: sys.handler.chunks,
     errors: m.errors.slice(0, 20),

@@ -35,9 +35,12 @@ export class InvariantError extends Error {
   override readonly name = 'InvariantError';
 }
 
-/** Asserts an internal invariant. */
-export function invariant(cond: unknown, message: string): asserts cond {
-  if (!cond) throw new InvariantError(message);
+/**
+ * Asserts an internal invariant. Pass the message as a function on hot paths: a template
+ * string with formatted addresses would otherwise be built on every call.
+ */
+export function invariant(cond: unknown, message: string | (() => string)): asserts cond {
+  if (!cond) throw new InvariantError(typeof message === 'string' ? message : message());
 }
 
 /** Returns the value of a result or throws an InvariantError (for tests and internal code that knows it succeeds). */

@@ -1,0 +1,157 @@
+/** `faultline run | validate | schema`: output and exit status (0 pass, 1 failed expectation, 2 invalid). */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import {
+  registerScenarioCommands,
+  runScenarioFile,
+  schemaOutput,
+  validateScenarioFile,
+} from './scenario_cmd.js';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const DIR = mkdtempSync(join(tmpdir(), 'faultline-scenario-'));
+
+/** Writes a scenario into the temp directory and returns its path. */
+function file(name: string, text: string): string {
+  const p = join(DIR, name);
+  writeFileSync(p, text);
+  return p;
+}
+
+const GOOD = `name: tiny
+machine: { arch: x86_64, ram: 64M }
+components:
+  - { name: app, ram: 1M, caps: 20, threads: [{ name: main }] }
+steps:
+  - alloc_ram: { name: ds, owner: app, size: 4K }
+  - attach: { map: app, dataspace: ds, at: 0x1000000 }
+  - read: { thread: app.main, address: 0x1000000, expect: { outcome: mapped, mapping_size: 4K } }
+`;
+
+describe('faultline run', () => {
+  it('exits 0 with a summary when every expectation holds', async () => {
+    expect(await runScenarioFile(file('good.yaml', GOOD))).toEqual({
+      exitCode: 0,
+      stdout: 'tiny: 3 step(s), 1 expectation(s), all hold\n',
+      stderr: '',
+    });
+  });
+
+  it('prints the run log with --log (a shipped scenario: its golden log)', async () => {
+    const out = await runScenarioFile(join(ROOT, 'scenarios', 'rm_nested.yaml'), { log: true });
+    expect(out.exitCode).toBe(0);
+    expect(out.stdout).toBe(
+      readFileSync(join(ROOT, 'src', 'scenario', '__golden__', 'rm_nested.log'), 'utf8'),
+    );
+  });
+
+  it('exits 1 and names the failed expectation on stderr', async () => {
+    const p = file('fail.yaml', GOOD.replace('mapping_size: 4K', 'mapping_size: 2M'));
+    expect(await runScenarioFile(p)).toEqual({
+      exitCode: 1,
+      stdout: 'tiny: 3 step(s), 1 expectation(s), 1 failed\n',
+      stderr: `${p}:8:5 step 3 (read): expected a 2M mapping, got 4K\n`,
+    });
+  });
+
+  it('exits 2 for an invalid scenario, with every problem and no stack trace', async () => {
+    const p = file('bad.yaml', GOOD.replace('size: 4K }', 'size: 4K, colour: red }'));
+    expect(await runScenarioFile(p)).toEqual({
+      exitCode: 2,
+      stdout: '',
+      stderr: `${p}:6:50 steps[0].alloc_ram.colour: unknown key 'colour'; expected one of: name, owner, size, cpu, expect_error\n`,
+    });
+    const q = file('bad2.yaml', GOOD.replace('thread: app.main', 'thread: app.mian'));
+    expect(await runScenarioFile(q)).toEqual({
+      exitCode: 2,
+      stdout: '',
+      stderr: `${q}:8:21 steps[2].read.thread: undefined thread 'app.mian'\n`,
+    });
+  });
+
+  it('exits 2 for a YAML syntax error and for a missing file', async () => {
+    const p = file('syntax.yaml', 'name: [x\n');
+    expect(await runScenarioFile(p)).toMatchObject({
+      exitCode: 2,
+      stderr: `${p}:2:1: Flow sequence in block collection must be sufficiently indented and end with a ]\n`,
+    });
+    const missing = join(DIR, 'nope.yaml');
+    expect(await runScenarioFile(missing)).toEqual({
+      exitCode: 2,
+      stdout: '',
+      stderr: `${missing}: cannot read the scenario: no such file\n`,
+    });
+  });
+
+  it('exits 2 when a behaviour needs the simulator; validate accepts the file with a note', async () => {
+    const p = file(
+      'sim.yaml',
+      GOOD.replace(
+        'threads: [{ name: main }] }',
+        'threads: [{ name: main }], behaviours: [{ trace_player: { thread: app.main, trace: t.lackey } }] }',
+      ),
+    );
+    const message =
+      'behaviour trace_player needs the simulator: run with faultline run --sim (not available yet)';
+    expect(await runScenarioFile(p)).toEqual({
+      exitCode: 2,
+      stdout: '',
+      stderr: `${p}:4:93 components[0].behaviours[0].trace_player: ${message}\n`,
+    });
+    expect(await validateScenarioFile(p)).toEqual({
+      exitCode: 0,
+      stdout: `${p}: valid scenario 'tiny' (1 component(s), 3 step(s))\nnote: ${p}:4:93 components[0].behaviours[0].trace_player: ${message}\n`,
+      stderr: '',
+    });
+  });
+});
+
+describe('faultline validate and schema', () => {
+  it('validate checks without running (a failing expectation is not a validation error)', async () => {
+    const p = file('v.yaml', GOOD.replace('mapping_size: 4K', 'mapping_size: 2M'));
+    expect(await validateScenarioFile(p)).toEqual({
+      exitCode: 0,
+      stdout: `${p}: valid scenario 'tiny' (1 component(s), 3 step(s))\n`,
+      stderr: '',
+    });
+    const q = file('v2.yaml', 'name: t\n');
+    expect(await validateScenarioFile(q)).toEqual({
+      exitCode: 2,
+      stdout: '',
+      stderr: `${q}:1:1 machine: missing required key 'machine'\n`,
+    });
+  });
+
+  it('schema prints the committed JSON Schema', () => {
+    expect(schemaOutput()).toEqual({
+      exitCode: 0,
+      stdout: readFileSync(join(ROOT, 'schema', 'scenario.schema.json'), 'utf8'),
+      stderr: '',
+    });
+  });
+});
+
+describe('registerScenarioCommands', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+    process.exitCode = undefined;
+  });
+
+  it('adds run, validate and schema, which print and set the exit status', async () => {
+    const program = new Command().exitOverride();
+    registerScenarioCommands(program);
+    expect(program.commands.map((c) => c.name())).toEqual(['run', 'validate', 'schema']);
+    const out: string[] = [];
+    const err: string[] = [];
+    vi.spyOn(process.stdout, 'write').mockImplementation((s) => out.push(String(s)) > 0);
+    vi.spyOn(process.stderr, 'write').mockImplementation((s) => err.push(String(s)) > 0);
+    const p = file('cmd.yaml', GOOD.replace('mapping_size: 4K', 'mapping_size: 2M'));
+    await program.parseAsync(['node', 'faultline', 'run', p, '--log']);
+    expect(process.exitCode).toBe(1);
+    expect(out.join('')).toContain('step 3 (line 8): read app.main at 0x1000000 -> mapped 4K');
+    expect(err.join('')).toBe(`${p}:8:5 step 3 (read): expected a 2M mapping, got 4K\n`);
+  });
+});

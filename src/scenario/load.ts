@@ -1,0 +1,44 @@
+/**
+ * Loads a scenario file: YAML (`parseDocument` + `LineCounter`), then the zod schema, then a
+ * second pass over the steps in order that checks every name (`check.ts`). Every problem comes
+ * back with its position as `file:line:col path: message`; all of them, not only the first.
+ */
+import { LineCounter, parseDocument } from 'yaml';
+import { type Ok, ok } from '../util/result.js';
+import { checkScenario } from './check.js';
+import { issueProblems } from './issues.js';
+import { type Problem, type ScenarioError, SourceMap, scenarioError } from './problem.js';
+import { Scenario, type ScenarioData } from './schema.js';
+
+/** A scenario that passed every check, with the positions of its parts. */
+export interface LoadedScenario {
+  readonly file: string;
+  readonly data: ScenarioData;
+  readonly source: SourceMap;
+}
+
+/** Parses and checks a scenario given as text; `file` names it in problems. */
+export function loadScenario(text: string, file: string): Ok<LoadedScenario> | ScenarioError {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const source = new SourceMap(file, doc, lineCounter);
+  if (doc.errors.length > 0) {
+    return scenarioError(
+      doc.errors.map((e) => {
+        const p = lineCounter.linePos(e.pos[0]);
+        return { file, line: p.line, column: p.col, path: '', message: e.message.split('\n')[0]! };
+      }),
+    );
+  }
+  const raw: unknown = doc.toJS({ maxAliasCount: 1000 });
+  const parsed = Scenario.safeParse(raw);
+  if (!parsed.success) {
+    const problems: Problem[] = [];
+    const ctx = { base: [], data: raw, root: Scenario, source, out: problems };
+    for (const issue of parsed.error.issues) issueProblems(issue, [], ctx);
+    return scenarioError(problems);
+  }
+  const loaded: LoadedScenario = { file, data: parsed.data, source };
+  const problems = checkScenario(loaded);
+  return problems.length > 0 ? scenarioError(problems) : ok(loaded);
+}

@@ -1,0 +1,219 @@
+/** The runner: expectations that fail, steps that cannot proceed, rejections and logging. */
+import { describe, expect, it } from 'vitest';
+import { loadScenario } from './load.js';
+import { formatProblem } from './problem.js';
+import { formatFailure, type RunReport, runScenario } from './run.js';
+
+const HEAD = `name: t
+machine: { arch: x86_64, ram: 64M }
+components:
+  - name: app
+    ram: 1M
+    caps: 20
+    threads: [{ name: main, ip: 0x1000 }, { name: other }]
+steps:
+`;
+
+function run(text: string): RunReport {
+  const loaded = loadScenario(text, 't.yaml');
+  if (!loaded.ok) throw new Error(loaded.problems.map(formatProblem).join('\n'));
+  const r = runScenario(loaded.value);
+  if (!r.ok) throw new Error(r.problems.map(formatProblem).join('\n'));
+  return r.value;
+}
+
+const failures = (steps: string) => run(HEAD + steps).failures.map(formatFailure);
+
+describe('failed expectations', () => {
+  it('name the step, its position and what was expected vs got, and do not stop the run', () => {
+    const r = run(`${HEAD}  - read: { thread: app.main, address: 0x44, expect: { outcome: mapped } }
+  - log: still running
+`);
+    expect(r.failures.map(formatFailure)).toEqual([
+      "t.yaml:9:5 step 1 (read): expected outcome mapped, got error: error: illegal READ at address 0x44 by pager_object: pd='init -> app' thread='main' ip=0x1000",
+    ]);
+    expect(r.stopped).toBe(false);
+    expect(r.log).toContain('step 2 (line 10): log: still running');
+    expect(r.log.at(-1)).toBe('result: 2 step(s), 1 expectation(s), 1 failed');
+  });
+
+  const SETUP = `  - alloc_ram: { name: ds, owner: app, size: 8K }
+  - attach: { map: app, dataspace: ds, at: 0x10000000, writeable: true }
+  - create_region_map: { name: sub, owner: app, size: 64K }
+  - fault_handler: { map: sub, signal: sig }
+  - attach: { map: app, dataspace: sub, at: 0x20000000 }
+  - write: { thread: app.main, address: 0x10000010, value: 7 }
+`;
+  it.each([
+    ['read: { thread: app.main, address: 0x10000010, expect: { value: 8 } }', 'expected value 0x8, got 0x7'],
+    [
+      'read: { thread: app.main, address: 0x10000010, expect: { mapping_size: 2M } }',
+      'expected a 2M mapping, got 4K',
+    ],
+    [
+      'read: { thread: app.main, address: 0x10000010, expect: { depth: 1 } }',
+      'expected a fault resolved through 1 level(s), got hit',
+    ],
+    [
+      'read: { thread: app.main, address: 0x10000010, expect: { backed_by: { dataspace: ds, offset: 0x11 } } }',
+      'expected 0x10000010 to translate to ds+0x11 (0x40000011), got 0x40000010',
+    ],
+    [
+      'read: { thread: app.other, address: 0x20000010, expect: { map: app } }',
+      'expected the fault reflected to app (region map #2), got sub (region map #7)',
+    ],
+    [
+      'read: { thread: app.other, address: 0x20000010, expect: { address: 0x11 } }',
+      'expected the fault reflected at 0x11, got 0x10',
+    ],
+    [
+      'read: { thread: app.other, address: 0x20000010, expect: { error: oops } }',
+      "expected error 'oops', got no error (outcome reflected)",
+    ],
+    ['expect_fault: { map: sub, type: READ }', 'expected fault() READ, got NONE'],
+    [
+      'expect_thread: { thread: app.main, state: dead-fault }',
+      'expected thread app.main dead-fault, got ready',
+    ],
+    ['expect_signal: { signal: sig, count: 1 }', "expected signal 'sig' with count 1, got 0"],
+    [
+      'expect_mapping: { thread: app.main, address: 0x10000010, none: true }',
+      'expected no mapping at 0x10000010, got 4K 0x10000000 -> 0x40000000 rw-',
+    ],
+    [
+      'expect_mapping: { thread: app.main, address: 0x10001000 }',
+      'expected a mapping at 0x10001000, got none',
+    ],
+    [
+      'expect_mapping: { thread: app.main, address: 0x10000000, writeable: false }',
+      'expected writeable false, got true',
+    ],
+    ['expect_regions: { map: app, count: 1 }', 'expected 1 region(s), got 2'],
+    [
+      'expect_regions: { map: app, at: [0x10000000] }',
+      'expected regions at [0x10000000], got [0x10000000, 0x20000000]',
+    ],
+    ['expect_quota: { component: app, caps_used: 1 }', 'expected 1 capabilities used, got 8'],
+    ['attach: { map: app, dataspace: ds, expect: { at: 0 } }', 'expected the region at 0x0, got 0x2000'],
+    [
+      'attach: { map: app, dataspace: ds, at: 0x10000000 }',
+      'unexpected REGION_CONFLICT: [0x10000000, 0x10002000) overlaps a region of region map #2',
+    ],
+    [
+      'attach: { map: app, dataspace: ds, expect_error: NO_REGION }',
+      'expected NO_REGION, but the operation succeeded',
+    ],
+    [
+      'detach: { map: app, at: 0x30000000, expect_error: REGION_CONFLICT }',
+      'expected REGION_CONFLICT, got NO_REGION: no region at 0x30000000 in region map #2',
+    ],
+  ])('%s', (step, message) => {
+    expect(failures(`${SETUP}  - ${step}\n`)).toEqual([
+      `t.yaml:15:5 step 7 (${step.split(':')[0]}): ${message}`,
+    ]);
+  });
+});
+
+describe('steps that cannot proceed', () => {
+  it('stop the run when a name was not created because its step failed', () => {
+    const r = run(`${HEAD}  - alloc_ram: { name: big, owner: app, size: 2M }
+  - attach: { map: app, dataspace: big }
+  - log: never reached
+`);
+    expect(r.failures.map(formatFailure)).toEqual([
+      't.yaml:9:5 step 1 (alloc_ram): unexpected OUT_OF_RAM: a ram dataspace of 2M needs 2M of RAM quota but only 1016K of 1M is left',
+      "t.yaml:10:5 step 2 (attach): cannot proceed: dataspace 'big' does not exist: step 1, which creates it, failed",
+    ]);
+    expect(r.stopped).toBe(true);
+    expect(r.log.slice(-3)).toEqual([
+      "  FAILED: cannot proceed: dataspace 'big' does not exist: step 1, which creates it, failed",
+      'run stopped',
+      'result: 2 step(s), 0 expectation(s), 2 failed, run stopped',
+    ]);
+  });
+
+  it('stop before the steps when a component cannot be created', () => {
+    const r = run(`name: t
+machine: { arch: x86_64, ram: 64M }
+components: [{ name: tiny, ram: 4K, caps: 10 }]
+steps: [{ log: never }]
+`);
+    expect(r.failures.map(formatFailure)).toEqual([
+      't.yaml:3:14 step setup (setup): cannot create component tiny: a region map needs 8K of RAM quota but only 4K of 4K is left',
+    ]);
+    expect(r.stopped).toBe(true);
+    expect(r.steps).toBe(0);
+  });
+});
+
+describe('rejected scenarios', () => {
+  it('built-in behaviours need the simulator', () => {
+    const text = `name: t
+machine: { arch: x86_64, ram: 64M }
+components:
+  - name: app
+    ram: 1M
+    caps: 20
+    threads: [{ name: main }]
+    behaviours:
+      - on_demand: { map: app, chunk: 64K }
+      - synthetic: { thread: app.main, pattern: uniform, records: 100, footprint: 1M, seed: 1 }
+`;
+    const loaded = loadScenario(text, 't.yaml');
+    expect(loaded.ok).toBe(true);
+    if (!loaded.ok) return;
+    const r = runScenario(loaded.value);
+    expect(r.ok || r.problems.map(formatProblem)).toEqual([
+      't.yaml:9:20 components[0].behaviours[0].on_demand: behaviour on_demand needs the simulator: run with faultline run --sim (not available yet)',
+      't.yaml:10:20 components[0].behaviours[1].synthetic: behaviour synthetic needs the simulator: run with faultline run --sim (not available yet)',
+    ]);
+  });
+
+  it('designs other than genode need the simulator', () => {
+    const loaded = loadScenario('name: t\nmachine: { arch: x86_64, ram: 64M }\ndesign: local-rm\n', 't.yaml');
+    if (!loaded.ok) throw new Error(loaded.message);
+    const r = runScenario(loaded.value);
+    expect(r.ok || r.problems.map(formatProblem)).toEqual([
+      "t.yaml:3:9 design: design 'local-rm' needs the simulator: run with faultline run --sim (not available yet)",
+    ]);
+  });
+});
+
+describe('the run log', () => {
+  it('logs only the first iterations of a repeat, but every failure', () => {
+    const r = run(`${HEAD}  - repeat:
+      times: 5
+      log: 1
+      steps:
+        - log: 'round \${i}'
+        - read: { thread: app.main, address: 0x44, expect: { outcome: error } }
+`);
+    expect(r.log.slice(3)).toEqual([
+      'step 1 (line 9): repeat 5 time(s) (i = 0..4)',
+      '  step 1.1 [i=0] (line 13): log: round 0',
+      "  step 1.2 [i=0] (line 14): read app.main at 0x44 -> error: illegal READ at address 0x44 by pager_object: pd='init -> app' thread='main' ip=0x1000",
+      '      fault: main read at 0x44',
+      "      error: illegal READ at address 0x44 by pager_object: pd='init -> app' thread='main' ip=0x1000",
+      "  step 1.2 [i=1] (line 14): read app.main at 0x44 -> blocked: thread 'main' of pd 'init -> app' (dead-fault, cpu 0, ip 0x1000) cannot access memory while dead-fault",
+      "    FAILED: expected outcome error, got blocked: blocked: thread 'main' of pd 'init -> app' (dead-fault, cpu 0, ip 0x1000) cannot access memory while dead-fault",
+      expect.stringContaining('step 1.2 [i=2]'),
+      expect.stringContaining('FAILED'),
+      expect.stringContaining('step 1.2 [i=3]'),
+      expect.stringContaining('FAILED'),
+      expect.stringContaining('step 1.2 [i=4]'),
+      expect.stringContaining('FAILED'),
+      '  … 4 more iteration(s) ran without log (failures are logged)',
+      'result: 10 step(s), 5 expectation(s), 4 failed',
+    ]);
+  });
+
+  it('records explanations and core events beneath their step', () => {
+    const r = run(`${HEAD}  - alloc_ram: { name: ds, owner: app, size: 4K }
+  - attach: { map: app, dataspace: ds, at: 0x1000000 }
+  - explain: { thread: app.main, address: 0x1000010 }
+`);
+    expect(r.log).toContain('    attach [0x1000000, 0x1001000) of region map #2: ram dataspace #6 r--');
+    expect(r.log).toContain('      chosen: 4K, the largest supported size no constraint forbids');
+    expect(r.failures).toEqual([]);
+  });
+});
