@@ -521,3 +521,43 @@ describe('Tlb', () => {
     );
   });
 });
+
+describe('repeat-hit shortcut keeps LRU exact', () => {
+  const unified = (entries: number): TlbLevelSpec[] => [
+    { name: 'U', kind: 'unified', entries, ways: entries, pageSizesLog2: [12] },
+  ];
+  const map = (va: number) => ({
+    vaBase: va,
+    sizeLog2: 12,
+    paBase: va + 0x100000,
+    writeable: true,
+    executable: true,
+  });
+
+  it('a data hit between two instruction hits on a shared level still leaves the instruction entry most recent', () => {
+    const t = new Tlb(unified(2));
+    t.fill(1, 0x1000, 'instruction', map(0x1000));
+    t.fill(1, 0x2000, 'data', map(0x2000));
+    expect(t.lookup(1, 0x1008, 'instruction')).toBe(0);
+    expect(t.lookup(1, 0x2008, 'data')).toBe(0);
+    expect(t.lookup(1, 0x1010, 'instruction')).toBe(0); // the same entry again: must become MRU
+    t.fill(1, 0x3000, 'data', map(0x3000)); // evicts the LRU entry, which is 0x2000's
+    expect(t.translates(1, 0x1000)).toBe(true);
+    expect(t.translates(1, 0x2000)).toBe(false);
+    expect(t.stats()[0]!.hits).toBe(3);
+  });
+
+  it('an instruction path through the data path’s first level voids the data shortcut', () => {
+    // The data path is [D, U], the instruction path [U]: instruction hits reorder U.
+    const t = new Tlb([
+      { name: 'D', kind: 'data', entries: 1, ways: 1, pageSizesLog2: [12] },
+      { name: 'U', kind: 'unified', entries: 2, ways: 2, pageSizesLog2: [12] },
+    ]);
+    t.fill(1, 0x1000, 'data', map(0x1000));
+    t.fill(1, 0x5000, 'instruction', map(0x5000));
+    expect(t.lookup(1, 0x1000, 'data')).toBe(0);
+    expect(t.lookup(1, 0x5000, 'instruction')).toBe(1);
+    expect(t.lookup(1, 0x1004, 'data')).toBe(0);
+    expect(t.stats().map((s) => s.hits)).toEqual([2, 1]);
+  });
+});

@@ -321,12 +321,32 @@ export class Tlb {
   private pa = 0;
   private rights = 0;
   private sizeLog2 = 0;
+  /** Bumped by every change other than an LRU touch on a first-level hit (fills, refills, flushes). */
+  private epoch = 0;
+  /** The last first-level hit per access kind (0 instruction, 1 data), valid while its epoch is current. */
+  private readonly rEpoch = new Float64Array([-1, -1]);
+  private readonly rAsid = new Int32Array(2);
+  private readonly rLo = new Float64Array(2);
+  private readonly rHi = new Float64Array(2);
+  private readonly rPa = new Float64Array(2);
+  private readonly rRights = new Uint8Array(2);
+  private readonly rClass = new Int32Array(2);
+  private readonly rLevel: Level[] = [];
+  /** Per kind: its path contains the other kind's first level (so its searches may reorder it). */
+  private readonly crossTouch: readonly boolean[];
 
   /** Builds empty levels from specs; the list order is the lookup order. */
   constructor(levels: readonly TlbLevelSpec[]) {
     this.lv = levels.map((s, i) => new Level(s, i));
     this.iPath = this.lv.filter((l) => l.spec.kind !== 'data');
     this.dPath = this.lv.filter((l) => l.spec.kind !== 'instruction');
+    const iFirst = this.iPath[0];
+    const dFirst = this.dPath[0];
+    this.crossTouch = [
+      dFirst !== undefined && this.iPath.includes(dFirst),
+      iFirst !== undefined && this.dPath.includes(iFirst),
+    ];
+    this.rLevel.push(this.lv[0]!, this.lv[0]!);
   }
 
   /** The level specs, in lookup order. */
@@ -360,7 +380,57 @@ export class Tlb {
    * LRU and the `last*` fields and refills the levels of the path that missed. Allocation-free.
    */
   lookup(asid: number, va: number, kind: TlbAccess): number {
+    const c = kind === 'instruction' ? 0 : 1;
+    // Repeat of the previous lookup of this kind on the same first-level entry, with nothing
+    // changed since: the entry is still most recently used, so the hit needs no search and no
+    // LRU update, only its counters (the common case for sequential fetches and stack data).
+    if (this.rEpoch[c] === this.epoch && this.rAsid[c] === asid && va >= this.rLo[c]! && va < this.rHi[c]!) {
+      const l = this.rLevel[c]!;
+      l.hits++;
+      l.classHits[this.rClass[c]!]!++;
+      this.pa = this.rPa[c]! + (va - this.rLo[c]!);
+      this.rights = this.rRights[c]!;
+      this.sizeLog2 = l.classes[this.rClass[c]!]!;
+      return l.index;
+    }
+    return this.search(asid, va, kind, c);
+  }
+
+  /**
+   * The address range [lo, hi) of the first-level entry that a repeat lookup of kind c (0
+   * instruction, 1 data) for `asid` would hit without a search, or an empty range. Callers may
+   * replay hits inside it themselves and must report them with {@link Tlb.creditRepeatHits}
+   * before any other call, which keeps statistics and LRU order exactly as if they had looked up.
+   */
+  repeatWindowLo(c: number, asid: number): number {
+    return this.rEpoch[c] === this.epoch && this.rAsid[c] === asid ? this.rLo[c]! : 1;
+  }
+
+  /** End of the repeat window (see {@link Tlb.repeatWindowLo}); 0 when empty. */
+  repeatWindowHi(c: number, asid: number): number {
+    return this.rEpoch[c] === this.epoch && this.rAsid[c] === asid ? this.rHi[c]! : 0;
+  }
+
+  /** Rights of the repeat window's entry (W = 1, X = 2). */
+  repeatWindowRights(c: number): number {
+    return this.rRights[c]!;
+  }
+
+  /** Counts `n` hits made inside kind c's repeat window by the caller. */
+  creditRepeatHits(c: number, n: number): void {
+    if (n === 0) return;
+    invariant(this.rEpoch[c] === this.epoch, 'repeat hits credited after the TLB changed');
+    const l = this.rLevel[c]!;
+    l.hits += n;
+    l.classHits[this.rClass[c]!]! += n;
+  }
+
+  private search(asid: number, va: number, kind: TlbAccess, c: number): number {
     const path = kind === 'instruction' ? this.iPath : this.dPath;
+    // A search may touch or refill the other kind's first level when it lies on this path:
+    // then that level's recency order may change and the other kind's shortcut is void.
+    if (this.crossTouch[c]) this.rEpoch[1 - c] = -1;
+    this.rEpoch[c] = -1;
     for (let p = 0; p < path.length; p++) {
       const l = path[p]!;
       const i = l.find(asid, va);
@@ -377,7 +447,19 @@ export class Tlb {
       this.pa = ePa + (va - base);
       this.rights = l.rights[i]!;
       this.sizeLog2 = l.classes[k]!;
-      for (let q = 0; q < p; q++) path[q]!.insert(asid, va, base, this.sizeLog2, ePa, this.rights);
+      if (p > 0) {
+        for (let q = 0; q < p; q++) path[q]!.insert(asid, va, base, this.sizeLog2, ePa, this.rights);
+        this.epoch++;
+      } else {
+        this.rEpoch[c] = this.epoch;
+        this.rAsid[c] = asid;
+        this.rLo[c] = base;
+        this.rHi[c] = base + l.pow[k]!;
+        this.rPa[c] = ePa;
+        this.rRights[c] = this.rights;
+        this.rClass[c] = k;
+        this.rLevel[c] = l;
+      }
       return l.index;
     }
     return NONE;
@@ -409,6 +491,7 @@ export class Tlb {
     );
     const rights = (m.writeable ? W : 0) | (m.executable ? X : 0);
     const path = kind === 'instruction' ? this.iPath : this.dPath;
+    this.epoch++;
     for (const l of path) l.insert(asid, va, m.vaBase, m.sizeLog2, m.paBase, rights);
   }
 
@@ -442,6 +525,7 @@ export class Tlb {
   }
 
   private flushWhere(pred: (l: Level, i: number) => boolean): number {
+    this.epoch++;
     let n = 0;
     for (const l of this.lv) {
       for (let i = 0; i < l.asid.length; i++) {

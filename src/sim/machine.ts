@@ -311,40 +311,107 @@ export class Machine {
     const asid = t.kernel.pd.asid;
     const page = this.page;
     const access = this.costs.accessCycles;
+    const pages = t.pages;
     let batch = t.batch;
     cpu.asids.add(asid);
+    // Fast path: an access inside the first-level TLB entry the previous access of its kind hit,
+    // with nothing changed since, is a hit the TLB would count the same way; count it here and
+    // credit the TLB before anything else touches it. The windows are re-read after every call.
+    let iLo = tlb.repeatWindowLo(0, asid);
+    let iHi = tlb.repeatWindowHi(0, asid);
+    let iOk = (tlb.repeatWindowRights(0) & 2) !== 0;
+    let dLo = tlb.repeatWindowLo(1, asid);
+    let dHi = tlb.repeatWindowHi(1, asid);
+    let dW = (tlb.repeatWindowRights(1) & 1) !== 0;
+    let iRep = 0;
+    let dRep = 0;
+    // Last page recorded as touched, per kind (fetches and data interleave).
+    let lastIPage = -1;
+    let lastDPage = -1;
     let used = 0;
+    let pos = t.pos;
+    let len = t.len;
+    let records = 0;
     while (used < budget) {
-      if (t.pos >= t.len) {
+      if (pos >= len) {
+        t.pos = pos;
         if (!t.refill()) break;
         batch = t.batch;
+        pos = t.pos;
+        len = t.len;
       }
-      const i = t.pos;
-      const k = batch.kind[i]!;
-      const va = batch.addr[i]!;
+      const k = batch.kind[pos]!;
+      const va = batch.addr[pos]!;
+      const off = va % page;
+      if (!t.secondHalf && off + batch.size[pos]! <= page) {
+        if (k === INSTR ? iOk && va >= iLo && va < iHi : va >= dLo && va < dHi && (k === LOAD || dW)) {
+          if (k === INSTR) {
+            iRep++;
+            if (va - off !== lastIPage) {
+              lastIPage = va - off;
+              pages.add(va);
+            }
+          } else {
+            dRep++;
+            if (va - off !== lastDPage) {
+              lastDPage = va - off;
+              pages.add(va);
+            }
+          }
+          used += access;
+          records++;
+          pos++;
+          continue;
+        }
+      }
+      // Slow path: settle the fast path's hits with the TLB first.
+      tlb.creditRepeatHits(0, iRep);
+      tlb.creditRepeatHits(1, dRep);
+      t.translations += iRep + dRep;
+      t.tlbHits += iRep + dRep;
+      iRep = 0;
+      dRep = 0;
+      t.pos = pos;
       const kind: AccessType = k === INSTR ? 'exec' : k === LOAD ? 'read' : 'write';
       const tlbKind = k === INSTR ? 'instruction' : 'data';
       if (!t.secondHalf) {
         const c = this.translate(cpu, t, tlb, asid, va, kind, tlbKind, start + used);
-        if (c < 0) return used + this.walkCycles;
+        if (c < 0) {
+          t.records += records;
+          return used + this.walkCycles;
+        }
         used += c;
-        t.pages.add(va);
+        pages.add(va);
       }
-      const off = va % page;
-      if (off + batch.size[i]! > page) {
+      if (off + batch.size[pos]! > page) {
         // The access crosses into the next page: a second translation.
         t.secondHalf = true;
         const va2 = va - off + page;
         const c = this.translate(cpu, t, tlb, asid, va2, kind, tlbKind, start + used);
-        if (c < 0) return used + this.walkCycles;
+        if (c < 0) {
+          t.records += records;
+          return used + this.walkCycles;
+        }
         used += c;
-        t.pages.add(va2);
+        pages.add(va2);
         t.secondHalf = false;
       }
       used += access;
-      t.records++;
-      t.pos = i + 1;
+      records++;
+      pos++;
+      iLo = tlb.repeatWindowLo(0, asid);
+      iHi = tlb.repeatWindowHi(0, asid);
+      iOk = (tlb.repeatWindowRights(0) & 2) !== 0;
+      dLo = tlb.repeatWindowLo(1, asid);
+      dHi = tlb.repeatWindowHi(1, asid);
+      dW = (tlb.repeatWindowRights(1) & 1) !== 0;
     }
+    tlb.creditRepeatHits(0, iRep);
+    tlb.creditRepeatHits(1, dRep);
+    t.translations += iRep + dRep;
+    t.tlbHits += iRep + dRep;
+    t.records += records;
+    t.pos = pos;
     return used;
   }
 

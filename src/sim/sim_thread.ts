@@ -56,11 +56,14 @@ export class PageSet {
   private readonly maps = new Map<number, Uint32Array>();
   private lastKey = -1;
   private last: Uint32Array = new Uint32Array(16);
+  private lastPage = -1;
 
   constructor(private readonly pageSize: number) {}
 
   add(va: number): void {
     const page = Math.floor(va / this.pageSize);
+    if (page === this.lastPage) return;
+    this.lastPage = page;
     const key = Math.floor(page / 512);
     if (key !== this.lastKey) {
       let m = this.maps.get(key);
