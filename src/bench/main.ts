@@ -4,6 +4,7 @@
  */
 import { coreBenchmarks } from './core.js';
 import { type Figure, Recorder } from './harness.js';
+import { irqBenchmarks } from './irq.js';
 import { replayBenchmarks } from './replay.js';
 import { simBenchmarks } from './sim.js';
 
@@ -11,6 +12,7 @@ const groups: Array<[string, (r: Recorder) => Promise<void>]> = [
   ['core', coreBenchmarks],
   ['sim', simBenchmarks],
   ['replay', replayBenchmarks],
+  ['irq', irqBenchmarks],
 ];
 
 async function main(): Promise<void> {

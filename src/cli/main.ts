@@ -8,6 +8,7 @@ import { Command, CommanderError } from 'commander';
 import { walkthrough } from '../report/walkthrough.js';
 import { demo } from './demo.js';
 import { UserError } from './io.js';
+import { registerIrqCommand } from './irq_cmd.js';
 import { registerReplayCommands } from './replay_cmd.js';
 import { registerScaleCommand } from './scale_cmd.js';
 import { registerScenarioCommands } from './scenario_cmd.js';
@@ -29,6 +30,7 @@ program
   });
 
 registerReplayCommands(program);
+registerIrqCommand(program);
 registerScaleCommand(program);
 registerScenarioCommands(program);
 registerTraceCommands(program);

@@ -1,7 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { unwrap } from '../util/result.js';
-import { MultiQueueNic, type NicSpec, PeriodicTimer, RETA_SIZE, type RandomSource, rssHash } from './devices.js';
+import {
+  MultiQueueNic,
+  type NicSpec,
+  PeriodicTimer,
+  type RandomSource,
+  RETA_SIZE,
+  rssHash,
+} from './devices.js';
 import { InterruptController } from './irq_controller.js';
 
 /** A small seeded source for device tests (the simulator uses sim/prng.ts). */
@@ -22,11 +29,10 @@ function source(seed: number): RandomSource {
 function nic(spec: Partial<NicSpec> & { queues: number }, vectors = spec.queues) {
   const c = unwrap(InterruptController.create({ cpus: 1, lines: 0, msiVectors: vectors }));
   const n = unwrap(
-    MultiQueueNic.create(
-      { ringSize: 8, flows: 64, ratePps: 1e6, clockHz: 3e9, ...spec },
-      c,
-      { arrivals: source(1), flows: source(2) },
-    ),
+    MultiQueueNic.create({ ringSize: 8, flows: 64, ratePps: 1e6, clockHz: 3e9, ...spec }, c, {
+      arrivals: source(1),
+      flows: source(2),
+    }),
   );
   return { c, n };
 }
@@ -36,7 +42,10 @@ describe('MultiQueueNic', () => {
     const c = unwrap(InterruptController.create({ cpus: 1, lines: 0, msiVectors: 2 }));
     const r = { arrivals: source(1), flows: source(1) };
     const base = { queues: 2, ringSize: 4, flows: 4, ratePps: 1, clockHz: 1 };
-    expect(MultiQueueNic.create({ ...base, queues: 3 }, c, r)).toMatchObject({ ok: false, code: 'INVALID_DEVICE' });
+    expect(MultiQueueNic.create({ ...base, queues: 3 }, c, r)).toMatchObject({
+      ok: false,
+      code: 'INVALID_DEVICE',
+    });
     expect(MultiQueueNic.create({ ...base, ringSize: 0 }, c, r)).toMatchObject({ ok: false });
     expect(MultiQueueNic.create({ ...base, ratePps: 0 }, c, r)).toMatchObject({ ok: false });
     expect(MultiQueueNic.create(base, c, r).ok).toBe(true);
@@ -86,7 +95,13 @@ describe('MultiQueueNic', () => {
   });
 
   it('matches a naive reference: rings, drops, raises and coalesced edges', () => {
-    type Model = { rings: number[][]; cause: boolean[]; raised: number[]; dropped: number[]; latched: boolean[] };
+    type Model = {
+      rings: number[][];
+      cause: boolean[];
+      raised: number[];
+      dropped: number[];
+      latched: boolean[];
+    };
     type Real = { n: MultiQueueNic; c: InterruptController };
     const Q = 3;
     const SIZE = 3;
@@ -174,32 +189,39 @@ describe('MultiQueueNic', () => {
 describe('PeriodicTimer', () => {
   it('rejects a bad period and an MSI vector as its line', () => {
     const c = unwrap(InterruptController.create({ cpus: 1, lines: 1, msiVectors: 1 }));
-    expect(PeriodicTimer.create({ periodCycles: 0, line: 0 }, c)).toMatchObject({ ok: false, code: 'INVALID_DEVICE' });
+    expect(PeriodicTimer.create({ periodCycles: 0, line: 0 }, c)).toMatchObject({
+      ok: false,
+      code: 'INVALID_DEVICE',
+    });
     expect(PeriodicTimer.create({ periodCycles: 10, line: 1 }, c)).toMatchObject({ ok: false });
   });
 
   it('expires once per period and every expiry on an edge line is delivered', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 1000 }), fc.array(fc.integer({ min: 0, max: 5000 })), (period, steps) => {
-        const c = unwrap(
-          InterruptController.create({ cpus: 1, lines: [{ trigger: 'edge', polarity: 'high' }] }),
-        );
-        let delivered = 0;
-        c.setDeliveryListener((_cpu, irq) => {
-          delivered++;
-          c.unmask(irq); // an immediate ack
-        });
-        unwrap(c.unmask(0));
-        const t = unwrap(PeriodicTimer.create({ periodCycles: period, line: 0 }, c));
-        let now = 0;
-        for (const s of steps) {
-          now += s;
-          t.advanceTo(now);
-        }
-        expect(t.expirations).toBe(Math.floor(now / period));
-        expect(delivered).toBe(t.expirations);
-        expect(t.next).toBe((t.expirations + 1) * period);
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 1000 }),
+        fc.array(fc.integer({ min: 0, max: 5000 })),
+        (period, steps) => {
+          const c = unwrap(
+            InterruptController.create({ cpus: 1, lines: [{ trigger: 'edge', polarity: 'high' }] }),
+          );
+          let delivered = 0;
+          c.setDeliveryListener((_cpu, irq) => {
+            delivered++;
+            c.unmask(irq); // an immediate ack
+          });
+          unwrap(c.unmask(0));
+          const t = unwrap(PeriodicTimer.create({ periodCycles: period, line: 0 }, c));
+          let now = 0;
+          for (const s of steps) {
+            now += s;
+            t.advanceTo(now);
+          }
+          expect(t.expirations).toBe(Math.floor(now / period));
+          expect(delivered).toBe(t.expirations);
+          expect(t.next).toBe((t.expirations + 1) * period);
+        },
+      ),
     );
   });
 

@@ -140,24 +140,26 @@ const J_IPI_WAKE = 4; // IPI receipt on the handler's CPU (arg thread)
 const J_WORK = 5; // one unit of handler work (arg thread)
 const J_ACK = 6; // the handler's ack syscall (arg thread)
 
-/** A growable FIFO of (code, arg) pairs; allocation-free once grown. */
+/** A growable FIFO of (code, arg) pairs; allocation-free once grown. Capacity is a power of two. */
 class JobQueue {
-  private buf = new Int32Array(32);
+  private buf = new Int32Array(64);
+  private mask = 31; // pairs - 1
   private head = 0;
   size = 0;
 
   push(code: number, arg: number): void {
-    if (this.size * 2 === this.buf.length) {
+    if (this.size > this.mask) {
       const b = new Int32Array(this.buf.length * 2);
       for (let i = 0; i < this.size; i++) {
-        const j = ((this.head + i) * 2) % this.buf.length;
+        const j = ((this.head + i) & this.mask) * 2;
         b[i * 2] = this.buf[j]!;
         b[i * 2 + 1] = this.buf[j + 1]!;
       }
       this.buf = b;
+      this.mask = b.length / 2 - 1;
       this.head = 0;
     }
-    const j = ((this.head + this.size) * 2) % this.buf.length;
+    const j = ((this.head + this.size) & this.mask) * 2;
     this.buf[j] = code;
     this.buf[j + 1] = arg;
     this.size++;
@@ -168,7 +170,7 @@ class JobQueue {
     const j = this.head * 2;
     out[0] = this.buf[j]!;
     out[1] = this.buf[j + 1]!;
-    this.head = (this.head + 1) % (this.buf.length / 2);
+    this.head = (this.head + 1) & this.mask;
     this.size--;
   }
 }
@@ -178,56 +180,38 @@ function invalid(message: string): Result<never, IrqSimError> {
 }
 
 function checkOptions(o: IrqSimOptions): string | undefined {
-  const posInt = (v: number | undefined, what: string, max: number) =>
-    v === undefined || (Number.isSafeInteger(v) && v >= 1 && v <= max)
-      ? undefined
-      : `${what} ${v}: expected an integer 1..${max}`;
-  const finite = (v: number | undefined, what: string, min0: boolean) =>
-    v === undefined || (Number.isFinite(v) && (min0 ? v >= 0 : v > 0))
-      ? undefined
-      : `${what} ${v}: expected a finite number ${min0 ? '>= 0' : '> 0'}`;
   const queues = o.queues ?? o.cpus;
-  if (o.design !== 'direct' && o.design !== 'core-thread') {
-    return `design '${String(o.design)}': expected direct or core-thread`;
-  }
-  return (
-    posInt(o.cpus, 'cpus', 1024) ??
-    posInt(o.queues, 'queues', 4096) ??
-    finite(o.ratePps, 'ratePps', false) ??
-    finite(o.durationCycles, 'durationCycles', false) ??
-    (o.seed === undefined || Number.isSafeInteger(o.seed)
+  const int = (v: number | undefined, what: string, lo: number, hi: number) =>
+    v === undefined || (Number.isSafeInteger(v) && v >= lo && v <= hi)
       ? undefined
-      : `seed ${o.seed}: expected a safe integer`) ??
-    posInt(o.ringSize, 'ringSize', 1 << 20) ??
-    posInt(o.flows, 'flows', 2 ** 31 - 1) ??
-    finite(o.packetCycles, 'packetCycles', true) ??
-    finite(o.timer?.periodCycles, 'timer periodCycles', false) ??
-    finite(o.timer?.workCycles, 'timer workCycles', true) ??
-    (o.timer?.cpu === undefined ||
-    (Number.isSafeInteger(o.timer.cpu) && o.timer.cpu >= 0 && o.timer.cpu < o.cpus)
+      : `${what} ${v}: expected an integer ${lo}..${hi}`;
+  const num = (v: number | undefined, what: string, zeroOk: boolean) =>
+    v === undefined || (Number.isFinite(v) && (zeroOk ? v >= 0 : v > 0))
       ? undefined
-      : `timer cpu ${o.timer.cpu}: expected 0..${o.cpus - 1}`) ??
-    (o.reroutes ?? []).reduce<string | undefined>(
-      (m, r, i) =>
-        m ??
-        (!(Number.isFinite(r.at) && r.at >= 0)
-          ? `reroutes[${i}].at ${r.at}: expected a cycle >= 0`
-          : !(Number.isSafeInteger(r.queue) && r.queue >= 0 && r.queue < queues)
-            ? `reroutes[${i}].queue ${r.queue}: expected 0..${queues - 1}`
-            : !(Number.isSafeInteger(r.cpu) && r.cpu >= 0 && r.cpu < o.cpus)
-              ? `reroutes[${i}].cpu ${r.cpu}: expected 0..${o.cpus - 1}`
-              : undefined),
-      undefined,
-    ) ??
-    (o.stalledQueues ?? []).reduce<string | undefined>(
-      (m, q, i) =>
-        m ??
-        (Number.isSafeInteger(q) && q >= 0 && q < queues
-          ? undefined
-          : `stalledQueues[${i}] ${q}: expected 0..${queues - 1}`),
-      undefined,
-    )
-  );
+      : `${what} ${v}: expected a finite number ${zeroOk ? '>= 0' : '> 0'}`;
+  const checks = [
+    o.design === 'direct' || o.design === 'core-thread'
+      ? undefined
+      : `design '${String(o.design)}': expected direct or core-thread`,
+    int(o.cpus, 'cpus', 1, 1024),
+    int(o.queues, 'queues', 1, 4096),
+    num(o.ratePps, 'ratePps', false),
+    num(o.durationCycles, 'durationCycles', false),
+    int(o.seed, 'seed', Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER),
+    int(o.ringSize, 'ringSize', 1, 1 << 20),
+    int(o.flows, 'flows', 1, 2 ** 31 - 1),
+    num(o.packetCycles, 'packetCycles', true),
+    num(o.timer?.periodCycles, 'timer periodCycles', false),
+    num(o.timer?.workCycles, 'timer workCycles', true),
+    int(o.timer?.cpu, 'timer cpu', 0, o.cpus - 1),
+    ...(o.reroutes ?? []).flatMap((r, i) => [
+      num(r.at, `reroutes[${i}].at`, true),
+      int(r.queue, `reroutes[${i}].queue`, 0, queues - 1),
+      int(r.cpu, `reroutes[${i}].cpu`, 0, o.cpus - 1),
+    ]),
+    ...(o.stalledQueues ?? []).map((q, i) => int(q, `stalledQueues[${i}]`, 0, queues - 1)),
+  ];
+  return checks.find((c) => c !== undefined);
 }
 
 /** One simulation: build with `create`, then `run()` once. */
@@ -253,10 +237,11 @@ export class IrqSim {
   private readonly flight: Float64Array; // per IRQ: raise time of the delivery in flight
   private readonly inService: Uint8Array;
   private readonly route: Int32Array;
-  private readonly threadOfIrq: Int32Array;
   private readonly latency = new Histogram();
   private readonly popped = new Int32Array(2);
   private signalFrom = 0;
+  private runValue = -1;
+  private runLength = 0;
   private handledInDuration = 0;
   private deliveredWhileMasked = 0;
   private misrouted = 0;
@@ -291,7 +276,6 @@ export class IrqSim {
     this.flight = new Float64Array(n);
     this.inService = new Uint8Array(n);
     this.route = new Int32Array(n);
-    this.threadOfIrq = new Int32Array(n).fill(-1);
     for (let c = 0; c < cpus; c++) {
       this.kernelQ.push(new JobQueue());
       this.userQ.push(new JobQueue());
@@ -304,7 +288,6 @@ export class IrqSim {
     this.active = new Uint8Array(this.threads.length);
     this.latFrom = new Float64Array(this.threads.length).fill(-1);
     this.threads.forEach((t, i) => {
-      this.threadOfIrq[t.irq] = i;
       this.route[t.irq] = t.cpu;
       controller.route(t.irq, t.cpu);
       t.onSignal = (th) => this.onSignal(i, th);
@@ -472,7 +455,7 @@ export class IrqSim {
         cost = costs.ipi;
     }
     if (code >= J_WORK && this.latFrom[arg]! >= 0) {
-      this.latency.record(now - this.latFrom[arg]!);
+      this.recordLatency(now - this.latFrom[arg]!);
       this.latFrom[arg] = -1;
     }
     this.busy[c] = 1;
@@ -481,6 +464,22 @@ export class IrqSim {
     this.busyCycles[c]! += cost;
     if (code !== J_WORK) this.irqCycles[c]! += cost;
     this.engine.at(now + cost, this.done[c]!);
+  }
+
+  /** Records into the histogram in runs of equal values (latencies repeat a lot): one call per run. */
+  private recordLatency(v: number): void {
+    if (v === this.runValue) {
+      this.runLength++;
+      return;
+    }
+    this.flushLatency();
+    this.runValue = v;
+    this.runLength = 1;
+  }
+
+  private flushLatency(): void {
+    if (this.runLength > 0) this.latency.record(this.runValue, this.runLength);
+    this.runLength = 0;
   }
 
   private complete(c: number, now: number): void {
@@ -530,6 +529,7 @@ export class IrqSim {
   }
 
   private result(): IrqSimResult {
+    this.flushLatency();
     const o = this.options;
     const nic = this.nic;
     const total = MultiQueueNic.total;
@@ -551,7 +551,7 @@ export class IrqSim {
     }
     const endCycles = Math.max(this.engine.now, o.durationCycles);
     const us = (v: number) => Number(cyclesToMicros(v).toFixed(3));
-    const r3 = (v: number) => Number(v.toFixed(4));
+    const r4 = (v: number) => Number(v.toFixed(4));
     return {
       design: o.design,
       cpus: o.cpus,
@@ -573,8 +573,8 @@ export class IrqSim {
         p99: us(this.latency.percentile(0.99)),
         max: us(this.latency.max),
       },
-      cpuLoad: Array.from(this.busyCycles, (b, c) => (b === 0 ? 0 : r3(this.irqCycles[c]! / b))),
-      cpuBusy: Array.from(this.busyCycles, (b) => r3(b / endCycles)),
+      cpuLoad: Array.from(this.busyCycles, (b, c) => (b === 0 ? 0 : r4(this.irqCycles[c]! / b))),
+      cpuBusy: Array.from(this.busyCycles, (b) => r4(b / endCycles)),
       lostInterrupts: lost,
       interrupts,
       ...(this.timer && this.timerHandler

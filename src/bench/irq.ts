@@ -1,0 +1,38 @@
+/**
+ * IRQ simulation figures (seed 000): simulated interrupts per wall-clock second through the whole
+ * path (NIC raise, controller, kernel delivery, handler, ack and unmask), and the model's own
+ * packets/s and p99 latency at 16 CPUs for both delivery designs, to follow them over time.
+ */
+import { type IrqDelivery, type IrqSimOptions, runIrqSim } from '../sim/irq_sim.js';
+import { unwrap } from '../util/result.js';
+import type { Recorder } from './harness.js';
+
+/** A light load over many queues: nearly every packet is one interrupt (no batching). */
+function options(design: IrqDelivery): IrqSimOptions {
+  return { design, cpus: 16, ratePps: 2_000_000, durationCycles: 150_000_000, seed: 7 };
+}
+
+function interruptsOf(o: IrqSimOptions): number {
+  return unwrap(runIrqSim(o)).interrupts.reduce((n, i) => n + i.delivered, 0);
+}
+
+export async function irqBenchmarks(r: Recorder): Promise<void> {
+  for (const design of ['direct', 'core-thread'] as const) {
+    const o = options(design);
+    const irqs = interruptsOf(o); // deterministic: every run delivers the same number
+    const rate = await r.opsPerSecond(irqs, () => {
+      unwrap(runIrqSim(o));
+    });
+    r.record(
+      `irq.sim.${design}`,
+      rate,
+      'interrupts/s',
+      design === 'direct' ? `target >= 1,000,000 (${irqs} per run)` : `${irqs} per run`,
+    );
+  }
+  for (const design of ['direct', 'core-thread'] as const) {
+    const m = unwrap(runIrqSim({ design, cpus: 16, ratePps: 20_000_000, durationCycles: 15_000_000 }));
+    r.record(`irq.model.${design}.16cpu.pps`, m.packetsPerSecond, 'packets/s', '20 Mpps offered');
+    r.record(`irq.model.${design}.16cpu.p99`, m.irqLatency.p99, 'µs');
+  }
+}

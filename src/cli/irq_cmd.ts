@@ -1,0 +1,263 @@
+/**
+ * `faultline irq`: IRQ delivery on a multi-queue NIC (seed 000, DESIGN.md §2 "IRQs"). Sweeps CPU
+ * counts under the direct and core-thread delivery designs, prints a table and writes an SVG with
+ * packets/s handled and p99 IRQ latency against CPUs.
+ */
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { lineChart } from '../report/plot.js';
+import { formatNumber, formatTable } from '../report/table.js';
+import { microsToCycles } from '../sim/cost.js';
+import { type IrqDelivery, type IrqSimResult, runIrqSim } from '../sim/irq_sim.js';
+import { parsePositiveInt, UserError, writeFileAtomic } from './io.js';
+
+/** Validated settings of one `faultline irq` invocation. */
+export interface IrqSweepSpec {
+  readonly cpus: readonly number[];
+  /** Queues per CPU count (same length as `cpus`). */
+  readonly queues: readonly number[];
+  readonly designs: readonly IrqDelivery[];
+  readonly ratePps: number;
+  readonly durationMs: number;
+  readonly packetCycles: number;
+  readonly ringSize: number;
+  readonly flows: number;
+  readonly seed: number;
+}
+
+/** One row of `--json` output. */
+export interface IrqRun {
+  readonly design: IrqDelivery;
+  readonly cpus: number;
+  readonly queues: number;
+  readonly packetsPerSecond: number;
+  /** Microseconds at the nominal clock. */
+  readonly irqLatency: { readonly p50: number; readonly p99: number };
+  /** Per CPU: fraction of its busy time spent on interrupt work. */
+  readonly cpuLoad: readonly number[];
+  readonly lostInterrupts: number;
+  readonly droppedPackets: number;
+}
+
+type Flags = Record<string, string | boolean | undefined>;
+
+const MAX_CPUS = 256;
+const MAX_QUEUES = 1024;
+const MAX_DURATION_MS = 10_000;
+
+function list(text: string, what: string, max: number): number[] {
+  const items = text.split(',').map((s) => s.trim());
+  if (items.some((s) => s === ''))
+    throw new UserError(`${what}: '${text}' is not a comma-separated list of integers`);
+  return items.map((s) => parsePositiveInt(s, what, max));
+}
+
+/** Parses `20000000`, `20M`, `500k`, `1.5G` (decimal multipliers) into packets per second. */
+export function parseRate(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([kmg]?)$/i.exec(text.trim());
+  const mult: Record<string, number> = { '': 1, k: 1e3, m: 1e6, g: 1e9 };
+  const v = m ? Number(m[1]) * mult[m[2]!.toLowerCase()]! : Number.NaN;
+  if (!(v >= 1 && v <= 1e10)) {
+    throw new UserError(
+      `--rate: '${text}' is not a packet rate (expected e.g. 2000000, 500k, 20M; 1 to 10G)`,
+    );
+  }
+  return v;
+}
+
+/** Validates the flags of `faultline irq`; throws a UserError naming the bad flag. */
+export function parseIrqFlags(f: Flags): IrqSweepSpec {
+  const cpus = list(String(f.cpus), '--cpus', MAX_CPUS);
+  if (cpus.some((c, i) => i > 0 && c <= cpus[i - 1]!)) {
+    throw new UserError(`--cpus: '${String(f.cpus)}' must be strictly increasing, e.g. 1,2,4,8,16`);
+  }
+  let queues = cpus;
+  if (typeof f.queues === 'string') {
+    const q = list(f.queues, '--queues', MAX_QUEUES);
+    if (q.length !== 1 && q.length !== cpus.length) {
+      throw new UserError(
+        `--queues: expected one count for every run or one per CPU count (${cpus.length}), got ${q.length}`,
+      );
+    }
+    queues = q.length === 1 ? cpus.map(() => q[0]!) : q;
+  }
+  const design = String(f.design);
+  if (design !== 'direct' && design !== 'core-thread' && design !== 'both') {
+    throw new UserError(
+      `--design: '${design}' is not a delivery design; expected direct, core-thread or both`,
+    );
+  }
+  const designs: IrqDelivery[] = design === 'both' ? ['direct', 'core-thread'] : [design];
+  const durationMs = Number(f.duration);
+  if (
+    !/^\d+(\.\d+)?$/.test(String(f.duration).trim()) ||
+    !(durationMs > 0 && durationMs <= MAX_DURATION_MS)
+  ) {
+    throw new UserError(
+      `--duration: '${String(f.duration)}' is not a duration in ms (expected > 0 and <= ${MAX_DURATION_MS})`,
+    );
+  }
+  const seed = String(f.seed).trim();
+  if (!/^\d+$/.test(seed) || !Number.isSafeInteger(Number(seed))) {
+    throw new UserError(`--seed: '${seed}' is not a non-negative integer`);
+  }
+  return {
+    cpus,
+    queues,
+    designs,
+    ratePps: parseRate(String(f.rate)),
+    durationMs,
+    packetCycles: parsePositiveInt(String(f.packetCycles), '--packet-cycles', 1e9),
+    ringSize: parsePositiveInt(String(f.ring), '--ring', 1 << 20),
+    flows: parsePositiveInt(String(f.flows), '--flows', 2 ** 31 - 1),
+    seed: Number(seed),
+  };
+}
+
+/** Runs the sweep: every design at every CPU count, in that order. */
+export function runIrqSweep(spec: IrqSweepSpec): IrqSimResult[] {
+  const out: IrqSimResult[] = [];
+  for (const design of spec.designs) {
+    spec.cpus.forEach((cpus, i) => {
+      const r = runIrqSim({
+        design,
+        cpus,
+        queues: spec.queues[i]!,
+        ratePps: spec.ratePps,
+        durationCycles: microsToCycles(spec.durationMs * 1000),
+        packetCycles: spec.packetCycles,
+        ringSize: spec.ringSize,
+        flows: spec.flows,
+        seed: spec.seed,
+      });
+      if (!r.ok) throw new UserError(r.message);
+      out.push(r.value);
+    });
+  }
+  return out;
+}
+
+/** The `--json` view of a result. */
+export function irqRun(r: IrqSimResult): IrqRun {
+  return {
+    design: r.design,
+    cpus: r.cpus,
+    queues: r.queues,
+    packetsPerSecond: r.packetsPerSecond,
+    irqLatency: { p50: r.irqLatency.p50, p99: r.irqLatency.p99 },
+    cpuLoad: r.cpuLoad,
+    lostInterrupts: r.lostInterrupts,
+    droppedPackets: r.packets.dropped,
+  };
+}
+
+/** The terminal table. */
+export function irqTable(results: readonly IrqSimResult[]): string {
+  const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  return formatTable(
+    [
+      'design',
+      'CPUs',
+      'queues',
+      'packets/s',
+      'p50 µs',
+      'p99 µs',
+      'CPU0 irq',
+      'mean irq',
+      'lost IRQs',
+      'dropped',
+    ],
+    results.map((r) => [
+      r.design,
+      r.cpus,
+      r.queues,
+      r.packetsPerSecond,
+      r.irqLatency.p50,
+      r.irqLatency.p99,
+      r.cpuLoad[0]!,
+      mean(r.cpuLoad),
+      r.lostInterrupts,
+      r.packets.dropped,
+    ]),
+    { decimals: [undefined, undefined, undefined, 0, 2, 2, 2, 2, 0, 0] },
+  );
+}
+
+/** Stacks two standalone SVG documents vertically into one. */
+function stack(a: string, b: string): string {
+  const size = (svg: string) => {
+    const m = /^<svg[^>]*\swidth="([\d.]+)"[^>]*\sheight="([\d.]+)"/.exec(svg);
+    if (!m) throw new UserError('cannot combine the charts: unexpected SVG header');
+    return [Number(m[1]), Number(m[2])] as const;
+  };
+  const [wa, ha] = size(a);
+  const [wb, hb] = size(b);
+  const w = Math.max(wa, wb);
+  const h = ha + hb;
+  return (
+    `<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" version="1.1" ` +
+    `width="${w}" height="${h}" viewBox="0 0 ${w} ${h}"><rect width="${w}" height="${h}" fill="white"/>` +
+    `${a}${b.replace(/^<svg/, `<svg y="${ha}"`)}</svg>`
+  );
+}
+
+/** The chart: packets/s handled (top) and p99 IRQ latency (bottom) against CPUs, one line per design. */
+export async function irqChart(results: readonly IrqSimResult[], spec: IrqSweepSpec): Promise<string> {
+  const x = {
+    label: 'CPUs (one NIC queue per CPU unless --queues)',
+    values: [...spec.cpus],
+    scale: 'log2' as const,
+  };
+  const series = (f: (r: IrqSimResult) => number) =>
+    spec.designs.map((d) => ({ name: d, values: results.filter((r) => r.design === d).map(f) }));
+  const rate = `${formatNumber(spec.ratePps)} packets/s offered`;
+  const a = await lineChart({
+    title: `Packets handled (${rate})`,
+    x,
+    series: series((r) => r.packetsPerSecond),
+    yLabel: 'packets/s',
+  });
+  const b = await lineChart({
+    title: 'IRQ latency p99 (raise to handler start)',
+    x,
+    series: series((r) => r.irqLatency.p99),
+    yLabel: 'µs',
+  });
+  if (!a.ok) throw new UserError(a.message);
+  if (!b.ok) throw new UserError(b.message);
+  return stack(a.value, b.value);
+}
+
+/** Registers `faultline irq`. */
+export function registerIrqCommand(program: Command): void {
+  program
+    .command('irq')
+    .description(
+      'IRQ delivery for a multi-queue NIC: direct to the handler vs through one core thread, over CPU counts (seed 000)',
+    )
+    .option('--cpus <list>', 'CPU counts, comma-separated, increasing', '1,2,4,8,16')
+    .option('--queues <list>', 'NIC queues: one count, or one per CPU count (default: one queue per CPU)')
+    .option('--rate <pps>', 'offered packets per second (Poisson), e.g. 8M, 500k', '8M')
+    .option('--duration <ms>', 'simulated milliseconds of arrivals per run', '5')
+    .option('--design <name>', 'direct | core-thread | both', 'both')
+    .option('--packet-cycles <n>', 'handler cycles per packet', '2000')
+    .option('--ring <n>', 'descriptors per receive ring', '256')
+    .option('--flows <n>', 'flows, drawn uniformly and spread by RSS', '1024')
+    .option('--seed <n>', 'seed for arrivals and flows', '1')
+    .option('--out <dir>', 'where to write irq.svg', 'faultline-out')
+    .option('--json', 'print {"runs": [...]} instead of the table')
+    .addHelpText(
+      'after',
+      '\nLatencies are µs and rates packets/s at the nominal 3 GHz clock. "CPU0 irq"/"mean irq" are the\n' +
+        'fractions of busy time spent on interrupt work; "lost IRQs" are raises coalesced at the controller.\n',
+    )
+    .action(async (f: Flags) => {
+      const spec = parseIrqFlags(f);
+      const results = runIrqSweep(spec);
+      const svg = await irqChart(results, spec);
+      const path = join(String(f.out), 'irq.svg');
+      await writeFileAtomic(path, svg);
+      if (f.json) process.stdout.write(`${JSON.stringify({ runs: results.map(irqRun) })}\n`);
+      else process.stdout.write(`${irqTable(results)}\n\nplot: ${path}\n`);
+    });
+}
