@@ -13,11 +13,13 @@ import {
 } from '../hw/arch.js';
 import { Mapping } from '../hw/page_table.js';
 import { PhysicalMemory, type RamRange } from '../hw/phys_mem.js';
+import type { Right } from '../kernel/capability.js';
 import { ProtectionDomain } from '../kernel/protection_domain.js';
 import type { Thread } from '../kernel/thread.js';
 import { isAligned } from '../util/bits.js';
 import { hex, sizeName } from '../util/hex.js';
 import { err, ok, type Result } from '../util/result.js';
+import { CoreCapabilities } from './capabilities.js';
 import { type CacheAttr, Dataspace, type DataspaceKind } from './dataspace.js';
 import {
   type AccessType,
@@ -29,7 +31,14 @@ import {
 } from './events.js';
 import { PdSession } from './pd_session.js';
 import { COSTS, Quota } from './quota.js';
-import { type Faulter, RegionMap, type RegionMapEnv } from './region_map.js';
+import {
+  type AttachAttr,
+  type AttachErrorCode,
+  type Faulter,
+  type Region,
+  RegionMap,
+  type RegionMapEnv,
+} from './region_map.js';
 import { type Resolution, resolve, type SizePolicy } from './resolve.js';
 import { revokeRange } from './revoke.js';
 import { SignalContext } from './signal.js';
@@ -97,6 +106,8 @@ export class Core {
   private readonly sessionOf = new Map<ProtectionDomain, PdSession>();
   private nextId = 1;
   private readonly env: RegionMapEnv;
+  /** Capability spaces: who may use which object. */
+  readonly caps = new CoreCapabilities();
 
   /** Creates core; throws only for an invalid configuration (use `Core.create` for a Result). */
   constructor(config: CoreConfig = {}) {
@@ -247,6 +258,7 @@ export class Core {
     if (!q.ok) return q;
     const ds = new Dataspace(this.nextId++, 'io_mem', size, base, true, cache, session, null);
     session.dataspaces.add(ds);
+    this.caps.created(session, ds, 'dataspace', `I/O memory ${hex(base)}`);
     return ok(ds);
   }
 
@@ -264,6 +276,8 @@ export class Core {
     const map = new RegionMap(this.nextId++, session, size, this.env, firstAddress);
     map.dataspace = new Dataspace(this.nextId++, 'managed', size, 0, true, 'cached', session, map);
     session.regionMaps.add(map);
+    this.caps.created(session, map, 'region-map', `region map #${map.id}`);
+    this.caps.created(session, map.dataspace, 'dataspace', `managed dataspace of region map #${map.id}`);
     return ok(map);
   }
 
@@ -272,7 +286,9 @@ export class Core {
     if (session.destroyed) return err('DESTROYED', `${session} was destroyed`);
     const q = session.quota.withdraw(COSTS.signalContext.ram, COSTS.signalContext.caps, 'a signal context');
     if (!q.ok) return q;
-    return ok(new SignalContext(this.nextId++, session, label));
+    const ctx = new SignalContext(this.nextId++, session, label);
+    this.caps.created(session, ctx, 'signal-context', label);
+    return ok(ctx);
   }
 
   /**
@@ -289,6 +305,7 @@ export class Core {
     }
     for (const r of [...ds.regions]) r.map.reserve(r);
     ds.destroyed = true;
+    this.caps.destroyed(ds);
     actor.dataspaces.delete(ds);
     if (ds.kind !== 'io_mem') {
       this.phys.free(ds.phys);
@@ -304,7 +321,8 @@ export class Core {
   seal(actor: PdSession, ds: Dataspace): Result<void, CoreErrorCode> {
     if (ds.destroyed) return err('DESTROYED', `${ds} was destroyed`);
     if (ds.owner !== actor) return err('NOT_OWNER', `'${actor.label}' does not own ${ds}; seal refused`);
-    if (ds.kind === 'managed') return err('INVALID_ARGUMENT', `${ds} is managed: seal the dataspaces attached in it`);
+    if (ds.kind === 'managed')
+      return err('INVALID_ARGUMENT', `${ds} is managed: seal the dataspaces attached in it`);
     ds.writeable = false;
     for (const r of ds.regions) revokeRange(r.map, r.base, r.end, (e) => this.emit(e));
     return ok(undefined);
@@ -324,6 +342,8 @@ export class Core {
       });
     }
     map.dataspace.destroyed = true;
+    this.caps.destroyed(map);
+    this.caps.destroyed(map.dataspace);
     map.owner.regionMaps.delete(map);
     map.owner.quota.replenish(COSTS.regionMap.ram, COSTS.regionMap.caps);
   }
@@ -344,10 +364,72 @@ export class Core {
   destroySignalContext(ctx: SignalContext): void {
     if (ctx.destroyed) return;
     ctx.destroyed = true;
+    this.caps.destroyed(ctx);
     ctx.owner.quota.replenish(COSTS.signalContext.ram, COSTS.signalContext.caps);
     for (const s of this.sessionList) {
       for (const m of s.regionMaps) if (m.faultHandler === ctx) m.faultHandler = null;
     }
+  }
+
+  /**
+   * Attaches on behalf of `actor`: it needs the `attach` right on the map and the `use` right on
+   * the dataspace; without them nothing changes (NO_CAPABILITY).
+   */
+  attachAs(
+    actor: PdSession,
+    map: RegionMap,
+    ds: Dataspace,
+    attr: AttachAttr = {},
+  ): Result<Region, AttachErrorCode | 'NO_CAPABILITY'> {
+    const a = this.caps.check(actor, map, 'attach');
+    if (!a.ok) return a;
+    const u = this.caps.check(actor, ds, 'use');
+    if (!u.ok) return u;
+    return map.attach(ds, attr);
+  }
+
+  /** Detaches on behalf of `actor`, which needs the `attach` right on the map. */
+  detachAs(
+    actor: PdSession,
+    map: RegionMap,
+    addr: number,
+  ): Result<Region, 'NO_REGION' | 'INVALID_ARGUMENT' | 'NO_CAPABILITY'> {
+    const a = this.caps.check(actor, map, 'attach');
+    if (!a.ok) return a;
+    return map.detach(addr);
+  }
+
+  /** Registers a fault handler on behalf of `actor`: `register-handler` on the map, `use` on the context. */
+  setFaultHandlerAs(
+    actor: PdSession,
+    map: RegionMap,
+    ctx: SignalContext | null,
+  ): Result<void, CoreErrorCode | 'NO_CAPABILITY'> {
+    const h = this.caps.check(actor, map, 'register-handler');
+    if (!h.ok) return h;
+    if (ctx) {
+      const u = this.caps.check(actor, ctx, 'use');
+      if (!u.ok) return u;
+    }
+    return this.setFaultHandler(map, ctx);
+  }
+
+  /** Destroys a region map on behalf of `actor`, which needs the `destroy` right on it. */
+  destroyRegionMapAs(actor: PdSession, map: RegionMap): Result<void, 'NO_CAPABILITY'> {
+    const d = this.caps.check(actor, map, 'destroy');
+    if (!d.ok) return d;
+    this.destroyRegionMap(map);
+    return ok(undefined);
+  }
+
+  /** Hands rights on an object from one session to another (at most what `from` holds). */
+  delegate(
+    from: PdSession,
+    to: PdSession,
+    obj: { readonly id: number },
+    rights: readonly Right[],
+  ): Result<void, 'NO_CAPABILITY' | 'INVALID_RIGHTS'> {
+    return this.caps.delegate(from, to, obj, rights);
   }
 
   /** Installs (or with null removes) the fault handler of a region map. */
@@ -482,6 +564,7 @@ export class Core {
       a.value.partition,
     );
     session.dataspaces.add(ds);
+    this.caps.created(session, ds, 'dataspace', `${kind} dataspace of ${sizeName(bytes)}`);
     return ok(ds);
   }
 
