@@ -13,6 +13,7 @@ import type { Readable, Writable } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import type { Command } from 'commander';
+import { TLB_SPEC_HELP } from '../hw/tlb_spec.js';
 import { summaryText } from '../report/run_report.js';
 import { KIND_LETTERS, type TraceInfo, TraceInfoCollector } from '../sim/trace_batch.js';
 import { LackeyParser } from '../workload/lackey.js';
@@ -133,12 +134,16 @@ export interface CaptureOptions {
   readonly flags: RunFlags;
 }
 
-/** How valgrind and the program ended. */
+/**
+ * How the run ended. Valgrind ends the way the program did (same exit status, same fatal signal);
+ * `completed` tells that apart from valgrind failing on its own.
+ */
 export interface CaptureExit {
-  /** The program's exit status as lackey reported it, or null when it did not get that far. */
-  readonly program: number | null;
-  /** Valgrind's own exit status, or null when it was killed by a signal. */
-  readonly valgrind: number | null;
+  /** True when valgrind ran the program to its end (lackey printed its final `Exit code` line). */
+  readonly completed: boolean;
+  /** Exit status, or null when ended by a signal. */
+  readonly code: number | null;
+  /** Fatal signal, or null. */
   readonly signal: string | null;
 }
 
@@ -158,16 +163,18 @@ export interface CaptureReport {
   readonly problem: string | null;
 }
 
-/** Keeps the last bytes of valgrind's log, where lackey prints `==PID== Exit code: N`. */
+/**
+ * Keeps the last bytes of valgrind's log, where lackey's last line is `==PID== Exit code: N` once
+ * the program has ended (N itself is not reliable: valgrind's exit status is).
+ */
 class LogTail {
   private text = '';
   see(chunk: Uint8Array): void {
     const s = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('latin1');
     this.text = (this.text + s.slice(-512)).slice(-512);
   }
-  exitCode(): number | null {
-    const m = /==\d+== Exit code:\s+(-?\d+)\s*$/.exec(this.text);
-    return m ? Number(m[1]) : null;
+  completed(): boolean {
+    return /==\d+== Exit code:\s+-?\d+\s*$/.test(this.text);
   }
 }
 
@@ -244,13 +251,15 @@ export async function capture(opts: CaptureOptions): Promise<CaptureReport> {
     if (!logEnded && child.exitCode === null && child.signalCode === null) killed = child.kill('SIGTERM');
   }
   const ended = await closed;
-  const exit: CaptureExit = { program: tail.exitCode(), valgrind: ended.code, signal: ended.signal };
+  const exit: CaptureExit = { completed: tail.completed(), code: ended.code, signal: ended.signal };
   const records = replayed?.trace.records ?? info?.records ?? 0;
-  const problem = exit.program !== null || killed ? null : valgrindProblem(exit, records, program);
-  if (failure !== null || records === 0 || out?.failure) {
+  const problem = exit.completed || killed ? null : valgrindProblem(exit, records, program);
+  const writeFailure = out?.failure ?? null;
+  if (failure !== null || records === 0 || writeFailure !== null) {
     await out?.abort();
-    if (out?.failure && failure === null)
-      throw new UserError(`cannot write ${out.path}: ${out.failure.message}`);
+    if (writeFailure !== null && failure === null) {
+      throw new UserError(`cannot write ${out!.path}: ${writeFailure.message}`);
+    }
     if (problem !== null) throw new UserError(problem, 1);
     if (failure !== null) throw failure;
     throw new UserError(`${name}: no trace records captured`, 1);
@@ -260,8 +269,7 @@ export async function capture(opts: CaptureOptions): Promise<CaptureReport> {
 }
 
 function valgrindProblem(exit: CaptureExit, records: number, program: string): string {
-  const how =
-    exit.signal !== null ? `was killed by ${exit.signal}` : `failed with exit status ${exit.valgrind}`;
+  const how = exit.signal !== null ? `was killed by ${exit.signal}` : `failed with exit status ${exit.code}`;
   const when = records === 0 ? ` before running ${program}` : ` while running ${program}`;
   return `valgrind ${how}${when} (see its messages above)`;
 }
@@ -284,8 +292,7 @@ export function captureText(r: CaptureReport, json: boolean): string {
   const capture = {
     command: r.command,
     output: r.output,
-    program: { exitCode: r.exit.program },
-    valgrind: { exitCode: r.exit.valgrind, signal: r.exit.signal },
+    ...r.exit,
     problem: r.problem,
   };
   if (r.replayed) {
@@ -320,10 +327,12 @@ function describeOutput(o: NonNullable<CaptureReport['output']>): string {
   return `${o.file} (${o.bytes} bytes, ${o.gzip ? 'gzip lackey text' : 'lackey text'})`;
 }
 
-/** A note for stderr when the program exited non-zero, or null. */
+/** A note for stderr when the program exited non-zero or was killed, or null. */
 export function exitNote(r: CaptureReport): string | null {
-  const p = r.exit.program;
-  return p !== null && p !== 0 ? `note: ${r.command[0]} exited with status ${p}` : null;
+  const { completed, code, signal } = r.exit;
+  if (!completed || r.interrupted) return null;
+  if (signal !== null) return `note: ${r.command[0]} was killed by ${signal}`;
+  return code !== 0 ? `note: ${r.command[0]} exited with status ${code}` : null;
 }
 
 /** Registers `faultline capture`. */
@@ -349,7 +358,11 @@ Examples:
 
 The program's stdout and stderr are its own; valgrind writes the trace to a pipe.
 Exit status: 0 when the capture worked (a program exiting non-zero is noted on stderr), 1 when
-valgrind failed (what was captured is still reported), 2 for usage errors or missing valgrind.`,
+valgrind failed (what was captured is still reported), 2 for usage errors or missing valgrind.
+
+TLB specs (--tlb):
+  ${TLB_SPEC_HELP}
+`,
     )
     .action(
       async (

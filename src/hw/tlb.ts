@@ -124,6 +124,8 @@ class Level {
   private readonly table: Int32Array;
   private readonly tmask: number;
   private readonly home: Int32Array;
+  /** Bumped by every insert, invalidation or clear: a cached position in this level is stale. */
+  epoch = 0;
   hits = 0;
   misses = 0;
   evictions = 0;
@@ -173,6 +175,7 @@ class Level {
 
   /** Invalidates everything and restores slot-order recency lists. */
   clear(): void {
+    this.epoch++;
     const ways = this.ways;
     this.asid.fill(NONE);
     this.table.fill(0);
@@ -269,6 +272,7 @@ class Level {
 
   /** Invalidates valid slot i and moves it behind every valid entry of its set. */
   invalidate(i: number): void {
+    this.epoch++;
     this.unlink(i);
     this.asid[i] = NONE;
     this.invalidations++;
@@ -290,6 +294,7 @@ class Level {
   insert(asid: number, va: number, eBase: number, eLog2: number, ePa: number, rights: number): void {
     const k = this.classFor[eLog2]!;
     if (k < 0) return;
+    this.epoch++;
     const vpn = Math.floor(va * this.recip[k]!);
     const base = vpn * this.pow[k]!;
     let i = this.probe(asid, k, vpn);
@@ -321,9 +326,7 @@ export class Tlb {
   private pa = 0;
   private rights = 0;
   private sizeLog2 = 0;
-  /** Bumped by every change other than an LRU touch on a first-level hit (fills, refills, flushes). */
-  private epoch = 0;
-  /** The last first-level hit per access kind (0 instruction, 1 data), valid while its epoch is current. */
+  /** The last first-level hit per access kind (0 instruction, 1 data), valid while its level's epoch is unchanged. */
   private readonly rEpoch = new Float64Array([-1, -1]);
   private readonly rAsid = new Int32Array(2);
   private readonly rLo = new Float64Array(2);
@@ -384,7 +387,12 @@ export class Tlb {
     // Repeat of the previous lookup of this kind on the same first-level entry, with nothing
     // changed since: the entry is still most recently used, so the hit needs no search and no
     // LRU update, only its counters (the common case for sequential fetches and stack data).
-    if (this.rEpoch[c] === this.epoch && this.rAsid[c] === asid && va >= this.rLo[c]! && va < this.rHi[c]!) {
+    if (
+      this.rEpoch[c] === this.rLevel[c]!.epoch &&
+      this.rAsid[c] === asid &&
+      va >= this.rLo[c]! &&
+      va < this.rHi[c]!
+    ) {
       const l = this.rLevel[c]!;
       l.hits++;
       l.classHits[this.rClass[c]!]!++;
@@ -403,12 +411,12 @@ export class Tlb {
    * before any other call, which keeps statistics and LRU order exactly as if they had looked up.
    */
   repeatWindowLo(c: number, asid: number): number {
-    return this.rEpoch[c] === this.epoch && this.rAsid[c] === asid ? this.rLo[c]! : 1;
+    return this.rEpoch[c] === this.rLevel[c]!.epoch && this.rAsid[c] === asid ? this.rLo[c]! : 1;
   }
 
   /** End of the repeat window (see {@link Tlb.repeatWindowLo}); 0 when empty. */
   repeatWindowHi(c: number, asid: number): number {
-    return this.rEpoch[c] === this.epoch && this.rAsid[c] === asid ? this.rHi[c]! : 0;
+    return this.rEpoch[c] === this.rLevel[c]!.epoch && this.rAsid[c] === asid ? this.rHi[c]! : 0;
   }
 
   /** Rights of the repeat window's entry (W = 1, X = 2). */
@@ -419,7 +427,7 @@ export class Tlb {
   /** Counts `n` hits made inside kind c's repeat window by the caller. */
   creditRepeatHits(c: number, n: number): void {
     if (n === 0) return;
-    invariant(this.rEpoch[c] === this.epoch, 'repeat hits credited after the TLB changed');
+    invariant(this.rEpoch[c] === this.rLevel[c]!.epoch, 'repeat hits credited after the TLB changed');
     const l = this.rLevel[c]!;
     l.hits += n;
     l.classHits[this.rClass[c]!]! += n;
@@ -449,9 +457,8 @@ export class Tlb {
       this.sizeLog2 = l.classes[k]!;
       if (p > 0) {
         for (let q = 0; q < p; q++) path[q]!.insert(asid, va, base, this.sizeLog2, ePa, this.rights);
-        this.epoch++;
       } else {
-        this.rEpoch[c] = this.epoch;
+        this.rEpoch[c] = l.epoch;
         this.rAsid[c] = asid;
         this.rLo[c] = base;
         this.rHi[c] = base + l.pow[k]!;
@@ -491,7 +498,6 @@ export class Tlb {
     );
     const rights = (m.writeable ? W : 0) | (m.executable ? X : 0);
     const path = kind === 'instruction' ? this.iPath : this.dPath;
-    this.epoch++;
     for (const l of path) l.insert(asid, va, m.vaBase, m.sizeLog2, m.paBase, rights);
   }
 
@@ -525,7 +531,6 @@ export class Tlb {
   }
 
   private flushWhere(pred: (l: Level, i: number) => boolean): number {
-    this.epoch++;
     let n = 0;
     for (const l of this.lv) {
       for (let i = 0; i < l.asid.length; i++) {

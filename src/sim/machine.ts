@@ -310,6 +310,7 @@ export class Machine {
     const tlb = cpu.tlb;
     const asid = t.kernel.pd.asid;
     const page = this.page;
+    const invPage = 1 / page;
     const access = this.costs.accessCycles;
     const pages = t.pages;
     let batch = t.batch;
@@ -342,7 +343,8 @@ export class Machine {
       }
       const k = batch.kind[pos]!;
       const va = batch.addr[pos]!;
-      const off = va % page;
+      // Offset in the page by multiply and floor: % on doubles is an fmod call in V8.
+      const off = va - Math.floor(va * invPage) * page;
       if (!t.secondHalf && off + batch.size[pos]! <= page) {
         if (k === INSTR ? iOk && va >= iLo && va < iHi : va >= dLo && va < dHi && (k === LOAD || dW)) {
           if (k === INSTR) {
