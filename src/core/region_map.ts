@@ -21,12 +21,16 @@ import type { SignalContext } from './signal.js';
 // sorted-btree is CommonJS with `exports.default`: Node's ESM interop hands over the module
 // object (class at `.default`), bundlers and vitest hand over the class itself.
 type BTreeClass = typeof sortedBtree.default;
-const BTree: BTreeClass = (typeof sortedBtree === 'function' ? sortedBtree : sortedBtree.default) as BTreeClass;
+const BTree: BTreeClass = (
+  typeof sortedBtree === 'function' ? sortedBtree : sortedBtree.default
+) as BTreeClass;
 type Index = InstanceType<typeof BTree<number, Region>>;
 
 /** A message when v is not a non-negative safe integer, else undefined. */
 function badInteger(name: string, v: number): string | undefined {
-  return Number.isSafeInteger(v) && v >= 0 ? undefined : `attach ${name} must be a non-negative integer, got ${v}`;
+  return Number.isSafeInteger(v) && v >= 0
+    ? undefined
+    : `attach ${name} must be a non-negative integer, got ${v}`;
 }
 
 /** A window of a dataspace attached to a region map. A reserved hole has no dataspace. */
@@ -214,7 +218,15 @@ export class RegionMap {
 
     const placed = this.place(size, attr.at, ds, offset);
     if (!placed.ok) return placed;
-    const region = new Region(this, placed.value, size, ds, offset, attr.writeable ?? false, attr.executable ?? false);
+    const region = new Region(
+      this,
+      placed.value,
+      size,
+      ds,
+      offset,
+      attr.writeable ?? false,
+      attr.executable ?? false,
+    );
     this.index.set(region.base, region);
     this.owner.quota.withdraw(COSTS.region.ram, COSTS.region.caps, 'region');
     ds.regions.add(region);
@@ -290,7 +302,9 @@ export class RegionMap {
       used += r.size;
     }
     if (used + this.space.available !== this.size - this.firstAddress) {
-      throw new Error(`region map #${this.id}: ${used} bytes used + ${this.space.available} free != its size`);
+      throw new Error(
+        `region map #${this.id}: ${used} bytes used + ${this.space.available} free != its size`,
+      );
     }
   }
 
@@ -299,10 +313,16 @@ export class RegionMap {
   }
 
   /** Takes the virtual range for a new region and returns its base. */
-  private place(size: number, at: number | undefined, ds: Dataspace, offset: number): Result<number, 'REGION_CONFLICT'> {
+  private place(
+    size: number,
+    at: number | undefined,
+    ds: Dataspace,
+    offset: number,
+  ): Result<number, 'REGION_CONFLICT'> {
     if (at !== undefined) {
       if (!this.space.allocAt(at, size)) {
-        const what = at < this.firstAddress || at + size > this.size ? 'lies outside' : 'overlaps a region of';
+        const what =
+          at < this.firstAddress || at + size > this.size ? 'lies outside' : 'overlaps a region of';
         return err('REGION_CONFLICT', `[${hex(at)}, ${hex(at + size)}) ${what} region map #${this.id}`);
       }
       return ok(at);

@@ -53,8 +53,16 @@ describe('RangeAllocator', () => {
   it('matches a page-by-page reference for random alloc/allocAt/free sequences', () => {
     const PAGES = 256;
     const op = fc.oneof(
-      fc.record({ t: fc.constant('aligned' as const), n: fc.integer({ min: 1, max: 40 }), al: fc.integer({ min: 0, max: 5 }) }),
-      fc.record({ t: fc.constant('at' as const), p: fc.integer({ min: 0, max: PAGES }), n: fc.integer({ min: 1, max: 40 }) }),
+      fc.record({
+        t: fc.constant('aligned' as const),
+        n: fc.integer({ min: 1, max: 40 }),
+        al: fc.integer({ min: 0, max: 5 }),
+      }),
+      fc.record({
+        t: fc.constant('at' as const),
+        p: fc.integer({ min: 0, max: PAGES }),
+        n: fc.integer({ min: 1, max: 40 }),
+      }),
       fc.record({ t: fc.constant('free' as const), k: fc.nat() }),
     );
     fc.assert(

@@ -1,6 +1,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  type AccessKind,
+  INSTR,
+  LOAD,
+  STORE,
+  TraceBatch,
+  TraceInfoCollector,
+  type TraceRecord,
+} from '../sim/trace_batch.js';
+import {
   BINARY_HEADER_BYTES,
   BinaryTraceReader,
   BinaryTraceWriter,
@@ -10,15 +19,6 @@ import {
   isBinaryTrace,
   MAX_BLOCK_RECORDS,
 } from './binary_trace.js';
-import {
-  type AccessKind,
-  INSTR,
-  LOAD,
-  STORE,
-  TraceBatch,
-  TraceInfoCollector,
-  type TraceRecord,
-} from '../sim/trace_batch.js';
 
 function batchesOf(records: readonly TraceRecord[], cap = 7): TraceBatch[] {
   const out: TraceBatch[] = [];

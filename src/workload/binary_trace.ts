@@ -14,7 +14,7 @@
  * value fits a JavaScript number exactly. Blocks decode independently. The end block makes
  * truncation detectable at any byte; there is no checksum.
  */
-import { type Err, err, invariant, type Ok, ok } from '../util/result.js';
+
 import {
   MAX_ACCESS_SIZE,
   MAX_TRACE_ADDRESS,
@@ -24,6 +24,7 @@ import {
   TraceInfoCollector,
   type TraceSink,
 } from '../sim/trace_batch.js';
+import { type Err, err, invariant, type Ok, ok } from '../util/result.js';
 
 /** The first 8 bytes of every binary trace. */
 export const BINARY_TRACE_MAGIC: Uint8Array = Uint8Array.from('FLTRACE1', (c) => c.charCodeAt(0));

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { LackeyParser, MAX_LINE_BYTES, parseLackey, type TraceSyntaxError } from './lackey.js';
 import { INSTR, LOAD, MODIFY, STORE, type TraceBatch, type TraceRecord } from '../sim/trace_batch.js';
+import { LackeyParser, MAX_LINE_BYTES, parseLackey, type TraceSyntaxError } from './lackey.js';
 
 const fixture = (name: string) => readFileSync(new URL(`../../test/fixtures/${name}`, import.meta.url));
 

@@ -15,7 +15,7 @@
  * is an error. Record lines are at most {@link MAX_LINE_BYTES} bytes. The parser reads bytes
  * directly: no string per line, no allocation per record.
  */
-import { type Err, err, invariant, type Ok, ok } from '../util/result.js';
+
 import {
   KIND_LETTERS,
   MAX_ACCESS_SIZE,
@@ -24,6 +24,7 @@ import {
   TraceBatch,
   type TraceSink,
 } from '../sim/trace_batch.js';
+import { type Err, err, invariant, type Ok, ok } from '../util/result.js';
 
 /** Longest line accepted, in bytes (Valgrind lines are far shorter; this bounds memory). */
 export const MAX_LINE_BYTES = 4096;

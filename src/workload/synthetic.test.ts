@@ -1,5 +1,6 @@
 import { xoroshiro128plus } from 'pure-rand';
 import { describe, expect, it } from 'vitest';
+import { INSTR, LOAD, MODIFY, STORE, TraceBatch, type TraceRecord } from '../sim/trace_batch.js';
 import { unwrap } from '../util/result.js';
 import {
   createThreadedWorkload,
@@ -9,7 +10,6 @@ import {
   type WorkloadSpec,
   ZipfSampler,
 } from './synthetic.js';
-import { INSTR, LOAD, MODIFY, STORE, TraceBatch, type TraceRecord } from '../sim/trace_batch.js';
 
 function records(t: SyntheticTrace, cap = 1000): TraceRecord[] {
   const out: TraceRecord[] = [];

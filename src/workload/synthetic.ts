@@ -4,10 +4,18 @@
  * on every platform: randomness comes from pure-rand's xoroshiro128+ (unsafe, in-place API).
  */
 import { type RandomGenerator, xoroshiro128plus } from 'pure-rand';
+import {
+  INSTR,
+  LOAD,
+  MAX_TRACE_ADDRESS,
+  MODIFY,
+  STORE,
+  TraceBatch,
+  type TraceSink,
+} from '../sim/trace_batch.js';
 import { alignUp, isPow2 } from '../util/bits.js';
 import { hex, sizeName } from '../util/hex.js';
 import { type Err, err, ok, type Result } from '../util/result.js';
-import { INSTR, LOAD, MAX_TRACE_ADDRESS, MODIFY, STORE, TraceBatch, type TraceSink } from '../sim/trace_batch.js';
 
 /** Parameters shared by every single-stream generator. */
 export interface WorkloadCommon {
