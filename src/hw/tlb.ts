@@ -329,11 +329,7 @@ export class Tlb {
   /** The last first-level hit per access kind (0 instruction, 1 data), valid while its level's epoch is unchanged. */
   private readonly rEpoch = new Float64Array([-1, -1]);
   private readonly rAsid = new Int32Array(2);
-  private readonly rLo = new Float64Array(2);
-  private readonly rHi = new Float64Array(2);
-  private readonly rPa = new Float64Array(2);
-  private readonly rRights = new Uint8Array(2);
-  private readonly rClass = new Int32Array(2);
+  private readonly rSlot = new Int32Array(2);
   private readonly rLevel: Level[] = [];
   /** Per kind: its path contains the other kind's first level (so its searches may reorder it). */
   private readonly crossTouch: readonly boolean[];
@@ -383,25 +379,7 @@ export class Tlb {
    * LRU and the `last*` fields and refills the levels of the path that missed. Allocation-free.
    */
   lookup(asid: number, va: number, kind: TlbAccess): number {
-    const c = kind === 'instruction' ? 0 : 1;
-    // Repeat of the previous lookup of this kind on the same first-level entry, with nothing
-    // changed since: the entry is still most recently used, so the hit needs no search and no
-    // LRU update, only its counters (the common case for sequential fetches and stack data).
-    if (
-      this.rEpoch[c] === this.rLevel[c]!.epoch &&
-      this.rAsid[c] === asid &&
-      va >= this.rLo[c]! &&
-      va < this.rHi[c]!
-    ) {
-      const l = this.rLevel[c]!;
-      l.hits++;
-      l.classHits[this.rClass[c]!]!++;
-      this.pa = this.rPa[c]! + (va - this.rLo[c]!);
-      this.rights = this.rRights[c]!;
-      this.sizeLog2 = l.classes[this.rClass[c]!]!;
-      return l.index;
-    }
-    return this.search(asid, va, kind, c);
+    return this.search(asid, va, kind, kind === 'instruction' ? 0 : 1);
   }
 
   /**
@@ -411,17 +389,21 @@ export class Tlb {
    * before any other call, which keeps statistics and LRU order exactly as if they had looked up.
    */
   repeatWindowLo(c: number, asid: number): number {
-    return this.rEpoch[c] === this.rLevel[c]!.epoch && this.rAsid[c] === asid ? this.rLo[c]! : 1;
+    const l = this.rLevel[c]!;
+    return this.rEpoch[c] === l.epoch && this.rAsid[c] === asid ? l.base[this.rSlot[c]!]! : 1;
   }
 
   /** End of the repeat window (see {@link Tlb.repeatWindowLo}); 0 when empty. */
   repeatWindowHi(c: number, asid: number): number {
-    return this.rEpoch[c] === this.rLevel[c]!.epoch && this.rAsid[c] === asid ? this.rHi[c]! : 0;
+    const l = this.rLevel[c]!;
+    if (this.rEpoch[c] !== l.epoch || this.rAsid[c] !== asid) return 0;
+    const i = this.rSlot[c]!;
+    return l.base[i]! + l.pow[l.cls[i]!]!;
   }
 
   /** Rights of the repeat window's entry (W = 1, X = 2). */
   repeatWindowRights(c: number): number {
-    return this.rRights[c]!;
+    return this.rLevel[c]!.rights[this.rSlot[c]!]!;
   }
 
   /** Counts `n` hits made inside kind c's repeat window by the caller. */
@@ -430,7 +412,7 @@ export class Tlb {
     invariant(this.rEpoch[c] === this.rLevel[c]!.epoch, 'repeat hits credited after the TLB changed');
     const l = this.rLevel[c]!;
     l.hits += n;
-    l.classHits[this.rClass[c]!]! += n;
+    l.classHits[l.cls[this.rSlot[c]!]!]! += n;
   }
 
   private search(asid: number, va: number, kind: TlbAccess, c: number): number {
@@ -460,11 +442,7 @@ export class Tlb {
       } else {
         this.rEpoch[c] = l.epoch;
         this.rAsid[c] = asid;
-        this.rLo[c] = base;
-        this.rHi[c] = base + l.pow[k]!;
-        this.rPa[c] = ePa;
-        this.rRights[c] = this.rights;
-        this.rClass[c] = k;
+        this.rSlot[c] = i;
         this.rLevel[c] = l;
       }
       return l.index;
