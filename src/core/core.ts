@@ -21,6 +21,7 @@ import { hex, sizeName } from '../util/hex.js';
 import { err, ok, type Result } from '../util/result.js';
 import { CoreCapabilities } from './capabilities.js';
 import { type CacheAttr, Dataspace, type DataspaceKind } from './dataspace.js';
+import { mapEagerly } from './eager.js';
 import {
   type AccessType,
   type CoreEvent,
@@ -108,6 +109,11 @@ export class Core {
   private readonly env: RegionMapEnv;
   /** Capability spaces: who may use which object. */
   readonly caps = new CoreCapabilities();
+  /**
+   * Design option: map every attached region at once in every address space that embeds it,
+   * instead of on demand (off by default, as in Genode).
+   */
+  eagerMapping = false;
 
   /** Creates core; throws only for an invalid configuration (use `Core.create` for a Result). */
   constructor(config: CoreConfig = {}) {
@@ -128,6 +134,11 @@ export class Core {
       },
       emit: (e) => this.emit(e),
       wake: (f, map) => this.wake(f, map),
+      attached: (region) => {
+        if (!this.eagerMapping) return;
+        const mappings = mapEagerly(region.map, region.base, region.end, this.policy);
+        if (mappings.length > 0) this.emit({ type: 'eager', region, mappings });
+      },
     };
   }
 

@@ -49,7 +49,8 @@ export type CoreEvent =
       readonly map: RegionMap;
       readonly region: Region;
       readonly dataspace: Dataspace;
-    };
+    }
+  | { readonly type: 'eager'; readonly region: Region; readonly mappings: readonly Mapping[] };
 
 /** Receives core's events. */
 export type CoreEventListener = (e: CoreEvent) => void;
@@ -100,5 +101,7 @@ export function describeEvent(e: CoreEvent): string {
       return `revoke: ${e.mappings.length} mapping(s) in [${hex(e.va)}, ${hex(e.va + e.size)}) of pd '${e.pd.label}'`;
     case 'reserved':
       return `reserved hole: ${e.region} (its dataspace was destroyed)`;
+    case 'eager':
+      return `eager mapping: ${e.mappings.length} mapping(s) installed for ${e.region}`;
   }
 }

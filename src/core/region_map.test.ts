@@ -3,6 +3,7 @@
  * rewritten against the model, plus every attach rule and error of DESIGN.md §2.
  */
 import { describe, expect, it } from 'vitest';
+import { hex } from '../util/hex.js';
 import { unwrap } from '../util/result.js';
 import { TOO_DEEP_TEXT } from './events.js';
 import { fixture } from './fixture.testutil.js';
@@ -300,5 +301,28 @@ describe('sealing', () => {
     expect(unwrap(core.read(main, 0x1000000)).value).toBe(7);
     const w = unwrap(core.write(main, 0x1000000, 8));
     expect(w.kind === 'error' && w.text).toMatch(/^WRITE violation at address 0x1000000/);
+  });
+});
+
+describe('eager mapping (design option)', () => {
+  it('maps an attached region at once, with best sizes, through nested maps, and detach revokes it', () => {
+    const { core, app, main } = fixture();
+    core.eagerMapping = true;
+    const ds = unwrap(core.allocRam(app, 0x400000));
+    unwrap(app.addressSpace.attach(ds, { at: 0x40000000 }));
+    expect(main.pd.pageTable.mappings().map(String)).toEqual([
+      `2M 0x40000000 -> ${hex(ds.phys)} r--`,
+      `2M 0x40200000 -> ${hex(ds.phys + 0x200000)} r--`,
+    ]);
+    expect(unwrap(core.access(main, 0x40123456, 'read')).kind).toBe('hit');
+    // A managed dataspace attached later: its leaf regions get mapped when it becomes visible.
+    const sub = unwrap(core.createRegionMap(app, 0x100000));
+    const page = unwrap(core.allocRam(app, K4));
+    unwrap(sub.attach(page, { at: 0x3000, writeable: true }));
+    unwrap(app.addressSpace.attach(sub.dataspace, { at: 0x50000000, writeable: true }));
+    expect(main.pd.pageTable.lookup(0x50003000)?.toString()).toBe(`4K 0x50003000 -> ${hex(page.phys)} rw-`);
+    expect(main.pd.pageTable.lookup(0x50004000)).toBeUndefined();
+    unwrap(sub.detach(0x3000));
+    expect(main.pd.pageTable.lookup(0x50003000)).toBeUndefined();
   });
 });

@@ -106,6 +106,8 @@ export interface RegionMapEnv {
   emit(e: CoreEvent): void;
   /** A queued faulter's region appeared: make its thread ready to retry. */
   wake(f: Faulter, map: RegionMap): void;
+  /** A region was attached (core maps it eagerly when the design says so). */
+  attached(region: Region): void;
 }
 
 /** An address space made of regions. */
@@ -147,6 +149,12 @@ export class RegionMap {
     if (!p) return null;
     const r = p[1];
     return addr < r.base + r.size ? r : null;
+  }
+
+  /** The first region starting after addr, or null. O(log n). */
+  nextRegion(addr: number): Region | null {
+    const p = this.index.nextHigherPair(addr, this.pair);
+    return p ? p[1] : null;
   }
 
   /** Every region in address order. */
@@ -231,6 +239,7 @@ export class RegionMap {
     this.owner.quota.withdraw(COSTS.region.ram, COSTS.region.caps, 'region');
     ds.regions.add(region);
     if (this.env.listening) this.env.emit({ type: 'attach', map: this, region });
+    this.env.attached(region);
     this.wakeFaulters(region);
     return ok(region);
   }

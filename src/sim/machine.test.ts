@@ -71,6 +71,22 @@ describe('Machine', () => {
     expect(pcid.cyclesBy.kernel).toBeGreaterThan(shared.cyclesBy.kernel);
   });
 
+  it('eager mapping installs each chunk at attach time: the woken faulter needs no second fault', () => {
+    const lazy = run('genode').r;
+    const sys = buildTracedSystem([uniform(50_000, 16 * MB, 7)], {
+      cpus: 2,
+      design: unwrap(designOptions('genode', { eagerMapping: 'true' })),
+    });
+    sys.machine.run();
+    const eager = summarize(sys, 'genode+eager');
+    expect(eager.faults.reflected).toBe(lazy.faults.reflected);
+    expect(eager.eagerMappings).toBe(8);
+    expect(eager.faults.resolved).toBe(0);
+    expect(lazy.faults.resolved).toBe(8);
+    expect(eager.mappings['2M']).toBe(8);
+    expect(eager.cyclesBy.pager).toBeLessThan(lazy.cyclesBy.pager);
+  });
+
   it('with a single pager, faults of a thread on CPU 1 cross to CPU 0 and back', () => {
     const sources = [uniform(1000, 4 * MB, 1), uniform(20_000, 4 * MB, 2, 0x50000000)];
     const per = run('genode', { cpus: 2, handlerCpu: 0 }, sources).r;

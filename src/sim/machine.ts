@@ -84,6 +84,8 @@ interface Totals {
   signals: number;
   /** Allocations served from another CPU's partition. */
   steals: number;
+  /** Mappings installed eagerly at attach time (design option eagerMapping). */
+  eagerMappings: number;
 }
 
 /** The simulated machine. */
@@ -116,6 +118,7 @@ export class Machine {
     lockContended: 0,
     signals: 0,
     steals: 0,
+    eagerMappings: 0,
   };
   /** Allocator lock(s): time each becomes free. */
   private readonly lockFreeAt: number[];
@@ -124,6 +127,8 @@ export class Machine {
   /** CPU performing the operation in progress (the shootdown initiator). */
   private nowCpu = 0;
   private readonly pendingSignals: SignalContext[] = [];
+  /** Cycles of eager mapping done by the core operation in progress. */
+  private eagerCycles = 0;
   /** The fault that ended the current CPU slice, drawn after the slice. */
   private lastFault: FaultSketch | null = null;
   private readonly drawing: MachineTimeline | null;
@@ -158,6 +163,7 @@ export class Machine {
       });
     }
     this.lockFreeAt = new Array(this.design.allocator === 'partitioned' ? n : 1).fill(0);
+    this.core.eagerMapping = this.design.eagerMapping;
     this.core.onEvent((e) => this.onCoreEvent(e));
   }
 
@@ -544,8 +550,10 @@ export class Machine {
   private handlerStep(h: HandlerThread): void {
     this.now = h.time;
     this.nowCpu = h.cpu;
+    this.eagerCycles = 0;
     const step = h.gen!.next();
     this.flushSignals(h.cpu);
+    h.time += this.eagerCycles;
     if (step.done) {
       this.finishHandler(h);
       return;
@@ -616,6 +624,10 @@ export class Machine {
       this.enqueue(t, at);
     } else if (e.type === 'revoke') {
       this.shootdown(e.pd.asid, e.va, e.size);
+    } else if (e.type === 'eager') {
+      // Installing the mappings is work of whoever attached (charged to the step in progress).
+      this.eagerCycles += e.mappings.length * this.costs.mapInstall;
+      this.totals.eagerMappings += e.mappings.length;
     }
   }
 

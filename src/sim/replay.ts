@@ -101,6 +101,8 @@ export interface RunResult {
   readonly lock: { readonly waitCycles: number; readonly contended: number };
   /** Allocations served from another CPU's partition (partitioned memory ran dry). */
   readonly steals: number;
+  /** Mappings installed at attach time (design option eagerMapping). */
+  readonly eagerMappings: number;
   readonly signals: number;
   readonly chunks: number;
   readonly errors: readonly string[];
@@ -150,6 +152,7 @@ export function summarize(sys: TracedSystem, design: string): RunResult {
     crossCpu: { messages: c.crossCpu },
     lock: { waitCycles: c.lockWait, contended: c.lockContended },
     steals: c.steals,
+    eagerMappings: c.eagerMappings,
     signals: c.signals,
     chunks: sys.handler.chunks,
     errors: m.errors.slice(0, 20),
