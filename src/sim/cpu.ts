@@ -14,13 +14,11 @@ export class Cpu {
   freeAt = 0;
   /** A run event for this CPU is pending in the engine. */
   scheduled = false;
-  /** Runnable user threads pinned here; the head runs (round robin on every tick). */
-  readonly ready: SimThread[] = [];
   /** The thread that ran last, and the ASID loaded. */
   current: SimThread | null = null;
   loadedAsid = -1;
-  /** Next timer tick (end of quantum). */
-  nextTick: number;
+  /** Start of the slice being run (for charging a thread that blocks in it). */
+  sliceStart = 0;
   /** ASIDs that may have entries in this CPU's TLBs (who needs a shootdown). */
   readonly asids = new Set<number>();
 
@@ -38,10 +36,8 @@ export class Cpu {
   constructor(
     readonly id: number,
     tlb: readonly TlbLevelSpec[],
-    quantum: number,
   ) {
     this.tlb = new Tlb(tlb);
-    this.nextTick = quantum;
   }
 
   /** Flushes every TLB entry (an address-space switch without tags). */
@@ -51,14 +47,7 @@ export class Cpu {
     this.tlbFlushes++;
   }
 
-  /** Removes a thread from the run queue (blocked, done or starved). */
-  unqueue(t: SimThread): void {
-    const i = this.ready.indexOf(t);
-    if (i >= 0) this.ready.splice(i, 1);
-    t.queued = false;
-  }
-
   toString(): string {
-    return `cpu ${this.id} (${this.ready.length} ready, busy until ${this.freeAt})`;
+    return `cpu ${this.id} (running ${this.current?.kernel.name ?? 'nothing'}, busy until ${this.freeAt})`;
   }
 }

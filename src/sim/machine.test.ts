@@ -4,6 +4,7 @@ import { unwrap } from '../util/result.js';
 import { createWorkload } from '../workload/synthetic.js';
 import { DEFAULT_COSTS } from './cost.js';
 import { designOptions } from './designs.js';
+import { Machine } from './machine.js';
 import { buildTracedSystem, summarize, type TracedSystemOptions } from './replay.js';
 import type { AccessSource } from './sim_thread.js';
 import { Timeline } from './timeline.js';
@@ -112,6 +113,33 @@ describe('Machine', () => {
       expect(names.has(n)).toBe(true);
     }
     expect(json.traceEvents.some((e) => 'bind_id' in e)).toBe(true);
+  });
+});
+
+describe('scheduling on a CPU (the kernel scheduler)', () => {
+  function twoThreads(prioA: number, prioB: number) {
+    const m = new Machine({ cpus: 1, quantum: 200_000 });
+    const pd = unwrap(m.core.createPd('init -> app'));
+    const ds = unwrap(m.core.allocRam(pd, 4 * MB));
+    unwrap(pd.addressSpace.attach(ds, { at: 0x10000000, writeable: true }));
+    const a = m.addThread(pd, 'a', 0, uniform(200_000, 4 * MB, 1), prioA);
+    const b = m.addThread(pd, 'b', 0, uniform(200_000, 4 * MB, 2), prioB);
+    m.run();
+    return { a, b, m };
+  }
+
+  it('a higher-priority thread runs to completion before a lower one gets the CPU', () => {
+    const { a, b } = twoThreads(0, 5);
+    expect(a.done && b.done).toBe(true);
+    expect(b.finishedAt).toBeLessThan(a.finishedAt);
+    // b ran alone first: it finished within its own run time, before a ran at all.
+    expect(a.finishedAt - b.finishedAt).toBeGreaterThan(b.finishedAt * 0.8);
+  });
+
+  it('equal priorities share the CPU round robin, quantum by quantum', () => {
+    const { a, b, m } = twoThreads(3, 3);
+    expect(Math.abs(a.finishedAt - b.finishedAt)).toBeLessThan(250_000);
+    expect(m.scheduler.stats(0).contextSwitches).toBeGreaterThan(4);
   });
 });
 

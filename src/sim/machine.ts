@@ -15,6 +15,7 @@ import type { PdSession } from '../core/pd_session.js';
 import type { SignalContext } from '../core/signal.js';
 import { type Arch, type ArchName, arch as archOf, type TlbLevelSpec } from '../hw/arch.js';
 import type { RamRange } from '../hw/phys_mem.js';
+import { Scheduler } from '../kernel/scheduler.js';
 import type { Thread } from '../kernel/thread.js';
 import { unwrap } from '../util/result.js';
 import { type CostModel, DEFAULT_COSTS } from './cost.js';
@@ -91,6 +92,8 @@ interface Totals {
 /** The simulated machine. */
 export class Machine {
   readonly engine = new EventEngine();
+  /** The kernel's per-CPU scheduler (priorities, round robin, quantum) for user threads. */
+  readonly scheduler: Scheduler;
   readonly core: Core;
   readonly arch: Arch;
   readonly design: DesignOptions;
@@ -152,7 +155,8 @@ export class Machine {
     this.quantum = config.quantum ?? 30_000_000;
     this.timeline = config.timeline ?? null;
     this.drawing = this.timeline ? new MachineTimeline(this.timeline) : null;
-    this.cpus = Array.from({ length: n }, (_, i) => new Cpu(i, config.tlb ?? this.arch.tlb, this.quantum));
+    this.cpus = Array.from({ length: n }, (_, i) => new Cpu(i, config.tlb ?? this.arch.tlb));
+    this.scheduler = new Scheduler(n, { quantum: this.quantum });
     const pagerCount = this.design.pagers === 'single' ? 1 : n;
     for (let i = 0; i < pagerCount; i++) {
       this.pagers.push({
@@ -168,12 +172,14 @@ export class Machine {
   }
 
   /** Adds a user thread of a session, pinned to a CPU, running accesses from `source`. */
-  addThread(session: PdSession, name: string, cpu: number, source: AccessSource): SimThread {
+  addThread(session: PdSession, name: string, cpu: number, source: AccessSource, priority = 0): SimThread {
     const k = unwrap(this.core.createThread(session, name, cpu));
+    k.priority = priority;
     const t = new SimThread(k, source, this.page);
     this.threads.push(t);
     this.simOf.set(k, t);
-    this.enqueue(t, 0);
+    unwrap(this.scheduler.admit(k));
+    this.kickCpu(this.cpus[cpu]!, 0);
     return t;
   }
 
@@ -211,7 +217,7 @@ export class Machine {
   kick(t: SimThread): void {
     if (!t.starved) return;
     t.starved = false;
-    this.enqueue(t, this.engine.now);
+    this.readyAt(t, this.engine.now);
   }
 
   /** Runs the engine until nothing is left to do (or `until`). */
@@ -233,12 +239,20 @@ export class Machine {
 
   // ---------------------------------------------------------------- scheduling
 
-  private enqueue(t: SimThread, at: number): void {
-    if (t.queued || !t.runnable) return;
-    const cpu = this.cpus[t.kernel.cpu]!;
-    cpu.ready.push(t);
-    t.queued = true;
-    this.kickCpu(cpu, at);
+  /** Takes a thread off its CPU in a blocking state (the kernel's scheduler decides the rest). */
+  private blockThread(t: SimThread, state: 'blocked-fault' | 'waiting-disk' | 'dead-fault'): void {
+    unwrap(this.scheduler.block(t.kernel, state));
+  }
+
+  /** Makes a blocked thread ready at time `at` (a reply or wake-up arriving then). */
+  private readyAt(t: SimThread, at: number): void {
+    this.engine.at(Math.max(at, this.engine.now), () => {
+      const k = t.kernel;
+      if (k.state === 'destroyed' || k.state === 'dead-fault' || t.done) return;
+      k.state = 'ready';
+      unwrap(this.scheduler.unblock(k));
+      this.kickCpu(this.cpus[k.cpu]!, this.engine.now);
+    });
   }
 
   private kickCpu(cpu: Cpu, at: number): void {
@@ -255,31 +269,37 @@ export class Machine {
       this.kickCpu(cpu, cpu.freeAt);
       return;
     }
-    const t = cpu.ready[0];
-    if (!t) return;
+    const k = this.scheduler.pick(cpu.id);
+    if (!k) return;
+    const t = this.simOf.get(k)!;
     let time = now;
     if (cpu.current !== t) {
       cpu.contextSwitches++;
       cpu.current = t;
-      if (cpu.loadedAsid !== t.kernel.pd.asid) time += this.switchAddressSpace(cpu, t.kernel.pd.asid);
+      if (cpu.loadedAsid !== k.pd.asid) time += this.switchAddressSpace(cpu, k.pd.asid);
     }
-    if (time >= cpu.nextTick) time += this.tick(cpu, time);
-    const budget = Math.min(this.sliceCycles, cpu.nextTick - time);
+    const budget = Math.min(this.sliceCycles, this.quantum - this.scheduler.quantumUsed(k));
     this.lastFault = null;
+    cpu.sliceStart = time;
     const used = this.runUser(cpu, t, time, budget > 0 ? budget : 1);
     cpu.userCycles += used;
-    const end = time + used;
+    let end = time + used;
+    // A thread that blocked in the slice was charged when it blocked; one still running is
+    // charged now, and the timer ends its quantum if it is used up (the scheduler rotates).
+    if (this.scheduler.current(cpu.id) === k && this.scheduler.charge(cpu.id, used)) end += this.tick(cpu);
+    if (t.done) {
+      t.finishedAt = time + used;
+      unwrap(this.scheduler.remove(k));
+    } else if (t.starved) this.blockThread(t, 'waiting-disk');
     cpu.freeAt = Math.max(cpu.freeAt, end);
-    this.drawing?.slice(cpu, t, time, end, this.lastFault);
-    if (t.kernel.blocked || t.done || t.starved) cpu.unqueue(t);
-    if (cpu.ready.length > 0) this.kickCpu(cpu, cpu.freeAt);
+    this.drawing?.slice(cpu, t, time, time + used, this.lastFault);
+    if (this.scheduler.needsReschedule(cpu.id) || this.scheduler.current(cpu.id))
+      this.kickCpu(cpu, cpu.freeAt);
   }
 
-  /** Timer tick at the end of a quantum: kernel entry, round robin. Returns cycles spent. */
-  private tick(cpu: Cpu, time: number): number {
+  /** Timer tick at the end of a quantum: kernel entry and exit. Returns cycles spent. */
+  private tick(cpu: Cpu): number {
     cpu.ticks++;
-    cpu.nextTick = time + this.quantum;
-    if (cpu.ready.length > 1) cpu.ready.push(cpu.ready.shift()!);
     const c = this.costs.irqEntry + this.costs.irqAck + this.kernelEntryCost(cpu);
     cpu.kernelCycles += c;
     return c;
@@ -450,6 +470,8 @@ export class Machine {
       t.retry = false;
       return this.walkCycles;
     }
+    // The thread's run time so far counts against its quantum before it blocks.
+    if (this.scheduler.current(cpu.id) === t.kernel) this.scheduler.charge(cpu.id, at - cpu.sliceStart);
     this.pageFault(cpu, t, va, kind, at + this.walkCycles);
     return -1;
   }
@@ -492,16 +514,16 @@ export class Machine {
       resume = end + this.costs.ipcRoundTrip / 2;
       if (ep.cpu !== cpu.id) resume += this.crossCpu();
       this.faultLatency.record(resume - t.faultStart);
-      cpu.unqueue(t);
-      t.kernel.state = 'ready';
-      this.enqueue(t, resume);
+      // Blocked until the pager's reply arrives.
+      this.blockThread(t, 'blocked-fault');
+      this.readyAt(t, resume);
     } else if (out.kind === 'reflected') {
       this.totals.faultsReflected++;
-      cpu.unqueue(t);
+      this.blockThread(t, 'blocked-fault');
     } else {
       this.totals.errors++;
       this.errors.push(out.text);
-      cpu.unqueue(t);
+      this.blockThread(t, 'dead-fault');
     }
     this.lastFault = { at, entry, pagerTrack: ep.track, start, end, kind: out.kind, first, resume };
     this.flushSignals(ep.cpu);
@@ -621,7 +643,9 @@ export class Machine {
       let at = this.now;
       if (t.kernel.cpu !== this.nowCpu) at += this.crossCpu();
       this.drawing?.woken(t, at);
-      this.enqueue(t, at);
+      // Core marked it ready; it runs once the wake-up reaches its CPU.
+      this.blockThread(t, 'blocked-fault');
+      this.readyAt(t, at);
     } else if (e.type === 'revoke') {
       this.shootdown(e.pd.asid, e.va, e.size);
     } else if (e.type === 'eager') {

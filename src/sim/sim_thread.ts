@@ -110,10 +110,10 @@ export class SimThread {
   faultStart = 0;
   /** The source is exhausted. */
   done = false;
+  /** Simulated time the last record completed (once done). */
+  finishedAt = -1;
   /** The source has nothing now but may later. */
   starved = false;
-  /** A CPU run is scheduled or the thread sits in a run queue. */
-  queued = false;
 
   // Counters, published to the metrics registry at the end of a run.
   records = 0;
