@@ -8,7 +8,7 @@
  * CPUs take effect at slice boundaries. Core's pager, handlers and shootdowns preempt: they start
  * when their message arrives and push the CPU's next user slice back by their work.
  */
-import type { OnDemandHandler, Work } from '../components/on_demand_handler.js';
+import type { OnDemandHandler } from '../components/on_demand_handler.js';
 import { Core } from '../core/core.js';
 import type { AccessType, CoreEvent } from '../core/events.js';
 import type { PdSession } from '../core/pd_session.js';
@@ -22,6 +22,7 @@ import { type CostModel, DEFAULT_COSTS } from './cost.js';
 import { Cpu } from './cpu.js';
 import { type DesignOptions, designOptions } from './designs.js';
 import { EventEngine } from './engine.js';
+import { type HandlerCounters, Handlers } from './handlers.js';
 import { type FaultSketch, MachineTimeline } from './machine_timeline.js';
 import { Metrics } from './metrics.js';
 import { type AccessSource, SimThread } from './sim_thread.js';
@@ -54,24 +55,6 @@ interface PagerEp {
   track: TrackHandle;
 }
 
-/** A handler thread running a behaviour on signals. */
-interface HandlerThread {
-  readonly kernel: Thread;
-  readonly cpu: number;
-  readonly behaviour: OnDemandHandler;
-  readonly ctx: SignalContext;
-  freeAt: number;
-  deliveryScheduled: boolean;
-  track: TrackHandle;
-  /** Faulters whose signals this handler's next run serves (for the timeline's arrows). */
-  faulters: SimThread[];
-  /** The run in progress: its behaviour, start, current time and signal count. */
-  gen: Generator<Work, void, void> | null;
-  start: number;
-  time: number;
-  count: number;
-}
-
 /** Machine-wide counters. */
 interface Totals {
   faultsResolved: number;
@@ -79,12 +62,7 @@ interface Totals {
   errors: number;
   shootdowns: number;
   crossCpu: number;
-  lockWait: number;
-  /** Allocations that found the allocator lock held. */
-  lockContended: number;
   signals: number;
-  /** Allocations served from another CPU's partition. */
-  steals: number;
   /** Mappings installed eagerly at attach time (design option eagerMapping). */
   eagerMappings: number;
 }
@@ -100,12 +78,11 @@ export class Machine {
   readonly costs: CostModel;
   readonly cpus: Cpu[];
   readonly threads: SimThread[] = [];
-  readonly handlers: HandlerThread[] = [];
+  readonly handlers: Handlers;
   readonly errors: string[] = [];
   readonly faultLatency = new Metrics().histogram('faults.latency');
   private readonly pagers: PagerEp[] = [];
   private readonly simOf = new Map<Thread, SimThread>();
-  private readonly handlerOf = new Map<SignalContext, HandlerThread>();
   private readonly sliceCycles: number;
   private readonly quantum: number;
   private readonly page: number;
@@ -117,14 +94,10 @@ export class Machine {
     errors: 0,
     shootdowns: 0,
     crossCpu: 0,
-    lockWait: 0,
-    lockContended: 0,
     signals: 0,
-    steals: 0,
     eagerMappings: 0,
   };
   /** Allocator lock(s): time each becomes free. */
-  private readonly lockFreeAt: number[];
   /** Simulated time of the operation in progress (core events happen "now"). */
   private now = 0;
   /** CPU performing the operation in progress (the shootdown initiator). */
@@ -166,7 +139,30 @@ export class Machine {
         track: this.timeline?.namedTrack('core', `pager ep ${i}`) ?? 0,
       });
     }
-    this.lockFreeAt = new Array(this.design.allocator === 'partitioned' ? n : 1).fill(0);
+    this.handlers = new Handlers(
+      {
+        engine: this.engine,
+        core: this.core,
+        costs: this.costs,
+        cpus: this.cpus,
+        drawing: this.drawing,
+        kernelEntryCost: (c) => this.kernelEntryCost(c),
+        crossCpu: () => this.crossCpu(),
+        perform: (time, cpu, op) => {
+          this.now = time;
+          this.nowCpu = cpu;
+          this.eagerCycles = 0;
+          op();
+          this.flushSignals(cpu);
+          return this.eagerCycles;
+        },
+        error: (text) => {
+          this.errors.push(text);
+          this.totals.errors++;
+        },
+      },
+      this.design.allocator === 'partitioned' ? n : 1,
+    );
     this.core.eagerMapping = this.design.eagerMapping;
     this.core.onEvent((e) => this.onCoreEvent(e));
   }
@@ -192,24 +188,8 @@ export class Machine {
     ctx: SignalContext,
   ): void {
     const k = unwrap(this.core.createThread(session, name, cpu));
-    k.state = 'waiting-signal';
     const track = this.timeline?.threadTrack(session.pd.id, session.label, k.id, name) ?? 0;
-    const h: HandlerThread = {
-      kernel: k,
-      cpu,
-      behaviour,
-      ctx,
-      freeAt: 0,
-      deliveryScheduled: false,
-      track,
-      faulters: [],
-      gen: null,
-      start: 0,
-      time: 0,
-      count: 0,
-    };
-    this.handlers.push(h);
-    this.handlerOf.set(ctx, h);
+    this.handlers.add(k, cpu, behaviour, ctx, track);
     ctx.listen((c) => this.pendingSignals.push(c));
   }
 
@@ -232,9 +212,9 @@ export class Machine {
     return t;
   }
 
-  /** Machine-wide counters. */
-  get counters(): Readonly<Totals> {
-    return this.totals;
+  /** Machine-wide counters (the handlers' lock and steal counts included). */
+  get counters(): Readonly<Totals & HandlerCounters> {
+    return { ...this.totals, ...this.handlers.counters };
   }
 
   // ---------------------------------------------------------------- scheduling
@@ -508,7 +488,7 @@ export class Machine {
     this.now = end;
     let resume: number | undefined;
     if (out.kind === 'reflected' && out.map.faultHandler)
-      this.handlerOf.get(out.map.faultHandler)?.faulters.push(t);
+      this.handlers.of(out.map.faultHandler)?.faulters.push(t);
     if (out.kind === 'mapped') {
       this.totals.faultsResolved++;
       resume = end + this.costs.ipcRoundTrip / 2;
@@ -538,100 +518,9 @@ export class Machine {
   /** Signals submitted during the last core operation, delivered from `fromCpu` at `this.now`. */
   private flushSignals(fromCpu: number): void {
     while (this.pendingSignals.length > 0) {
-      const ctx = this.pendingSignals.shift()!;
-      const h = this.handlerOf.get(ctx);
       this.totals.signals++;
-      // A handler busy with an earlier signal picks this one up when it finishes.
-      if (!h || h.deliveryScheduled || h.gen) continue;
-      h.deliveryScheduled = true;
-      let at = this.now + this.costs.signalDelivery;
-      if (h.cpu !== fromCpu) at += this.crossCpu();
-      this.engine.at(Math.max(at, this.engine.now), () => this.runHandler(h));
+      this.handlers.signalled(this.pendingSignals.shift()!, fromCpu, this.now);
     }
-  }
-
-  /** A handler thread receives its signal and starts its behaviour. */
-  private runHandler(h: HandlerThread): void {
-    h.deliveryScheduled = false;
-    const count = h.ctx.take();
-    if (count === 0) return;
-    const cpu = this.cpus[h.cpu]!;
-    h.start = Math.max(this.engine.now, h.freeAt);
-    h.time = h.start + this.costs.kernelEntryExit + this.kernelEntryCost(cpu);
-    h.count = count;
-    h.kernel.state = 'running';
-    h.gen = h.behaviour.onSignal();
-    this.engine.at(h.time, () => this.handlerStep(h));
-  }
-
-  /**
-   * One step of a handler, as its own event so that steps of handlers on different CPUs (and
-   * their allocator-lock requests) happen in virtual-time order: perform the work yielded last,
-   * then charge the next one.
-   */
-  private handlerStep(h: HandlerThread): void {
-    this.now = h.time;
-    this.nowCpu = h.cpu;
-    this.eagerCycles = 0;
-    const step = h.gen!.next();
-    this.flushSignals(h.cpu);
-    h.time += this.eagerCycles;
-    if (step.done) {
-      this.finishHandler(h);
-      return;
-    }
-    const w = step.value;
-    let cost = 0;
-    if (w.kind === 'rpc') {
-      cost = this.costs.ipcRoundTrip;
-      if (w.what === 'alloc') cost += this.allocatorLock(h.time + cost, this.homePartition(h.cpu));
-    } else if (w.kind === 'zero') cost = (w.bytes / 1024) * this.costs.pageZeroPerKiB;
-    else if (w.kind === 'compute') cost = w.cycles;
-    else if (w.kind === 'steal') {
-      this.totals.steals++;
-      cost = this.crossCpu() + this.allocatorLock(h.time, w.partition);
-    } else {
-      this.errors.push(w.text);
-      this.totals.errors++;
-    }
-    h.time += cost;
-    this.engine.at(h.time, () => this.handlerStep(h));
-  }
-
-  private finishHandler(h: HandlerThread): void {
-    const cpu = this.cpus[h.cpu]!;
-    h.gen = null;
-    h.kernel.state = 'waiting-signal';
-    h.freeAt = h.time;
-    cpu.handlerCycles += h.time - h.start;
-    cpu.freeAt = Math.max(cpu.freeAt, h.time);
-    if (this.drawing) {
-      this.drawing.handler(h.track, h.start, h.time, h.count, h.faulters);
-      this.drawing.freeFrames(h.time, this.core.phys.available() / this.page);
-    }
-    h.faulters.length = 0;
-    if (h.ctx.pending > 0 && !h.deliveryScheduled) {
-      h.deliveryScheduled = true;
-      this.engine.at(h.time, () => this.runHandler(h));
-    }
-  }
-
-  /** The allocator lock a CPU's allocations take: its partition's, or the single global one. */
-  private homePartition(cpu: number): number {
-    return this.lockFreeAt.length === 1 ? 0 : cpu % this.lockFreeAt.length;
-  }
-
-  /**
-   * Takes allocator lock `i` at `time` for one allocation (FIFO in virtual time); returns the
-   * wait plus the critical section.
-   */
-  private allocatorLock(time: number, i: number): number {
-    const wait = Math.max(0, this.lockFreeAt[i]! - time);
-    const hold = this.costs.lockAcquire + this.costs.ramAlloc;
-    this.lockFreeAt[i] = time + wait + hold;
-    this.totals.lockWait += wait;
-    if (wait > 0) this.totals.lockContended++;
-    return wait + hold;
   }
 
   // ---------------------------------------------------------------- core's events
