@@ -85,25 +85,112 @@ describe('faultline run', () => {
       stderr: `${missing}: cannot read the scenario: no such file\n`,
     });
   });
+});
 
-  it('exits 2 when a behaviour needs the simulator; validate accepts the file with a note', async () => {
-    const p = file(
-      'sim.yaml',
-      GOOD.replace(
-        'threads: [{ name: main }] }',
-        'threads: [{ name: main }], behaviours: [{ trace_player: { thread: app.main, trace: t.lackey } }] }',
-      ),
+const TRACE = (trace: string, extra = '') => `name: traced
+machine: { arch: x86_64, ram: 64M }
+components:
+  - name: app
+    ram: 1M
+    caps: 20
+    threads: [{ name: main }]
+    behaviours:
+      - trace_player: { thread: app.main, trace: ${trace} }
+  - name: manager
+    ram: 16M
+    caps: 20
+    behaviours:
+      - on_demand: { map: mem, chunk: 2M }
+steps:
+  - create_region_map: { name: mem, owner: manager, size: 128T }
+  - attach: { map: app, dataspace: mem, at: 0x1000, offset: 0x1000, writeable: true, executable: true }
+  - simulate: {}
+  - expect_metrics: { records: 9, faults.reflected: 3, mappings.2M: 3${extra} }
+`;
+const FIXTURE = join(ROOT, 'test', 'fixtures');
+
+describe('faultline run on the simulator', () => {
+  it('runs a shipped trace_player scenario: its log equals the golden file', async () => {
+    const out = await runScenarioFile(join(ROOT, 'scenarios', 'trace_player.yaml'), { log: true });
+    expect(out.stderr).toBe('');
+    expect(out.exitCode).toBe(0);
+    expect(out.stdout).toBe(
+      readFileSync(join(ROOT, 'src', 'scenario', '__golden__', 'trace_player.log'), 'utf8'),
     );
-    const message =
-      'behaviour trace_player needs the simulator: run with faultline run --sim (not available yet)';
+  });
+
+  it('reads the trace relative to the scenario file (lackey_small: 9 records, 3 faults, three 2M mappings)', async () => {
+    const q = file('traced.yaml', TRACE(join(FIXTURE, 'lackey_small.txt')));
+    expect(await runScenarioFile(q)).toEqual({
+      exitCode: 0,
+      stdout: 'traced: 4 step(s), 3 expectation(s), all hold\n',
+      stderr: '',
+    });
+  });
+
+  it('exits 1 and names a failed metric with its position', async () => {
+    const p = file('metric.yaml', TRACE(join(FIXTURE, 'lackey_small.txt'), ', chunks: 4'));
+    expect(await runScenarioFile(p)).toEqual({
+      exitCode: 1,
+      stdout: 'traced: 4 step(s), 4 expectation(s), 1 failed\n',
+      stderr: `${p}:19:72 step 4 (expect_metrics): expected chunks = 4, got 3\n`,
+    });
+  });
+
+  it('exits 2 for a missing trace file, at the trace, with no stack trace; validate too', async () => {
+    const p = file('missing.yaml', TRACE('nope.txt'));
+    const message = `${p}:9:50 components[0].behaviours[0].trace_player.trace: cannot read trace 'nope.txt' (${join(DIR, 'nope.txt')}): no such file\n`;
+    expect(await runScenarioFile(p)).toEqual({ exitCode: 2, stdout: '', stderr: message });
+    expect(await validateScenarioFile(p)).toEqual({ exitCode: 2, stdout: '', stderr: message });
+  });
+
+  it('exits 2 for a trace that does not parse, naming its line', async () => {
+    const p = file('badtrace.yaml', TRACE(join(FIXTURE, 'lackey_bad_address.txt')));
+    const r = await runScenarioFile(p);
+    expect(r.exitCode).toBe(2);
+    const head = `${p}:9:50 components[0].behaviours[0].trace_player.trace: cannot read trace '`;
+    expect(r.stderr.startsWith(head)).toBe(true);
+    expect(r.stderr).toMatch(
+      /lackey_bad_address\.txt': line 4, column 4: expected a hex address after 'L', found 'zz'\n$/,
+    );
+    expect(r.stderr).not.toContain('    at ');
+  });
+
+  it('exits 2 for a bad behaviour option, metric name or design', async () => {
+    const p = file('opt.yaml', TRACE('t.txt').replace('chunk: 2M }', 'chunk: 2M, pages: 3 }'));
     expect(await runScenarioFile(p)).toEqual({
       exitCode: 2,
       stdout: '',
-      stderr: `${p}:4:93 components[0].behaviours[0].trace_player: ${message}\n`,
+      stderr: `${p}:14:43 components[1].behaviours[0].on_demand.pages: unknown key 'pages'; expected one of: map, chunk, cpu\n`,
     });
+    const q = file('metric2.yaml', TRACE('t.txt', ', faults.total: 1'));
+    expect((await runScenarioFile(q)).stderr).toMatch(
+      /metric2\.yaml:19:72 steps\[3\]\.expect_metrics\.faults\.total: unknown metric 'faults\.total'; expected one of: records, /,
+    );
+    const d = file('design.yaml', TRACE('t.txt').replace('steps:', 'design: genode-fast\nsteps:'));
+    expect(await runScenarioFile(d)).toMatchObject({
+      exitCode: 2,
+      stderr: `${d}:15:9 design: unknown design 'genode-fast'; expected one of genode, genode-single-pager, 4k-only, partitioned, trampoline, trampoline-pcid\n`,
+    });
+  });
+
+  it('--cost overrides a cost of the scenario; a bad one exits 2', async () => {
+    const p = file('cost.yaml', TRACE(join(FIXTURE, 'lackey_small.txt')));
+    const out = await runScenarioFile(p, { log: true, cost: ['pageZeroPerKiB=0'] });
+    expect(out.exitCode).toBe(0);
+    expect(out.stdout).toContain('; costs pageZeroPerKiB=0\n');
+    expect(await runScenarioFile(p, { cost: ['pageZero=1'] })).toEqual({
+      exitCode: 2,
+      stdout: '',
+      stderr: expect.stringMatching(/^--cost: unknown cost key 'pageZero'/),
+    });
+  });
+
+  it('validate reports a simulated scenario as such', async () => {
+    const p = file('valid.yaml', TRACE(join(FIXTURE, 'lackey_small.txt')));
     expect(await validateScenarioFile(p)).toEqual({
       exitCode: 0,
-      stdout: `${p}: valid scenario 'tiny' (1 component(s), 3 step(s))\nnote: ${p}:4:93 components[0].behaviours[0].trace_player: ${message}\n`,
+      stdout: `${p}: valid scenario 'traced' (2 component(s), 4 step(s), simulated with design genode)\n`,
       stderr: '',
     });
   });

@@ -1,16 +1,23 @@
 /**
- * `faultline run FILE.yaml [--log]`, `faultline validate FILE.yaml` and `faultline schema`.
- * Exit status: 0 when every expectation holds, 1 when one fails (named on stderr), 2 for a
- * scenario that is invalid or cannot be run (problems as `file:line:col path: message`).
+ * `faultline run FILE.yaml [--log] [--cost key=value]…`, `faultline validate FILE.yaml` and
+ * `faultline schema`. Exit status: 0 when every expectation holds, 1 when one fails (named on
+ * stderr), 2 for a scenario that is invalid or cannot be run (problems as `file:line:col path:
+ * message`), including a trace file of a trace_player that cannot be read. Scenarios with
+ * behaviours, a design other than genode or a simulate step run on the simulator automatically.
  * The command functions return their output instead of printing, so tests call them directly.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { type LoadedScenario, loadScenario } from '../scenario/load.js';
-import { formatProblem, type ScenarioError } from '../scenario/problem.js';
-import { formatFailure, runScenario, simulatorOnly } from '../scenario/run.js';
+import { formatProblem, type Problem, type ScenarioError, scenarioError } from '../scenario/problem.js';
+import { formatFailure, runScenario } from '../scenario/run.js';
 import { scenarioJsonSchemaText } from '../scenario/schema.js';
-
+import { isSimulated, traceRefs } from '../scenario/simulation.js';
+import { DEFAULT_COSTS, overrideCosts, parseCostAssignments } from '../sim/cost.js';
+import { TraceBatch } from '../sim/trace_batch.js';
+import { collect } from './io.js';
+import { openTrace } from './trace_source.js';
 /** What a command printed and how it exits. */
 export interface CommandOutput {
   readonly exitCode: 0 | 1 | 2;
@@ -40,11 +47,70 @@ async function load(path: string): Promise<LoadedScenario | CommandOutput> {
   return r.ok ? r.value : invalid(r);
 }
 
-/** `faultline run FILE.yaml [--log]`: runs the scenario and checks its expectations. */
-export async function runScenarioFile(path: string, opts: { log?: boolean } = {}): Promise<CommandOutput> {
+/** Records a trace_player may hold in memory; longer traces are for `faultline replay`. */
+export const MAX_TRACE_RECORDS = 1 << 22;
+
+/** Where a trace of a scenario is, resolved against the scenario's directory. */
+function tracePath(scenario: string, trace: string): string {
+  return resolve(dirname(scenario), trace);
+}
+
+/** Reads every trace the scenario's trace_player behaviours replay, into memory. */
+export async function readScenarioTraces(
+  s: LoadedScenario,
+  path: string,
+): Promise<Map<string, TraceBatch[]> | CommandOutput> {
+  const out = new Map<string, TraceBatch[]>();
+  const problems: Problem[] = [];
+  for (const ref of traceRefs(s)) {
+    if (out.has(ref.trace)) continue;
+    const batches: TraceBatch[] = [];
+    let records = 0;
+    const file = tracePath(path, ref.trace);
+    const r = await openTrace(file, (b) => {
+      records += b.length;
+      if (records > MAX_TRACE_RECORDS) return false;
+      const copy = new TraceBatch(b.length);
+      copy.kind.set(b.kind.subarray(0, b.length));
+      copy.addr.set(b.addr.subarray(0, b.length));
+      copy.size.set(b.size.subarray(0, b.length));
+      copy.length = b.length;
+      batches.push(copy);
+      return true;
+    });
+    const why = !r.ok
+      ? r.code === 'TRACE_NOT_FOUND'
+        ? `cannot read trace '${ref.trace}' (${file}): no such file`
+        : `cannot read trace '${ref.trace}': ${r.message.startsWith(`${file}: `) ? r.message.slice(file.length + 2) : r.message}`
+      : records > MAX_TRACE_RECORDS
+        ? `trace '${ref.trace}' has more than ${MAX_TRACE_RECORDS} records: a trace_player holds its trace in memory; replay longer traces with faultline replay`
+        : undefined;
+    if (why) problems.push(s.source.problem(ref.path, why));
+    else out.set(ref.trace, batches);
+  }
+  return problems.length ? invalid(scenarioError(problems)) : out;
+}
+
+/** Validates `--cost key=value` assignments. */
+function costFlags(items: readonly string[]): { costs: Record<string, number> } | CommandOutput {
+  const parsed = parseCostAssignments(items);
+  const checked = parsed.ok ? overrideCosts(DEFAULT_COSTS, parsed.value) : parsed;
+  if (!checked.ok) return { exitCode: 2, stdout: '', stderr: `--cost: ${checked.message}\n` };
+  return { costs: parsed.ok ? parsed.value : {} };
+}
+
+/** `faultline run FILE.yaml [--log] [--cost k=v]`: runs the scenario and checks its expectations. */
+export async function runScenarioFile(
+  path: string,
+  opts: { log?: boolean; cost?: readonly string[] } = {},
+): Promise<CommandOutput> {
+  const flags = costFlags(opts.cost ?? []);
+  if ('exitCode' in flags) return flags;
   const s = await load(path);
   if ('exitCode' in s) return s;
-  const r = runScenario(s);
+  const traces = await readScenarioTraces(s, path);
+  if ('exitCode' in traces) return traces;
+  const r = runScenario(s, { traces, costs: flags.costs });
   if (!r.ok) return invalid(r);
   const report = r.value;
   const out = opts.log ? [...report.log] : [`${report.name}: ${report.summary}`];
@@ -54,14 +120,25 @@ export async function runScenarioFile(path: string, opts: { log?: boolean } = {}
   return { exitCode: report.failures.length ? 1 : 0, stdout: lines(out), stderr: lines(shown) };
 }
 
-/** `faultline validate FILE.yaml`: checks the file without running it. */
+/** `faultline validate FILE.yaml`: checks the file (and that its trace files exist) without running it. */
 export async function validateScenarioFile(path: string): Promise<CommandOutput> {
   const s = await load(path);
   if ('exitCode' in s) return s;
-  const notes = simulatorOnly(s).map((p) => `note: ${formatProblem(p)}`);
-  const { steps, components } = s.data;
-  const summary = `${path}: valid scenario '${s.data.name}' (${components.length} component(s), ${steps.length} step(s))`;
-  return { exitCode: 0, stdout: lines([summary, ...notes]), stderr: '' };
+  const problems: Problem[] = [];
+  for (const ref of traceRefs(s)) {
+    const file = tracePath(path, ref.trace);
+    const ok = await stat(file).then(
+      (x) => x.isFile(),
+      () => false,
+    );
+    if (!ok)
+      problems.push(s.source.problem(ref.path, `cannot read trace '${ref.trace}' (${file}): no such file`));
+  }
+  if (problems.length) return invalid(scenarioError(problems));
+  const { steps, components, design } = s.data;
+  const sim = isSimulated(s.data) ? `, simulated with design ${design}` : '';
+  const summary = `${path}: valid scenario '${s.data.name}' (${components.length} component(s), ${steps.length} step(s)${sim})`;
+  return { exitCode: 0, stdout: lines([summary]), stderr: '' };
 }
 
 /** `faultline schema`: the JSON Schema of scenario files (`faultline schema > schema/scenario.schema.json`). */
@@ -79,13 +156,25 @@ function emit(o: CommandOutput): void {
 export function registerScenarioCommands(program: Command): void {
   program
     .command('run')
-    .description('builds the system a scenario file declares, runs its steps and checks their expectations')
+    .description(
+      'builds the system a scenario file declares, runs its steps and checks their expectations; scenarios with behaviours, a design other than genode or a simulate step run on the simulator',
+    )
     .argument('<file>', 'scenario file (.yaml)')
-    .option('--log', 'print the run log (each step with core events beneath)')
-    .action(async (file: string, opts: { log?: boolean }) => emit(await runScenarioFile(file, opts)));
+    .option('--log', 'print the run log (each step with core events beneath, the simulation summarised)')
+    .option('--cost <key=value>', "override a cost in cycles over the scenario's costs (repeatable)", collect)
+    .addHelpText(
+      'after',
+      '\nTrace files of trace_player behaviours are read relative to the scenario file and held in memory\n' +
+        `(at most ${MAX_TRACE_RECORDS} records). Exit status: 0 all expectations hold, 1 one failed, 2 invalid.\n`,
+    )
+    .action(async (file: string, opts: { log?: boolean; cost?: string[] }) =>
+      emit(await runScenarioFile(file, opts)),
+    );
   program
     .command('validate')
-    .description('checks a scenario file: syntax, schema and every name it uses')
+    .description(
+      'checks a scenario file without running it: syntax, schema, every name and metric it uses, design, behaviours and that its trace files exist',
+    )
     .argument('<file>', 'scenario file (.yaml)')
     .action(async (file: string) => emit(await validateScenarioFile(file)));
   program

@@ -4,15 +4,17 @@
  * defined once, by the components list or by a step that is not expected to fail, and must be
  * defined before a step refers to it. Repeat bodies are checked once per iteration with their
  * placeholders filled in, so `page${i}` works; the whole run may not exceed
- * {@link MAX_STEP_INSTANCES} steps.
+ * {@link MAX_STEP_INSTANCES} steps. The simulated parts (design, behaviours, simulate, irq,
+ * expect_metrics) are checked by `check_sim.ts` in the same order.
  */
 import { archByName, mappingSizesLog2 } from '../hw/arch.js';
 import { DEFAULT_COSTS, overrideCosts } from '../sim/cost.js';
 import { isPow2, log2Floor } from '../util/bits.js';
 import { hex, sizeName } from '../util/hex.js';
+import { SimChecker } from './check_sim.js';
 import { childSite, instantiate, type Site, type StepInstance, topSite, varsText } from './expand.js';
 import type { LoadedScenario } from './load.js';
-import type { Path, Problem } from './problem.js';
+import type { Path, Position, Problem } from './problem.js';
 
 /** Most step executions a scenario may have (repeats multiplied out). */
 export const MAX_STEP_INSTANCES = 100_000;
@@ -42,20 +44,33 @@ class Checker {
   private instances = 0;
   private readonly cpus: number;
 
+  private readonly sim: SimChecker;
+
   constructor(private readonly s: LoadedScenario) {
     this.cpus = s.data.machine.cpus;
+    this.sim = new SimChecker(s, {
+      report: (path, message, position) => this.report(path, message, position),
+      fixed: (v, path) => this.fixed(v, path),
+      map: (name, path) => {
+        this.ref(name, ['component', 'region map'], path);
+      },
+      cpu: (n, path) => this.cpu(n, path),
+    });
   }
 
   run(): Problem[] {
     this.machine();
+    this.sim.machine();
     for (const [k, v] of Object.entries(this.s.data.costs)) {
       const r = overrideCosts(DEFAULT_COSTS, { [k]: v });
       if (!r.ok) this.report(['costs', k], r.message);
     }
     this.components();
+    this.sim.behaviours();
     const steps = this.s.data.steps;
     for (let i = 0; i < steps.length && this.problems.length < MAX_PROBLEMS; i++)
       this.step(steps[i], topSite(i));
+    this.sim.end();
     return this.problems;
   }
 
@@ -64,8 +79,8 @@ class Checker {
   /** Problems already reported, by path and message without the iteration: one report per site. */
   private readonly seen = new Set<string>();
 
-  private report(path: Path, message: string): void {
-    this.add(this.s.source.problem(path, this.where ? `${message} (when ${this.where})` : message));
+  private report(path: Path, message: string, position?: Position): void {
+    this.add(this.s.source.problem(path, this.where ? `${message} (when ${this.where})` : message, position));
   }
 
   private add(p: Problem): void {
@@ -312,6 +327,11 @@ class Checker {
         this.ref(step.args.component, ['component'], p('component'));
         return;
       case 'log':
+        return;
+      case 'simulate':
+      case 'irq':
+      case 'expect_metrics':
+        this.sim.step(step, site);
         return;
       case 'repeat': {
         const body = step.args.steps;

@@ -85,7 +85,7 @@ export function issueProblems(issue: z.core.$ZodIssue, rel: Path, ctx: IssueCont
           ? `${issue.code === 'too_small' ? 'at least' : 'at most'} ${bound} item(s)`
           : issue.origin === 'string'
             ? 'a non-empty string'
-            : `a number ${issue.code === 'too_small' ? '>=' : '<='} ${bound}`;
+            : `a number ${issue.code === 'too_small' ? '>' : '<'}${issue.inclusive === false ? '' : '='} ${bound}`;
       at(`expected ${what}, got ${describeValue(value)}`);
       return;
     }

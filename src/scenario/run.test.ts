@@ -1,4 +1,4 @@
-/** The runner: expectations that fail, steps that cannot proceed, rejections and logging. */
+/** The runner: expectations that fail, steps that cannot proceed, simulated scenarios and logging. */
 import { describe, expect, it } from 'vitest';
 import { loadScenario } from './load.js';
 import { formatProblem } from './problem.js';
@@ -146,9 +146,7 @@ steps: [{ log: never }]
   });
 });
 
-describe('rejected scenarios', () => {
-  it('built-in behaviours need the simulator', () => {
-    const text = `name: t
+const SIM = `name: t
 machine: { arch: x86_64, ram: 64M }
 components:
   - name: app
@@ -156,25 +154,133 @@ components:
     caps: 20
     threads: [{ name: main }]
     behaviours:
-      - on_demand: { map: app, chunk: 64K }
-      - synthetic: { thread: app.main, pattern: uniform, records: 100, footprint: 1M, seed: 1 }
+      - synthetic: { thread: app.main, pattern: sequential, records: 512, footprint: 2M, accessSize: 4K, seed: 1 }
+  - name: manager
+    ram: 8M
+    caps: 100
+    behaviours:
+      - on_demand: { map: mem, chunk: 64K }
+steps:
+  - create_region_map: { name: mem, owner: manager, size: 2M }
+  - attach: { map: app, dataspace: mem, at: 0x10000000, writeable: true }
 `;
-    const loaded = loadScenario(text, 't.yaml');
-    expect(loaded.ok).toBe(true);
-    if (!loaded.ok) return;
-    const r = runScenario(loaded.value);
-    expect(r.ok || r.problems.map(formatProblem)).toEqual([
-      't.yaml:9:20 components[0].behaviours[0].on_demand: behaviour on_demand needs the simulator: run with faultline run --sim (not available yet)',
-      't.yaml:10:20 components[0].behaviours[1].synthetic: behaviour synthetic needs the simulator: run with faultline run --sim (not available yet)',
+
+describe('simulated scenarios', () => {
+  it('behaviours run on the machine: 512 pages in 64K chunks, 32 reflected faults', () => {
+    const r = run(`${SIM}  - simulate: {}
+  - expect_metrics: { records: 512, faults.reflected: 32, chunks: 32, mappings.4K: 512, pages.touched: 512 }
+  - expect_mapping: { thread: app.main, address: 0x101ff000, size: 4K }
+`);
+    expect(r.simulated).toBe(true);
+    expect(r.failures.map(formatFailure)).toEqual([]);
+    expect(r.expectations).toBe(6);
+    expect(r.metrics).toMatchObject({ records: 512, 'faults.resolved': 512, 'mappings.4K': 512 });
+    expect(r.log).toContainEqual(
+      expect.stringMatching(
+        /^step 3 \(line 18\): simulate -> 512 record\(s\) in \d+ cycles \([\d.]+ µs at 3 GHz\)$/,
+      ),
+    );
+  });
+
+  it('without a simulate step the behaviours run after the last step', () => {
+    const r = run(SIM);
+    expect(r.log.at(-2)).toMatch(/^ {4}core events: /);
+    expect(r.log).toContainEqual(
+      expect.stringMatching(/^simulate \(implicit, after the last step\) -> 512 record\(s\)/),
+    );
+    expect(r.metrics.chunks).toBe(32);
+    expect(r.steps).toBe(3);
+  });
+
+  it('a failed metric names it at its key; a bound may name another metric', () => {
+    const r = run(`${SIM}  - simulate: {}
+  - expect_metrics:
+      faults.reflected: 31
+      chunks: { min: 1, max: faults.resolved }
+      tlb.misses: { max: chunks }
+`);
+    expect(r.failures.map(formatFailure)).toEqual([
+      't.yaml:20:7 step 4 (expect_metrics): expected faults.reflected = 31, got 32',
+      't.yaml:22:7 step 4 (expect_metrics): expected tlb.misses <= chunks (32), got 512',
     ]);
   });
 
-  it('designs other than genode need the simulator', () => {
-    const loaded = loadScenario('name: t\nmachine: { arch: x86_64, ram: 64M }\ndesign: local-rm\n', 't.yaml');
+  it('a design other than genode runs the scripted steps on its core (4k-only maps 4K)', () => {
+    const r = run(`name: t
+machine: { arch: x86_64, ram: 64M }
+design: 4k-only
+components: [{ name: app, ram: 4M, caps: 20, threads: [{ name: main }] }]
+steps:
+  - alloc_ram: { name: ds, owner: app, size: 2M }
+  - attach: { map: app, dataspace: ds, at: 0x200000 }
+  - read: { thread: app.main, address: 0x200000, expect: { outcome: mapped, mapping_size: 4K } }
+`);
+    expect(r.failures).toEqual([]);
+    expect(r.simulated).toBe(true);
+    expect(r.log[2]).toMatch(
+      /^simulator: design 4k-only \(pagers=per-cpu, allocator=global, mapping=smallest, /,
+    );
+    expect(r.log).not.toContainEqual(expect.stringContaining('simulate'));
+  });
+
+  it('overrides and costs shape the machine', () => {
+    const r =
+      run(`${SIM.replace('steps:', 'overrides: { mapping: smallest }\ncosts: { ipcRoundTrip: 1 }\nsteps:')}  - simulate: {}
+`);
+    expect(r.log[2]).toContain('mapping=smallest');
+    expect(r.log[2]).toContain('costs ipcRoundTrip=1');
+    const base = run(`${SIM}  - simulate: {}
+`).metrics.cycles!;
+    expect(r.metrics.cycles).toBeLessThan(base);
+  });
+
+  it('an on_demand handler whose map is gone stops the run', () => {
+    const r = run(`${SIM}  - destroy_region_map: { map: mem }
+  - simulate: {}
+  - log: never
+`);
+    expect(r.failures.map(formatFailure)).toEqual([
+      't.yaml:19:5 step 4 (simulate): cannot proceed: cannot start the on_demand handler of mem: region map #8 was destroyed',
+    ]);
+    expect(r.stopped).toBe(true);
+  });
+
+  it('a player thread the quota cannot pay for is a setup failure', () => {
+    const r = run(
+      SIM.replace('caps: 20\n    threads: [{ name: main }]', 'caps: 2\n    threads: [{ name: main }]'),
+    );
+    expect(r.failures.map(formatFailure)).toEqual([
+      "t.yaml:7:15 step setup (setup): cannot create thread main: thread 'main' needs 1 capabilities but only 0 of 2 are left",
+    ]);
+  });
+
+  it('a trace_player whose records were not supplied cannot run', () => {
+    const loaded = loadScenario(
+      SIM.replace(
+        '- synthetic: { thread: app.main, pattern: sequential, records: 512, footprint: 2M, accessSize: 4K, seed: 1 }',
+        '- trace_player: { thread: app.main, trace: t.txt }',
+      ),
+      't.yaml',
+    );
     if (!loaded.ok) throw new Error(loaded.message);
     const r = runScenario(loaded.value);
     expect(r.ok || r.problems.map(formatProblem)).toEqual([
-      "t.yaml:3:9 design: design 'local-rm' needs the simulator: run with faultline run --sim (not available yet)",
+      "t.yaml:9:50 components[0].behaviours[0].trace_player.trace: trace 't.txt' was not read: the caller supplies trace records (faultline run reads the file relative to the scenario)",
+    ]);
+  });
+
+  it('an irq step runs the IRQ simulation in a bare-core scenario too', () => {
+    const r = run(`${HEAD}  - irq: { name: nic, rate_pps: 100000, duration_us: 100, cpus: 2 }
+  - expect_metrics: { irq.nic.droppedPackets: 0, irq.nic.irqLatency.count: { min: 1 }, irq.nic.packetsPerSecond: 1 }
+`);
+    expect(r.simulated).toBe(false);
+    expect(r.log[3]).toMatch(
+      /^step 1 \(line 9\): irq nic: direct delivery, 2 CPU\(s\), 100000 packets\/s for 100 µs -> 2 queue\(s\), \d+ packets\/s handled$/,
+    );
+    expect(r.failures.map(formatFailure)).toEqual([
+      expect.stringMatching(
+        /^t\.yaml:10:88 step 2 \(expect_metrics\): expected irq\.nic\.packetsPerSecond = 1, got \d+$/,
+      ),
     ]);
   });
 });

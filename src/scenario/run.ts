@@ -1,26 +1,42 @@
 /**
- * Runs a loaded scenario on a fresh `Core`: builds the machine and components, executes the
- * steps in order and checks their expectations. Pure and synchronous (no I/O): returns the run
- * log (one line per step with core's events indented beneath, via `describeEvent`) and the failed
- * expectations, each naming its step and source position. A failed expectation does not stop
- * the run; a step that refers to an object that does not exist does.
+ * Runs a loaded scenario: builds the machine and components, executes the steps in order and
+ * checks their expectations. Pure and synchronous (no I/O): returns the run log (one line per step
+ * with core's events indented beneath, via `describeEvent`) and the failed expectations, each
+ * naming its step and source position. A failed expectation does not stop the run; a step that
+ * refers to an object that does not exist does.
  *
- * Built-in behaviours and designs other than `genode` need the simulator and are rejected.
+ * A scenario with behaviours, a design other than genode, design overrides or a `simulate` step
+ * runs on the simulator's machine (`simulation.ts`): its steps act on the machine's core, and the
+ * `simulate` step (implicitly after the last step when absent) runs the behaviours. Any other
+ * scenario runs on a bare `Core`. `irq` steps run the IRQ simulation in either.
  */
 import { Core } from '../core/core.js';
 import { describeEvent } from '../core/events.js';
+import { type CostModel, DEFAULT_COSTS, overrideCosts } from '../sim/cost.js';
+import { designOptions } from '../sim/designs.js';
+import type { IrqSimResult } from '../sim/irq_sim.js';
 import { log2Floor } from '../util/bits.js';
 import { hex, sizeName } from '../util/hex.js';
 import { type Ok, ok } from '../util/result.js';
 import { childSite, instantiate, type Site, siteName, stepKindOf, topSite } from './expand.js';
 import type { LoadedScenario } from './load.js';
+import { irqMetrics, type MetricValues } from './metrics.js';
 import { CannotProceed, Names } from './names.js';
-import { type Position, type Problem, type ScenarioError, scenarioError } from './problem.js';
-import { execute, type StepEnv } from './run_steps.js';
+import { type Position, type ScenarioError, scenarioError } from './problem.js';
+import { executeSim, isSimStep, type SimStepEnv, simulate } from './run_sim.js';
+import { execute, type StepOutput } from './run_steps.js';
 import type { StepKind } from './schema.js';
+import {
+  behaviours,
+  hasStep,
+  isSimulated,
+  KERNEL_WITH_SIMULATOR,
+  RAM_BASE,
+  type ScenarioInputs,
+  Simulation,
+} from './simulation.js';
 
-/** Physical address where the machine's RAM starts. */
-export const RAM_BASE = 0x40000000;
+export { RAM_BASE, type ScenarioInputs } from './simulation.js';
 
 /** A failed expectation (or a step that could not proceed). */
 export interface Failure extends Position {
@@ -34,6 +50,8 @@ export interface Failure extends Position {
 /** The outcome of a run. */
 export interface RunReport {
   readonly name: string;
+  /** True when the scenario ran on the simulator. */
+  readonly simulated: boolean;
   /** The run log, one entry per line. */
   readonly log: readonly string[];
   readonly failures: readonly Failure[];
@@ -43,6 +61,8 @@ export interface RunReport {
   readonly steps: number;
   /** Expectations checked. */
   readonly expectations: number;
+  /** Metrics measured at the end: the machine's (after a simulation) and every IRQ run's. */
+  readonly metrics: MetricValues;
   /** One line: steps, expectations, failures. */
   readonly summary: string;
 }
@@ -52,40 +72,29 @@ export function formatFailure(f: Failure): string {
   return `${f.file}:${f.line}:${f.column} step ${f.step} (${f.kind}): ${f.message}`;
 }
 
-/** The message for a behaviour or design the core-only runner cannot run. */
-export function needsSimulator(what: string): string {
-  return `${what} needs the simulator: run with faultline run --sim (not available yet)`;
-}
-
-/** What a scenario uses that only the simulator can run (empty when the core runner can run it). */
-export function simulatorOnly(s: LoadedScenario): Problem[] {
-  const problems: Problem[] = [];
-  if (s.data.design !== 'genode')
-    problems.push(s.source.problem(['design'], needsSimulator(`design '${s.data.design}'`)));
-  s.data.components.forEach((c, ci) => {
-    c.behaviours?.forEach((b, bi) => {
-      const key = Object.keys(b)[0]!;
-      problems.push(
-        s.source.problem(['components', ci, 'behaviours', bi, key], needsSimulator(`behaviour ${key}`)),
-      );
-    });
-  });
-  return problems;
-}
-
-/** Runs a scenario. Errs only when it needs the simulator or its machine cannot be built. */
-export function runScenario(s: LoadedScenario): Ok<RunReport> | ScenarioError {
-  const rejected = simulatorOnly(s);
-  if (rejected.length > 0) return scenarioError(rejected);
-  const m = s.data.machine;
-  const ram = m.ram as number;
+/**
+ * Runs a scenario; `inputs` carries what the caller read for it (trace records). Errs only when
+ * its machine cannot be built or an input is missing.
+ */
+export function runScenario(s: LoadedScenario, inputs: ScenarioInputs = {}): Ok<RunReport> | ScenarioError {
+  const d = s.data;
+  const costs = overrideCosts(DEFAULT_COSTS, { ...d.costs, ...inputs.costs });
+  if (!costs.ok) return scenarioError([s.source.problem(['costs'], costs.message)]);
+  if (isSimulated(d)) {
+    const m = d.machine;
+    if (m.kernel) return scenarioError([s.source.problem(['machine', 'kernel'], KERNEL_WITH_SIMULATOR)]);
+    const sim = Simulation.create(s, costs.value, inputs);
+    if (!sim.ok) return sim;
+    return ok(new Runner(s, sim.value.machine.core, costs.value, sim.value).run());
+  }
+  const m = d.machine;
   const kernel = m.kernel && {
     name: m.kernel.name ?? 'kernel',
     mapSizesLog2: m.kernel.mapSizes.map((x) => log2Floor(x as number)),
   };
-  const core = Core.create({ arch: m.arch, kernel, ram: [{ base: RAM_BASE, size: ram }] });
+  const core = Core.create({ arch: m.arch, kernel, ram: [{ base: RAM_BASE, size: m.ram as number }] });
   if (!core.ok) return scenarioError([s.source.problem(['machine'], core.message)]);
-  return ok(new Runner(s, core.value).run());
+  return ok(new Runner(s, core.value, costs.value, null).run());
 }
 
 class Runner {
@@ -96,12 +105,27 @@ class Runner {
   private stepCount = 0;
   private expectations = 0;
   private stopped = false;
+  private readonly irqRuns = new Map<string, IrqSimResult>();
+  /** True while the machine runs: core's events are counted, not logged. */
+  private quiet = false;
 
   constructor(
     private readonly s: LoadedScenario,
     private readonly core: Core,
+    private readonly costs: CostModel,
+    private readonly sim: Simulation | null,
   ) {
-    core.onEvent((e) => this.events.push(describeEvent(e)));
+    core.onEvent((e) => {
+      if (!this.quiet) this.events.push(describeEvent(e));
+      else if (this.sim) this.sim.events.set(e.type, (this.sim.events.get(e.type) ?? 0) + 1);
+    });
+  }
+
+  /** Every metric measured so far. */
+  private metrics(): MetricValues {
+    const out: Record<string, number> = this.sim?.ran ? this.sim.metrics(this.names.components.values()) : {};
+    for (const [name, r] of this.irqRuns) Object.assign(out, irqMetrics(name, r));
+    return out;
   }
 
   run(): RunReport {
@@ -112,18 +136,28 @@ class Runner {
     this.log.push(
       `machine: ${c.arch.name}, ${d.machine.cpus} CPU(s), ${sizeName(d.machine.ram as number)} RAM at ${hex(RAM_BASE)}, mapping sizes ${sizes}`,
     );
-    const unused = [
-      d.machine.tlb !== undefined ? `tlb ${d.machine.tlb}` : '',
-      ...Object.entries(d.costs).map(([k, v]) => `cost ${k}=${v}`),
-      ...Object.entries(d.overrides).map(([k, v]) => `override ${k}=${v}`),
-    ].filter(Boolean);
-    if (unused.length) this.log.push(`for the simulator (not used by the core runner): ${unused.join(', ')}`);
-    if (this.components()) this.steps(d.steps, null, true);
+    const costs = Object.entries(this.costs)
+      .filter(([k, v]) => DEFAULT_COSTS[k as keyof CostModel] !== v)
+      .map(([k, v]) => `${k}=${v}`);
+    const irq = hasStep(d.steps, 'irq');
+    if (this.sim) this.log.push(this.sim.describe(costs));
+    else {
+      const unused = [
+        d.machine.tlb !== undefined ? `tlb ${d.machine.tlb}` : '',
+        ...(irq ? [] : costs.map((x) => `cost ${x}`)),
+      ].filter(Boolean);
+      if (unused.length)
+        this.log.push(`for the simulator (not used by the core runner): ${unused.join(', ')}`);
+      if (irq && costs.length) this.log.push(`costs (for the IRQ simulation): ${costs.join(', ')}`);
+    }
+    if (this.components() && this.steps(d.steps, null, true)) this.implicitSimulation();
     const failed = this.failures.length;
     const summary = `${this.stepCount} step(s), ${this.expectations} expectation(s), ${failed ? `${failed} failed` : 'all hold'}${this.stopped ? ', run stopped' : ''}`;
     this.log.push(`result: ${summary}`);
     return {
       name: d.name,
+      simulated: this.sim !== null,
+      metrics: this.metrics(),
       log: this.log,
       failures: this.failures,
       stopped: this.stopped,
@@ -154,7 +188,15 @@ class Runner {
       this.names.components.set(comp.name, pd.value);
       const threads: string[] = [];
       for (const [ti, t] of comp.threads.entries()) {
-        const th = this.core.createThread(pd.value, t.name, t.cpu ?? 0);
+        const ref = `${comp.name}.${t.name}`;
+        const player = this.sim?.drives(ref)
+          ? this.sim.addPlayer(ref, pd.value, t.name, t.cpu ?? 0, t.priority ?? 0)
+          : undefined;
+        const th = player
+          ? player.ok
+            ? ok(player.value.kernel)
+            : player
+          : this.core.createThread(pd.value, t.name, t.cpu ?? 0);
         if (!th.ok)
           return this.setupFailure(
             ['components', ci, 'threads', ti],
@@ -162,8 +204,11 @@ class Runner {
           );
         th.value.ip = (t.ip as number | undefined) ?? 0;
         th.value.priority = t.priority ?? 0;
-        this.names.threads.set(`${comp.name}.${t.name}`, th.value);
-        threads.push(`${t.name} (cpu ${th.value.cpu}, ip ${hex(th.value.ip)})`);
+        this.names.threads.set(ref, th.value);
+        const runs = this.sim?.players.get(ref)?.what;
+        threads.push(
+          `${t.name} (cpu ${th.value.cpu}, ip ${hex(th.value.ip)}${runs ? `, runs ${runs}` : ''})`,
+        );
       }
       this.log.push(
         `component ${comp.name}: ${pd.value}, address space region map #${pd.value.addressSpace.id}${threads.length ? `, threads ${threads.join(', ')}` : ''}`,
@@ -220,22 +265,65 @@ class Runner {
       return true;
     }
     this.stepCount++;
+    return this.perform(head, indent, logged, site.path, siteName(site), kind, (env) =>
+      isSimStep(step) ? executeSim(step, env) : execute(step, env),
+    );
+  }
+
+  /** After the last step: runs the behaviours if no simulate step did. */
+  private implicitSimulation(): void {
+    if (!this.sim || this.sim.ran || behaviours(this.s.data).length === 0) return;
+    this.stepCount++;
+    this.perform('', '', true, ['steps'], 'end', 'simulate', (env) =>
+      simulate(env, ' (implicit, after the last step)'),
+    );
+  }
+
+  /**
+   * Executes one step with its environment, logs it (when `logged` or failed) and records its
+   * failures; returns false when it could not proceed (the run stops).
+   */
+  private perform(
+    head: string,
+    indent: string,
+    logged: boolean,
+    path: readonly (string | number)[],
+    label: string,
+    kind: StepKind,
+    run: (env: SimStepEnv) => StepOutput,
+  ): boolean {
+    const pos = this.s.source.at(path);
     const failed: string[] = [];
-    const env: StepEnv = {
+    const env: SimStepEnv = {
       core: this.core,
       names: this.names,
-      label: siteName(site),
-      fail: (message) => {
+      label,
+      fail: (message, at) => {
         failed.push(message);
-        this.failures.push({ file: this.s.file, ...pos, step: siteName(site), kind, message });
+        this.failures.push({ file: this.s.file, ...(at ?? pos), step: label, kind, message });
       },
+      keyAt: (key) => this.s.source.keyAt([...path, kind], key),
       expect: () => {
         this.expectations++;
+      },
+      scenario: this.s,
+      sim: this.sim,
+      costs: this.costs,
+      irqDelivery: this.irqDelivery(),
+      irqRuns: this.irqRuns,
+      metrics: () => this.metrics(),
+      quietly: (f) => {
+        this.quiet = true;
+        try {
+          f();
+        } finally {
+          this.quiet = false;
+        }
       },
     };
     this.events = [];
     try {
-      const out = execute(step, env);
+      const out = run(env);
       if (logged || failed.length > 0) {
         this.log.push(head + out.text);
         this.flushEvents(indent);
@@ -254,5 +342,12 @@ class Runner {
       );
       return false;
     }
+  }
+
+  /** The IRQ delivery of the scenario's design (the irq step's default). */
+  private irqDelivery(): SimStepEnv['irqDelivery'] {
+    if (this.sim) return this.sim.options.irqDelivery;
+    const d = designOptions(this.s.data.design, this.s.data.overrides);
+    return d.ok ? d.value.irqDelivery : 'direct';
   }
 }

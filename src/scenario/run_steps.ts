@@ -11,14 +11,15 @@ import { hex, sizeName } from '../util/hex.js';
 import type { Result } from '../util/result.js';
 import type { StepInstance } from './expand.js';
 import type { Names } from './names.js';
+import type { Position } from './problem.js';
 import type { StepArgs } from './schema.js';
 
 /** What executors use. */
 export interface StepEnv {
   readonly core: Core;
   readonly names: Names;
-  /** Records a failed expectation of the current step. */
-  fail(message: string): void;
+  /** Records a failed expectation of the current step (at `at`, default the step's position). */
+  fail(message: string, at?: Position): void;
   /** Counts one checked expectation. */
   expect(): void;
   /** Label of the current step (for `Names.failed`). */
@@ -31,9 +32,10 @@ export interface StepOutput {
   readonly lines?: readonly string[];
 }
 
-type LeafStep = Exclude<StepInstance, { kind: 'repeat' }>;
+/** A step the core executors run (repeat is unrolled by the runner, the simulator's steps run in run_sim.ts). */
+export type LeafStep = Exclude<StepInstance, { kind: 'repeat' | 'simulate' | 'irq' | 'expect_metrics' }>;
 
-/** Executes one step (repeat excluded: the runner unrolls it). */
+/** Executes one step on core. */
 export function execute(step: LeafStep, env: StepEnv): StepOutput {
   const { core, names } = env;
   switch (step.kind) {

@@ -7,10 +7,13 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { TraceBatch } from '../sim/trace_batch.js';
+import { parseLackey } from '../workload/lackey.js';
 import { loadScenario } from './load.js';
 import { formatProblem } from './problem.js';
 import { formatFailure, runScenario } from './run.js';
 import { scenarioJsonSchemaText } from './schema.js';
+import { traceRefs } from './simulation.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const DIR = join(ROOT, 'scenarios');
@@ -20,12 +23,28 @@ const files = readdirSync(DIR)
   .filter((f) => f.endsWith('.yaml'))
   .sort();
 
+/** The records of a lackey trace, as `faultline run` hands them over (it reads every format). */
+function lackey(path: string): TraceBatch[] {
+  const out: TraceBatch[] = [];
+  const r = parseLackey(readFileSync(path), (b) => {
+    const copy = new TraceBatch(b.length);
+    copy.kind.set(b.kind.subarray(0, b.length));
+    copy.addr.set(b.addr.subarray(0, b.length));
+    copy.size.set(b.size.subarray(0, b.length));
+    copy.length = b.length;
+    out.push(copy);
+  });
+  if (!r.ok) throw new Error(r.message);
+  return out;
+}
+
 /** Loads and runs a shipped scenario; throws with readable problems when it cannot. */
 function run(file: string) {
   const rel = `scenarios/${file}`;
   const loaded = loadScenario(readFileSync(join(DIR, file), 'utf8'), rel);
   if (!loaded.ok) throw new Error(loaded.problems.map(formatProblem).join('\n'));
-  const r = runScenario(loaded.value);
+  const traces = new Map(traceRefs(loaded.value).map((t) => [t.trace, lackey(join(DIR, t.trace))]));
+  const r = runScenario(loaded.value, { traces });
   if (!r.ok) throw new Error(r.problems.map(formatProblem).join('\n'));
   return r.value;
 }
@@ -65,10 +84,73 @@ describe('shipped scenarios', () => {
     expect(run('rm_fault.yaml').log).toEqual(run('rm_fault.yaml').log);
   });
 
+  it.each(['percpu_genode.yaml', 'irq_delivery.yaml', 'trace_player.yaml'])(
+    'simulated runs are deterministic: %s gives the same log and metrics twice',
+    (file) => {
+      const a = run(file);
+      const b = run(file);
+      expect(a.simulated || Object.keys(a.metrics).length > 0).toBe(true);
+      expect(b.log).toEqual(a.log);
+      expect(b.metrics).toEqual(a.metrics);
+    },
+  );
+
   it('rm_fault takes 16 faults, rm_stress runs thousands of rounds', () => {
     const fault = run('rm_fault.yaml');
     expect(fault.log.filter((l) => l.includes('reflected: main queued as faulter'))).toHaveLength(16);
     expect(run('rm_stress.yaml').steps).toBeGreaterThan(12000);
+  });
+});
+
+describe('shipped simulated scenarios compare as the designs predict', () => {
+  const m = (file: string) => run(file).metrics;
+
+  it('the existing scenarios still run on a bare core; the new ones on the simulator', () => {
+    expect(run('rm_fault.yaml').simulated).toBe(false);
+    expect(run('ondemand_genode.yaml').simulated).toBe(true);
+  });
+
+  it('trace_player replays lackey_small: 9 records, 3 reflected faults, three 2M mappings', () => {
+    const v = m('trace_player.yaml');
+    expect([v.records, v['faults.reflected'], v['mappings.2M'], v.chunks]).toEqual([9, 3, 3, 3]);
+  });
+
+  it('4k-only takes a fault per touched page where genode maps 2M superpages', () => {
+    const g = m('ondemand_genode.yaml');
+    const k = m('ondemand_4k_only.yaml');
+    expect(g['faults.reflected']).toBe(k['faults.reflected']);
+    expect(k['faults.resolved']).toBe(k['pages.touched']);
+    expect(k['faults.resolved']).toBeGreaterThan(100 * g['faults.resolved']!);
+    expect(k['tlb.misses']).toBeGreaterThan(g['tlb.misses']!);
+  });
+
+  it('per-core faults: partitioned is free of cross-CPU messages and lock wait, the others are not', () => {
+    const p = m('percpu_partitioned.yaml');
+    const g = m('percpu_genode.yaml');
+    const s = m('percpu_single_pager.yaml');
+    expect([p['crossCpu.messages'], p['lock.waitCycles']]).toEqual([0, 0]);
+    expect(g['lock.waitCycles']).toBeGreaterThan(0);
+    expect(g['crossCpu.messages']).toBe(0);
+    expect(s['crossCpu.messages']).toBeGreaterThan(0);
+    expect(s['faults.latency.p50']).toBeGreaterThan(g['faults.latency.p50']!);
+  });
+
+  it('a trampoline without PCID misses the TLB more than with PCID, on the same faults', () => {
+    const t = m('trampoline.yaml');
+    const pcid = m('trampoline_pcid.yaml');
+    expect(t['faults.resolved']).toBe(pcid['faults.resolved']);
+    expect(t['tlb.misses']).toBeGreaterThan(pcid['tlb.misses']!);
+  });
+
+  it('a dry partition steals instead of failing', () => {
+    const v = m('partition_dry.yaml');
+    expect(v.steals).toBeGreaterThan(0);
+    expect(v['faults.errors']).toBe(0);
+  });
+
+  it('direct IRQ delivery has a lower p99 latency than the core thread', () => {
+    const v = m('irq_delivery.yaml');
+    expect(v['irq.direct.irqLatency.p99']).toBeLessThan(v['irq.core.irqLatency.p99']!);
   });
 });
 

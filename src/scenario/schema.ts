@@ -8,47 +8,18 @@
  * Numbers (addresses, sizes, offsets) are YAML integers, hex strings (`'0x40000000'`) or sizes
  * (`'64K'`); inside `repeat` any string may hold `${expr}` placeholders (see `expr.ts`).
  * Names (`name`, `map`, `dataspace`, …) are checked in order by a second pass (`check.ts`).
+ * Component behaviours and the simulator's steps (`simulate`, `irq`, `expect_metrics`) are in
+ * `schema_sim.ts`; a scenario that uses behaviours, a design other than genode, design overrides
+ * or a `simulate` step runs on the simulator (`simulation.ts`).
  */
 import { z } from 'zod';
 import { ARCH_NAMES, type ArchName } from '../hw/arch.js';
 import type { ThreadState } from '../kernel/thread.js';
-import { parseNumber } from './expr.js';
+import { Count, DsRef, Flag, Ident, MapRef, Name, Num, ThreadRef } from './schema_base.js';
+import { Behaviour, SIM_STEP_ARGS } from './schema_sim.js';
 
-/** A number literal or, inside repeat, a string with `${…}`. */
-const NUM_PATTERN = /^(?:0x[0-9a-fA-F]+|[0-9]+[KMGT]?)$|\$\{.*\}/;
-const NUM_HELP = 'expected an integer, hex string (0x1000) or size (4K, 2M, 1G)';
-
-/** A number: integer, hex string or size string; placeholders stay strings until a repeat fills them in. */
-export const Num = z
-  .union([z.number().int(NUM_HELP).nonnegative(NUM_HELP), z.string().regex(NUM_PATTERN, NUM_HELP)], {
-    error: NUM_HELP,
-  })
-  .transform((v, ctx): number | string => {
-    if (typeof v === 'number' || v.includes(`\${`)) return v;
-    const n = parseNumber(v);
-    if (n.ok) return n.value;
-    ctx.issues.push({ code: 'custom', message: n.message, input: v });
-    return z.NEVER;
-  })
-  .meta({
-    id: 'number',
-    description: `a number: integer, hex string (0x40000000) or size (4K, 64M, 1G); inside repeat also \${expr}`,
-  });
-
-/** A name defined by a step or referring to one (checked by the second pass). */
-const Name = z.string().min(1, 'expected a non-empty name');
-/** An identifier: component and thread names. */
-const IDENT = /^[A-Za-z_][A-Za-z0-9_-]*$/;
-const Ident = z
-  .string()
-  .regex(IDENT, 'expected a name of letters, digits, _ and -, starting with a letter or _');
-const ThreadRef = Name.describe("a thread as 'component.thread'");
-const MapRef = Name.describe(
-  "a region map: a component's name (its address space) or a created region map's name",
-);
-const DsRef = Name.describe("a dataspace's name, or a created region map's name (its managed dataspace)");
-const Count = z.number().int().min(0);
-const Flag = z.boolean();
+export { Num } from './schema_base.js';
+export { BEHAVIOURS } from './schema_sim.js';
 
 /** Every thread state, as expectations spell them. */
 export const THREAD_STATES = [
@@ -86,14 +57,17 @@ const Machine = z
     arch: z.enum(ARCH_NAMES as [ArchName, ...ArchName[]]).describe('architecture profile'),
     cpus: z.number().int().min(1).max(1024).default(1).describe('number of CPUs'),
     ram: Num.describe('physical RAM in bytes, placed at 0x40000000 (e.g. 4G)'),
-    tlb: z.string().optional().describe("TLB geometry for the simulator, e.g. 'unified:64'"),
+    tlb: z
+      .string()
+      .optional()
+      .describe("TLB geometry for the simulator (as replay --tlb), e.g. 'unified:64'"),
     kernel: z
       .strictObject({
         name: z.string().optional().describe('display name of the kernel profile'),
         mapSizes: z.array(Num).min(1).describe('the only mapping sizes the kernel installs, e.g. [4K, 1M]'),
       })
       .optional()
-      .describe('a kernel that clamps mapping sizes further than the architecture'),
+      .describe('a kernel that clamps mapping sizes further than the architecture (core runner only)'),
   })
   .describe('the simulated machine');
 
@@ -104,49 +78,6 @@ const Thread = z.strictObject({
   ip: Num.optional().describe('instruction pointer reported in fault messages (default 0)'),
 });
 
-/** Built-in behaviours, executed by the simulator (reserved: the core-only runner rejects them). */
-export const BEHAVIOURS = ['on_demand', 'trace_player', 'synthetic'] as const;
-const Behaviour = z
-  .union([
-    z.strictObject({
-      on_demand: z
-        .strictObject({ map: MapRef, chunk: Num.describe('bytes of RAM attached per fault') })
-        .describe('a fault handler that backs the touched chunk of a region map with RAM on demand'),
-    }),
-    z.strictObject({
-      trace_player: z
-        .strictObject({
-          thread: ThreadRef,
-          trace: z.string().describe('trace file, relative to the scenario'),
-        })
-        .describe('a thread that replays a memory-access trace'),
-    }),
-    z.strictObject({
-      synthetic: z
-        .strictObject({
-          thread: ThreadRef,
-          pattern: z.enum(['sequential', 'strided', 'uniform', 'zipf', 'phased']),
-          records: z.number().int().min(1),
-          footprint: Num,
-          seed: Count,
-          base: Num.optional(),
-          accessSize: Num.optional(),
-          writeRatio: z.number().min(0).max(1).optional(),
-          modifyRatio: z.number().min(0).max(1).optional(),
-          instrPerAccess: Count.optional(),
-          stride: Num.optional(),
-          skew: z.number().min(0).max(10).optional(),
-          granule: Num.optional(),
-          scatter: Flag.optional(),
-          phases: z.number().int().min(1).optional(),
-          workingSet: Num.optional(),
-          phaseLength: z.number().int().min(1).optional(),
-        })
-        .describe('a thread running a seeded synthetic workload'),
-    }),
-  ])
-  .describe('a built-in behaviour, run by the simulator');
-
 const Component = z.strictObject({
   name: Ident.describe(
     "component name; its PD is labelled 'init -> NAME' and its address space is the map NAME",
@@ -154,7 +85,10 @@ const Component = z.strictObject({
   ram: Num.describe('RAM quota in bytes'),
   caps: Count.describe('capability quota'),
   threads: z.array(Thread).default([]),
-  behaviours: z.array(Behaviour).optional(),
+  behaviours: z
+    .array(Behaviour)
+    .optional()
+    .describe('built-in behaviours: the scenario then runs on the simulator'),
 });
 
 const BackedBy = z
@@ -318,6 +252,7 @@ export const STEP_ARGS = {
       steps: z.array(StepRef),
     })
     .describe(`runs steps several times; strings in them may use \${expr} with the loop variable`),
+  ...SIM_STEP_ARGS,
 } as const;
 
 /** Names of the step kinds, in schema order. */
@@ -340,11 +275,16 @@ export const Scenario = z
     name: z.string().min(1),
     description: z.string().default(''),
     machine: Machine,
-    design: z.string().default('genode').describe('memory-management design (the core runner knows genode)'),
+    design: z
+      .string()
+      .default('genode')
+      .describe(
+        'memory-management design (faultline designs); any other than genode, overrides, behaviours or a simulate step run the scenario on the simulator',
+      ),
     overrides: z
       .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
       .default({})
-      .describe('design options, validated by the simulator'),
+      .describe("design options over the design's, e.g. { mapping: smallest }"),
     costs: z.record(z.string(), z.number()).default({}).describe('cost-model overrides in cycles'),
     components: z.array(Component).default([]),
     steps: z.array(Step).default([]),
