@@ -7,6 +7,7 @@
 import { Command, CommanderError } from 'commander';
 import { walkthrough } from '../report/walkthrough.js';
 import { demo } from './demo.js';
+import { registerExplainCommand } from './explain_cmd.js';
 import { UserError } from './io.js';
 import { registerIrqCommand } from './irq_cmd.js';
 import { registerReplayCommands } from './replay_cmd.js';
@@ -33,6 +34,7 @@ registerReplayCommands(program);
 registerIrqCommand(program);
 registerScaleCommand(program);
 registerScenarioCommands(program);
+registerExplainCommand(program);
 registerTraceCommands(program);
 
 program
