@@ -6,7 +6,6 @@
  */
 import { arch as archOf } from '../hw/arch.js';
 import { parseTlbSpec } from '../hw/tlb_spec.js';
-import { microsToCycles } from '../sim/cost.js';
 import { DESIGNS, designOptions } from '../sim/designs.js';
 import { IrqSim } from '../sim/irq_sim.js';
 import { isPow2 } from '../util/bits.js';
@@ -16,7 +15,7 @@ import type { Site } from './expand.js';
 import type { LoadedScenario } from './load.js';
 import { metricProblem } from './metrics.js';
 import type { Path, Position } from './problem.js';
-import type { SimStep } from './run_sim.js';
+import { irqSimOptions, type SimStep } from './run_sim.js';
 import {
   type BehaviourSite,
   behaviours,
@@ -202,23 +201,7 @@ export class SimChecker {
     }
     this.irqRuns.add(name);
     const cpus = a.cpus ?? this.s.data.machine.cpus;
-    const sim = IrqSim.create({
-      design: design as 'direct',
-      cpus,
-      queues: a.queues,
-      ratePps: a.rate_pps,
-      durationCycles: microsToCycles(a.duration_us),
-      seed: a.seed,
-      ringSize: a.ring,
-      flows: a.flows,
-      packetCycles: a.packet_cycles,
-      timer: a.timer && {
-        periodCycles: microsToCycles(a.timer.period_us),
-        trigger: a.timer.trigger,
-        cpu: a.timer.cpu,
-        workCycles: a.timer.work_cycles,
-      },
-    });
+    const sim = IrqSim.create(irqSimOptions(a, design as 'direct', cpus));
     if (!sim.ok) this.ctx.report(p(), `the IRQ simulation cannot run: ${sim.message}`);
   }
 

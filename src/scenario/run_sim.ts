@@ -74,11 +74,14 @@ export function simulate(env: SimStepEnv, how: string): StepOutput {
   return { text: `simulate${how} -> ${s.text}`, lines: [...started, ...s.lines] };
 }
 
-function irq(env: SimStepEnv, a: StepArgs<'irq'>): StepOutput {
-  const design = a.delivery ?? env.irqDelivery;
-  const name = a.name ?? design;
-  const cpus = a.cpus ?? env.scenario.data.machine.cpus;
-  const r = runIrqSim({
+/** The IRQ simulation's options for an `irq` step (shared by the checker and the runner). */
+export function irqSimOptions(
+  a: StepArgs<'irq'>,
+  design: IrqSimOptions['design'],
+  cpus: number,
+  costs?: CostModel,
+): IrqSimOptions {
+  return {
     design,
     cpus,
     queues: a.queues,
@@ -88,14 +91,21 @@ function irq(env: SimStepEnv, a: StepArgs<'irq'>): StepOutput {
     ringSize: a.ring,
     flows: a.flows,
     packetCycles: a.packet_cycles,
-    costs: env.costs,
+    costs,
     timer: a.timer && {
       periodCycles: microsToCycles(a.timer.period_us),
       trigger: a.timer.trigger,
       cpu: a.timer.cpu,
       workCycles: a.timer.work_cycles,
     },
-  });
+  };
+}
+
+function irq(env: SimStepEnv, a: StepArgs<'irq'>): StepOutput {
+  const design = a.delivery ?? env.irqDelivery;
+  const name = a.name ?? design;
+  const cpus = a.cpus ?? env.scenario.data.machine.cpus;
+  const r = runIrqSim(irqSimOptions(a, design, cpus, env.costs));
   const head = `irq ${name}: ${design} delivery, ${cpus} CPU(s), ${a.rate_pps} packets/s for ${a.duration_us} µs`;
   if (!r.ok) {
     env.fail(`the IRQ simulation cannot run: ${r.message}`);
