@@ -9,12 +9,12 @@ import { barChart } from './plot.js';
 import { type Cell, formatTable } from './table.js';
 
 /** The rows every comparison shows: label and how to read it from a result. */
-const ROWS: ReadonlyArray<readonly [string, (r: RunResult) => number]> = [
+const ROWS: ReadonlyArray<readonly [string, (r: RunResult) => number | string]> = [
   ['records', (r) => r.records],
   ['translations', (r) => r.translations],
   ['TLB hits', (r) => r.tlb.hits],
   ['TLB misses', (r) => r.tlb.misses],
-  ['TLB hit rate %', (r) => Number((r.tlb.hitRate * 100).toFixed(3))],
+  ['TLB hit rate %', (r) => (r.tlb.hitRate * 100).toFixed(3)],
   ['page walks', (r) => r.walks],
   ['faults resolved by core', (r) => r.faults.resolved],
   ['faults reflected to handler', (r) => r.faults.reflected],

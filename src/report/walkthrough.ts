@@ -21,7 +21,12 @@ export function walkthrough(opts: WalkthroughOptions = {}): string[] {
   const out: string[] = [];
   const say = (s = '') => out.push(s);
   const core = new Core({ arch: opts.arch ?? 'x86_64' });
-  core.onEvent((e) => say(`    core> ${describeEvent(e)}`));
+  // Core's events are printed after the narration of the step that caused them.
+  const events: string[] = [];
+  core.onEvent((e) => events.push(`    core> ${describeEvent(e)}`));
+  const flush = () => {
+    for (const e of events.splice(0)) say(e);
+  };
 
   const MANAGED = 8 * 2 ** 20;
   const AT = 0x10000000;
@@ -40,7 +45,7 @@ export function walkthrough(opts: WalkthroughOptions = {}): string[] {
 
   say();
   say(
-    `2. The manager creates a ${sizeName(MANAGED)} region map and registers a fault handler (a signal context).`,
+    `2. The manager creates a region map of ${sizeName(MANAGED)} and registers a fault handler (a signal context).`,
   );
   const managed = unwrap(core.createRegionMap(mgr, MANAGED));
   const sig = unwrap(core.createSignalContext(mgr, 'manager fault handler'));
@@ -50,6 +55,7 @@ export function walkthrough(opts: WalkthroughOptions = {}): string[] {
   say();
   say(`3. The app attaches the managed dataspace at ${hex(AT)} of its address space.`);
   unwrap(app.addressSpace.attach(managed.dataspace, { at: AT, writeable: true }));
+  flush();
 
   const va = AT + OFFSET;
   say();
@@ -68,6 +74,7 @@ export function walkthrough(opts: WalkthroughOptions = {}): string[] {
     `   coordinates (${hex(first.address)}), parks 'main' as a faulter (${main.state}) and submits a signal.`,
   );
   say('   Core does not wait for the handler: the signal is fire-and-forget (seed 001, trust).');
+  flush();
 
   say();
   say('5. The manager receives the signal and drains fault() until NONE:');
@@ -78,12 +85,14 @@ export function walkthrough(opts: WalkthroughOptions = {}): string[] {
     const ram = unwrap(core.allocRam(mgr, chunk));
     say(`   allocates ${ram} and attaches it at ${hex(base)}`);
     unwrap(managed.attach(ram, { at: base, writeable: true }));
+    flush();
   }
   say(`   'main' is now ${main.state}.`);
 
   say();
   say(`6. 'main' retries the read at ${hex(va)}.`);
   const retry = unwrap(core.access(main, va, 'read', true));
+  flush();
   if (retry.kind !== 'mapped') throw new Error(`walk-through expected a mapping, got ${retry.kind}`);
   const res = retry.resolution;
   if (res.kind === 'mapped') {
