@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 
+export { OnDemandHandler, type Work } from './components/on_demand_handler.js';
 export {
   type AccessOutcome,
   Core,
@@ -26,6 +27,8 @@ export {
   TOO_DEEP_TEXT,
   violationText,
 } from './core/events.js';
+export { IrqService, IrqSession } from './core/irq_session.js';
+export { SharedIrq } from './core/irq_shared.js';
 export { PdSession } from './core/pd_session.js';
 export { COSTS, type Cost, Quota, type QuotaErrorCode } from './core/quota.js';
 export {
@@ -61,11 +64,36 @@ export {
   pageSize,
   type TlbLevelSpec,
 } from './hw/arch.js';
+export { InterruptController, type InterruptControllerSpec, type LineSpec } from './hw/irq_controller.js';
 export { Mapping, PageTable } from './hw/page_table.js';
 export { type PhysAllocation, PhysicalMemory, type RamRange } from './hw/phys_mem.js';
 export { RangeAllocator } from './hw/range_allocator.js';
+// The machine parts: TLBs and the interrupt controller; the kernel's scheduler, IPC and capabilities.
+export { Tlb, type TlbAccess, type TlbMapping } from './hw/tlb.js';
+export { formatTlbSpec, parseTlbSpec, TLB_SPEC_HELP } from './hw/tlb_spec.js';
+export { CapRegistry, CapSpace, type Right, Rights } from './kernel/capability.js';
+export { Endpoint } from './kernel/ipc.js';
 export { ProtectionDomain } from './kernel/protection_domain.js';
+export { Scheduler } from './kernel/scheduler.js';
 export { Thread, type ThreadState } from './kernel/thread.js';
 export { walkthrough } from './report/walkthrough.js';
+// The simulator.
+export { type CostModel, DEFAULT_COSTS, NOMINAL_CLOCK_HZ, overrideCosts } from './sim/cost.js';
+export { DESIGNS, type Design, type DesignOptions, designOptions } from './sim/designs.js';
+export { EventEngine } from './sim/engine.js';
+export { type IrqSimOptions, type IrqSimResult, runIrqSim } from './sim/irq_sim.js';
+export { Machine, type MachineConfig } from './sim/machine.js';
+export { Metrics } from './sim/metrics.js';
+export { Prng } from './sim/prng.js';
+export { buildTracedSystem, type RunResult, summarize, type TracedSystem } from './sim/replay.js';
+export { buildScaleSystem, type ScalePoint, scalePoint } from './sim/scale.js';
+export { type AccessSource, PushSource, SimThread } from './sim/sim_thread.js';
+export { Timeline } from './sim/timeline.js';
+export { checkTimeline } from './sim/timeline_check.js';
+export { INSTR, LOAD, MODIFY, STORE, TraceBatch } from './sim/trace_batch.js';
 export { hex, sizeName } from './util/hex.js';
 export { type Err, err, InvariantError, type Ok, ok, type Result, unwrap } from './util/result.js';
+export { BinaryTraceReader, BinaryTraceWriter } from './workload/binary_trace.js';
+// Workloads.
+export { LackeyParser, parseLackey } from './workload/lackey.js';
+export { createThreadedWorkload, createWorkload, type WorkloadSpec } from './workload/synthetic.js';
