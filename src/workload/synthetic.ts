@@ -89,7 +89,11 @@ export type WorkloadSpec =
   | PhasedWorkload;
 
 /** Per-thread streams over a shared region and one private region per thread (for multi-CPU runs). */
-export interface ThreadedWorkloadSpec {
+export interface ThreadedWorkloadSpec
+  extends Pick<
+    WorkloadCommon,
+    'base' | 'accessSize' | 'writeRatio' | 'modifyRatio' | 'instrPerAccess' | 'codeBase' | 'codeFootprint'
+  > {
   /** Number of threads (integer 1..1024). */
   readonly threads: number;
   /** Records per thread, instruction fetches included (integer >= 1). */
@@ -104,14 +108,7 @@ export interface ThreadedWorkloadSpec {
   readonly skew?: number;
   /** PRNG seed (integer 0..2^32-1); thread t uses the stream jumped t times (2^64 steps each). */
   readonly seed: number;
-  /** As in {@link WorkloadCommon} (defaults alike). */
-  readonly base?: number;
-  readonly accessSize?: number;
-  readonly writeRatio?: number;
-  readonly modifyRatio?: number;
-  readonly instrPerAccess?: number;
-  readonly codeBase?: number;
-  readonly codeFootprint?: number;
+  // base, accessSize, writeRatio, modifyRatio, instrPerAccess, codeBase, codeFootprint: as in WorkloadCommon.
 }
 
 /** Produces data addresses. */
