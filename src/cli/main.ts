@@ -38,7 +38,7 @@ registerExplainCommand(program);
 registerTraceCommands(program);
 
 program
-  .command('demo', { isDefault: true })
+  .command('demo')
   .description(
     'the built-in tour (what `npm start` runs): the fault path, then a real trace under two designs',
   )
@@ -47,9 +47,13 @@ program
     process.stdout.write(`${await demo(opts.out)}\n`);
   });
 
-program.parseAsync(process.argv).catch((e: unknown) => {
+// No command at all runs the tour (`npm start`); an unknown command stays an error.
+const argv = process.argv.length > 2 ? process.argv : [...process.argv, 'demo'];
+
+program.parseAsync(argv).catch((e: unknown) => {
   if (e instanceof CommanderError) {
-    process.exitCode = e.exitCode;
+    // Help and version exit 0; usage mistakes exit 2 like every other bad input.
+    process.exitCode = e.exitCode === 0 ? 0 : 2;
     return;
   }
   if (e instanceof UserError) {

@@ -124,6 +124,16 @@ describe('faultline replay', () => {
     });
   }
 
+  it('an unknown command or a missing argument is a usage error: exit 2, no stack trace', () => {
+    const unknown = cli('bogus-command');
+    expect(unknown.code).toBe(2);
+    expect(unknown.err).toMatch(/unknown command 'bogus-command'/);
+    const missing = cli('replay');
+    expect(missing.code).toBe(2);
+    expect(missing.err).toMatch(/missing required argument 'trace'/);
+    expect(missing.err + unknown.err).not.toMatch(/\n\s+at /);
+  });
+
   it('rejects bad flags with a clear message', () => {
     expect(cli('replay', 'test/fixtures/lackey_small.txt', '--design', 'nonsense').err).toMatch(
       /unknown design 'nonsense'/,

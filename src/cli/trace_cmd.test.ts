@@ -187,4 +187,12 @@ describe('LackeyTextWriter', () => {
     new LackeyTextWriter((c) => chunks.push(c)).write(batch);
     expect(Buffer.concat(chunks).toString()).toBe('I  00000800,3\n L 1fff000fea,4096\n M 1fffffffffffff,1\n');
   });
+
+  it('refuses to convert a trace onto itself and leaves it untouched', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'faultline-self-'));
+    const file = join(dir, 'self.txt');
+    writeFileSync(file, 'I  0400d7d4,8\n L 04222cac,8\n');
+    await expect(convertTrace(file, file)).rejects.toThrow(/is the input file/);
+    expect(readFileSync(file, 'utf8')).toBe('I  0400d7d4,8\n L 04222cac,8\n');
+  });
 });

@@ -4,7 +4,7 @@
  * constant memory. {@link registerTraceCommands} also registers `faultline capture`
  * (capture_cmd.ts), which records new traces.
  */
-import { open } from 'node:fs/promises';
+import { open, realpath } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { KIND_LETTERS, type TraceBatch, type TraceInfo, TraceInfoCollector } from '../sim/trace_batch.js';
 import { hex, sizeName } from '../util/hex.js';
@@ -157,6 +157,12 @@ export async function convertTrace(input: string, output: string): Promise<Conve
     throw new UserError(
       `${input}: ${code === 'ENOENT' ? 'no such file' : `cannot open: ${(e as Error).message}`}`,
     );
+  }
+  // Converting a file onto itself would replace the input while it is being read.
+  const same = await Promise.all([realpath(input), realpath(output).catch(() => null)]);
+  if (same[0] === same[1]) {
+    await fh.close();
+    throw new UserError(`${output}: is the input file; write the converted trace somewhere else`);
   }
   const stream = fh.createReadStream({ highWaterMark: 1 << 20 });
   let out: AtomicOutputStream | null = null;
