@@ -30,7 +30,6 @@ const BASE = 2 ** 32;
 export function runScalePoint(spec: ScaleSpec, design: string, cpus: number): ScalePoint {
   const options = designOptions(design);
   if (!options.ok) throw new UserError(`--design: ${options.message}`);
-  const sharedBytes = Math.ceil(spec.sharedBytes / 2 ** 21) * 2 ** 21;
   const sources = createThreadedWorkload({
     threads: cpus,
     recordsPerThread: Math.max(1, Math.floor(spec.records / cpus)),
@@ -46,12 +45,8 @@ export function runScalePoint(spec: ScaleSpec, design: string, cpus: number): Sc
     cpus,
     design: options.value,
     chunk: spec.chunk,
-    layout: {
-      sharedBase: BASE,
-      sharedBytes,
-      privateBase: BASE + spec.sharedBytes,
-      privateStride: spec.privateBytes,
-    },
+    // The generator puts the shared region at BASE and the private ones right after it.
+    layout: { privateBase: BASE + spec.sharedBytes, privateStride: spec.privateBytes },
   });
   sys.machine.run();
   return scalePoint(sys, design);

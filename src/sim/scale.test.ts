@@ -35,7 +35,7 @@ function point(
     design: unwrap(designOptions(design)),
     chunk: 64 * 1024,
     ram: opts.ram ? [{ base: 2 ** 30, size: opts.ram }] : undefined,
-    layout: { sharedBase: BASE, sharedBytes: 0, privateBase: BASE, privateStride: privateBytes },
+    layout: { privateBase: BASE, privateStride: privateBytes },
   });
   sys.machine.run();
   return { p: scalePoint(sys, design), sys };

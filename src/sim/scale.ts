@@ -10,10 +10,11 @@ import { NOMINAL_CLOCK_HZ } from './cost.js';
 import { Machine, type MachineConfig } from './machine.js';
 import type { AccessSource, SimThread } from './sim_thread.js';
 
-/** Where the workload's regions lie (2 MiB-aligned so superpages stay possible). */
+/**
+ * Where the threads' private regions lie (2 MiB-aligned so superpages stay possible). Everything
+ * else, the shared region included, is paged by the program's memory map and its handler.
+ */
 export interface ScaleLayout {
-  readonly sharedBase: number;
-  readonly sharedBytes: number;
   /** Thread t's private region starts at privateBase + t * privateStride. */
   readonly privateBase: number;
   readonly privateStride: number;
