@@ -28,7 +28,11 @@ const NODE_OK = new Set(['cli', 'bench']);
 
 function files(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') && !e.name.includes('.test') && !e.name.includes('.testutil') ? [join(dir, e.name)] : [],
+    e.isDirectory()
+      ? files(join(dir, e.name))
+      : e.name.endsWith('.ts') && !e.name.includes('.test') && !e.name.includes('.testutil')
+        ? [join(dir, e.name)]
+        : [],
   );
 }
 
@@ -45,7 +49,8 @@ describe('layers (DESIGN.md §4)', () => {
   it('knows every layer directory', () => {
     for (const f of all) {
       const l = layerOf(f);
-      if (l !== 'index') expect(RANK, `unknown layer directory '${l}' (${relative(SRC, f)})`).toHaveProperty(l);
+      if (l !== 'index')
+        expect(RANK, `unknown layer directory '${l}' (${relative(SRC, f)})`).toHaveProperty(l);
     }
   });
 

@@ -67,7 +67,7 @@ class LackeyWriter {
  * range with a branch every ~8 instructions, and after ~40% of them a load, store or modify: half
  * into a 4M heap (a sweep and random hits), half into a 64K stack window.
  */
-function writeLackey(path: string, lines: number): void {
+export function writeLackey(path: string, lines: number): void {
   const fd = openSync(path, 'w');
   const w = new LackeyWriter(fd);
   w.text('==4242== Lackey, an example Valgrind tool\n==4242== Command: ./bench\n==4242== \n');

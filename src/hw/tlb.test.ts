@@ -200,6 +200,53 @@ class FillCmd implements Cmd {
   toString = () => `fill(${this.asid}, 0x${this.va.toString(16)}, ${this.kind}, ${JSON.stringify(this.m)})`;
 }
 
+/** One record of a hit run: trace kind (0 fetch, 1 load, 2 store, 3 modify), address, size. */
+type RunRecord = readonly [kind: number, va: number, size: number];
+
+/**
+ * A hit run against the reference: the model looks records up one by one while each would hit
+ * the first level of its path with the rights it needs and stays inside one 4K page.
+ */
+class HitRunCmd implements Cmd {
+  constructor(
+    readonly asid: number,
+    readonly records: readonly RunRecord[],
+  ) {}
+  check = () => true;
+  run(m: RefTlb, r: Tlb): void {
+    const page = 4096;
+    const pages = new Set<number>();
+    let n = 0;
+    for (const [kind, va, size] of this.records) {
+      if ((va % page) + size > page) break;
+      const access: TlbAccess = kind === 0 ? 'instruction' : 'data';
+      const e = m.path(access)[0]?.find(this.asid, BigInt(va));
+      if (!e || (kind === 0 && !e.x) || (kind >= 2 && !e.w)) break;
+      expect(m.lookup(this.asid, BigInt(va), access)).toBe(m.levels.indexOf(m.path(access)[0]!));
+      pages.add(va - (va % page));
+      n++;
+    }
+    const kinds = Uint8Array.from(this.records, (x) => x[0]);
+    const addrs = Float64Array.from(this.records, (x) => x[1]);
+    const sizes = Uint32Array.from(this.records, (x) => x[2]);
+    const got = new Set<number>();
+    const sink = { add: (va: number) => got.add(va - (va % page)) };
+    expect(r.hitRun(this.asid, kinds, addrs, sizes, 0, this.records.length, page, sink)).toBe(n);
+    expect([...got].sort()).toEqual([...pages].sort());
+    if (n > 0) {
+      expect(BigInt(r.lastPa)).toBe(m.lastPa);
+      expect([r.lastWriteable, r.lastExecutable, r.lastSizeLog2]).toEqual([
+        m.last!.w,
+        m.last!.x,
+        m.last!.sizeLog2,
+      ]);
+    }
+    expectSameState(m, r);
+  }
+  toString = () =>
+    `hitRun(${this.asid}, [${this.records.map(([k, va, s]) => `${k}:0x${va.toString(16)},${s}`).join(' ')}])`;
+}
+
 class FlushCmd implements Cmd {
   constructor(
     readonly what: 'all' | 'asid' | 'range',
@@ -262,7 +309,7 @@ const kindArb = fc.constantFrom<TlbAccess>('instruction', 'data');
 const SIZES = [K4, K16, M2, G1];
 
 /** Random operation sequences over the addresses of `vaArb`. */
-function commandsArb(vaArb: fc.Arbitrary<number>) {
+function commandsArb(vaArb: fc.Arbitrary<number>, runWeight = 3, size: fc.SizeForArbitrary = 'small') {
   const lookupArb = fc.tuple(asidArb, vaArb, kindArb).map(([a, va, k]) => new LookupCmd(a, va, k));
   const fillArb = fc
     .tuple(
@@ -293,15 +340,29 @@ function commandsArb(vaArb: fc.Arbitrary<number>) {
       fc.constantFrom(1, 4096, 3 * 4096, 2 ** M2, 2 ** G1),
     )
     .map(([w, a, s, n]) => new FlushCmd(w as 'all' | 'asid' | 'range', a, s, n));
+  // Runs mostly revisit a few addresses so that they get long before a miss ends them.
+  const recordArb = fc.tuple(
+    fc.integer({ min: 0, max: 3 }),
+    vaArb,
+    fc.constantFrom(1, 4, 8, 8, 64),
+  ) as fc.Arbitrary<RunRecord>;
+  const runArb = fc
+    .tuple(
+      asidArb,
+      fc.array(recordArb, { minLength: 1, maxLength: 6 }),
+      fc.array(fc.nat(5), { maxLength: 40 }),
+    )
+    .map(([a, pool, picks]) => new HitRunCmd(a, [...pool, ...picks.map((i) => pool[i % pool.length]!)]));
   return fc.commands(
     [
       fc.oneof(
         { arbitrary: lookupArb, weight: 6 },
         { arbitrary: fillArb, weight: 4 },
+        { arbitrary: runArb, weight: runWeight },
         { arbitrary: flushArb, weight: 1 },
       ),
     ],
-    { maxCommands: 120 },
+    { maxCommands: 120, size },
   );
 }
 
@@ -332,6 +393,21 @@ describe('Tlb against the reference model', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('hit runs agree with looking each record up, over a few pages that the TLB mostly holds', () => {
+    let consumed = 0;
+    // Few addresses: fills and runs meet often. 0x2ff8 with 64 bytes crosses a page.
+    const few = fc.constantFrom(0x1000, 0x1008, 0x2ff8, 0x3010, 2 ** M2 + 0x1000, 2 ** 47 - 2 ** 22 + 8);
+    fc.assert(
+      fc.property(geometryArb, commandsArb(few, 8, 'large'), (geom, cmds) => {
+        const real = new Tlb(geom);
+        fc.modelRun(() => ({ model: new RefTlb(geom), real }), cmds);
+        consumed += real.stats().reduce((n, s) => n + s.hits, 0);
+      }),
+      { numRuns: 200 },
+    );
+    expect(consumed).toBeGreaterThan(3000);
   });
 
   it('agrees for large associative levels under heavy churn', () => {
@@ -522,7 +598,7 @@ describe('Tlb', () => {
   });
 });
 
-describe('repeat-hit shortcut keeps LRU exact', () => {
+describe('hit runs and repeated hits keep LRU exact', () => {
   const unified = (entries: number): TlbLevelSpec[] => [
     { name: 'U', kind: 'unified', entries, ways: entries, pageSizesLog2: [12] },
   ];
@@ -545,6 +621,95 @@ describe('repeat-hit shortcut keeps LRU exact', () => {
     expect(t.translates(1, 0x1000)).toBe(true);
     expect(t.translates(1, 0x2000)).toBe(false);
     expect(t.stats()[0]!.hits).toBe(3);
+  });
+
+  /** Runs `records` ([kind, va]) of asid 1 with 8-byte accesses; returns how many were replayed. */
+  const run = (t: Tlb, records: Array<[number, number]>) =>
+    t.hitRun(
+      1,
+      Uint8Array.from(records, (r) => r[0]),
+      Float64Array.from(records, (r) => r[1]),
+      Uint32Array.from(records, () => 8),
+      0,
+      records.length,
+      4096,
+      { add: () => {} },
+    );
+
+  it('a run resuming in its last block touches the entry when another kind used the shared level since', () => {
+    const t = new Tlb(unified(2));
+    t.fill(1, 0x1000, 'instruction', map(0x1000));
+    t.fill(1, 0x2000, 'data', map(0x2000));
+    expect(run(t, [[0, 0x1000]])).toBe(1);
+    expect(t.lookup(1, 0x2000, 'data')).toBe(0); // 0x2000 is now the most recent
+    expect(run(t, [[0, 0x1008]])).toBe(1); // the same block again: must become most recent
+    t.fill(1, 0x3000, 'data', map(0x3000));
+    expect([t.translates(1, 0x1000), t.translates(1, 0x2000)]).toEqual([true, false]);
+  });
+
+  it('inside one run, hits of one kind on a shared level reorder the other kind’s block', () => {
+    const t = new Tlb(unified(2));
+    t.fill(1, 0x1000, 'instruction', map(0x1000));
+    t.fill(1, 0x2000, 'data', map(0x2000));
+    expect(
+      run(t, [
+        [1, 0x2000],
+        [0, 0x1000],
+        [1, 0x2010],
+      ]),
+    ).toBe(3);
+    t.fill(1, 0x3000, 'data', map(0x3000)); // evicts the instruction entry, used least recently
+    expect([t.translates(1, 0x1000), t.translates(1, 0x2000)]).toEqual([false, true]);
+    expect(t.stats()[0]!.hits).toBe(3);
+  });
+
+  it('and the other way round: data hits reorder the instruction block', () => {
+    const t = new Tlb(unified(2));
+    t.fill(1, 0x1000, 'instruction', map(0x1000));
+    t.fill(1, 0x2000, 'data', map(0x2000));
+    expect(
+      run(t, [
+        [0, 0x1000],
+        [1, 0x2000],
+        [0, 0x1010],
+      ]),
+    ).toBe(3);
+    t.fill(1, 0x3000, 'data', map(0x3000));
+    expect([t.translates(1, 0x1000), t.translates(1, 0x2000)]).toEqual([true, false]);
+  });
+
+  it('a run never serves an address from a large entry when a smaller one holds its block', () => {
+    const t = new Tlb([{ name: 'U', kind: 'unified', entries: 4, ways: 4, pageSizesLog2: [12, 21] }]);
+    t.fill(1, 0x5000, 'instruction', { ...map(0), sizeLog2: 21, paBase: 0x4000_0000 });
+    t.fill(1, 0x1000, 'instruction', map(0x1000)); // a 4K entry inside the 2M one
+    expect(
+      run(t, [
+        [0, 0x5000],
+        [0, 0x1008],
+      ]),
+    ).toBe(2);
+    expect([t.lastPa, t.lastSizeLog2]).toEqual([0x101008, 12]);
+    expect(t.stats()[0]!.hitsBySizeLog2).toEqual({ 12: 1, 21: 1 });
+  });
+
+  it('a run stops before an access crossing a page, one needing rights the entry lacks, or a miss', () => {
+    const t = new Tlb(unified(4));
+    t.fill(1, 0x1000, 'data', { ...map(0x1000), writeable: false, executable: false });
+    expect(
+      run(t, [
+        [1, 0x1000],
+        [1, 0x1ffc],
+      ]),
+    ).toBe(1); // 0x1ffc + 8 crosses into 0x2000
+    expect(
+      run(t, [
+        [1, 0x1000],
+        [2, 0x1008],
+      ]),
+    ).toBe(1); // a store to a read-only entry
+    expect(run(t, [[0, 0x1000]])).toBe(0); // a fetch from a non-executable entry
+    expect(run(t, [[1, 0x9000]])).toBe(0);
+    expect(t.stats()[0]!.misses).toBe(0); // stopping has no side effect
   });
 
   it('an instruction path through the data path’s first level voids the data shortcut', () => {

@@ -26,6 +26,12 @@
 import { hex, sizeName } from '../util/hex.js';
 import { invariant } from '../util/result.js';
 import type { TlbLevelSpec } from './arch.js';
+import { TlbLevel as Level, NONE, W, X } from './tlb_level.js';
+
+/** Where {@link Tlb.hitRun} reports the pages its accesses touched. */
+export interface PageSink {
+  add(va: number): void;
+}
 
 /** The kind of access that consults the TLB. */
 export type TlbAccess = 'instruction' | 'data';
@@ -90,231 +96,6 @@ export class TlbEntryView {
   }
 }
 
-const W = 1;
-const X = 2;
-const NONE = -1;
-
-/**
- * One level's storage. Slot i of set s is s * ways + i; `asid < 0` marks an invalid slot. An
- * open-addressing hash index (linear probing, backward-shift deletion) maps (asid, class, page) to
- * the slot, so a probe costs O(1) whatever the associativity; the per-set recency lists decide victims.
- */
-class Level {
-  readonly sets: number;
-  readonly ways: number;
-  /** sets - 1 when sets is a power of two, else -1. */
-  readonly mask: number;
-  /** Size classes as log2, ascending; `recip[k] = 2^-classes[k]` (exact), `pow[k] = 2^classes[k]`. */
-  readonly classes: Int32Array;
-  readonly recip: Float64Array;
-  readonly pow: Float64Array;
-  /** For a mapping of size 2^n: index of the largest class <= n, or -1. */
-  readonly classFor: Int8Array = new Int8Array(64).fill(NONE);
-  readonly asid: Int32Array;
-  readonly base: Float64Array;
-  readonly pa: Float64Array;
-  readonly cls: Uint8Array;
-  readonly rights: Uint8Array;
-  /** Recency lists: most recently used at head, invalid slots at the tail. */
-  readonly next: Int32Array;
-  readonly prev: Int32Array;
-  readonly head: Int32Array;
-  readonly tail: Int32Array;
-  /** Hash index: slot + 1, 0 = empty; `home[i]` is slot i's home bucket. */
-  private readonly table: Int32Array;
-  private readonly tmask: number;
-  private readonly home: Int32Array;
-  /** Bumped by every insert, invalidation or clear: a cached position in this level is stale. */
-  epoch = 0;
-  hits = 0;
-  misses = 0;
-  evictions = 0;
-  invalidations = 0;
-  readonly classHits: Float64Array;
-
-  constructor(
-    readonly spec: TlbLevelSpec,
-    readonly index: number,
-  ) {
-    const { entries, ways } = spec;
-    invariant(
-      Number.isInteger(entries) && Number.isInteger(ways) && ways > 0 && entries > 0 && entries % ways === 0,
-      () => `TLB level ${spec.name}: ${entries} entries must be a positive multiple of ${ways} ways`,
-    );
-    const sizes = [...new Set(spec.pageSizesLog2)].sort((a, b) => a - b);
-    invariant(
-      sizes.length > 0 && sizes.every((s) => Number.isInteger(s) && s >= 0 && s < 53),
-      () => `TLB level ${spec.name}: page sizes must be a non-empty list of log2 values below 53`,
-    );
-    this.ways = ways;
-    this.sets = entries / ways;
-    this.mask = (this.sets & (this.sets - 1)) === 0 ? this.sets - 1 : NONE;
-    this.classes = Int32Array.from(sizes);
-    this.recip = Float64Array.from(sizes, (s) => 2 ** -s);
-    this.pow = Float64Array.from(sizes, (s) => 2 ** s);
-    for (let n = 0; n < 64; n++) {
-      for (let k = 0; k < sizes.length; k++) if (sizes[k]! <= n) this.classFor[n] = k;
-    }
-    this.classHits = new Float64Array(sizes.length);
-    this.asid = new Int32Array(entries);
-    this.base = new Float64Array(entries);
-    this.pa = new Float64Array(entries);
-    this.cls = new Uint8Array(entries);
-    this.rights = new Uint8Array(entries);
-    this.next = new Int32Array(entries);
-    this.prev = new Int32Array(entries);
-    this.head = new Int32Array(this.sets);
-    this.tail = new Int32Array(this.sets);
-    this.home = new Int32Array(entries);
-    let t = 8;
-    while (t < 2 * entries) t *= 2;
-    this.table = new Int32Array(t);
-    this.tmask = t - 1;
-    this.clear();
-  }
-
-  /** Invalidates everything and restores slot-order recency lists. */
-  clear(): void {
-    this.epoch++;
-    const ways = this.ways;
-    this.asid.fill(NONE);
-    this.table.fill(0);
-    for (let s = 0; s < this.sets; s++) {
-      const first = s * ways;
-      const last = first + ways - 1;
-      this.head[s] = first;
-      this.tail[s] = last;
-      for (let i = first; i <= last; i++) {
-        this.prev[i] = i === first ? NONE : i - 1;
-        this.next[i] = i === last ? NONE : i + 1;
-      }
-    }
-  }
-
-  /** Set of virtual page number `vpn` (of any class). */
-  setOf(vpn: number): number {
-    return this.mask >= 0 ? vpn & this.mask : vpn % this.sets;
-  }
-
-  /** Home bucket of (asid, class k, vpn); `>>> 0` and `| 0` of a double are exact modulo 2^32. */
-  private bucket(asid: number, k: number, vpn: number): number {
-    const hi = (vpn / 4294967296) | 0;
-    let h = Math.imul((vpn >>> 0) ^ Math.imul(hi ^ (asid << 6) ^ k, 0x85ebca6b), 0x9e3779b1);
-    h ^= h >>> 15;
-    return h & this.tmask;
-  }
-
-  /** Slot holding the entry (asid, class k, vpn), or -1. */
-  probe(asid: number, k: number, vpn: number): number {
-    const table = this.table;
-    const base = vpn * this.pow[k]!;
-    let b = this.bucket(asid, k, vpn);
-    for (;;) {
-      const e = table[b]! - 1;
-      if (e < 0) return NONE;
-      if (this.asid[e] === asid && this.cls[e] === k && this.base[e] === base) return e;
-      b = (b + 1) & this.tmask;
-    }
-  }
-
-  /** Slot translating va for asid (smallest class first), or -1; no side effects. */
-  find(asid: number, va: number): number {
-    const n = this.classes.length;
-    for (let k = 0; k < n; k++) {
-      const i = this.probe(asid, k, Math.floor(va * this.recip[k]!));
-      if (i >= 0) return i;
-    }
-    return NONE;
-  }
-
-  private link(i: number, k: number): void {
-    let b = this.bucket(this.asid[i]!, k, this.base[i]! * this.recip[k]!);
-    this.home[i] = b;
-    while (this.table[b] !== 0) b = (b + 1) & this.tmask;
-    this.table[b] = i + 1;
-  }
-
-  private unlink(i: number): void {
-    const { table, tmask } = this;
-    let hole = this.home[i]!;
-    while (table[hole] !== i + 1) hole = (hole + 1) & tmask;
-    for (let j = (hole + 1) & tmask; table[j] !== 0; j = (j + 1) & tmask) {
-      // An entry may fill the hole unless its home lies cyclically in (hole, j].
-      const h = this.home[table[j]! - 1]!;
-      if (((j - h) & tmask) >= ((j - hole) & tmask)) {
-        table[hole] = table[j]!;
-        hole = j;
-      }
-    }
-    table[hole] = 0;
-  }
-
-  private detach(i: number, s: number): void {
-    const p = this.prev[i]!;
-    const n = this.next[i]!;
-    if (p >= 0) this.next[p] = n;
-    else this.head[s] = n;
-    if (n >= 0) this.prev[n] = p;
-    else this.tail[s] = p;
-  }
-
-  /** Makes slot i the most recently used of its set. */
-  touch(i: number): void {
-    const s = (i / this.ways) | 0;
-    const h = this.head[s]!;
-    if (h === i) return;
-    this.detach(i, s);
-    this.prev[i] = NONE;
-    this.next[i] = h;
-    this.prev[h] = i;
-    this.head[s] = i;
-  }
-
-  /** Invalidates valid slot i and moves it behind every valid entry of its set. */
-  invalidate(i: number): void {
-    this.epoch++;
-    this.unlink(i);
-    this.asid[i] = NONE;
-    this.invalidations++;
-    const s = (i / this.ways) | 0;
-    if (this.tail[s] === i) return;
-    this.detach(i, s);
-    const t = this.tail[s]!;
-    this.next[i] = NONE;
-    this.prev[i] = t;
-    this.next[t] = i;
-    this.tail[s] = i;
-  }
-
-  /**
-   * Inserts the block of a translation (entry base `eBase`, size 2^eLog2, physical `ePa`) that
-   * contains `va`, split to this level's largest class <= eLog2; nothing when no class fits. An entry
-   * with the same key is updated in place; otherwise the set's LRU (or a free) slot is replaced.
-   */
-  insert(asid: number, va: number, eBase: number, eLog2: number, ePa: number, rights: number): void {
-    const k = this.classFor[eLog2]!;
-    if (k < 0) return;
-    this.epoch++;
-    const vpn = Math.floor(va * this.recip[k]!);
-    const base = vpn * this.pow[k]!;
-    let i = this.probe(asid, k, vpn);
-    if (i < 0) {
-      i = this.tail[this.setOf(vpn)]!;
-      if (this.asid[i]! >= 0) {
-        this.evictions++;
-        this.unlink(i);
-      }
-      this.asid[i] = asid;
-      this.base[i] = base;
-      this.cls[i] = k;
-      this.link(i, k);
-    }
-    this.pa[i] = ePa + (base - eBase);
-    this.rights[i] = rights;
-    this.touch(i);
-  }
-}
-
 /**
  * The TLB hierarchy of one CPU. After a hit, {@link Tlb.lastPa}, {@link Tlb.lastWriteable},
  * {@link Tlb.lastExecutable} and {@link Tlb.lastSizeLog2} describe the translation (no allocation).
@@ -326,13 +107,23 @@ export class Tlb {
   private pa = 0;
   private rights = 0;
   private sizeLog2 = 0;
-  /** The last first-level hit per access kind (0 instruction, 1 data), valid while its level's epoch is unchanged. */
+  /**
+   * The last first-level hit per access kind (0 instruction, 1 data): its slot and the block of
+   * the level's smallest class that contained the access (every access in that block resolves to
+   * the same slot). Valid while the level's epoch is unchanged: no insert or invalidation since.
+   */
   private readonly rEpoch = new Float64Array([-1, -1]);
   private readonly rAsid = new Int32Array(2);
   private readonly rSlot = new Int32Array(2);
+  private readonly rLo = new Float64Array(2);
   private readonly rLevel: Level[] = [];
-  /** Per kind: its path contains the other kind's first level (so its searches may reorder it). */
-  private readonly crossTouch: readonly boolean[];
+  /** First level of each kind's path (0 instruction, 1 data), if any. */
+  private readonly first: ReadonlyArray<Level | undefined>;
+  /** An empty level standing in for a missing first level in {@link Tlb.hitRun}. */
+  private readonly none = new Level(
+    { name: 'none', kind: 'unified', entries: 1, ways: 1, pageSizesLog2: [0] },
+    -1,
+  );
 
   /** Builds empty levels from specs; the list order is the lookup order. */
   constructor(levels: readonly TlbLevelSpec[]) {
@@ -341,11 +132,13 @@ export class Tlb {
     this.dPath = this.lv.filter((l) => l.spec.kind !== 'instruction');
     const iFirst = this.iPath[0];
     const dFirst = this.dPath[0];
-    this.crossTouch = [
-      dFirst !== undefined && this.iPath.includes(dFirst),
-      iFirst !== undefined && this.dPath.includes(iFirst),
-    ];
+    this.first = [iFirst, dFirst];
     this.rLevel.push(this.lv[0]!, this.lv[0]!);
+  }
+
+  /** Index (into {@link Tlb.levels}) of the first level an access of `kind` probes, or -1. */
+  firstLevel(kind: TlbAccess): number {
+    return this.first[kind === 'instruction' ? 0 : 1]?.index ?? NONE;
   }
 
   /** The level specs, in lookup order. */
@@ -383,43 +176,153 @@ export class Tlb {
   }
 
   /**
-   * The address range [lo, hi) of the first-level entry that a repeat lookup of kind c (0
-   * instruction, 1 data) for `asid` would hit without a search, or an empty range. Callers may
-   * replay hits inside it themselves and must report them with {@link Tlb.creditRepeatHits}
-   * before any other call, which keeps statistics and LRU order exactly as if they had looked up.
+   * Replays the accesses `kinds/addrs/sizes[pos..end)` of `asid` for as long as each one hits the
+   * first level of its path with the rights it needs and stays inside one page of `page` bytes,
+   * with exactly the effect of {@link Tlb.lookup} on each (LRU order, statistics, `last*` fields).
+   * Returns the index of the first access it did not replay. `kinds` holds trace record kinds:
+   * 0 instruction fetch, 1 load, 2 store, 3 modify (a write). `touched.add(va)` is called for the
+   * first access and whenever the page differs from the previous replayed access of the same kind.
+   *
+   * This is the replay hot loop, so it keeps both first levels in locals and remembers, per kind,
+   * the block of the last hit: a repeat inside it needs no search, only the LRU touch.
    */
-  repeatWindowLo(c: number, asid: number): number {
-    const l = this.rLevel[c]!;
-    return this.rEpoch[c] === l.epoch && this.rAsid[c] === asid ? l.base[this.rSlot[c]!]! : 1;
+  hitRun(
+    asid: number,
+    kinds: Uint8Array,
+    addrs: Float64Array,
+    sizes: Uint32Array,
+    pos: number,
+    end: number,
+    page: number,
+    touched: PageSink,
+  ): number {
+    // A path without levels never hits; a stand-in empty level keeps the loop monomorphic.
+    const li = this.first[0] ?? this.none;
+    const ld = this.first[1] ?? this.none;
+    const shared = li === ld;
+    const invPage = 1 / page;
+    // Per kind: the last hit's block [lo, hi) (of the level's smallest class), its slot and rights,
+    // hits in it not yet credited, and whether the slot is known to be its set's most recent.
+    let iLo = 1;
+    let iHi = 0;
+    let iSlot = NONE;
+    let iN = 0;
+    let iMru = false;
+    let dLo = 1;
+    let dHi = 0;
+    let dSlot = NONE;
+    let dR = 0;
+    let dN = 0;
+    let dMru = false;
+    if (this.rLevel[0] === li && this.rEpoch[0] === li.epoch && this.rAsid[0] === asid) {
+      iSlot = this.rSlot[0]!;
+      if ((li.rights[iSlot]! & X) !== 0) {
+        iLo = this.rLo[0]!;
+        iHi = iLo + li.pow[0]!;
+      }
+    }
+    if (this.rLevel[1] === ld && this.rEpoch[1] === ld.epoch && this.rAsid[1] === asid) {
+      dSlot = this.rSlot[1]!;
+      dLo = this.rLo[1]!;
+      dHi = dLo + ld.pow[0]!;
+      dR = ld.rights[dSlot]!;
+    }
+    const iSize = li.pow[0]!;
+    const iRecip = li.recip[0]!;
+    const dSize = ld.pow[0]!;
+    const dRecip = ld.recip[0]!;
+    let iPage = -1;
+    let dPage = -1;
+    let lastKind = -1;
+    for (; pos < end; pos++) {
+      const va = addrs[pos]!;
+      const pb = Math.floor(va * invPage) * page;
+      if (va - pb + sizes[pos]! > page) break;
+      if (kinds[pos] === 0) {
+        if (va >= iLo && va < iHi) {
+          if (!iMru) {
+            li.touch(iSlot);
+            iMru = true;
+          }
+          iN++;
+        } else {
+          const i = li.find(asid, va);
+          if (i < 0 || (li.rights[i]! & X) === 0) break;
+          if (iN > 0) this.credit(li, iSlot, iN);
+          li.touch(i);
+          iSlot = i;
+          iN = 1;
+          iMru = true;
+          iLo = Math.floor(va * iRecip) * iSize;
+          iHi = iLo + iSize;
+        }
+        if (shared) dMru = false;
+        lastKind = 0;
+        if (pb !== iPage) {
+          iPage = pb;
+          touched.add(va);
+        }
+      } else {
+        const need = kinds[pos] === 1 ? 0 : W;
+        if (va >= dLo && va < dHi && (dR & need) === need) {
+          if (!dMru) {
+            ld.touch(dSlot);
+            dMru = true;
+          }
+          dN++;
+        } else {
+          const i = ld.find(asid, va);
+          if (i < 0 || (ld.rights[i]! & need) !== need) break;
+          if (dN > 0) this.credit(ld, dSlot, dN);
+          ld.touch(i);
+          dSlot = i;
+          dR = ld.rights[i]!;
+          dN = 1;
+          dMru = true;
+          dLo = Math.floor(va * dRecip) * dSize;
+          dHi = dLo + dSize;
+        }
+        if (shared) iMru = false;
+        lastKind = 1;
+        if (pb !== dPage) {
+          dPage = pb;
+          touched.add(va);
+        }
+      }
+    }
+    if (iN > 0) this.credit(li, iSlot, iN);
+    if (dN > 0) this.credit(ld, dSlot, dN);
+    if (lastKind >= 0) {
+      const l = lastKind === 0 ? li : ld;
+      const slot = lastKind === 0 ? iSlot : dSlot;
+      this.pa = l.pa[slot]! + (addrs[pos - 1]! - l.base[slot]!);
+      this.rights = l.rights[slot]!;
+      this.sizeLog2 = l.classes[l.cls[slot]!]!;
+      if (iHi > iLo) this.remember(0, li, asid, iSlot, iLo);
+      if (dHi > dLo) this.remember(1, ld, asid, dSlot, dLo);
+    }
+    return pos;
   }
 
-  /** End of the repeat window (see {@link Tlb.repeatWindowLo}); 0 when empty. */
-  repeatWindowHi(c: number, asid: number): number {
-    const l = this.rLevel[c]!;
-    if (this.rEpoch[c] !== l.epoch || this.rAsid[c] !== asid) return 0;
-    const i = this.rSlot[c]!;
-    return l.base[i]! + l.pow[l.cls[i]!]!;
-  }
-
-  /** Rights of the repeat window's entry (W = 1, X = 2). */
-  repeatWindowRights(c: number): number {
-    return this.rLevel[c]!.rights[this.rSlot[c]!]!;
-  }
-
-  /** Counts `n` hits made inside kind c's repeat window by the caller. */
-  creditRepeatHits(c: number, n: number): void {
-    if (n === 0) return;
-    invariant(this.rEpoch[c] === this.rLevel[c]!.epoch, 'repeat hits credited after the TLB changed');
-    const l = this.rLevel[c]!;
+  /** Counts n hits on slot i of level l. */
+  private credit(l: Level, i: number, n: number): void {
     l.hits += n;
-    l.classHits[l.cls[this.rSlot[c]!]!]! += n;
+    l.classHits[l.cls[i]!]! += n;
+  }
+
+  private remember(c: number, l: Level | undefined, asid: number, slot: number, lo: number): void {
+    if (l === undefined || slot < 0) return;
+    this.rEpoch[c] = l.epoch;
+    this.rAsid[c] = asid;
+    this.rSlot[c] = slot;
+    this.rLo[c] = lo;
+    this.rLevel[c] = l;
   }
 
   private search(asid: number, va: number, kind: TlbAccess, c: number): number {
     const path = kind === 'instruction' ? this.iPath : this.dPath;
     // A search may touch or refill the other kind's first level when it lies on this path:
     // then that level's recency order may change and the other kind's shortcut is void.
-    if (this.crossTouch[c]) this.rEpoch[1 - c] = -1;
     this.rEpoch[c] = -1;
     for (let p = 0; p < path.length; p++) {
       const l = path[p]!;
@@ -443,6 +346,7 @@ export class Tlb {
         this.rEpoch[c] = l.epoch;
         this.rAsid[c] = asid;
         this.rSlot[c] = i;
+        this.rLo[c] = Math.floor(va * l.recip[0]!) * l.pow[0]!;
         this.rLevel[c] = l;
       }
       return l.index;

@@ -321,20 +321,6 @@ export class Machine {
     const pages = t.pages;
     let batch = t.batch;
     cpu.asids.add(asid);
-    // Fast path: an access inside the first-level TLB entry the previous access of its kind hit,
-    // with nothing changed since, is a hit the TLB would count the same way; count it here and
-    // credit the TLB before anything else touches it. The windows are re-read after every call.
-    let iLo = tlb.repeatWindowLo(0, asid);
-    let iHi = tlb.repeatWindowHi(0, asid);
-    let iOk = (tlb.repeatWindowRights(0) & 2) !== 0;
-    let dLo = tlb.repeatWindowLo(1, asid);
-    let dHi = tlb.repeatWindowHi(1, asid);
-    let dW = (tlb.repeatWindowRights(1) & 1) !== 0;
-    let iRep = 0;
-    let dRep = 0;
-    // Last page recorded as touched, per kind (fetches and data interleave).
-    let lastIPage = -1;
-    let lastDPage = -1;
     let used = 0;
     let pos = t.pos;
     let len = t.len;
@@ -347,38 +333,34 @@ export class Machine {
         pos = t.pos;
         len = t.len;
       }
+      // Fast path: a run of first-level TLB hits, each costing only the access itself.
+      if (!t.secondHalf && !t.retry) {
+        const room = access > 0 ? Math.ceil((budget - used) / access) : len - pos;
+        const stop = tlb.hitRun(
+          asid,
+          batch.kind,
+          batch.addr,
+          batch.size,
+          pos,
+          Math.min(len, pos + room),
+          page,
+          pages,
+        );
+        const n = stop - pos;
+        if (n > 0) {
+          t.translations += n;
+          t.tlbHits += n;
+          records += n;
+          used += n * access;
+          pos = stop;
+          continue;
+        }
+      }
+      // Slow path: one record through the full lookup, a walk or the fault path.
       const k = batch.kind[pos]!;
       const va = batch.addr[pos]!;
       // Offset in the page by multiply and floor: % on doubles is an fmod call in V8.
       const off = va - Math.floor(va * invPage) * page;
-      if (!t.secondHalf && off + batch.size[pos]! <= page) {
-        if (k === INSTR ? iOk && va >= iLo && va < iHi : va >= dLo && va < dHi && (k === LOAD || dW)) {
-          if (k === INSTR) {
-            iRep++;
-            if (va - off !== lastIPage) {
-              lastIPage = va - off;
-              pages.add(va);
-            }
-          } else {
-            dRep++;
-            if (va - off !== lastDPage) {
-              lastDPage = va - off;
-              pages.add(va);
-            }
-          }
-          used += access;
-          records++;
-          pos++;
-          continue;
-        }
-      }
-      // Slow path: settle the fast path's hits with the TLB first.
-      tlb.creditRepeatHits(0, iRep);
-      tlb.creditRepeatHits(1, dRep);
-      t.translations += iRep + dRep;
-      t.tlbHits += iRep + dRep;
-      iRep = 0;
-      dRep = 0;
       t.pos = pos;
       const kind: AccessType = k === INSTR ? 'exec' : k === LOAD ? 'read' : 'write';
       const tlbKind = k === INSTR ? 'instruction' : 'data';
@@ -407,17 +389,7 @@ export class Machine {
       used += access;
       records++;
       pos++;
-      iLo = tlb.repeatWindowLo(0, asid);
-      iHi = tlb.repeatWindowHi(0, asid);
-      iOk = (tlb.repeatWindowRights(0) & 2) !== 0;
-      dLo = tlb.repeatWindowLo(1, asid);
-      dHi = tlb.repeatWindowHi(1, asid);
-      dW = (tlb.repeatWindowRights(1) & 1) !== 0;
     }
-    tlb.creditRepeatHits(0, iRep);
-    tlb.creditRepeatHits(1, dRep);
-    t.translations += iRep + dRep;
-    t.tlbHits += iRep + dRep;
     t.records += records;
     t.pos = pos;
     return used;
@@ -440,7 +412,8 @@ export class Machine {
     if (lvl >= 0 && (kind !== 'write' || tlb.lastWriteable) && (kind !== 'exec' || tlb.lastExecutable)) {
       if (counted) t.tlbHits++;
       t.retry = false;
-      return lvl === 0 ? 0 : this.costs.stlbHit;
+      // A hit in the first level of the path is part of the access; deeper levels cost an STLB hit.
+      return lvl === tlb.firstLevel(tlbKind) ? 0 : this.costs.stlbHit;
     }
     if (counted) t.tlbMisses++;
     t.walks++;

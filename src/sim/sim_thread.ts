@@ -48,14 +48,18 @@ export class PushSource implements AccessSource {
   }
 }
 
+/** Bitmaps cached in front of {@link PageSet}'s map (a power of two). */
+const PAGESET_CACHE = 8;
+
 /**
  * Distinct smallest pages touched, as bitmaps of 512 pages per key. Consecutive accesses mostly
- * stay in one bitmap, so the common case is one comparison and one OR.
+ * stay in one bitmap; the few bitmaps in use at once (code, heap, stack) sit in a small
+ * direct-mapped cache in front of the map, so alternating between them costs no map lookup.
  */
 export class PageSet {
   private readonly maps = new Map<number, Uint32Array>();
-  private lastKey = -1;
-  private last: Uint32Array = new Uint32Array(16);
+  private readonly cacheKey = new Float64Array(PAGESET_CACHE).fill(-1);
+  private readonly cacheMap: Uint32Array[] = Array.from({ length: PAGESET_CACHE }, () => new Uint32Array(16));
   private lastPage = -1;
 
   constructor(private readonly pageSize: number) {}
@@ -65,17 +69,21 @@ export class PageSet {
     if (page === this.lastPage) return;
     this.lastPage = page;
     const key = Math.floor(page / 512);
-    if (key !== this.lastKey) {
-      let m = this.maps.get(key);
-      if (!m) {
-        m = new Uint32Array(16);
-        this.maps.set(key, m);
+    const slot = key & (PAGESET_CACHE - 1);
+    let m: Uint32Array;
+    if (this.cacheKey[slot] === key) m = this.cacheMap[slot]!;
+    else {
+      let found = this.maps.get(key);
+      if (!found) {
+        found = new Uint32Array(16);
+        this.maps.set(key, found);
       }
-      this.last = m;
-      this.lastKey = key;
+      m = found;
+      this.cacheKey[slot] = key;
+      this.cacheMap[slot] = m;
     }
     const bit = page - key * 512;
-    this.last[bit >>> 5]! |= 1 << (bit & 31);
+    m[bit >>> 5]! |= 1 << (bit & 31);
   }
 
   /** Number of distinct pages added. */

@@ -254,6 +254,34 @@ describe('binary trace errors', () => {
     });
   });
 
+  it('an address varint of more than 8 bytes, or a delta beyond 2^53', () => {
+    /** A trace of one block holding one load record: tag then `varint`, and the end block. */
+    const oneRecord = (varint: number[]) => {
+      const head = encodeBinaryTrace([]).subarray(0, BINARY_HEADER_BYTES);
+      const out = new Uint8Array(BINARY_HEADER_BYTES + 8 + 1 + varint.length + 16);
+      const view = new DataView(out.buffer);
+      out.set(head);
+      view.setUint32(20, 1, true);
+      view.setUint32(24, 1 + varint.length, true);
+      out.set([LOAD | (8 << 2), ...varint], 28);
+      const endAt = 29 + varint.length;
+      view.setUint32(endAt + 4, 8, true);
+      view.setUint32(endAt + 8, 1, true);
+      return out;
+    };
+    expect(decode(oneRecord([0x90, 0x80, 0x80, 0x80, 0x80, 0x01])).records).toEqual([
+      { kind: LOAD, addr: 2 ** 34 + 8, size: 8 }, // zigzag 2^35 + 16: a 6-byte varint
+    ]);
+    expect(decode(oneRecord([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01])).result).toMatchObject({
+      offset: 28,
+      message: 'offset 28: address varint longer than 8 bytes',
+    });
+    expect(decode(oneRecord([0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x7f])).result).toMatchObject({
+      offset: 28,
+      message: 'offset 28: address delta exceeds 2^53',
+    });
+  });
+
   it('a record running past its block', () => {
     const b = new TraceBatch(1);
     b.push(LOAD, 0x7ff000000, 8); // 6-byte varint

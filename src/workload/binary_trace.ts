@@ -56,6 +56,7 @@ export interface BinaryTraceStats {
 const TWO32 = 4294967296;
 const TWO53 = 9007199254740992;
 const TWO52 = 4503599627370496;
+const TWO28 = 268435456;
 /** Most bytes of one encoded record: tag, 2-byte size varint, 8-byte address varint. */
 const MAX_RECORD_BYTES = 11;
 const BLOCK_HEADER_BYTES = 8;
@@ -212,8 +213,6 @@ class DecodeState {
   left = 0;
   /** Batch length, in and out. */
   len = 0;
-  /** Scratch position for {@link longDelta}. */
-  pos = 0;
   /** Position of the bad record when decoding fails. */
   errPos = 0;
   errWhat = '';
@@ -268,10 +267,26 @@ function decode(buf: Uint8Array, p: number, end: number, st: DecodeState, cap: n
       }
       if (b < 128) d = (zz >>> 1) ^ -(zz & 1);
       else {
-        st.pos = p;
-        d = longDelta(buf, st, zz);
-        if (st.errWhat !== '') return fail(st, rp, p > end ? PAST_END : st.errWhat);
-        p = st.pos;
+        // 5 to 8 bytes (deltas up to 2^53, e.g. between heap and stack): the bits above the
+        // low 28 gather in a second int32 and combine in double arithmetic, exactly.
+        b = buf[p++]!;
+        let hi = b & 127;
+        if (b > 127) {
+          b = buf[p++]!;
+          hi |= (b & 127) << 7;
+          if (b > 127) {
+            b = buf[p++]!;
+            hi |= (b & 127) << 14;
+            if (b > 127) {
+              b = buf[p++]!;
+              hi |= (b & 127) << 21;
+              if (b > 127) return fail(st, rp, p > end ? PAST_END : 'address varint longer than 8 bytes');
+            }
+          }
+        }
+        const v = hi * TWO28 + zz;
+        if (v >= TWO53) return fail(st, rp, p > end ? PAST_END : 'address delta exceeds 2^53');
+        d = (zz & 1) === 0 ? v / 2 : -(v + 1) / 2; // v's low bit is zz's
       }
     }
     if (p > end) return fail(st, rp, PAST_END);
@@ -292,32 +307,6 @@ function decode(buf: Uint8Array, p: number, end: number, st: DecodeState, cap: n
 }
 
 const PAST_END = 'record runs past the end of its block';
-
-/**
- * Continues a zigzag varint of more than 4 bytes whose low 28 bits are `low`, reading from
- * `st.pos`; returns the signed delta and leaves `st.pos` after the varint, or sets `st.errWhat`.
- */
-function longDelta(buf: Uint8Array, st: DecodeState, low: number): number {
-  let p = st.pos;
-  let zz = low;
-  let scale = 268435456;
-  for (let i = 4; ; i++) {
-    const b = buf[p++]!;
-    zz += (b & 127) * scale;
-    if (b < 128) break;
-    if (i === 7) {
-      st.errWhat = 'address varint longer than 8 bytes';
-      return 0;
-    }
-    scale *= 128;
-  }
-  if (zz >= TWO53) {
-    st.errWhat = 'address delta exceeds 2^53';
-    return 0;
-  }
-  st.pos = p;
-  return zz % 2 === 0 ? zz / 2 : -(zz + 1) / 2;
-}
 
 function fail(st: DecodeState, pos: number, what: string): number {
   st.errPos = pos;
