@@ -205,24 +205,32 @@ type RunRecord = readonly [kind: number, va: number, size: number];
 
 /**
  * A hit run against the reference: the model looks records up one by one while each would hit
- * the first level of its path with the rights it needs and stays inside one 4K page.
+ * some level of its path with the rights it needs, stays inside one 4K page and the cycles spent
+ * (`access` each, plus `deeper` for a hit after the path's first level) stay below the budget.
  */
 class HitRunCmd implements Cmd {
   constructor(
     readonly asid: number,
     readonly records: readonly RunRecord[],
+    readonly access: number,
+    readonly deeper: number,
+    readonly budget: number,
   ) {}
   check = () => true;
   run(m: RefTlb, r: Tlb): void {
     const page = 4096;
     const pages = new Set<number>();
     let n = 0;
+    let used = 0;
     for (const [kind, va, size] of this.records) {
-      if ((va % page) + size > page) break;
+      if (used >= this.budget || (va % page) + size > page) break;
       const access: TlbAccess = kind === 0 ? 'instruction' : 'data';
-      const e = m.path(access)[0]?.find(this.asid, BigInt(va));
+      const path = m.path(access);
+      const p = path.findIndex((l) => l.find(this.asid, BigInt(va)) !== undefined);
+      const e = path[p]?.find(this.asid, BigInt(va));
       if (!e || (kind === 0 && !e.x) || (kind >= 2 && !e.w)) break;
-      expect(m.lookup(this.asid, BigInt(va), access)).toBe(m.levels.indexOf(m.path(access)[0]!));
+      expect(m.lookup(this.asid, BigInt(va), access)).toBe(m.levels.indexOf(path[p]!));
+      used += this.access + (p > 0 ? this.deeper : 0);
       pages.add(va - (va % page));
       n++;
     }
@@ -231,7 +239,11 @@ class HitRunCmd implements Cmd {
     const sizes = Uint32Array.from(this.records, (x) => x[2]);
     const got = new Set<number>();
     const sink = { add: (va: number) => got.add(va - (va % page)) };
-    expect(r.hitRun(this.asid, kinds, addrs, sizes, 0, this.records.length, page, sink)).toBe(n);
+    const { access, deeper, budget } = this;
+    expect(
+      r.hitRun(this.asid, kinds, addrs, sizes, 0, kinds.length, page, sink, access, deeper, budget),
+    ).toBe(n);
+    expect(r.runCycles).toBe(used);
     expect([...got].sort()).toEqual([...pages].sort());
     if (n > 0) {
       expect(BigInt(r.lastPa)).toBe(m.lastPa);
@@ -244,7 +256,7 @@ class HitRunCmd implements Cmd {
     expectSameState(m, r);
   }
   toString = () =>
-    `hitRun(${this.asid}, [${this.records.map(([k, va, s]) => `${k}:0x${va.toString(16)},${s}`).join(' ')}])`;
+    `hitRun(${this.asid}, [${this.records.map(([k, va, s]) => `${k}:0x${va.toString(16)},${s}`).join(' ')}], ${this.access}, ${this.deeper}, ${this.budget})`;
 }
 
 class FlushCmd implements Cmd {
@@ -351,8 +363,14 @@ function commandsArb(vaArb: fc.Arbitrary<number>, runWeight = 3, size: fc.SizeFo
       asidArb,
       fc.array(recordArb, { minLength: 1, maxLength: 6 }),
       fc.array(fc.nat(5), { maxLength: 40 }),
+      fc.constantFrom(0, 1, 3),
+      fc.constantFrom(0, 9),
+      fc.constantFrom(5, 40, Number.POSITIVE_INFINITY),
     )
-    .map(([a, pool, picks]) => new HitRunCmd(a, [...pool, ...picks.map((i) => pool[i % pool.length]!)]));
+    .map(
+      ([a, pool, picks, access, deeper, budget]) =>
+        new HitRunCmd(a, [...pool, ...picks.map((i) => pool[i % pool.length]!)], access, deeper, budget),
+    );
   return fc.commands(
     [
       fc.oneof(
@@ -634,6 +652,9 @@ describe('hit runs and repeated hits keep LRU exact', () => {
       records.length,
       4096,
       { add: () => {} },
+      1,
+      0,
+      Number.POSITIVE_INFINITY,
     );
 
   it('a run resuming in its last block touches the entry when another kind used the shared level since', () => {
@@ -690,6 +711,29 @@ describe('hit runs and repeated hits keep LRU exact', () => {
     ).toBe(2);
     expect([t.lastPa, t.lastSizeLog2]).toEqual([0x101008, 12]);
     expect(t.stats()[0]!.hitsBySizeLog2).toEqual({ 12: 1, 21: 1 });
+  });
+
+  it('a run goes on through a deeper hit, refilling the first level, and stops at its cycle budget', () => {
+    const t = new Tlb([
+      { name: 'D', kind: 'data', entries: 1, ways: 1, pageSizesLog2: [12] },
+      { name: 'U', kind: 'unified', entries: 4, ways: 4, pageSizesLog2: [12] },
+    ]);
+    t.fill(1, 0x1000, 'data', map(0x1000));
+    t.fill(1, 0x2000, 'data', map(0x2000)); // D now holds only 0x2000
+    const kinds = Uint8Array.of(1, 1, 1, 1);
+    const addrs = Float64Array.of(0x2000, 0x1008, 0x1010, 0x2010);
+    const sizes = Uint32Array.of(8, 8, 8, 8);
+    const sink = { add: () => {} };
+    expect(t.hitRun(1, kinds, addrs, sizes, 0, 4, 4096, sink, 1, 9, Number.POSITIVE_INFINITY)).toBe(4);
+    expect(t.runCycles).toBe(4 + 2 * 9); // 0x1008 and 0x2010 come from U
+    expect(t.stats().map((s) => [s.hits, s.misses])).toEqual([
+      [2, 2],
+      [2, 0],
+    ]);
+    expect(t.lastPa).toBe(0x102010);
+    // Budget 11: the second access's deeper hit reaches it, so the third waits.
+    expect(t.hitRun(1, kinds, addrs, sizes, 0, 4, 4096, sink, 1, 9, 11)).toBe(2);
+    expect(t.runCycles).toBe(11);
   });
 
   it('a run stops before an access crossing a page, one needing rights the entry lacks, or a miss', () => {

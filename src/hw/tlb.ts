@@ -104,9 +104,13 @@ export class Tlb {
   private readonly lv: readonly Level[];
   private readonly iPath: readonly Level[];
   private readonly dPath: readonly Level[];
-  private pa = 0;
-  private rights = 0;
-  private sizeLog2 = 0;
+  /**
+   * The last hit: physical address, rights, log2 size. A typed array because a double stored in
+   * an object field may allocate a heap number on every hit; an element store never does.
+   */
+  private readonly hit = new Float64Array(3);
+  /** Cycles spent by the last hit run. */
+  private readonly runUsed = new Float64Array(1);
   /**
    * The last first-level hit per access kind (0 instruction, 1 data): its slot and the block of
    * the level's smallest class that contained the access (every access in that block resolves to
@@ -148,22 +152,22 @@ export class Tlb {
 
   /** Physical address of the last hit. */
   get lastPa(): number {
-    return this.pa;
+    return this.hit[0]!;
   }
 
   /** Whether the last hit's translation permits writes. */
   get lastWriteable(): boolean {
-    return (this.rights & W) !== 0;
+    return (this.hit[1]! & W) !== 0;
   }
 
   /** Whether the last hit's translation permits instruction fetches. */
   get lastExecutable(): boolean {
-    return (this.rights & X) !== 0;
+    return (this.hit[1]! & X) !== 0;
   }
 
   /** log2 of the size of the entry that served the last hit. */
   get lastSizeLog2(): number {
-    return this.sizeLog2;
+    return this.hit[2]!;
   }
 
   /**
@@ -176,15 +180,20 @@ export class Tlb {
   }
 
   /**
-   * Replays the accesses `kinds/addrs/sizes[pos..end)` of `asid` for as long as each one hits the
-   * first level of its path with the rights it needs and stays inside one page of `page` bytes,
-   * with exactly the effect of {@link Tlb.lookup} on each (LRU order, statistics, `last*` fields).
-   * Returns the index of the first access it did not replay. `kinds` holds trace record kinds:
+   * Replays the accesses `kinds/addrs/sizes[pos..end)` of `asid` for as long as each one hits some
+   * level of its path with the rights it needs, stays inside one page of `page` bytes, and the
+   * cycles spent stay below `budget`: an access costs `access` cycles, plus `deeper` when it hits
+   * a level after the first of its path. The effect is exactly that of {@link Tlb.lookup} on each
+   * (LRU order, statistics, refills, `last*` fields). Returns the index of the first access not
+   * replayed; {@link Tlb.runCycles} gives the cycles spent. `kinds` holds trace record kinds:
    * 0 instruction fetch, 1 load, 2 store, 3 modify (a write). `touched.add(va)` is called for the
    * first access and whenever the page differs from the previous replayed access of the same kind.
    *
-   * This is the replay hot loop, so it keeps both first levels in locals and remembers, per kind,
-   * the block of the last hit: a repeat inside it needs no search, only the LRU touch.
+   * This is the replay hot loop. Per kind it remembers the block (of the first level's smallest
+   * size class) of its last first-level hit: every access in that block resolves to the same slot
+   * while nothing is inserted, so a repeat needs no search, only an LRU touch when another kind may
+   * have reordered the set. Hits there are credited per block. A deeper hit refills the first
+   * levels, so it forgets both blocks.
    */
   hitRun(
     asid: number,
@@ -195,14 +204,17 @@ export class Tlb {
     end: number,
     page: number,
     touched: PageSink,
+    access: number,
+    deeper: number,
+    budget: number,
   ): number {
     // A path without levels never hits; a stand-in empty level keeps the loop monomorphic.
     const li = this.first[0] ?? this.none;
     const ld = this.first[1] ?? this.none;
     const shared = li === ld;
     const invPage = 1 / page;
-    // Per kind: the last hit's block [lo, hi) (of the level's smallest class), its slot and rights,
-    // hits in it not yet credited, and whether the slot is known to be its set's most recent.
+    // Per kind: the block [lo, hi), slot and rights of the last first-level hit, hits in it not
+    // yet credited, and whether the slot is known to be its set's most recent.
     let iLo = 1;
     let iHi = 0;
     let iSlot = NONE;
@@ -233,75 +245,115 @@ export class Tlb {
     const dRecip = ld.recip[0]!;
     let iPage = -1;
     let dPage = -1;
+    // The kind of the last access if a first-level hit served it (then its block's slot did), else -1.
     let lastKind = -1;
-    for (; pos < end; pos++) {
+    let used = 0;
+    for (; pos < end && used < budget; pos++) {
       const va = addrs[pos]!;
       const pb = Math.floor(va * invPage) * page;
       if (va - pb + sizes[pos]! > page) break;
-      if (kinds[pos] === 0) {
-        if (va >= iLo && va < iHi) {
-          if (!iMru) {
-            li.touch(iSlot);
-            iMru = true;
-          }
-          iN++;
-        } else {
-          const i = li.find(asid, va);
-          if (i < 0 || (li.rights[i]! & X) === 0) break;
-          if (iN > 0) this.credit(li, iSlot, iN);
-          li.touch(i);
-          iSlot = i;
-          iN = 1;
+      const k = kinds[pos]!;
+      const c = k === 0 ? 0 : 1;
+      const need = k === 0 ? X : k === 1 ? 0 : W;
+      if (c === 0 && va >= iLo && va < iHi) {
+        if (!iMru) {
+          li.touch(iSlot);
           iMru = true;
-          iLo = Math.floor(va * iRecip) * iSize;
-          iHi = iLo + iSize;
         }
+        iN++;
         if (shared) dMru = false;
-        lastKind = 0;
+      } else if (c === 1 && va >= dLo && va < dHi && (dR & need) === need) {
+        if (!dMru) {
+          ld.touch(dSlot);
+          dMru = true;
+        }
+        dN++;
+        if (shared) iMru = false;
+      } else {
+        const l = c === 0 ? li : ld;
+        const i = l.find(asid, va);
+        if (i >= 0) {
+          // The first level holds it: a hit, or a miss for lack of rights the caller handles.
+          if ((l.rights[i]! & need) !== need) break;
+          l.touch(i);
+          const lo = Math.floor(va * (c === 0 ? iRecip : dRecip)) * (c === 0 ? iSize : dSize);
+          if (c === 0) {
+            if (iN > 0) this.credit(li, iSlot, iN);
+            iSlot = i;
+            iN = 1;
+            iMru = true;
+            iLo = lo;
+            iHi = lo + iSize;
+            if (shared) dMru = false;
+          } else {
+            if (dN > 0) this.credit(ld, dSlot, dN);
+            dSlot = i;
+            dR = l.rights[i]!;
+            dN = 1;
+            dMru = true;
+            dLo = lo;
+            dHi = lo + dSize;
+            if (shared) iMru = false;
+          }
+        } else {
+          if (!this.deeperServes(c, asid, va, need)) break;
+          // The refill may evict either block's slot: settle their hits and forget them.
+          if (iN > 0) this.credit(li, iSlot, iN);
+          if (dN > 0) this.credit(ld, dSlot, dN);
+          iN = dN = 0;
+          iLo = dLo = 1;
+          iHi = dHi = 0;
+          this.search(asid, va, c === 0 ? 'instruction' : 'data', c);
+          used += deeper;
+          lastKind = -1;
+        }
+      }
+      if (va >= (c === 0 ? iLo : dLo) && va < (c === 0 ? iHi : dHi)) lastKind = c;
+      used += access;
+      if (c === 0) {
         if (pb !== iPage) {
           iPage = pb;
           touched.add(va);
         }
-      } else {
-        const need = kinds[pos] === 1 ? 0 : W;
-        if (va >= dLo && va < dHi && (dR & need) === need) {
-          if (!dMru) {
-            ld.touch(dSlot);
-            dMru = true;
-          }
-          dN++;
-        } else {
-          const i = ld.find(asid, va);
-          if (i < 0 || (ld.rights[i]! & need) !== need) break;
-          if (dN > 0) this.credit(ld, dSlot, dN);
-          ld.touch(i);
-          dSlot = i;
-          dR = ld.rights[i]!;
-          dN = 1;
-          dMru = true;
-          dLo = Math.floor(va * dRecip) * dSize;
-          dHi = dLo + dSize;
-        }
-        if (shared) iMru = false;
-        lastKind = 1;
-        if (pb !== dPage) {
-          dPage = pb;
-          touched.add(va);
-        }
+      } else if (pb !== dPage) {
+        dPage = pb;
+        touched.add(va);
       }
     }
+    this.runUsed[0] = used;
     if (iN > 0) this.credit(li, iSlot, iN);
     if (dN > 0) this.credit(ld, dSlot, dN);
-    if (lastKind >= 0) {
-      const l = lastKind === 0 ? li : ld;
-      const slot = lastKind === 0 ? iSlot : dSlot;
-      this.pa = l.pa[slot]! + (addrs[pos - 1]! - l.base[slot]!);
-      this.rights = l.rights[slot]!;
-      this.sizeLog2 = l.classes[l.cls[slot]!]!;
-      if (iHi > iLo) this.remember(0, li, asid, iSlot, iLo);
-      if (dHi > dLo) this.remember(1, ld, asid, dSlot, dLo);
-    }
+    if (lastKind >= 0) this.setHit(lastKind === 0 ? li : ld, lastKind === 0 ? iSlot : dSlot, addrs[pos - 1]!);
+    if (iHi > iLo) this.remember(0, li, asid, iSlot, iLo);
+    if (dHi > dLo) this.remember(1, ld, asid, dSlot, dLo);
     return pos;
+  }
+
+  /** Cycles spent by the last {@link Tlb.hitRun}. */
+  get runCycles(): number {
+    return this.runUsed[0]!;
+  }
+
+  /**
+   * Whether the first level after the first of kind c's path that holds `va` exists and grants
+   * `need`, i.e. a lookup would hit there; no side effects.
+   */
+  private deeperServes(c: number, asid: number, va: number, need: number): boolean {
+    const path = c === 0 ? this.iPath : this.dPath;
+    for (let p = 1; p < path.length; p++) {
+      const l = path[p]!;
+      const i = l.find(asid, va);
+      if (i >= 0) return (l.rights[i]! & need) === need;
+    }
+    return false;
+  }
+
+  /** Records slot i of level l, hit by an access to va, as the last hit. */
+  private setHit(l: Level, i: number, va: number): void {
+    const hit = this.hit;
+    hit[0] = l.pa[i]! + (va - l.base[i]!);
+    hit[1] = l.rights[i]!;
+    hit[2] = l.classes[l.cls[i]!]!;
   }
 
   /** Counts n hits on slot i of level l. */
@@ -337,11 +389,10 @@ export class Tlb {
       l.touch(i);
       const base = l.base[i]!;
       const ePa = l.pa[i]!;
-      this.pa = ePa + (va - base);
-      this.rights = l.rights[i]!;
-      this.sizeLog2 = l.classes[k]!;
+      this.setHit(l, i, va);
       if (p > 0) {
-        for (let q = 0; q < p; q++) path[q]!.insert(asid, va, base, this.sizeLog2, ePa, this.rights);
+        const eLog2 = l.classes[k]!;
+        for (let q = 0; q < p; q++) path[q]!.insert(asid, va, base, eLog2, ePa, l.rights[i]!);
       } else {
         this.rEpoch[c] = l.epoch;
         this.rAsid[c] = asid;

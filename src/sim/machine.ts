@@ -333,25 +333,28 @@ export class Machine {
         pos = t.pos;
         len = t.len;
       }
-      // Fast path: a run of first-level TLB hits, each costing only the access itself.
+      // Fast path: a run of TLB hits, each costing the access itself (plus an STLB hit when a
+      // level after the first served it).
       if (!t.secondHalf && !t.retry) {
-        const room = access > 0 ? Math.ceil((budget - used) / access) : len - pos;
         const stop = tlb.hitRun(
           asid,
           batch.kind,
           batch.addr,
           batch.size,
           pos,
-          Math.min(len, pos + room),
+          len,
           page,
           pages,
+          access,
+          this.costs.stlbHit,
+          budget - used,
         );
         const n = stop - pos;
         if (n > 0) {
           t.translations += n;
           t.tlbHits += n;
           records += n;
-          used += n * access;
+          used += tlb.runCycles;
           pos = stop;
           continue;
         }
