@@ -154,6 +154,16 @@ function expectSameState(model: RefTlb, real: Tlb): void {
   });
 }
 
+/** The `last*` fields describe the same translation as the model's last hit. */
+function expectSameLastHit(model: RefTlb, real: Tlb): void {
+  expect(BigInt(real.lastPa)).toBe(model.lastPa);
+  expect([real.lastWriteable, real.lastExecutable, real.lastSizeLog2]).toEqual([
+    model.last!.w,
+    model.last!.x,
+    model.last!.sizeLog2,
+  ]);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Model-based property test over random geometries and operation sequences.
 
@@ -171,14 +181,7 @@ class LookupCmd implements Cmd {
     expect(r.translates(this.asid, this.va)).toBe(held);
     const want = m.lookup(this.asid, BigInt(this.va), this.kind);
     expect(r.lookup(this.asid, this.va, this.kind)).toBe(want);
-    if (want >= 0) {
-      expect(BigInt(r.lastPa)).toBe(m.lastPa);
-      expect([r.lastWriteable, r.lastExecutable, r.lastSizeLog2]).toEqual([
-        m.last!.w,
-        m.last!.x,
-        m.last!.sizeLog2,
-      ]);
-    }
+    if (want >= 0) expectSameLastHit(m, r);
     expectSameState(m, r);
   }
   toString = () => `lookup(${this.asid}, 0x${this.va.toString(16)}, ${this.kind})`;
@@ -245,14 +248,7 @@ class HitRunCmd implements Cmd {
     ).toBe(n);
     expect(r.runCycles).toBe(used);
     expect([...got].sort()).toEqual([...pages].sort());
-    if (n > 0) {
-      expect(BigInt(r.lastPa)).toBe(m.lastPa);
-      expect([r.lastWriteable, r.lastExecutable, r.lastSizeLog2]).toEqual([
-        m.last!.w,
-        m.last!.x,
-        m.last!.sizeLog2,
-      ]);
-    }
+    if (n > 0) expectSameLastHit(m, r);
     expectSameState(m, r);
   }
   toString = () =>
