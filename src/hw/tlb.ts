@@ -205,6 +205,7 @@ export class Tlb {
           iMru = true;
         }
         iN++;
+        lastKind = 0;
         if (shared) dMru = false;
       } else if (c === 1 && va >= dLo && va < dHi && (dR & need) === need) {
         if (!dMru) {
@@ -212,6 +213,7 @@ export class Tlb {
           dMru = true;
         }
         dN++;
+        lastKind = 1;
         if (shared) iMru = false;
       } else {
         const l = c === 0 ? li : ld;
@@ -220,6 +222,7 @@ export class Tlb {
           // The first level holds it: a hit, or a miss for lack of rights the caller handles.
           if ((l.rights[i]! & need) !== need) break;
           l.touch(i);
+          lastKind = c;
           const lo = Math.floor(va * (c === 0 ? iRecip : dRecip)) * (c === 0 ? iSize : dSize);
           if (c === 0) {
             if (iN > 0) this.credit(li, iSlot, iN);
@@ -252,7 +255,6 @@ export class Tlb {
           lastKind = -1;
         }
       }
-      if (va >= (c === 0 ? iLo : dLo) && va < (c === 0 ? iHi : dHi)) lastKind = c;
       used += access;
       if (c === 0) {
         if (pb !== iPage) {
@@ -317,8 +319,9 @@ export class Tlb {
 
   private search(asid: number, va: number, kind: TlbAccess, c: number): number {
     const path = kind === 'instruction' ? this.iPath : this.dPath;
-    // A search may touch or refill the other kind's first level when it lies on this path:
-    // then that level's recency order may change and the other kind's shortcut is void.
+    // Kind c's remembered block is replaced by this hit's, or forgotten. The other kind's stays
+    // valid: a refill bumps the level's epoch, and hit runs touch a block's slot before trusting
+    // its recency.
     this.rEpoch[c] = -1;
     for (let p = 0; p < path.length; p++) {
       const l = path[p]!;
