@@ -21,6 +21,12 @@ export interface TlbLevelSpec {
   readonly ways: number;
   /** log2 of the page sizes this level holds natively; larger mappings are split into the largest size it holds. */
   readonly pageSizesLog2: readonly number[];
+  /**
+   * Looked up at the same time as the level before it in the list, as one stage (an L1 DTLB's
+   * arrays for 4K and 2M pages): a hit in either is a hit of the stage, and a refill goes to the
+   * one array of the stage that holds the mapping's size best, not to every array.
+   */
+  readonly parallel?: boolean;
 }
 
 /** A hardware architecture profile. */
@@ -40,10 +46,13 @@ const K4 = 12;
 const M2 = 21;
 const G1 = 30;
 
+// Intel Skylake-class: the first-level arrays for small and large pages are looked up in
+// parallel, so a large page is neither split into 4K pieces nor charged an STLB hit.
 const x86Tlb = (big: number): TlbLevelSpec[] => [
   { name: 'L1i', kind: 'instruction', entries: 128, ways: 8, pageSizesLog2: [K4] },
+  { name: 'L1i-big', kind: 'instruction', entries: 8, ways: 8, pageSizesLog2: [big], parallel: true },
   { name: 'L1d', kind: 'data', entries: 64, ways: 4, pageSizesLog2: [K4] },
-  { name: 'L1d-big', kind: 'data', entries: 32, ways: 4, pageSizesLog2: [big] },
+  { name: 'L1d-big', kind: 'data', entries: 32, ways: 4, pageSizesLog2: [big], parallel: true },
   { name: 'L2', kind: 'unified', entries: 1536, ways: 12, pageSizesLog2: [K4, big] },
 ];
 

@@ -57,10 +57,14 @@ class RefLevel {
     s.unshift(e);
   }
 
+  /** The class this level would hold a mapping of size 2^eLog2 in (split rule), or undefined. */
+  fit(eLog2: number): number | undefined {
+    return this.classes.filter((c) => c <= eLog2).at(-1);
+  }
+
   insert(asid: number, va: bigint, eBase: bigint, eLog2: number, ePa: bigint, w: boolean, x: boolean): void {
-    const fitting = this.classes.filter((c) => c <= eLog2);
-    if (fitting.length === 0) return;
-    const c = fitting[fitting.length - 1]!;
+    const c = this.fit(eLog2);
+    if (c === undefined) return;
     const base = (va >> BigInt(c)) << BigInt(c);
     const pa = ePa + (base - eBase);
     const s = this.set(base, c);
@@ -95,34 +99,66 @@ class RefTlb {
     this.levels = specs.map((s) => new RefLevel(s));
   }
 
-  path(kind: TlbAccess): RefLevel[] {
-    return this.levels.filter((l) => l.spec.kind === kind || l.spec.kind === 'unified');
+  /**
+   * The path of `kind` as stages. In the full list, `a|b|c` (b and c marked parallel) is one stage;
+   * a path keeps the stage's levels that serve its kind.
+   */
+  stages(kind: TlbAccess): RefLevel[][] {
+    const groups: RefLevel[][] = [];
+    for (const l of this.levels) {
+      if (l.spec.parallel && groups.length > 0) groups.at(-1)!.push(l);
+      else groups.push([l]);
+    }
+    return groups
+      .map((g) => g.filter((l) => l.spec.kind === kind || l.spec.kind === 'unified'))
+      .filter((g) => g.length > 0);
+  }
+
+  /** The first level of a stage holding va, with its entry. */
+  static probe(stage: RefLevel[], asid: number, va: bigint): [RefLevel, RefEntry] | undefined {
+    for (const l of stage) {
+      const e = l.find(asid, va);
+      if (e) return [l, e];
+    }
+    return undefined;
+  }
+
+  /** A stage takes a mapping in its one level with the largest fitting class (the first on a tie). */
+  static insert(stage: RefLevel[], asid: number, va: bigint, e: Omit<RefEntry, 'asid'>): void {
+    let best: RefLevel | undefined;
+    for (const l of stage) if ((l.fit(e.sizeLog2) ?? -1) > (best?.fit(e.sizeLog2) ?? -1)) best = l;
+    best?.insert(asid, va, e.base, e.sizeLog2, e.pa, e.w, e.x);
   }
 
   lookup(asid: number, va: bigint, kind: TlbAccess): number {
-    const path = this.path(kind);
-    for (let p = 0; p < path.length; p++) {
-      const l = path[p]!;
-      const e = l.find(asid, va);
-      if (!e) {
-        l.misses++;
+    const stages = this.stages(kind);
+    for (let p = 0; p < stages.length; p++) {
+      const hit = RefTlb.probe(stages[p]!, asid, va);
+      if (!hit) {
+        for (const l of stages[p]!) l.misses++;
         continue;
       }
+      const [l, e] = hit;
       l.hits++;
       l.classHits.set(e.sizeLog2, l.classHits.get(e.sizeLog2)! + 1);
       l.touch(e);
       this.last = e;
       this.lastPa = e.pa + (va - e.base);
-      for (const up of path.slice(0, p)) up.insert(asid, va, e.base, e.sizeLog2, e.pa, e.w, e.x);
+      for (const up of stages.slice(0, p)) RefTlb.insert(up, asid, va, { ...e });
       return this.levels.indexOf(l);
     }
     return -1;
   }
 
   fill(asid: number, va: bigint, kind: TlbAccess, m: TlbMapping): void {
-    for (const l of this.path(kind)) {
-      l.insert(asid, va, BigInt(m.vaBase), m.sizeLog2, BigInt(m.paBase), m.writeable, m.executable);
-    }
+    const e = {
+      base: BigInt(m.vaBase),
+      sizeLog2: m.sizeLog2,
+      pa: BigInt(m.paBase),
+      w: m.writeable,
+      x: m.executable,
+    };
+    for (const stage of this.stages(kind)) RefTlb.insert(stage, asid, va, e);
   }
 }
 
@@ -209,7 +245,7 @@ type RunRecord = readonly [kind: number, va: number, size: number];
 /**
  * A hit run against the reference: the model looks records up one by one while each would hit
  * some level of its path with the rights it needs, stays inside one 4K page and the cycles spent
- * (`access` each, plus `deeper` for a hit after the path's first level) stay below the budget.
+ * (`access` each, plus `deeper` for a hit after the path's first stage) stay below the budget.
  */
 class HitRunCmd implements Cmd {
   constructor(
@@ -228,11 +264,11 @@ class HitRunCmd implements Cmd {
     for (const [kind, va, size] of this.records) {
       if (used >= this.budget || (va % page) + size > page) break;
       const access: TlbAccess = kind === 0 ? 'instruction' : 'data';
-      const path = m.path(access);
-      const p = path.findIndex((l) => l.find(this.asid, BigInt(va)) !== undefined);
-      const e = path[p]?.find(this.asid, BigInt(va));
+      const stages = m.stages(access);
+      const p = stages.findIndex((st) => RefTlb.probe(st, this.asid, BigInt(va)) !== undefined);
+      const [l, e] = (p >= 0 && RefTlb.probe(stages[p]!, this.asid, BigInt(va))) || [];
       if (!e || (kind === 0 && !e.x) || (kind >= 2 && !e.w)) break;
-      expect(m.lookup(this.asid, BigInt(va), access)).toBe(m.levels.indexOf(path[p]!));
+      expect(m.lookup(this.asid, BigInt(va), access)).toBe(m.levels.indexOf(l!));
       used += this.access + (p > 0 ? this.deeper : 0);
       pages.add(va - (va % page));
       n++;
@@ -385,6 +421,7 @@ const levelArb = fc.record({
   sets: fc.integer({ min: 1, max: 5 }),
   ways: fc.integer({ min: 1, max: 4 }),
   pageSizesLog2: fc.subarray(SIZES, { minLength: 1 }),
+  parallel: fc.boolean(),
 });
 const geometryArb = fc.oneof(
   fc.array(levelArb, { minLength: 1, maxLength: 4 }).map((ls) =>
@@ -394,6 +431,7 @@ const geometryArb = fc.oneof(
       entries: l.sets * l.ways,
       ways: l.ways,
       pageSizesLog2: l.pageSizesLog2,
+      ...(l.parallel && i > 0 ? { parallel: true } : {}),
     })),
   ),
   fc.constantFrom(arch('x86_64').tlb, arch('armv8').tlb, arch('riscv-sv39').tlb),
@@ -522,6 +560,30 @@ describe('Tlb', () => {
     expect(t.stats()[0]!.hitsBySizeLog2).toEqual({ [K4]: 2 });
   });
 
+  it('looks up a stage of parallel arrays at once: a 2M page lives only in the 2M array', () => {
+    const t = new Tlb(arch('x86_64').tlb); // L1i | L1i-big, L1d | L1d-big, L2
+    const va = 2 ** 40 + 0x13_4567;
+    t.fill(3, va, 'data', map(2 ** 40, M2, 0x8000_0000));
+    expect(t.entries(2)).toEqual([]); // not split into a 4K piece in L1d
+    expect(t.entries(3).map((e) => [e.vaBase, e.sizeLog2])).toEqual([[2 ** 40, M2]]);
+    expect(t.lookup(3, 2 ** 40 + 0x1f_0008, 'data')).toBe(3);
+    expect(t.inFirstStage('data', 3)).toBe(true);
+    expect(t.inFirstStage('data', 4)).toBe(false);
+    expect(t.inFirstStage('instruction', 3)).toBe(false);
+    const [l1d, big] = [t.stats()[2]!, t.stats()[3]!];
+    expect([l1d.hits, l1d.misses, big.hits, big.misses]).toEqual([0, 0, 1, 0]);
+    // A miss of the whole stage counts in both arrays; the L2 hit refills the array that fits.
+    t.fill(3, 0x7000, 'instruction', map(0x7000, K4, 0x9000));
+    expect(t.lookup(3, 0x7008, 'data')).toBe(4);
+    expect(t.stats().map((s) => s.misses)).toEqual([0, 0, 1, 1, 0]);
+    expect(t.entries(2).map((e) => [e.vaBase, e.sizeLog2])).toEqual([[0x7000, K4]]);
+    expect(t.entries(3)).toHaveLength(1);
+    // A 1G mapping goes to the stage's array with the largest size that fits (2M), once.
+    t.fill(3, 2 ** 30 + 5, 'data', map(2 ** 30, G1, 2 ** 33));
+    expect(t.entries(2)).toHaveLength(1);
+    expect(t.entries(3).map((e) => e.sizeLog2)).toEqual([M2, M2]);
+  });
+
   it('does not cache a mapping smaller than every size of a level', () => {
     const t = new Tlb([one(4, 4, [M2])]);
     t.fill(1, 0x5000, 'data', map(0x5000, K4, 0x9000));
@@ -542,10 +604,10 @@ describe('Tlb', () => {
   it('keeps instruction and data paths apart and reports rights of the hit', () => {
     const t = new Tlb(arch('x86_64').tlb);
     t.fill(1, 0x40_0000, 'instruction', map(0x40_0000, K4, 0x1000, false, true));
-    expect(t.entries(1)).toHaveLength(0); // L1d untouched
-    expect(t.lookup(1, 0x40_0010, 'data')).toBe(3); // unified L2, then L1d refilled
+    expect(t.entries(2)).toHaveLength(0); // L1d untouched
+    expect(t.lookup(1, 0x40_0010, 'data')).toBe(4); // unified L2, then L1d refilled
     expect([t.lastWriteable, t.lastExecutable]).toEqual([false, true]);
-    expect(t.lookup(1, 0x40_0010, 'data')).toBe(1);
+    expect(t.lookup(1, 0x40_0010, 'data')).toBe(2);
     expect(t.lookup(1, 0x40_0010, 'instruction')).toBe(0);
   });
 
@@ -693,6 +755,30 @@ describe('hit runs and repeated hits keep LRU exact', () => {
     ).toBe(3);
     t.fill(1, 0x3000, 'data', map(0x3000));
     expect([t.translates(1, 0x1000), t.translates(1, 0x2000)]).toEqual([true, false]);
+  });
+
+  it('a run treats a large entry as one block only while nothing smaller in its stage could shadow it', () => {
+    const t = new Tlb(arch('x86_64').tlb);
+    t.fill(1, 0x5000, 'data', { ...map(0x5000), paBase: 0x7_0000 }); // L1d: 4K inside the 2M page below
+    t.fill(1, 0x1000, 'data', { ...map(0), sizeLog2: M2, paBase: 0x4000_0000 }); // L1d-big
+    expect(
+      run(t, [
+        [1, 0x1000],
+        [1, 0x5008],
+      ]),
+    ).toBe(2);
+    expect([t.lastPa, t.lastSizeLog2]).toEqual([0x7_0008, K4]);
+    t.flushRange(1, 0x5000, 0x1000); // both entries overlap it
+    t.fill(1, 0x1000, 'data', { ...map(0), sizeLog2: M2, paBase: 0x4000_0000 });
+    expect(
+      run(t, [
+        [1, 0x1000],
+        [1, 0x5008],
+        [1, 0x1f_f000],
+      ]),
+    ).toBe(3);
+    expect([t.lastPa, t.lastSizeLog2]).toEqual([0x401f_f000, M2]);
+    expect([t.stats()[2]!.hits, t.stats()[3]!.hits]).toEqual([1, 4]);
   });
 
   it('a run never serves an address from a large entry when a smaller one holds its block', () => {

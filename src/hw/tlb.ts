@@ -3,15 +3,19 @@
  * and several page-size classes per level (DESIGN.md §2).
  *
  * Semantics, fixed so that a naive reference model can reproduce them exactly:
- * - An access walks the levels of its path in list order: instruction fetches use the instruction and
- *   unified levels, data accesses the data and unified levels. The first level that hits ends the walk;
- *   every level probed before it counts a miss.
+ * - An access walks the stages of its path in list order: instruction fetches use the instruction and
+ *   unified levels, data accesses the data and unified levels. A stage is one level, or several looked
+ *   up in parallel (a level marked `parallel` joins the stage of the level before it in the list, like
+ *   an L1 DTLB's arrays for 4K and 2M pages). In a stage the first level, in list order, that holds the
+ *   translation hits and ends the walk; a stage that misses counts a miss in each of its levels.
  * - Split rule: a level holds a mapping as one entry of the largest size class it holds that is <= the
  *   mapping size, covering the naturally aligned block that contains the accessed address. A mapping
  *   smaller than every class of a level is not cached there.
- * - Fill policy ("inclusive at fill, not enforced"): {@link Tlb.fill} inserts into every level of the
- *   path; a hit in a lower level refills the upper levels of the path that missed, from the hit entry.
- *   Evictions are never propagated between levels (no back-invalidation, no victim writeback).
+ * - Fill policy ("inclusive at fill, not enforced"): {@link Tlb.fill} inserts into every stage of the
+ *   path; a hit in a later stage refills the earlier stages, from the hit entry. A stage takes an entry
+ *   into one level: the one whose fitting class is largest (the earlier on a tie), so a 2M page goes to
+ *   the 2M array and is not split into the 4K one. Evictions are never propagated between levels (no
+ *   back-invalidation, no victim writeback).
  * - A level holds at most one entry per (ASID, size class, block): a set is set = floor(va / size) mod
  *   sets for the entry's class. A lookup probes the level's classes smallest first and the first class
  *   with an entry for the block containing `va` hits (this only matters for stale overlapping entries).
@@ -28,7 +32,9 @@
 import { hex, sizeName } from '../util/hex.js';
 import { invariant } from '../util/result.js';
 import type { TlbLevelSpec } from './arch.js';
+import { TlbBlocks } from './tlb_blocks.js';
 import { TlbLevel as Level, NONE, W, X } from './tlb_level.js';
+import { pathStages, TlbStage } from './tlb_stage.js';
 import type { PageSink, TlbAccess, TlbLevelStats, TlbMapping } from './tlb_types.js';
 import { TlbEntryView } from './tlb_types.js';
 
@@ -40,14 +46,23 @@ export {
   type TlbMapping,
 } from './tlb_types.js';
 
+/** Access class of each trace record kind: 0 instruction, 1 data. */
+const KIND_CLASS = Uint8Array.from([0, 1, 1, 1]);
+/** Outcomes of a hit run's slow step: no hit, a first-stage hit, a deeper hit. */
+const MISS = 0;
+const FIRST = 1;
+const DEEPER = 2;
+/** Rights each trace record kind needs: fetch X, load none, store and modify W. */
+const KIND_NEED = Uint8Array.from([X, 0, W, W]);
+
 /**
  * The TLB hierarchy of one CPU. After a hit, {@link Tlb.lastPa}, {@link Tlb.lastWriteable},
  * {@link Tlb.lastExecutable} and {@link Tlb.lastSizeLog2} describe the translation (no allocation).
  */
 export class Tlb {
   private readonly lv: readonly Level[];
-  private readonly iPath: readonly Level[];
-  private readonly dPath: readonly Level[];
+  /** Lookup stages of each class's path (0 instruction, 1 data). */
+  private readonly stages: ReadonlyArray<readonly TlbStage[]>;
   /**
    * The last hit: physical address, rights, log2 size. A typed array because a double stored in
    * an object field may allocate a heap number on every hit; an element store never does.
@@ -55,38 +70,37 @@ export class Tlb {
   private readonly hit = new Float64Array(3);
   /** Cycles spent by the last hit run. */
   private readonly runUsed = new Float64Array(1);
+  /** Recent first-stage blocks per class, for {@link Tlb.hitRun} (see tlb_blocks.ts). */
+  private readonly blocks: TlbBlocks;
   /**
-   * The last first-level hit per access kind (0 instruction, 1 data): its slot and the block of
-   * the level's smallest class that contained the access (every access in that block resolves to
-   * the same slot). Valid while the level's epoch is unchanged: no insert or invalidation since.
+   * Per trace record kind during a hit run: the address range its accesses replay in without a
+   * check (the current page of its class's current block, if that grants the kind's rights, and
+   * since the slot's last LRU touch), and its hits not yet folded into that block's count.
    */
-  private readonly rEpoch = new Float64Array([-1, -1]);
-  private readonly rAsid = new Int32Array(2);
-  private readonly rSlot = new Int32Array(2);
-  private readonly rLo = new Float64Array(2);
-  private readonly rLevel: Level[] = [];
-  /** First level of each kind's path (0 instruction, 1 data), if any. */
-  private readonly first: ReadonlyArray<Level | undefined>;
-  /** An empty level standing in for a missing first level in {@link Tlb.hitRun}. */
-  private readonly none = new Level(
-    { name: 'none', kind: 'unified', entries: 1, ways: 1, pageSizesLog2: [0] },
-    -1,
-  );
+  private readonly fastLo = new Float64Array(4);
+  private readonly fastHi = new Float64Array(4);
+  private readonly counts = new Float64Array(4);
+  /** The classes' first stages share a level: a touch by one class may reorder the other's set. */
+  private readonly shared: boolean;
+  /** First stage of each class's path; an empty level stands in for a missing one. */
+  private readonly first: readonly TlbStage[];
 
   /** Builds empty levels from specs; the list order is the lookup order. */
   constructor(levels: readonly TlbLevelSpec[]) {
     this.lv = levels.map((s, i) => new Level(s, i));
-    this.iPath = this.lv.filter((l) => l.spec.kind !== 'data');
-    this.dPath = this.lv.filter((l) => l.spec.kind !== 'instruction');
-    const iFirst = this.iPath[0];
-    const dFirst = this.dPath[0];
-    this.first = [iFirst, dFirst];
-    this.rLevel.push(this.lv[0]!, this.lv[0]!);
+    this.stages = [pathStages(this.lv, 'instruction'), pathStages(this.lv, 'data')];
+    const none = new Level({ name: 'none', kind: 'unified', entries: 1, ways: 1, pageSizesLog2: [0] }, -1);
+    this.first = this.stages.map((p) => p[0] ?? new TlbStage([none]));
+    this.blocks = new TlbBlocks(none);
+    this.shared = this.first[0]!.levels.some((l) => this.first[1]!.levels.includes(l));
   }
 
-  /** Index (into {@link Tlb.levels}) of the first level an access of `kind` probes, or -1. */
-  firstLevel(kind: TlbAccess): number {
-    return this.first[kind === 'instruction' ? 0 : 1]?.index ?? NONE;
+  /**
+   * Whether level `level` (an index into {@link Tlb.levels}) belongs to the first stage an access of
+   * `kind` probes: a hit there costs nothing beyond the access.
+   */
+  inFirstStage(kind: TlbAccess, level: number): boolean {
+    return this.first[kind === 'instruction' ? 0 : 1]!.levels.some((l) => l.index === level);
   }
 
   /** The level specs, in lookup order. */
@@ -120,7 +134,7 @@ export class Tlb {
    * LRU and the `last*` fields and refills the levels of the path that missed. Allocation-free.
    */
   lookup(asid: number, va: number, kind: TlbAccess): number {
-    return this.search(asid, va, kind, kind === 'instruction' ? 0 : 1);
+    return this.search(asid, va, kind === 'instruction' ? 0 : 1);
   }
 
   /**
@@ -130,14 +144,16 @@ export class Tlb {
    * a level after the first of its path. The effect is exactly that of {@link Tlb.lookup} on each
    * (LRU order, statistics, refills, `last*` fields). Returns the index of the first access not
    * replayed; {@link Tlb.runCycles} gives the cycles spent. `kinds` holds trace record kinds:
-   * 0 instruction fetch, 1 load, 2 store, 3 modify (a write). `touched.add(va)` is called for the
-   * first access and whenever the page differs from the previous replayed access of the same kind.
+   * 0 instruction fetch, 1 load, 2 store, 3 modify (a write). `touched.add(va)` is called at least
+   * once in the run for every page of `page` bytes the replayed accesses touch.
    *
-   * This is the replay hot loop. Per kind it remembers the block (of the first level's smallest
-   * size class) of its last first-level hit: every access in that block resolves to the same slot
-   * while nothing is inserted, so a repeat needs no search, only an LRU touch when another kind may
-   * have reordered the set. Hits there are credited per block. A deeper hit refills the first
-   * levels, so it forgets both blocks.
+   * This is the replay hot loop. Per class (instruction, data) it knows a few blocks that one
+   * first-stage slot serves alone (tlb_blocks.ts) and per record kind a fast range: the current
+   * page of the class's current block. An access inside its kind's fast range is a hit needing
+   * nothing but a count, so the inner loop does three loads and two compares per record. Anything
+   * else takes {@link Tlb.runStep}: a page change, another block, a first-stage search or a deeper
+   * hit, each with the LRU touch, rights and refills a lookup would do. Costs must be exact sums,
+   * so the fast loop counts records and multiplies only when `access` is an integer.
    */
   hitRun(
     asid: number,
@@ -152,127 +168,139 @@ export class Tlb {
     deeper: number,
     budget: number,
   ): number {
-    // A path without levels never hits; a stand-in empty level keeps the loop monomorphic.
-    const li = this.first[0] ?? this.none;
-    const ld = this.first[1] ?? this.none;
-    const shared = li === ld;
-    const invPage = 1 / page;
-    // Per kind: the block [lo, hi), slot and rights of the last first-level hit, hits in it not
-    // yet credited, and whether the slot is known to be its set's most recent.
-    let iLo = 1;
-    let iHi = 0;
-    let iSlot = NONE;
-    let iN = 0;
-    let iMru = false;
-    let dLo = 1;
-    let dHi = 0;
-    let dSlot = NONE;
-    let dR = 0;
-    let dN = 0;
-    let dMru = false;
-    if (this.rLevel[0] === li && this.rEpoch[0] === li.epoch && this.rAsid[0] === asid) {
-      iSlot = this.rSlot[0]!;
-      if ((li.rights[iSlot]! & X) !== 0) {
-        iLo = this.rLo[0]!;
-        iHi = iLo + li.pow[0]!;
-      }
-    }
-    if (this.rLevel[1] === ld && this.rEpoch[1] === ld.epoch && this.rAsid[1] === asid) {
-      dSlot = this.rSlot[1]!;
-      dLo = this.rLo[1]!;
-      dHi = dLo + ld.pow[0]!;
-      dR = ld.rights[dSlot]!;
-    }
-    const iSize = li.pow[0]!;
-    const iRecip = li.recip[0]!;
-    const dSize = ld.pow[0]!;
-    const dRecip = ld.recip[0]!;
-    let iPage = -1;
-    let dPage = -1;
-    // The kind of the last access if a first-level hit served it (then its block's slot did), else -1.
-    let lastKind = -1;
+    const bk = this.blocks;
+    bk.validate(0, this.first[0]!, asid);
+    bk.validate(1, this.first[1]!, asid);
+    const { fastLo: lo, fastHi: hi, counts } = this;
+    // Each kind's first access takes the slow step, which touches the slot and sets the range.
+    lo.fill(1);
+    hi.fill(0);
+    const whole = Number.isInteger(access);
+    const start = pos;
     let used = 0;
-    for (; pos < end && used < budget; pos++) {
-      const va = addrs[pos]!;
-      const pb = Math.floor(va * invPage) * page;
-      if (va - pb + sizes[pos]! > page) break;
-      const k = kinds[pos]!;
-      const c = k === 0 ? 0 : 1;
-      const need = k === 0 ? X : k === 1 ? 0 : W;
-      if (c === 0 && va >= iLo && va < iHi) {
-        if (!iMru) {
-          li.touch(iSlot);
-          iMru = true;
-        }
-        iN++;
-        lastKind = 0;
-        if (shared) dMru = false;
-      } else if (c === 1 && va >= dLo && va < dHi && (dR & need) === need) {
-        if (!dMru) {
-          ld.touch(dSlot);
-          dMru = true;
-        }
-        dN++;
-        lastKind = 1;
-        if (shared) iMru = false;
-      } else {
-        const l = c === 0 ? li : ld;
-        const i = l.find(asid, va);
-        if (i >= 0) {
-          // The first level holds it: a hit, or a miss for lack of rights the caller handles.
-          if ((l.rights[i]! & need) !== need) break;
-          l.touch(i);
-          lastKind = c;
-          const lo = Math.floor(va * (c === 0 ? iRecip : dRecip)) * (c === 0 ? iSize : dSize);
-          if (c === 0) {
-            if (iN > 0) this.credit(li, iSlot, iN);
-            iSlot = i;
-            iN = 1;
-            iMru = true;
-            iLo = lo;
-            iHi = lo + iSize;
-            if (shared) dMru = false;
-          } else {
-            if (dN > 0) this.credit(ld, dSlot, dN);
-            dSlot = i;
-            dR = l.rights[i]!;
-            dN = 1;
-            dMru = true;
-            dLo = lo;
-            dHi = lo + dSize;
-            if (shared) iMru = false;
-          }
-        } else {
-          if (!this.deeperServes(c, asid, va, need)) break;
-          // The refill may evict either block's slot: settle their hits and forget them.
-          if (iN > 0) this.credit(li, iSlot, iN);
-          if (dN > 0) this.credit(ld, dSlot, dN);
-          iN = dN = 0;
-          iLo = dLo = 1;
-          iHi = dHi = 0;
-          this.search(asid, va, c === 0 ? 'instruction' : 'data', c);
-          used += deeper;
-          lastKind = -1;
-        }
+    let lastDeeper = false;
+    while (pos < end && used < budget) {
+      // Records while the cycles spent before each stay below the budget.
+      const room = access > 0 ? (whole ? Math.ceil((budget - used) / access) : 1) : end - pos;
+      const stop = Math.min(end, pos + room);
+      const from = pos;
+      for (; pos < stop; pos++) {
+        const k = kinds[pos]!;
+        const va = addrs[pos]!;
+        if (va < lo[k]! || va + sizes[pos]! > hi[k]!) break;
+        counts[k]!++;
       }
-      used += access;
-      if (c === 0) {
-        if (pb !== iPage) {
-          iPage = pb;
-          touched.add(va);
-        }
-      } else if (pb !== dPage) {
-        dPage = pb;
-        touched.add(va);
+      if (pos > from) {
+        used += (pos - from) * access;
+        lastDeeper = false;
       }
+      if (pos === stop) continue;
+      const r = this.runStep(asid, kinds[pos]!, addrs[pos]!, sizes[pos]!, page, touched);
+      if (r === MISS) break;
+      used += r === DEEPER ? access + deeper : access;
+      lastDeeper = r === DEEPER;
+      pos++;
     }
     this.runUsed[0] = used;
-    if (iN > 0) this.credit(li, iSlot, iN);
-    if (dN > 0) this.credit(ld, dSlot, dN);
-    if (lastKind >= 0) this.setHit(lastKind === 0 ? li : ld, lastKind === 0 ? iSlot : dSlot, addrs[pos - 1]!);
-    if (iHi > iLo) this.remember(0, li, asid, iSlot, iLo);
-    if (dHi > dLo) this.remember(1, ld, asid, dSlot, dLo);
+    this.fold(0);
+    this.fold(1);
+    bk.settle();
+    bk.stamp(0, this.first[0]!, asid);
+    bk.stamp(1, this.first[1]!, asid);
+    if (pos > start && !lastDeeper) {
+      const e = bk.cur[KIND_CLASS[kinds[pos - 1]!]!]!;
+      this.setHit(bk.level[e]!, bk.slot[e]!, addrs[pos - 1]!);
+    }
     return pos;
+  }
+
+  /**
+   * The slow step of a hit run for one access of kind k outside its fast range: the current block
+   * on a new page (or untouched since the run began or the other class touched a shared level), an
+   * older remembered block or a first-stage search ({@link FIRST}: the block is now current and the
+   * kind's fast range its page), or a deeper level's hit, which refills the first stages
+   * ({@link DEEPER}). {@link MISS} when the access crosses a page or would not hit with the rights it
+   * needs; then nothing changed.
+   */
+  private runStep(
+    asid: number,
+    k: number,
+    va: number,
+    size: number,
+    page: number,
+    touched: PageSink,
+  ): number {
+    const c = KIND_CLASS[k]!;
+    const need = KIND_NEED[k]!;
+    const pb = Math.floor(va / page) * page;
+    if (va - pb + size > page) return MISS;
+    const bk = this.blocks;
+    let e = bk.cur[c]!;
+    if (!(va >= bk.lo[e]! && va < bk.hi[e]! && (bk.rights[e]! & need) === need)) {
+      const old = bk.findOther(c, va);
+      if (old >= 0 && (bk.rights[old]! & need) === need) {
+        this.fold(c);
+        bk.select(c, old);
+      } else {
+        const st = this.first[c]!;
+        const i = st.find(asid, va);
+        if (i < 0) return this.deeperStep(asid, c, va, need, touched);
+        // The first stage holds it: a hit, or a miss for lack of rights the caller handles.
+        const l = st.found;
+        if ((l.rights[i]! & need) !== need) return MISS;
+        this.fold(c);
+        const bs = st.blockSize(l, i);
+        const lo = Math.floor(va / bs) * bs;
+        bk.push(c, l, i, lo, lo + bs);
+      }
+      e = bk.cur[c]!;
+    }
+    bk.level[e]!.touch(bk.slot[e]!);
+    this.counts[k]!++;
+    this.setFast(c, e, Math.max(pb, bk.lo[e]!), Math.min(pb + page, bk.hi[e]!));
+    if (this.shared) this.setFast(c ^ 1, e, 1, 0);
+    touched.add(va);
+    return FIRST;
+  }
+
+  /** A hit run's access of class c that only a level after the first stage serves, or MISS. */
+  private deeperStep(asid: number, c: number, va: number, need: number, touched: PageSink): number {
+    if (!this.deeperServes(c, asid, va, need)) return MISS;
+    // The refill may evict remembered slots: settle them all; a class whose first stage changed forgets.
+    const bk = this.blocks;
+    this.fold(0);
+    this.fold(1);
+    bk.settle();
+    this.search(asid, va, c);
+    bk.validate(0, this.first[0]!, asid);
+    bk.validate(1, this.first[1]!, asid);
+    this.setFast(0, 0, 1, 0);
+    this.setFast(1, 0, 1, 0);
+    touched.add(va);
+    return DEEPER;
+  }
+
+  /** Sets the fast range of class c's kinds to [lo, hi) where block e grants their rights. */
+  private setFast(c: number, e: number, lo: number, hi: number): void {
+    const r = this.blocks.rights[e]!;
+    for (let k = c === 0 ? 0 : 1; k < (c === 0 ? 1 : 4); k++) {
+      const ok = (r & KIND_NEED[k]!) === KIND_NEED[k]! && lo < hi;
+      this.fastLo[k] = ok ? lo : 1;
+      this.fastHi[k] = ok ? hi : 0;
+    }
+  }
+
+  /** Adds class c's counted hits to its current block's pending hits. */
+  private fold(c: number): void {
+    const n = this.counts;
+    const e = this.blocks.cur[c]!;
+    if (c === 0) {
+      this.blocks.pending[e]! += n[0]!;
+      n[0] = 0;
+    } else {
+      this.blocks.pending[e]! += n[1]! + n[2]! + n[3]!;
+      n[1] = n[2] = n[3] = 0;
+    }
   }
 
   /** Cycles spent by the last {@link Tlb.hitRun}. */
@@ -285,11 +313,11 @@ export class Tlb {
    * `need`, i.e. a lookup would hit there; no side effects.
    */
   private deeperServes(c: number, asid: number, va: number, need: number): boolean {
-    const path = c === 0 ? this.iPath : this.dPath;
-    for (let p = 1; p < path.length; p++) {
-      const l = path[p]!;
-      const i = l.find(asid, va);
-      if (i >= 0) return (l.rights[i]! & need) === need;
+    const stages = this.stages[c]!;
+    for (let p = 1; p < stages.length; p++) {
+      const st = stages[p]!;
+      const i = st.find(asid, va);
+      if (i >= 0) return (st.found.rights[i]! & need) === need;
     }
     return false;
   }
@@ -302,50 +330,43 @@ export class Tlb {
     hit[2] = l.classes[l.cls[i]!]!;
   }
 
-  /** Counts n hits on slot i of level l. */
-  private credit(l: Level, i: number, n: number): void {
-    l.hits += n;
-    l.classHits[l.cls[i]!]! += n;
+  /** Makes the block around va that slot i of first-stage level l serves class c's current block. */
+  private remember(c: number, asid: number, l: Level, i: number, va: number): void {
+    const bk = this.blocks;
+    const st = this.first[c]!;
+    bk.validate(c, st, asid);
+    const e = bk.cur[c]!;
+    if (va >= bk.lo[e]! && va < bk.hi[e]!) return;
+    const old = bk.findOther(c, va);
+    if (old >= 0) {
+      bk.select(c, old);
+      return;
+    }
+    const size = st.blockSize(l, i);
+    const lo = Math.floor(va / size) * size;
+    bk.push(c, l, i, lo, lo + size);
   }
 
-  private remember(c: number, l: Level | undefined, asid: number, slot: number, lo: number): void {
-    if (l === undefined || slot < 0) return;
-    this.rEpoch[c] = l.epoch;
-    this.rAsid[c] = asid;
-    this.rSlot[c] = slot;
-    this.rLo[c] = lo;
-    this.rLevel[c] = l;
-  }
-
-  private search(asid: number, va: number, kind: TlbAccess, c: number): number {
-    const path = kind === 'instruction' ? this.iPath : this.dPath;
-    // Kind c's remembered block is replaced by this hit's, or forgotten. The other kind's stays
-    // valid: a refill bumps the level's epoch, and hit runs touch a block's slot before trusting
-    // its recency.
-    this.rEpoch[c] = -1;
-    for (let p = 0; p < path.length; p++) {
-      const l = path[p]!;
-      const i = l.find(asid, va);
+  private search(asid: number, va: number, c: number): number {
+    const stages = this.stages[c]!;
+    for (let p = 0; p < stages.length; p++) {
+      const st = stages[p]!;
+      const i = st.find(asid, va);
       if (i < 0) {
-        l.misses++;
+        st.miss();
         continue;
       }
+      const l = st.found;
       const k = l.cls[i]!;
       l.hits++;
       l.classHits[k]!++;
       l.touch(i);
-      const base = l.base[i]!;
-      const ePa = l.pa[i]!;
       this.setHit(l, i, va);
       if (p > 0) {
         const eLog2 = l.classes[k]!;
-        for (let q = 0; q < p; q++) path[q]!.insert(asid, va, base, eLog2, ePa, l.rights[i]!);
+        for (let q = 0; q < p; q++) stages[q]!.insert(asid, va, l.base[i]!, eLog2, l.pa[i]!, l.rights[i]!);
       } else {
-        this.rEpoch[c] = l.epoch;
-        this.rAsid[c] = asid;
-        this.rSlot[c] = i;
-        this.rLo[c] = Math.floor(va * l.recip[0]!) * l.pow[0]!;
-        this.rLevel[c] = l;
+        this.remember(c, asid, l, i, va);
       }
       return l.index;
     }
@@ -353,8 +374,9 @@ export class Tlb {
   }
 
   /**
-   * Inserts a walked translation for an access to `va` into every level of the kind's path that can
-   * hold it (split per the level's classes), evicting the LRU entry of the target set when it is full.
+   * Inserts a walked translation for an access to `va` into each stage of the kind's path, in the
+   * stage's level that holds it best (split per the level's classes), evicting the LRU entry of the
+   * target set when it is full.
    */
   fill(asid: number, va: number, kind: TlbAccess, m: TlbMapping): void {
     const size = 2 ** m.sizeLog2;
@@ -377,8 +399,9 @@ export class Tlb {
         `TLB fill: mapping ${hex(m.vaBase)}+${sizeName(size)} -> ${hex(m.paBase)} must be aligned and contain ${hex(va)}`,
     );
     const rights = (m.writeable ? W : 0) | (m.executable ? X : 0);
-    const path = kind === 'instruction' ? this.iPath : this.dPath;
-    for (const l of path) l.insert(asid, va, m.vaBase, m.sizeLog2, m.paBase, rights);
+    for (const st of this.stages[kind === 'instruction' ? 0 : 1]!) {
+      st.insert(asid, va, m.vaBase, m.sizeLog2, m.paBase, rights);
+    }
   }
 
   /**

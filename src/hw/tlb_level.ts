@@ -56,6 +56,11 @@ export class TlbLevel {
   evictions = 0;
   invalidations = 0;
   readonly classHits: Float64Array;
+  /**
+   * Valid entries per class. A hit run may treat a whole large entry as one block only while no
+   * smaller entry could shadow part of it; these counts answer that without a scan.
+   */
+  readonly validInClass: Int32Array;
 
   constructor(
     readonly spec: TlbLevelSpec,
@@ -82,6 +87,7 @@ export class TlbLevel {
       for (let k = 0; k < sizes.length; k++) if (sizes[k]! <= n) this.classFor[n] = k;
     }
     this.classHits = new Float64Array(sizes.length);
+    this.validInClass = new Int32Array(sizes.length);
     this.asid = new Int32Array(entries);
     this.base = new Float64Array(entries);
     this.pa = new Float64Array(entries);
@@ -106,6 +112,7 @@ export class TlbLevel {
     const ways = this.ways;
     this.asid.fill(NONE);
     this.table.fill(0);
+    this.validInClass.fill(0);
     for (let s = 0; s < this.sets; s++) {
       const first = s * ways;
       const last = first + ways - 1;
@@ -150,6 +157,22 @@ export class TlbLevel {
       if (this.asid[e] === asid && this.cls[e] === k && this.base[e] === base) return e;
       b = (b + 1) & this.tmask;
     }
+  }
+
+  /**
+   * Whether a valid entry of asid smaller than `size` lies in the aligned block [base, base + size).
+   * Counts first, so a level without smaller entries answers without a scan.
+   */
+  holdsInside(asid: number, base: number, size: number): boolean {
+    let any = false;
+    for (let k = 0; k < this.classes.length && this.pow[k]! < size; k++) any ||= this.validInClass[k]! > 0;
+    if (!any) return false;
+    const end = base + size;
+    for (let s = 0; s < this.asid.length; s++) {
+      const b = this.base[s]!;
+      if (this.asid[s] === asid && b >= base && b < end && this.pow[this.cls[s]!]! < size) return true;
+    }
+    return false;
   }
 
   /** Slot translating va for asid (smallest class first), or -1; no side effects. */
@@ -211,6 +234,7 @@ export class TlbLevel {
   invalidate(i: number): void {
     this.epoch++;
     this.unlink(i);
+    this.validInClass[this.cls[i]!]!--;
     this.asid[i] = NONE;
     this.invalidations++;
     const s = this.setOfSlot[i]!;
@@ -240,10 +264,12 @@ export class TlbLevel {
       if (this.asid[i]! >= 0) {
         this.evictions++;
         this.unlink(i);
+        this.validInClass[this.cls[i]!]!--;
       }
       this.asid[i] = asid;
       this.base[i] = base;
       this.cls[i] = k;
+      this.validInClass[k]!++;
       this.link(i, k);
     }
     this.pa[i] = ePa + (base - eBase);

@@ -22,6 +22,16 @@ describe('parseTlbSpec', () => {
     ]);
   });
 
+  it('joins levels written with | into one stage looked up in parallel', () => {
+    expect(unwrap(parseTlbSpec('l1d:64x4:4k | l1d-big:32x4:2m|l1d-1g:4:1g,l1i:8,l2:64', X64))).toEqual([
+      { name: 'l1d', kind: 'data', entries: 64, ways: 4, pageSizesLog2: [12] },
+      { name: 'l1d-big', kind: 'data', entries: 32, ways: 4, pageSizesLog2: [21], parallel: true },
+      { name: 'l1d-1g', kind: 'data', entries: 4, ways: 4, pageSizesLog2: [30], parallel: true },
+      { name: 'l1i', kind: 'instruction', entries: 8, ways: 8, pageSizesLog2: [12, 21, 30] },
+      { name: 'l2', kind: 'unified', entries: 64, ways: 64, pageSizesLog2: [12, 21, 30] },
+    ]);
+  });
+
   it('accepts itlb/dtlb names, omitted sizes and ways, any case, spaces and unsorted sizes', () => {
     expect(unwrap(parseTlbSpec(' ITLB-0 : 32 , dtlb:16X2:1M+64K , stlb:256x4:16m+4K ', ARM7))).toEqual([
       { name: 'ITLB-0', kind: 'instruction', entries: 32, ways: 32, pageSizesLog2: [12, 16, 20, 24] },
@@ -42,6 +52,8 @@ describe('parseTlbSpec', () => {
     ['', 'it is empty'],
     ['   ', 'it is empty'],
     ['unified:64,', 'a level is empty'],
+    ['l1d:64||l2:64', 'a level is empty'],
+    ['|unified:64', 'a level is empty'],
     ['unified', "level 'unified' has 1 ':'-separated parts"],
     ['l2:64x4:4k:x', 'has 4'],
     ['2l:64', "level name '2l' is not a name"],
@@ -78,7 +90,7 @@ describe('formatTlbSpec', () => {
     expect(formatTlbSpec(unwrap(parseTlbSpec('unified:64', X64)), X64)).toBe('unified:64');
     expect(formatTlbSpec(unwrap(parseTlbSpec('unified:64', X64)))).toBe('unified:64:4k+2m+1g');
     expect(formatTlbSpec(arch('x86_64').tlb, X64)).toBe(
-      'L1i:128x8:4k,L1d:64x4:4k,L1d-big:32x4:2m,L2:1536x12:4k+2m',
+      'L1i:128x8:4k|L1i-big:8:2m,L1d:64x4:4k|L1d-big:32x4:2m,L2:1536x12:4k+2m',
     );
     expect(formatTlbSpec(arch('microblaze').tlb)).toBe('UTLB:64:1k+4k+16k+64k+256k+1m+4m+16m');
   });
@@ -107,6 +119,7 @@ describe('formatTlbSpec', () => {
       sets: fc.integer({ min: 1, max: 64 }),
       ways: fc.integer({ min: 1, max: 16 }),
       pageSizesLog2: fc.subarray([...ARM7], { minLength: 1 }),
+      parallel: fc.boolean(),
     });
     const prefix = { instruction: 'l1i', data: 'dtlb', unified: 'l2' } as const;
     fc.assert(
@@ -118,6 +131,7 @@ describe('formatTlbSpec', () => {
             entries: l.sets * l.ways,
             ways: l.ways,
             pageSizesLog2: l.pageSizesLog2,
+            ...(l.parallel && i > 0 ? { parallel: true } : {}),
           })),
           { name: 'last', kind: 'unified', entries: 4, ways: 4, pageSizesLog2: [12] },
         ];
@@ -139,7 +153,9 @@ describe('TLB_SPEC_HELP', () => {
     ]) {
       expect(TLB_SPEC_HELP).toContain(piece);
     }
-    const example = /Example: (\S+);/.exec(TLB_SPEC_HELP)![1]!;
-    expect(parseTlbSpec(example, X64).ok).toBe(true);
+    const example = /Example \(the x86_64 default\): (\S+);/.exec(TLB_SPEC_HELP)![1]!;
+    expect(formatTlbSpec(unwrap(parseTlbSpec(example, X64)), X64)).toBe(
+      formatTlbSpec(arch('x86_64').tlb, X64).toLowerCase(),
+    );
   });
 });

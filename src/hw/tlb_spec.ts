@@ -11,13 +11,17 @@ export const MAX_TLB_ENTRIES = 65536;
 
 /** One-paragraph description of the `--tlb` grammar, shown by `faultline replay --help`. */
 export const TLB_SPEC_HELP =
-  'TLB geometry, a comma-separated list of levels looked up in order: NAME:ENTRIES[xWAYS][:SIZES]. ' +
+  'TLB geometry, a comma-separated list of levels looked up in order: NAME:ENTRIES[xWAYS][:SIZES]; ' +
+  'levels joined by | instead form one stage looked up in parallel (like an L1 DTLB with separate ' +
+  'arrays for 4K and 2M pages: a hit in either is an L1 hit, a refill goes only to the array that ' +
+  'holds the size best). ' +
   'NAME starting with l1i or itlb makes an instruction level, l1d or dtlb a data level, anything else ' +
   '(e.g. l2, stlb, unified) a level shared by instruction fetches and data accesses. ENTRIES and WAYS ' +
   'are positive integers with ENTRIES a multiple of WAYS; WAYS omitted means fully associative. SIZES ' +
   'lists the page sizes the level holds, joined by + (e.g. 4k+2m; units k, m, g), default every size ' +
   'of the architecture; larger mappings are held split into the largest listed size, smaller ones are ' +
-  'not cached there. Every replacement is LRU. Example: l1i:64x4:4k,l1d:64x4:4k+2m,l2:1536x12:4k+2m; ' +
+  'not cached there. Every replacement is LRU. Example (the x86_64 default): ' +
+  'l1i:128x8:4k|l1i-big:8:2m,l1d:64x4:4k|l1d-big:32x4:2m,l2:1536x12:4k+2m; ' +
   'unified:N is a single fully associative TLB of N entries holding every page size.';
 
 type SpecError = Result<never, 'INVALID_TLB_SPEC'>;
@@ -50,9 +54,12 @@ export function parseTlbSpec(
     err('INVALID_TLB_SPEC', `invalid TLB spec '${spec}': ${what}; expected ${expected}`);
   if (spec.trim() === '') return fail('it is empty', 'NAME:ENTRIES[xWAYS][:SIZES][,...] or unified:N');
   const levels: TlbLevelSpec[] = [];
-  for (const raw of spec.split(',')) {
+  const items = spec
+    .split(',')
+    .flatMap((stage) => stage.split('|').map((raw, j) => ({ raw, parallel: j > 0 })));
+  for (const { raw, parallel } of items) {
     const item = raw.trim();
-    if (item === '') return fail('a level is empty', 'levels separated by single commas');
+    if (item === '') return fail('a level is empty', 'levels separated by single commas or |');
     const parts = item.split(':').map((p) => p.trim());
     if (parts.length < 2 || parts.length > 3) {
       return fail(`level '${item}' has ${parts.length} ':'-separated parts`, 'NAME:ENTRIES[xWAYS][:SIZES]');
@@ -100,7 +107,8 @@ export function parseTlbSpec(
       }
     }
     sizes.sort((a, b) => a - b);
-    levels.push({ name, kind: kindOfTlbName(name), entries, ways, pageSizesLog2: sizes });
+    const level: TlbLevelSpec = { name, kind: kindOfTlbName(name), entries, ways, pageSizesLog2: sizes };
+    levels.push(parallel ? { ...level, parallel } : level);
   }
   for (const [kind, what] of [
     ['data', 'data accesses'],
@@ -117,13 +125,13 @@ export function parseTlbSpec(
 }
 
 /**
- * Formats levels in the `--tlb` grammar. Ways equal to entries are omitted (fully associative), and so
+ * Formats levels in the `--tlb` grammar (`|` before a level parallel to the one before it). Ways equal to entries are omitted (fully associative), and so
  * are sizes equal to `archSizesLog2` when given. A name whose prefix does not imply the level's kind
  * gets an `itlb-`, `dtlb-` or `u-` prefix so that the result parses back to the same kinds.
  */
 export function formatTlbSpec(levels: readonly TlbLevelSpec[], archSizesLog2?: readonly number[]): string {
   return levels
-    .map((l) => {
+    .map((l, i) => {
       const prefix = { instruction: 'itlb-', data: 'dtlb-', unified: 'u-' }[l.kind];
       const name = kindOfTlbName(l.name) === l.kind ? l.name : `${prefix}${l.name}`;
       const geometry = l.ways === l.entries ? `${l.entries}` : `${l.entries}x${l.ways}`;
@@ -132,7 +140,8 @@ export function formatTlbSpec(levels: readonly TlbLevelSpec[], archSizesLog2?: r
         archSizesLog2 !== undefined &&
         sizes.length === archSizesLog2.length &&
         sizes.every((s, i) => s === [...archSizesLog2].sort((a, b) => a - b)[i]);
-      return all ? `${name}:${geometry}` : `${name}:${geometry}:${sizesText(sizes)}`;
+      const text = all ? `${name}:${geometry}` : `${name}:${geometry}:${sizesText(sizes)}`;
+      return i === 0 ? text : `${l.parallel === true ? '|' : ','}${text}`;
     })
-    .join(',');
+    .join('');
 }

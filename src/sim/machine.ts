@@ -415,8 +415,8 @@ export class Machine {
     if (lvl >= 0 && (kind !== 'write' || tlb.lastWriteable) && (kind !== 'exec' || tlb.lastExecutable)) {
       if (counted) t.tlbHits++;
       t.retry = false;
-      // A hit in the first level of the path is part of the access; deeper levels cost an STLB hit.
-      return lvl === tlb.firstLevel(tlbKind) ? 0 : this.costs.stlbHit;
+      // A hit in the first stage of the path (the L1 arrays) is part of the access; deeper ones cost an STLB hit.
+      return tlb.inFirstStage(tlbKind, lvl) ? 0 : this.costs.stlbHit;
     }
     if (counted) t.tlbMisses++;
     t.walks++;
