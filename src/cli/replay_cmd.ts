@@ -3,13 +3,14 @@
  */
 import { join } from 'node:path';
 import { SingleBar } from 'cli-progress';
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { TLB_SPEC_HELP } from '../hw/tlb_spec.js';
 import { comparisonChart, comparisonHtml, comparisonTable, summaryText } from '../report/run_report.js';
 import { DESIGNS, optionChoices } from '../sim/designs.js';
 import { collect, UserError, writeFileAtomic } from './io.js';
 import { type ReplayOutcome, replay } from './replay_run.js';
 import { type RunFlags, runOptions } from './run_options.js';
+import type { ReaderMode } from './trace_thread.js';
 
 /** Flags common to replay and compare. */
 export function addRunFlags(cmd: Command): Command {
@@ -23,11 +24,23 @@ export function addRunFlags(cmd: Command): Command {
     .option('--seed <n>', 'seed for anything random', '1');
 }
 
+/** Adds `--reader`: where a trace file is parsed (replay and compare). */
+function addReaderFlag(cmd: Command): Command {
+  return cmd.addOption(
+    new Option(
+      '--reader <mode>',
+      'parse the trace on a reader thread, overlapped with the simulation (thread), in the simulating thread (inline), or thread for files of 4 MiB or more (auto)',
+    )
+      .choices(['auto', 'thread', 'inline'])
+      .default('auto'),
+  );
+}
+
 /** Runs a replay with a progress bar on a terminal and Ctrl-C returning partial results. */
 export async function replayWithUi(
   trace: string,
   designs: readonly string[],
-  flags: RunFlags,
+  flags: RunFlags & { reader?: ReaderMode },
   opts: { timeline: boolean; quiet: boolean },
 ): Promise<ReplayOutcome> {
   const runs = runOptions(designs, flags);
@@ -46,6 +59,7 @@ export async function replayWithUi(
   let started = false;
   try {
     return await replay(trace, runs, {
+      reader: flags.reader,
       timeline: opts.timeline,
       shouldStop: () => stop,
       onProgress: bar
@@ -67,8 +81,7 @@ export async function replayWithUi(
 /** Registers replay, compare and designs. */
 export function registerReplayCommands(program: Command): void {
   addRunFlags(
-    program
-      .command('replay <trace>')
+    addReaderFlag(program.command('replay <trace>'))
       .description(
         'replay a memory-access trace (Valgrind lackey text, gzip, or faultline binary) through a design',
       )
@@ -111,33 +124,37 @@ export function registerReplayCommands(program: Command): void {
     );
 
   addRunFlags(
-    program
-      .command('compare <trace>')
+    addReaderFlag(program.command('compare <trace>'))
       .description('run several designs on the same trace, side by side, with an SVG plot and an HTML report')
       .option('--design <name>', 'a design to compare (repeat; default genode and 4k-only)', collect)
       .option('--out <dir>', 'where to write compare.svg and compare.html', 'faultline-out')
       .option('--json', 'print {"results": [...]} instead of the table'),
-  ).action(async (trace: string, flags: RunFlags & { design?: string[]; out: string; json?: boolean }) => {
-    const designs = flags.design?.length ? flags.design : ['genode', '4k-only'];
-    const out = await replayWithUi(trace, designs, flags, { timeline: false, quiet: !!flags.json });
-    const svg = await comparisonChart(out.results, `designs on ${trace}`);
-    if (!svg.ok) throw new UserError(svg.message);
-    const html = comparisonHtml(out.results, svg.value, [
-      ['trace', trace],
-      ['records', String(out.trace.records)],
-    ]);
-    const svgPath = join(flags.out, 'compare.svg');
-    const htmlPath = join(flags.out, 'compare.html');
-    await writeFileAtomic(svgPath, svg.value);
-    if (html.ok) await writeFileAtomic(htmlPath, html.value);
-    if (flags.json) {
-      process.stdout.write(
-        `${JSON.stringify({ results: out.results, trace: traceInfo(out), interrupted: out.interrupted })}\n`,
-      );
-    } else {
-      process.stdout.write(`${comparisonTable(out.results)}\n\nplot: ${svgPath}\nreport: ${htmlPath}\n`);
-    }
-  });
+  ).action(
+    async (
+      trace: string,
+      flags: RunFlags & { reader?: ReaderMode; design?: string[]; out: string; json?: boolean },
+    ) => {
+      const designs = flags.design?.length ? flags.design : ['genode', '4k-only'];
+      const out = await replayWithUi(trace, designs, flags, { timeline: false, quiet: !!flags.json });
+      const svg = await comparisonChart(out.results, `designs on ${trace}`);
+      if (!svg.ok) throw new UserError(svg.message);
+      const html = comparisonHtml(out.results, svg.value, [
+        ['trace', trace],
+        ['records', String(out.trace.records)],
+      ]);
+      const svgPath = join(flags.out, 'compare.svg');
+      const htmlPath = join(flags.out, 'compare.html');
+      await writeFileAtomic(svgPath, svg.value);
+      if (html.ok) await writeFileAtomic(htmlPath, html.value);
+      if (flags.json) {
+        process.stdout.write(
+          `${JSON.stringify({ results: out.results, trace: traceInfo(out), interrupted: out.interrupted })}\n`,
+        );
+      } else {
+        process.stdout.write(`${comparisonTable(out.results)}\n\nplot: ${svgPath}\nreport: ${htmlPath}\n`);
+      }
+    },
+  );
 
   program
     .command('designs')

@@ -9,7 +9,8 @@ import { Timeline } from '../sim/timeline.js';
 import type { TraceBatch } from '../sim/trace_batch.js';
 import { UserError } from './io.js';
 import type { RunOptions } from './run_options.js';
-import { openTrace, readTraceFromStream, type TraceSummary } from './trace_source.js';
+import { type openTrace, readTraceFromStream, type TraceSummary } from './trace_source.js';
+import { type ReaderMode, readTrace } from './trace_thread.js';
 
 /** Cycles per microsecond of the nominal 3 GHz clock (docs/COST_MODEL.md). */
 export const CYCLES_PER_US = 3000;
@@ -30,6 +31,8 @@ export interface ReplayHooks {
   readonly onProgress?: (bytes: number, total: number) => void;
   /** Polled after each batch: true stops reading (partial results). */
   readonly shouldStop?: () => boolean;
+  /** Where a trace file is parsed (default 'auto': a reader thread for large files). */
+  readonly reader?: ReaderMode;
 }
 
 /** Replays a trace file (or a stream, e.g. valgrind's output) through every run. */
@@ -69,7 +72,7 @@ export async function replay(
       () => 0,
     );
     const onProgress = hooks.onProgress ? (b: number) => hooks.onProgress!(b, total) : undefined;
-    read = await openTrace(input, sink, { onProgress });
+    read = await readTrace(input, sink, { onProgress, mode: hooks.reader });
   } else {
     read = await readTraceFromStream(input.stream, input.name, sink);
   }

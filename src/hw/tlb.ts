@@ -32,7 +32,7 @@
 import { hex, sizeName } from '../util/hex.js';
 import { invariant } from '../util/result.js';
 import type { TlbLevelSpec } from './arch.js';
-import { TlbBlocks } from './tlb_blocks.js';
+import { BLOCKS, TlbBlocks } from './tlb_blocks.js';
 import { TlbLevel as Level, NONE, W, X } from './tlb_level.js';
 import { pathStages, TlbStage } from './tlb_stage.js';
 import type { PageSink, TlbAccess, TlbLevelStats, TlbMapping } from './tlb_types.js';
@@ -80,6 +80,8 @@ export class Tlb {
   private readonly fastLo = new Float64Array(4);
   private readonly fastHi = new Float64Array(4);
   private readonly counts = new Float64Array(4);
+  /** Per block entry during a hit run: the page last handed to the touched set (each was handed once). */
+  private readonly runAdded = new Float64Array(2 * BLOCKS);
   /** The classes' first stages share a level: a touch by one class may reorder the other's set. */
   private readonly shared: boolean;
   /** First stage of each class's path; an empty level stands in for a missing one. */
@@ -175,6 +177,8 @@ export class Tlb {
     // Each kind's first access takes the slow step, which touches the slot and sets the range.
     lo.fill(1);
     hi.fill(0);
+    this.runAdded.fill(-1);
+    const invPage = 1 / page;
     const whole = Number.isInteger(access);
     const start = pos;
     let used = 0;
@@ -195,7 +199,7 @@ export class Tlb {
         lastDeeper = false;
       }
       if (pos === stop) continue;
-      const r = this.runStep(asid, kinds[pos]!, addrs[pos]!, sizes[pos]!, page, touched);
+      const r = this.runStep(asid, kinds[pos]!, addrs[pos]!, sizes[pos]!, page, invPage, touched);
       if (r === MISS) break;
       used += r === DEEPER ? access + deeper : access;
       lastDeeper = r === DEEPER;
@@ -228,11 +232,12 @@ export class Tlb {
     va: number,
     size: number,
     page: number,
+    invPage: number,
     touched: PageSink,
   ): number {
     const c = KIND_CLASS[k]!;
     const need = KIND_NEED[k]!;
-    const pb = Math.floor(va / page) * page;
+    const pb = Math.floor(va * invPage) * page;
     if (va - pb + size > page) return MISS;
     const bk = this.blocks;
     let e = bk.cur[c]!;
@@ -259,7 +264,10 @@ export class Tlb {
     this.counts[k]!++;
     this.setFast(c, e, Math.max(pb, bk.lo[e]!), Math.min(pb + page, bk.hi[e]!));
     if (this.shared) this.setFast(c ^ 1, e, 1, 0);
-    touched.add(va);
+    if (this.runAdded[e] !== pb) {
+      this.runAdded[e] = pb;
+      touched.add(va);
+    }
     return FIRST;
   }
 

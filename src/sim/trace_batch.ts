@@ -58,11 +58,17 @@ export class TraceBatch {
   /** Number of valid records. */
   length = 0;
 
-  /** Creates an empty batch holding up to `capacity` records. */
-  constructor(readonly capacity: number = DEFAULT_BATCH_CAPACITY) {
-    this.kind = new Uint8Array(capacity);
-    this.addr = new Float64Array(capacity);
-    this.size = new Uint32Array(capacity);
+  /**
+   * Creates an empty batch holding up to `capacity` records, in new arrays or in `storage` (arrays
+   * of at least `capacity` elements, e.g. views of shared memory filled by a reader thread).
+   */
+  constructor(
+    readonly capacity: number = DEFAULT_BATCH_CAPACITY,
+    storage?: { readonly kind: Uint8Array; readonly addr: Float64Array; readonly size: Uint32Array },
+  ) {
+    this.kind = storage?.kind ?? new Uint8Array(capacity);
+    this.addr = storage?.addr ?? new Float64Array(capacity);
+    this.size = storage?.size ?? new Uint32Array(capacity);
   }
 
   /** True when no more records fit. */
