@@ -14,6 +14,7 @@ import { BUNDLED_TRACE } from '../cli/demo.js';
 import { replay } from '../cli/replay_run.js';
 import { runOptions } from '../cli/run_options.js';
 import { openTrace } from '../cli/trace_source.js';
+import type { ReaderMode } from '../cli/trace_thread.js';
 import { buildTracedSystem } from '../sim/replay.js';
 import { PushSource } from '../sim/sim_thread.js';
 import { TraceBatch } from '../sim/trace_batch.js';
@@ -126,8 +127,8 @@ async function parseOnly(path: string, lines: boolean): Promise<number> {
   return lines ? res.value.lines! : records;
 }
 
-async function replayFile(path: string): Promise<number> {
-  const out = await replay(path, runOptions(['genode'], {}));
+async function replayFile(path: string, reader: ReaderMode = 'auto'): Promise<number> {
+  const out = await replay(path, runOptions(['genode'], {}), { reader });
   if (out.results[0]!.errors.length > 0) throw new Error(`replay errors: ${out.results[0]!.errors[0]}`);
   return out.results[0]!.records;
 }
@@ -148,9 +149,17 @@ async function fileFigures(r: Recorder, label: string, text: string, what: strin
       'lines/s',
       `${parse.count} lines, openTrace + counting sink, ${how}`,
     );
+    const inline = await best(PASSES, () => replayFile(text, 'inline'));
+    const inlineRate = inline.count / (inline.ms / 1000);
+    r.record(
+      `replay.${label}.full_inline`,
+      inlineRate,
+      'records/s',
+      `genode, 1 CPU, --reader inline, ${how}`,
+    );
     const full = await best(PASSES, () => replayFile(text));
     const textRate = full.count / (full.ms / 1000);
-    r.record(`replay.${label}.full`, textRate, 'records/s', `genode, 1 CPU, ${how}`);
+    r.record(`replay.${label}.full`, textRate, 'records/s', `genode, 1 CPU, reader thread, ${how}`);
     r.record(`replay.${label}.full_vs_parse`, textRate / parseRate, 'ratio', 'target >= 0.8');
 
     const fd = openSync(bin, 'w');
@@ -165,9 +174,16 @@ async function fileFigures(r: Recorder, label: string, text: string, what: strin
     if (!conv.ok) throw new Error(conv.message);
     const binParse = await best(PASSES, () => parseOnly(bin, false));
     r.record(`replay.${label}.binary_parse_only`, binParse.count / (binParse.ms / 1000), 'records/s', how);
+    const binInline = await best(PASSES, () => replayFile(bin, 'inline'));
+    r.record(
+      `replay.${label}.binary_full_inline`,
+      binInline.count / (binInline.ms / 1000),
+      'records/s',
+      `genode, 1 CPU, --reader inline, ${how}`,
+    );
     const binFull = await best(PASSES, () => replayFile(bin));
     const binRate = binFull.count / (binFull.ms / 1000);
-    r.record(`replay.${label}.binary_full`, binRate, 'records/s', `genode, 1 CPU, ${how}`);
+    r.record(`replay.${label}.binary_full`, binRate, 'records/s', `genode, 1 CPU, reader thread, ${how}`);
     r.record(`replay.${label}.binary_vs_text`, binRate / textRate, 'x', 'full replay; target >= 2');
   } finally {
     rmSync(bin, { force: true });
