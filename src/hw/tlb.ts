@@ -338,23 +338,6 @@ export class Tlb {
     hit[2] = l.classes[l.cls[i]!]!;
   }
 
-  /** Makes the block around va that slot i of first-stage level l serves class c's current block. */
-  private remember(c: number, asid: number, l: Level, i: number, va: number): void {
-    const bk = this.blocks;
-    const st = this.first[c]!;
-    bk.validate(c, st, asid);
-    const e = bk.cur[c]!;
-    if (va >= bk.lo[e]! && va < bk.hi[e]!) return;
-    const old = bk.findOther(c, va);
-    if (old >= 0) {
-      bk.select(c, old);
-      return;
-    }
-    const size = st.blockSize(l, i);
-    const lo = Math.floor(va / size) * size;
-    bk.push(c, l, i, lo, lo + size);
-  }
-
   private search(asid: number, va: number, c: number): number {
     const stages = this.stages[c]!;
     for (let p = 0; p < stages.length; p++) {
@@ -370,11 +353,11 @@ export class Tlb {
       l.classHits[k]!++;
       l.touch(i);
       this.setHit(l, i, va);
+      // A first-stage hit changes no slot, so hit runs' remembered blocks stay valid; they
+      // find new blocks themselves. A deeper hit refills the earlier stages (their epochs change).
       if (p > 0) {
         const eLog2 = l.classes[k]!;
         for (let q = 0; q < p; q++) stages[q]!.insert(asid, va, l.base[i]!, eLog2, l.pa[i]!, l.rights[i]!);
-      } else {
-        this.remember(c, asid, l, i, va);
       }
       return l.index;
     }
