@@ -48,12 +48,12 @@ export {
 
 /** Access class of each trace record kind: 0 instruction, 1 data. */
 const KIND_CLASS = Uint8Array.from([0, 1, 1, 1]);
+/** Rights each trace record kind needs: fetch X, load none, store and modify W. */
+const KIND_NEED = Uint8Array.from([X, 0, W, W]);
 /** Outcomes of a hit run's slow step: no hit, a first-stage hit, a deeper hit. */
 const MISS = 0;
 const FIRST = 1;
 const DEEPER = 2;
-/** Rights each trace record kind needs: fetch X, load none, store and modify W. */
-const KIND_NEED = Uint8Array.from([X, 0, W, W]);
 
 /**
  * The TLB hierarchy of one CPU. After a hit, {@link Tlb.lastPa}, {@link Tlb.lastWriteable},
@@ -143,7 +143,7 @@ export class Tlb {
    * Replays the accesses `kinds/addrs/sizes[pos..end)` of `asid` for as long as each one hits some
    * level of its path with the rights it needs, stays inside one page of `page` bytes, and the
    * cycles spent stay below `budget`: an access costs `access` cycles, plus `deeper` when it hits
-   * a level after the first of its path. The effect is exactly that of {@link Tlb.lookup} on each
+   * a stage after the first of its path. The effect is exactly that of {@link Tlb.lookup} on each
    * (LRU order, statistics, refills, `last*` fields). Returns the index of the first access not
    * replayed; {@link Tlb.runCycles} gives the cycles spent. `kinds` holds trace record kinds:
    * 0 instruction fetch, 1 load, 2 store, 3 modify (a write). `touched.add(va)` is called at least
@@ -209,8 +209,6 @@ export class Tlb {
     this.fold(0);
     this.fold(1);
     bk.settle();
-    bk.stamp(0, this.first[0]!, asid);
-    bk.stamp(1, this.first[1]!, asid);
     if (pos > start && !lastDeeper) {
       const e = bk.cur[KIND_CLASS[kinds[pos - 1]!]!]!;
       this.setHit(bk.level[e]!, bk.slot[e]!, addrs[pos - 1]!);

@@ -36,16 +36,13 @@ export class TlbBlocks {
     this.level = Array.from({ length: 2 * BLOCKS }, () => none);
   }
 
-  /** Empties class c's blocks unless they were stamped for this stage state and asid. */
+  /**
+   * Empties class c's blocks unless they were validated for this stage state and asid. A hit run
+   * changes a stage's epoch only through a deeper hit's refill, after which it validates again.
+   */
   validate(c: number, stage: TlbStage, asid: number): void {
     if (this.epoch[c] === stage.epoch && this.asid[c] === asid) return;
     this.forget(c);
-    this.epoch[c] = stage.epoch;
-    this.asid[c] = asid;
-  }
-
-  /** Marks class c's blocks current as of the stage's epoch now, for asid. */
-  stamp(c: number, stage: TlbStage, asid: number): void {
     this.epoch[c] = stage.epoch;
     this.asid[c] = asid;
   }

@@ -3,7 +3,6 @@
  * DTLB's separate arrays for 4K and 2M pages. A stage of one level is the classic hierarchy step.
  * Internal to hw/: {@link Tlb} applies the policy, this file answers stage-wide questions.
  */
-import type { TlbLevelSpec } from './arch.js';
 import { NONE, type TlbLevel } from './tlb_level.js';
 
 export class TlbStage {
@@ -89,18 +88,16 @@ export class TlbStage {
  * consecutive ones joined while a level is marked parallel to the one before it in the full list.
  */
 export function pathStages(levels: readonly TlbLevel[], kind: 'instruction' | 'data'): TlbStage[] {
-  const stageOf: number[] = [];
-  levels.forEach((l, i) => {
-    stageOf.push(i > 0 && (l.spec as TlbLevelSpec).parallel === true ? stageOf[i - 1]! : i);
-  });
+  const other = kind === 'instruction' ? 'data' : 'instruction';
   const out: TlbLevel[][] = [];
-  let last = NONE;
+  let stage = NONE; // list index of the level that opened the current stage
+  let last = NONE; // stage of the last level taken into the path
   levels.forEach((l, i) => {
-    const other = kind === 'instruction' ? 'data' : 'instruction';
+    if (i === 0 || l.spec.parallel !== true) stage = i;
     if (l.spec.kind === other) return;
-    if (stageOf[i] === last) out[out.length - 1]!.push(l);
+    if (stage === last) out[out.length - 1]!.push(l);
     else out.push([l]);
-    last = stageOf[i]!;
+    last = stage;
   });
   return out.map((ls) => new TlbStage(ls));
 }
