@@ -242,10 +242,14 @@ class FillCmd implements Cmd {
 /** One record of a hit run: trace kind (0 fetch, 1 load, 2 store, 3 modify), address, size. */
 type RunRecord = readonly [kind: number, va: number, size: number];
 
+/** Per TLB under test: the page sink its hit runs share, and the pages runs touched since it was new. */
+const sinks = new WeakMap<Tlb, { got: Set<number>; want: Set<number> }>();
+
 /**
  * A hit run against the reference: the model looks records up one by one while each would hit
  * some level of its path with the rights it needs, stays inside one 4K page and the cycles spent
  * (`access` each, plus `deeper` for a hit after the path's first stage) stay below the budget.
+ * Runs share one page sink (a run may skip pages it handed to that sink before) unless `fresh`.
  */
 class HitRunCmd implements Cmd {
   constructor(
@@ -254,11 +258,17 @@ class HitRunCmd implements Cmd {
     readonly access: number,
     readonly deeper: number,
     readonly budget: number,
+    readonly fresh = false,
   ) {}
   check = () => true;
   run(m: RefTlb, r: Tlb): void {
     const page = 4096;
-    const pages = new Set<number>();
+    let sink = sinks.get(r);
+    if (!sink || this.fresh) {
+      sink = { got: new Set(), want: new Set() };
+      sinks.set(r, sink);
+    }
+    const { got, want } = sink;
     let n = 0;
     let used = 0;
     for (const [kind, va, size] of this.records) {
@@ -270,25 +280,24 @@ class HitRunCmd implements Cmd {
       if (!e || (kind === 0 && !e.x) || (kind >= 2 && !e.w)) break;
       expect(m.lookup(this.asid, BigInt(va), access)).toBe(m.levels.indexOf(l!));
       used += this.access + (p > 0 ? this.deeper : 0);
-      pages.add(va - (va % page));
+      want.add(va - (va % page));
       n++;
     }
     const kinds = Uint8Array.from(this.records, (x) => x[0]);
     const addrs = Float64Array.from(this.records, (x) => x[1]);
     const sizes = Uint32Array.from(this.records, (x) => x[2]);
-    const got = new Set<number>();
-    const sink = { add: (va: number) => got.add(va - (va % page)) };
+    const add = { add: (va: number) => got.add(va - (va % page)) };
     const { access, deeper, budget } = this;
-    expect(
-      r.hitRun(this.asid, kinds, addrs, sizes, 0, kinds.length, page, sink, access, deeper, budget),
-    ).toBe(n);
+    expect(r.hitRun(this.asid, kinds, addrs, sizes, 0, kinds.length, page, add, access, deeper, budget)).toBe(
+      n,
+    );
     expect(r.runCycles).toBe(used);
-    expect([...got].sort()).toEqual([...pages].sort());
+    expect([...got].sort()).toEqual([...want].sort());
     if (n > 0) expectSameLastHit(m, r);
     expectSameState(m, r);
   }
   toString = () =>
-    `hitRun(${this.asid}, [${this.records.map(([k, va, s]) => `${k}:0x${va.toString(16)},${s}`).join(' ')}], ${this.access}, ${this.deeper}, ${this.budget})`;
+    `hitRun(${this.asid}, [${this.records.map(([k, va, s]) => `${k}:0x${va.toString(16)},${s}`).join(' ')}], ${this.access}, ${this.deeper}, ${this.budget}${this.fresh ? ', fresh sink' : ''})`;
 }
 
 class FlushCmd implements Cmd {
@@ -350,7 +359,8 @@ const scattered = (() => {
 const wideVaArb = fc.oneof(vaIn(64, 64), fc.constantFrom(...scattered));
 const asidArb = fc.integer({ min: 0, max: 2 });
 const kindArb = fc.constantFrom<TlbAccess>('instruction', 'data');
-const SIZES = [K4, K16, M2, G1];
+/** 1K is below the 4K page of hit runs: then one page holds several blocks of different entries. */
+const SIZES = [10, K4, K16, M2, G1];
 
 /** Random operation sequences over the addresses of `vaArb`. */
 function commandsArb(vaArb: fc.Arbitrary<number>, runWeight = 3, size: fc.SizeForArbitrary = 'small') {
@@ -398,10 +408,18 @@ function commandsArb(vaArb: fc.Arbitrary<number>, runWeight = 3, size: fc.SizeFo
       fc.constantFrom(0, 1, 3),
       fc.constantFrom(0, 9),
       fc.constantFrom(5, 40, Number.POSITIVE_INFINITY),
+      fc.boolean(),
     )
     .map(
-      ([a, pool, picks, access, deeper, budget]) =>
-        new HitRunCmd(a, [...pool, ...picks.map((i) => pool[i % pool.length]!)], access, deeper, budget),
+      ([a, pool, picks, access, deeper, budget, fresh]) =>
+        new HitRunCmd(
+          a,
+          [...pool, ...picks.map((i) => pool[i % pool.length]!)],
+          access,
+          deeper,
+          budget,
+          fresh,
+        ),
     );
   return fc.commands(
     [
@@ -449,8 +467,17 @@ describe('Tlb against the reference model', () => {
 
   it('hit runs agree with looking each record up, over a few pages that the TLB mostly holds', () => {
     let consumed = 0;
-    // Few addresses: fills and runs meet often. 0x2ff8 with 64 bytes crosses a page.
-    const few = fc.constantFrom(0x1000, 0x1008, 0x2ff8, 0x3010, 2 ** M2 + 0x1000, 2 ** 47 - 2 ** 22 + 8);
+    // Few addresses: fills and runs meet often. 0x2ff8 with 64 bytes crosses a page; 0x1408 shares
+    // a page with 0x1000 but not a 1K block.
+    const few = fc.constantFrom(
+      0x1000,
+      0x1008,
+      0x1408,
+      0x2ff8,
+      0x3010,
+      2 ** M2 + 0x1000,
+      2 ** 47 - 2 ** 22 + 8,
+    );
     fc.assert(
       fc.property(geometryArb, commandsArb(few, 8, 'large'), (geom, cmds) => {
         const real = new Tlb(geom);
@@ -836,6 +863,57 @@ describe('hit runs and repeated hits keep LRU exact', () => {
     expect(run(t, [[0, 0x1000]])).toBe(0); // a fetch from a non-executable entry
     expect(run(t, [[1, 0x9000]])).toBe(0);
     expect(t.stats()[0]!.misses).toBe(0); // stopping has no side effect
+  });
+
+  it('a run never serves an address space from pages cached for another one', () => {
+    const t = new Tlb(unified(4));
+    t.fill(1, 0x1000, 'data', map(0x1000));
+    const sink = { add: () => {} };
+    const one = (asid: number) =>
+      t.hitRun(asid, Uint8Array.of(1), Float64Array.of(0x1008), Uint32Array.of(8), 0, 1, 4096, sink, 1, 0, 9);
+    expect(one(1)).toBe(1);
+    expect(one(2)).toBe(0);
+    expect(one(1)).toBe(1);
+    expect(t.stats()[0]!.hits).toBe(2);
+  });
+
+  it('a run using many slots leaves them in order of last use', () => {
+    const t = new Tlb(unified(48));
+    const pageAt = (p: number) => 0x10_0000 + p * 4096;
+    for (let p = 0; p < 48; p++) t.fill(1, pageAt(p), 'data', map(pageAt(p)));
+    // A shuffled walk over all 48 pages, then a few again: 48 slots used in one run.
+    const walk = Array.from({ length: 48 }, (_, i) => (i * 29) % 48);
+    walk.push(5, 40, 17, 0);
+    expect(
+      run(
+        t,
+        walk.map((p) => [1, pageAt(p) + 8]),
+      ),
+    ).toBe(walk.length);
+    const lastUse = new Map(walk.map((p, i) => [p, i]));
+    const oldest = [...lastUse.keys()].sort((a, b) => lastUse.get(a)! - lastUse.get(b)!).slice(0, 20);
+    for (let p = 48; p < 68; p++) t.fill(1, pageAt(p), 'data', map(pageAt(p)));
+    const gone = Array.from({ length: 48 }, (_, p) => p).filter((p) => !t.translates(1, pageAt(p)));
+    expect(gone.sort((a, b) => a - b)).toEqual(oldest.sort((a, b) => a - b));
+  });
+
+  it('a page holding entries smaller than itself is served block by block', () => {
+    const t = new Tlb([{ name: 'U', kind: 'unified', entries: 4, ways: 4, pageSizesLog2: [10, 12] }]);
+    t.fill(1, 0x1000, 'data', { ...map(0x1000), sizeLog2: 10, paBase: 0x8000 });
+    expect(
+      run(t, [
+        [1, 0x1000],
+        [1, 0x1408],
+      ]),
+    ).toBe(1); // 0x1400's 1K block has no entry
+    t.fill(1, 0x1400, 'data', { ...map(0x1400), sizeLog2: 10, paBase: 0x9400 });
+    expect(
+      run(t, [
+        [1, 0x1000],
+        [1, 0x1408],
+      ]),
+    ).toBe(2);
+    expect(t.lastPa).toBe(0x9408);
   });
 
   it('an instruction path through the data path’s first level voids the data shortcut', () => {

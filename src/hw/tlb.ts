@@ -32,9 +32,9 @@
 import { hex, sizeName } from '../util/hex.js';
 import { invariant } from '../util/result.js';
 import type { TlbLevelSpec } from './arch.js';
-import { BLOCKS, TlbBlocks } from './tlb_blocks.js';
-import { TlbLevel as Level, NONE, W, X } from './tlb_level.js';
-import { pathStages, TlbStage } from './tlb_stage.js';
+import { TlbLevel as Level, W, X } from './tlb_level.js';
+import { TlbRun } from './tlb_run.js';
+import { pathStages, searchPath, TlbStage } from './tlb_stage.js';
 import type { PageSink, TlbAccess, TlbLevelStats, TlbMapping } from './tlb_types.js';
 import { TlbEntryView } from './tlb_types.js';
 
@@ -45,15 +45,6 @@ export {
   type TlbLevelStats,
   type TlbMapping,
 } from './tlb_types.js';
-
-/** Access class of each trace record kind: 0 instruction, 1 data. */
-const KIND_CLASS = Uint8Array.from([0, 1, 1, 1]);
-/** Rights each trace record kind needs: fetch X, load none, store and modify W. */
-const KIND_NEED = Uint8Array.from([X, 0, W, W]);
-/** Outcomes of a hit run's slow step: no hit, a first-stage hit, a deeper hit. */
-const MISS = 0;
-const FIRST = 1;
-const DEEPER = 2;
 
 /**
  * The TLB hierarchy of one CPU. After a hit, {@link Tlb.lastPa}, {@link Tlb.lastWriteable},
@@ -68,22 +59,8 @@ export class Tlb {
    * an object field may allocate a heap number on every hit; an element store never does.
    */
   private readonly hit = new Float64Array(3);
-  /** Cycles spent by the last hit run. */
-  private readonly runUsed = new Float64Array(1);
-  /** Recent first-stage blocks per class, for {@link Tlb.hitRun} (see tlb_blocks.ts). */
-  private readonly blocks: TlbBlocks;
-  /**
-   * Per trace record kind during a hit run: the address range its accesses replay in without a
-   * check (the current page of its class's current block, if that grants the kind's rights, and
-   * since the slot's last LRU touch), and its hits not yet folded into that block's count.
-   */
-  private readonly fastLo = new Float64Array(4);
-  private readonly fastHi = new Float64Array(4);
-  private readonly counts = new Float64Array(4);
-  /** Per block entry during a hit run: the page last handed to the touched set (each was handed once). */
-  private readonly runAdded = new Float64Array(2 * BLOCKS);
-  /** The classes' first stages share a level: a touch by one class may reorder the other's set. */
-  private readonly shared: boolean;
+  /** The hit-run machinery (tlb_run.ts). */
+  private readonly runner: TlbRun;
   /** First stage of each class's path; an empty level stands in for a missing one. */
   private readonly first: readonly TlbStage[];
 
@@ -93,8 +70,7 @@ export class Tlb {
     this.stages = [pathStages(this.lv, 'instruction'), pathStages(this.lv, 'data')];
     const none = new Level({ name: 'none', kind: 'unified', entries: 1, ways: 1, pageSizesLog2: [0] }, -1);
     this.first = this.stages.map((p) => p[0] ?? new TlbStage([none]));
-    this.blocks = new TlbBlocks(none);
-    this.shared = this.first[0]!.levels.some((l) => this.first[1]!.levels.includes(l));
+    this.runner = new TlbRun(this.stages, this.first, this.lv);
   }
 
   /**
@@ -136,7 +112,7 @@ export class Tlb {
    * LRU and the `last*` fields and refills the levels of the path that missed. Allocation-free.
    */
   lookup(asid: number, va: number, kind: TlbAccess): number {
-    return this.search(asid, va, kind === 'instruction' ? 0 : 1);
+    return searchPath(this.stages[kind === 'instruction' ? 0 : 1]!, asid, va, this.hit);
   }
 
   /**
@@ -149,13 +125,12 @@ export class Tlb {
    * 0 instruction fetch, 1 load, 2 store, 3 modify (a write). `touched.add(va)` is called at least
    * once in the run for every page of `page` bytes the replayed accesses touch.
    *
-   * This is the replay hot loop. Per class (instruction, data) it knows a few blocks that one
-   * first-stage slot serves alone (tlb_blocks.ts) and per record kind a fast range: the current
-   * page of the class's current block. An access inside its kind's fast range is a hit needing
-   * nothing but a count, so the inner loop does three loads and two compares per record. Anything
-   * else takes {@link Tlb.runStep}: a page change, another block, a first-stage search or a deeper
-   * hit, each with the LRU touch, rights and refills a lookup would do. Costs must be exact sums,
-   * so the fast loop counts records and multiplies only when `access` is an integer.
+   * This is the replay hot loop (tlb_run.ts). A direct-mapped cache of recently hit pages per
+   * record kind names the first-stage slot that serves each; an access inside its entry's range
+   * costs two loads, two compares and a count, and the slots' LRU touches are replayed in order of
+   * last use before anything reads the recency lists. Cache misses take a slow step: a first-stage
+   * search, or a deeper hit with its refills. Costs must be exact sums, so the fast loop counts
+   * records and multiplies only when `access` is an integer.
    */
   hitRun(
     asid: number,
@@ -170,196 +145,25 @@ export class Tlb {
     deeper: number,
     budget: number,
   ): number {
-    const bk = this.blocks;
-    bk.validate(0, this.first[0]!, asid);
-    bk.validate(1, this.first[1]!, asid);
-    const { fastLo: lo, fastHi: hi, counts } = this;
-    // Each kind's first access takes the slow step, which touches the slot and sets the range.
-    lo.fill(1);
-    hi.fill(0);
-    this.runAdded.fill(-1);
-    const invPage = 1 / page;
-    const whole = Number.isInteger(access);
-    const start = pos;
-    let used = 0;
-    let lastDeeper = false;
-    while (pos < end && used < budget) {
-      // Records while the cycles spent before each stay below the budget.
-      const room = access > 0 ? (whole ? Math.ceil((budget - used) / access) : 1) : end - pos;
-      const stop = Math.min(end, pos + room);
-      const from = pos;
-      for (; pos < stop; pos++) {
-        const k = kinds[pos]!;
-        const va = addrs[pos]!;
-        if (va < lo[k]! || va + sizes[pos]! > hi[k]!) break;
-        counts[k]!++;
-      }
-      if (pos > from) {
-        used += (pos - from) * access;
-        lastDeeper = false;
-      }
-      if (pos === stop) continue;
-      const r = this.runStep(asid, kinds[pos]!, addrs[pos]!, sizes[pos]!, page, invPage, touched);
-      if (r === MISS) break;
-      used += r === DEEPER ? access + deeper : access;
-      lastDeeper = r === DEEPER;
-      pos++;
-    }
-    this.runUsed[0] = used;
-    this.fold(0);
-    this.fold(1);
-    bk.settle();
-    if (pos > start && !lastDeeper) {
-      const e = bk.cur[KIND_CLASS[kinds[pos - 1]!]!]!;
-      this.setHit(bk.level[e]!, bk.slot[e]!, addrs[pos - 1]!);
-    }
-    return pos;
-  }
-
-  /**
-   * The slow step of a hit run for one access of kind k outside its fast range: the current block
-   * on a new page (or untouched since the run began or the other class touched a shared level), an
-   * older remembered block or a first-stage search ({@link FIRST}: the block is now current and the
-   * kind's fast range its page), or a deeper level's hit, which refills the first stages
-   * ({@link DEEPER}). {@link MISS} when the access crosses a page or would not hit with the rights it
-   * needs; then nothing changed.
-   */
-  private runStep(
-    asid: number,
-    k: number,
-    va: number,
-    size: number,
-    page: number,
-    invPage: number,
-    touched: PageSink,
-  ): number {
-    const c = KIND_CLASS[k]!;
-    const need = KIND_NEED[k]!;
-    const pb = Math.floor(va * invPage) * page;
-    if (va - pb + size > page) return MISS;
-    const bk = this.blocks;
-    let e = bk.cur[c]!;
-    if (!(va >= bk.lo[e]! && va < bk.hi[e]! && (bk.rights[e]! & need) === need)) {
-      const old = bk.findOther(c, va);
-      if (old >= 0 && (bk.rights[old]! & need) === need) {
-        this.fold(c);
-        bk.select(c, old);
-      } else {
-        const st = this.first[c]!;
-        const i = st.find(asid, va);
-        if (i < 0) return this.deeperStep(asid, c, va, need, touched);
-        // The first stage holds it: a hit, or a miss for lack of rights the caller handles.
-        const l = st.found;
-        if ((l.rights[i]! & need) !== need) return MISS;
-        this.fold(c);
-        const bs = st.blockSize(l, i);
-        const lo = Math.floor(va / bs) * bs;
-        bk.push(c, l, i, lo, lo + bs);
-      }
-      e = bk.cur[c]!;
-    }
-    bk.level[e]!.touch(bk.slot[e]!);
-    this.counts[k]!++;
-    this.setFast(c, e, Math.max(pb, bk.lo[e]!), Math.min(pb + page, bk.hi[e]!));
-    if (this.shared) this.setFast(c ^ 1, e, 1, 0);
-    if (this.runAdded[e] !== pb) {
-      this.runAdded[e] = pb;
-      touched.add(va);
-    }
-    return FIRST;
-  }
-
-  /** A hit run's access of class c that only a level after the first stage serves, or MISS. */
-  private deeperStep(asid: number, c: number, va: number, need: number, touched: PageSink): number {
-    if (!this.deeperServes(c, asid, va, need)) return MISS;
-    // The refill may evict remembered slots: settle them all; a class whose first stage changed forgets.
-    const bk = this.blocks;
-    this.fold(0);
-    this.fold(1);
-    bk.settle();
-    this.search(asid, va, c);
-    bk.validate(0, this.first[0]!, asid);
-    bk.validate(1, this.first[1]!, asid);
-    this.setFast(0, 0, 1, 0);
-    this.setFast(1, 0, 1, 0);
-    touched.add(va);
-    return DEEPER;
-  }
-
-  /** Sets the fast range of class c's kinds to [lo, hi) where block e grants their rights. */
-  private setFast(c: number, e: number, lo: number, hi: number): void {
-    const r = this.blocks.rights[e]!;
-    for (let k = c === 0 ? 0 : 1; k < (c === 0 ? 1 : 4); k++) {
-      const ok = (r & KIND_NEED[k]!) === KIND_NEED[k]! && lo < hi;
-      this.fastLo[k] = ok ? lo : 1;
-      this.fastHi[k] = ok ? hi : 0;
-    }
-  }
-
-  /** Adds class c's counted hits to its current block's pending hits. */
-  private fold(c: number): void {
-    const n = this.counts;
-    const e = this.blocks.cur[c]!;
-    if (c === 0) {
-      this.blocks.pending[e]! += n[0]!;
-      n[0] = 0;
-    } else {
-      this.blocks.pending[e]! += n[1]! + n[2]! + n[3]!;
-      n[1] = n[2] = n[3] = 0;
-    }
+    return this.runner.run(
+      asid,
+      kinds,
+      addrs,
+      sizes,
+      pos,
+      end,
+      page,
+      touched,
+      access,
+      deeper,
+      budget,
+      this.hit,
+    );
   }
 
   /** Cycles spent by the last {@link Tlb.hitRun}. */
   get runCycles(): number {
-    return this.runUsed[0]!;
-  }
-
-  /**
-   * Whether the first level after the first of kind c's path that holds `va` exists and grants
-   * `need`, i.e. a lookup would hit there; no side effects.
-   */
-  private deeperServes(c: number, asid: number, va: number, need: number): boolean {
-    const stages = this.stages[c]!;
-    for (let p = 1; p < stages.length; p++) {
-      const st = stages[p]!;
-      const i = st.find(asid, va);
-      if (i >= 0) return (st.found.rights[i]! & need) === need;
-    }
-    return false;
-  }
-
-  /** Records slot i of level l, hit by an access to va, as the last hit. */
-  private setHit(l: Level, i: number, va: number): void {
-    const hit = this.hit;
-    hit[0] = l.pa[i]! + (va - l.base[i]!);
-    hit[1] = l.rights[i]!;
-    hit[2] = l.classes[l.cls[i]!]!;
-  }
-
-  private search(asid: number, va: number, c: number): number {
-    const stages = this.stages[c]!;
-    for (let p = 0; p < stages.length; p++) {
-      const st = stages[p]!;
-      const i = st.find(asid, va);
-      if (i < 0) {
-        st.miss();
-        continue;
-      }
-      const l = st.found;
-      const k = l.cls[i]!;
-      l.hits++;
-      l.classHits[k]!++;
-      l.touch(i);
-      this.setHit(l, i, va);
-      // A first-stage hit changes no slot, so hit runs' remembered blocks stay valid; they
-      // find new blocks themselves. A deeper hit refills the earlier stages (their epochs change).
-      if (p > 0) {
-        const eLog2 = l.classes[k]!;
-        for (let q = 0; q < p; q++) stages[q]!.insert(asid, va, l.base[i]!, eLog2, l.pa[i]!, l.rights[i]!);
-      }
-      return l.index;
-    }
-    return NONE;
+    return this.runner.used;
   }
 
   /**

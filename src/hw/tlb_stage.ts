@@ -76,7 +76,8 @@ export class TlbStage {
     return size;
   }
 
-  private smallest(): number {
+  /** Size of the stage's smallest class: aligned blocks of it lie wholly inside or outside any entry. */
+  smallest(): number {
     let s = Number.POSITIVE_INFINITY;
     for (const l of this.levels) s = Math.min(s, l.pow[0]!);
     return s;
@@ -100,4 +101,42 @@ export function pathStages(levels: readonly TlbLevel[], kind: 'instruction' | 'd
     last = stage;
   });
   return out.map((ls) => new TlbStage(ls));
+}
+
+/**
+ * Records slot i of level l, hit by an access to va, as the last hit in `hit`: physical address,
+ * rights, log2 size.
+ */
+export function recordHit(hit: Float64Array, l: TlbLevel, i: number, va: number): void {
+  hit[0] = l.pa[i]! + (va - l.base[i]!);
+  hit[1] = l.rights[i]!;
+  hit[2] = l.classes[l.cls[i]!]!;
+}
+
+/**
+ * One lookup along a path of stages: the first stage holding va hits (LRU touch, statistics, the
+ * last hit in `hit`) and refills every earlier stage from the hit entry; each stage before it counts a
+ * miss. Returns the index of the level that hit, or -1.
+ */
+export function searchPath(stages: readonly TlbStage[], asid: number, va: number, hit: Float64Array): number {
+  for (let p = 0; p < stages.length; p++) {
+    const st = stages[p]!;
+    const i = st.find(asid, va);
+    if (i < 0) {
+      st.miss();
+      continue;
+    }
+    const l = st.found;
+    const k = l.cls[i]!;
+    l.hits++;
+    l.classHits[k]!++;
+    l.touch(i);
+    recordHit(hit, l, i, va);
+    if (p > 0) {
+      const eLog2 = l.classes[k]!;
+      for (let q = 0; q < p; q++) stages[q]!.insert(asid, va, l.base[i]!, eLog2, l.pa[i]!, l.rights[i]!);
+    }
+    return l.index;
+  }
+  return NONE;
 }

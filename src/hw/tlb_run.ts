@@ -1,0 +1,320 @@
+/**
+ * Hit runs, the replay hot loop of a TLB ({@link Tlb.hitRun}): trace records that hit the first
+ * stage of their path are replayed without a set search and without reordering recency lists.
+ *
+ * Two ideas make that exact:
+ * - A direct-mapped page cache per record kind: entry (page bits, kind) holds an address range and
+ *   the first-stage slot that serves every access of that kind in it with the rights the kind needs.
+ *   The range is one aligned block of min(page, the stage's smallest class) bytes: such a block lies
+ *   wholly inside or outside any entry of the stage, so one slot serves all of it. Entries stay
+ *   valid while the first stages' contents (their epochs), the address space and the page sink are
+ *   unchanged, across runs.
+ * - Deferred LRU: a hit only records the slot's hit count and the position of its last use. Before
+ *   anything reads or changes the recency lists (a deeper hit's refill, the end of the run) the used
+ *   slots are touched in order of last use, which leaves every set's list exactly as touching on each
+ *   access would have (a slot's final place depends only on its last touch).
+ *
+ * Internal to hw/.
+ */
+import { invariant } from '../util/result.js';
+import { type TlbLevel, W, X } from './tlb_level.js';
+import { recordHit, searchPath, type TlbStage } from './tlb_stage.js';
+import type { PageSink } from './tlb_types.js';
+
+/** Access class of each trace record kind: 0 instruction, 1 data. */
+const KIND_CLASS = Uint8Array.from([0, 1, 1, 1]);
+/** Rights each trace record kind needs: fetch X, load none, store and modify W. */
+const KIND_NEED = Uint8Array.from([X, 0, W, W]);
+/** Page-number bits that index the page cache (1024 pages per kind). */
+const PAGE_MASK = 1023;
+const ENTRIES = 4 * (PAGE_MASK + 1);
+/** Outcomes of a run's slow step: no hit, a first-stage hit, a deeper hit. */
+const MISS = 0;
+const FIRST = 1;
+const DEEPER = 2;
+/** Used slots whose touches are ordered by insertion sort; more go to the typed array sort. */
+const SMALL_SORT = 24;
+
+/** Page cache entry of a record of kind k at va, for 1 / page = invPage. */
+function entryOf(va: number, k: number, invPage: number): number {
+  return (((va * invPage) & PAGE_MASK) << 2) | k;
+}
+
+export class TlbRun {
+  /** Per cache entry e: its range [lo, hi) at 2e and 2e + 1; empty when lo > hi. */
+  private readonly range = new Float64Array(2 * ENTRIES);
+  /** Per cache entry: the run slot (below) that serves it. */
+  private readonly entrySlot = new Int32Array(ENTRIES);
+  /** Entries filled since the cache was last emptied; past its length the cache is emptied whole. */
+  private readonly filled = new Int32Array(ENTRIES);
+  private nFilled = 0;
+  /** Run slots number every slot of the levels in the classes' first stages. */
+  private readonly slotLevel: TlbLevel[] = [];
+  private readonly slotIndex: Int32Array;
+  /** Per level index: its first run slot, or -1 for a level outside the first stages. */
+  private readonly slotBase: Int32Array;
+  /** A power of two above every run slot, so (last use, slot) packs into one sortable number. */
+  private readonly scale: number;
+  /** Per run slot s: hits since the last {@link TlbRun.apply} at 2s, the position of the last at 2s + 1. */
+  private readonly use: Float64Array;
+  /** Run slots some cache entry refers to, each once, since the cache was last emptied. */
+  private readonly live: Int32Array;
+  private readonly isLive: Uint8Array;
+  private nLive = 0;
+  private readonly keys: Float64Array;
+  /** What the cache's entries are valid for: first-stage epochs, address space, page size, sink. */
+  private readonly epoch = Float64Array.from([-1, -1]);
+  private asid = -1;
+  private page = 0;
+  private sink: PageSink | null = null;
+  /** Per class: the size of the blocks one cache entry covers. */
+  private readonly unit = new Float64Array(2);
+  /** Cycles spent by the last run. */
+  used = 0;
+
+  /**
+   * `stages[c]` is class c's path (0 instruction, 1 data), `first[c]` its first stage; `levels` all
+   * levels, indexed by {@link TlbLevel.index}.
+   */
+  constructor(
+    private readonly stages: ReadonlyArray<readonly TlbStage[]>,
+    private readonly first: readonly TlbStage[],
+    levels: readonly TlbLevel[],
+  ) {
+    this.slotBase = new Int32Array(levels.length).fill(-1);
+    const index: number[] = [];
+    for (const st of first) {
+      for (const l of st.levels) {
+        if (l.index < 0 || this.slotBase[l.index]! >= 0) continue;
+        this.slotBase[l.index] = index.length;
+        for (let i = 0; i < l.asid.length; i++) {
+          this.slotLevel.push(l);
+          index.push(i);
+        }
+      }
+    }
+    const n = index.length;
+    invariant(n < 2 ** 21, () => `TLB first stages hold ${n} entries; hit runs support fewer than 2^21`);
+    this.slotIndex = Int32Array.from(index);
+    this.scale = 2 ** Math.ceil(Math.log2(n + 1));
+    this.use = new Float64Array(2 * n);
+    this.live = new Int32Array(n);
+    this.isLive = new Uint8Array(n);
+    this.keys = new Float64Array(n);
+    this.emptyAll();
+  }
+
+  /** See {@link Tlb.hitRun}; the last hit goes to `hit` (see {@link recordHit}). */
+  run(
+    asid: number,
+    kinds: Uint8Array,
+    addrs: Float64Array,
+    sizes: Uint32Array,
+    pos: number,
+    end: number,
+    page: number,
+    touched: PageSink,
+    access: number,
+    deeper: number,
+    budget: number,
+    hit: Float64Array,
+  ): number {
+    this.validate(asid, page, touched);
+    const { range, entrySlot, use } = this;
+    const invPage = 1 / page;
+    const whole = Number.isInteger(access);
+    const start = pos;
+    let used = 0;
+    let lastDeeper = false;
+    while (pos < end && used < budget) {
+      // Records while the cycles spent before each stay below the budget.
+      const room = access > 0 ? (whole ? Math.ceil((budget - used) / access) : 1) : end - pos;
+      const stop = Math.min(end, pos + room);
+      const from = pos;
+      for (; pos < stop; pos++) {
+        const va = addrs[pos]!;
+        const e = entryOf(va, kinds[pos]!, invPage);
+        if (va < range[2 * e]! || va + sizes[pos]! > range[2 * e + 1]!) break;
+        const s = 2 * entrySlot[e]!;
+        use[s]!++;
+        use[s + 1] = pos;
+      }
+      if (pos > from) {
+        used += (pos - from) * access;
+        lastDeeper = false;
+      }
+      if (pos === stop) continue;
+      const r = this.step(asid, kinds[pos]!, addrs[pos]!, sizes[pos]!, pos, invPage, touched, hit);
+      if (r === MISS) break;
+      used += r === DEEPER ? access + deeper : access;
+      lastDeeper = r === DEEPER;
+      pos++;
+    }
+    this.used = used;
+    this.apply();
+    if (pos > start && !lastDeeper) {
+      const va = addrs[pos - 1]!;
+      const s = entrySlot[entryOf(va, kinds[pos - 1]!, invPage)]!;
+      recordHit(hit, this.slotLevel[s]!, this.slotIndex[s]!, va);
+    }
+    return pos;
+  }
+
+  /**
+   * The slow step for the record at `pos` (kind k) that missed the page cache: a first-stage hit
+   * fills the entry ({@link FIRST}), a deeper level's hit refills the first stages ({@link DEEPER}).
+   * {@link MISS} when the access crosses a page or would not hit with the rights it needs; then
+   * nothing changed.
+   */
+  private step(
+    asid: number,
+    k: number,
+    va: number,
+    size: number,
+    pos: number,
+    invPage: number,
+    touched: PageSink,
+    hit: Float64Array,
+  ): number {
+    const c = KIND_CLASS[k]!;
+    const need = KIND_NEED[k]!;
+    const page = this.page;
+    if (va - Math.floor(va * invPage) * page + size > page) return MISS;
+    const st = this.first[c]!;
+    const i = st.find(asid, va);
+    if (i < 0) return this.deeperStep(asid, c, va, need, touched, hit);
+    const l = st.found;
+    if ((l.rights[i]! & need) !== need) return MISS;
+    const s = this.slotBase[l.index]! + i;
+    const unit = this.unit[c]!;
+    const lo = Math.floor(va / unit) * unit;
+    this.fillEntry(entryOf(va, k, invPage), lo, lo + unit, s);
+    touched.add(va);
+    this.use[2 * s]!++;
+    this.use[2 * s + 1] = pos;
+    return FIRST;
+  }
+
+  /** A record of class c that only a level after the first stage serves, or MISS. */
+  private deeperStep(
+    asid: number,
+    c: number,
+    va: number,
+    need: number,
+    touched: PageSink,
+    hit: Float64Array,
+  ): number {
+    if (!this.deeperServes(c, asid, va, need)) return MISS;
+    this.apply();
+    searchPath(this.stages[c]!, asid, va, hit);
+    // The refill changed a first stage: its cached entries may name an evicted slot.
+    this.validate(asid, this.page, touched);
+    touched.add(va);
+    return DEEPER;
+  }
+
+  /**
+   * Whether the first level after the first stage of class c's path that holds `va` exists and
+   * grants `need`, i.e. a lookup would hit there; no side effects.
+   */
+  private deeperServes(c: number, asid: number, va: number, need: number): boolean {
+    const stages = this.stages[c]!;
+    for (let p = 1; p < stages.length; p++) {
+      const st = stages[p]!;
+      const i = st.find(asid, va);
+      if (i >= 0) return (st.found.rights[i]! & need) === need;
+    }
+    return false;
+  }
+
+  /**
+   * Touches the slots used since the last apply in order of their last use and credits their hits,
+   * so recency lists and counters are what a lookup per access would have left.
+   */
+  private apply(): void {
+    const { use, live, keys, scale } = this;
+    let m = 0;
+    for (let j = 0; j < this.nLive; j++) {
+      const s = live[j]!;
+      if (use[2 * s]! > 0) keys[m++] = use[2 * s + 1]! * scale + s;
+    }
+    if (m > SMALL_SORT) keys.subarray(0, m).sort();
+    else {
+      for (let j = 1; j < m; j++) {
+        const key = keys[j]!;
+        let q = j - 1;
+        for (; q >= 0 && keys[q]! > key; q--) keys[q + 1] = keys[q]!;
+        keys[q + 1] = key;
+      }
+    }
+    const inv = 1 / scale;
+    for (let j = 0; j < m; j++) {
+      const key = keys[j]!;
+      const s = key - Math.floor(key * inv) * scale;
+      const l = this.slotLevel[s]!;
+      const i = this.slotIndex[s]!;
+      const n = use[2 * s]!;
+      l.touch(i);
+      l.hits += n;
+      l.classHits[l.cls[i]!]! += n;
+      use[2 * s] = 0;
+    }
+  }
+
+  /** Empties the cache unless it is valid for the first stages' contents, asid, page and sink. */
+  private validate(asid: number, page: number, sink: PageSink): void {
+    const e0 = this.first[0]!.epoch;
+    const e1 = this.first[1]!.epoch;
+    if (
+      e0 === this.epoch[0] &&
+      e1 === this.epoch[1] &&
+      asid === this.asid &&
+      page === this.page &&
+      sink === this.sink
+    ) {
+      return;
+    }
+    this.empty();
+    this.epoch[0] = e0;
+    this.epoch[1] = e1;
+    this.asid = asid;
+    this.page = page;
+    this.sink = sink;
+    this.unit[0] = Math.min(page, this.first[0]!.smallest());
+    this.unit[1] = Math.min(page, this.first[1]!.smallest());
+  }
+
+  private fillEntry(e: number, lo: number, hi: number, s: number): void {
+    this.range[2 * e] = lo;
+    this.range[2 * e + 1] = hi;
+    this.entrySlot[e] = s;
+    if (this.nFilled < this.filled.length) this.filled[this.nFilled] = e;
+    this.nFilled++;
+    if (this.isLive[s] === 0) {
+      this.isLive[s] = 1;
+      this.live[this.nLive++] = s;
+    }
+  }
+
+  /** Empties the cache (every hit must have been applied). */
+  private empty(): void {
+    if (this.nFilled > this.filled.length) this.emptyAll();
+    else {
+      for (let j = 0; j < this.nFilled; j++) {
+        const e = this.filled[j]!;
+        this.range[2 * e] = 1;
+        this.range[2 * e + 1] = 0;
+      }
+    }
+    this.nFilled = 0;
+    for (let j = 0; j < this.nLive; j++) this.isLive[this.live[j]!] = 0;
+    this.nLive = 0;
+  }
+
+  private emptyAll(): void {
+    for (let e = 0; e < ENTRIES; e++) {
+      this.range[2 * e] = 1;
+      this.range[2 * e + 1] = 0;
+    }
+  }
+}
