@@ -92,6 +92,28 @@ describe('reading a trace on a reader thread', () => {
     expect((await collect(readTraceThreaded, plain)).records).toHaveLength(20_000);
   });
 
+  it('lets timers and signal handlers run while a slow consumer keeps the reader ahead', async () => {
+    // 20 batches of 1000 records, each taking 5 ms: slots are always full, so nothing awaits a fill.
+    let ticked = false;
+    const timer = setTimeout(() => {
+      ticked = true;
+    }, 10);
+    let seen = 0;
+    const res = await readTraceThreaded(
+      plain,
+      (b) => {
+        const until = performance.now() + 5;
+        while (performance.now() < until) {}
+        seen += b.length;
+        return ticked ? false : undefined; // what Ctrl-C does through replay's shouldStop
+      },
+      { batchCapacity: 1000 },
+    );
+    clearTimeout(timer);
+    expect(res.ok).toBe(true);
+    expect(seen).toBeLessThan(20_000);
+  });
+
   it('is what readTrace uses in thread mode, and a replay through it prints the same result', async () => {
     const trace = fixture('lackey_small.txt');
     const run = (reader: 'thread' | 'inline') =>

@@ -6,6 +6,7 @@
  * open) for later reads.
  */
 import { stat } from 'node:fs/promises';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import { DEFAULT_BATCH_CAPACITY, type TraceSink } from '../sim/trace_batch.js';
 import { TraceRing } from './trace_ring.js';
@@ -14,6 +15,9 @@ import type { ReaderJob } from './trace_worker.js';
 
 /** Batches in flight between the threads: enough to absorb jitter, small enough to stay in cache. */
 const SLOTS = 4;
+
+/** The consumer lets the event loop run (signals, progress bars) at least this often. */
+const YIELD_MS = 25;
 
 /** Files at least this large are read on a reader thread by default (starting one costs ~40 ms). */
 export const THREAD_MIN_BYTES = 4 << 20;
@@ -90,9 +94,15 @@ export async function readTraceThreaded(
   let slot = 0;
   let records = 0;
   let stopped = false;
+  let turn = performance.now();
   try {
     for (;;) {
       if (r.failed) throw r.failed;
+      // While the reader keeps ahead nothing below awaits: make room for signal handlers and timers.
+      if (performance.now() - turn >= YIELD_MS) {
+        await nextTurn();
+        turn = performance.now();
+      }
       const batch = ring.take(slot);
       if (batch === null) {
         if (ring.done) {
@@ -100,6 +110,7 @@ export async function readTraceThreaded(
           break;
         }
         await ring.changed(slot, 200);
+        turn = performance.now();
         continue;
       }
       if (!stopped) {
