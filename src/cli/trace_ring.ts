@@ -1,7 +1,8 @@
 /**
  * A ring of trace batches in shared memory between a reader thread (which parses a trace file into
  * it) and the thread that replays it: slots are handed over with Atomics, so parsing and simulation
- * overlap and records are copied once. Both sides build a {@link TraceRing} over the same buffers.
+ * overlap, and the reader parses into the slots, so records are never copied. Both sides build a
+ * {@link TraceRing} over the same buffers.
  */
 import { TraceBatch } from '../sim/trace_batch.js';
 
@@ -69,13 +70,15 @@ export class TraceRing {
     return !this.stopRequested;
   }
 
-  /** Copies `b` into slot s (which must be free) and hands it to the consumer. */
-  put(s: number, b: TraceBatch): void {
-    const to = this.batches[s]!;
-    const n = b.length;
-    to.kind.set(b.kind.subarray(0, n));
-    to.addr.set(b.addr.subarray(0, n));
-    to.size.set(b.size.subarray(0, n));
+  /** The batch over slot s's shared memory, for the reader to parse into while the slot is free. */
+  batch(s: number): TraceBatch {
+    const b = this.batches[s]!;
+    b.length = 0;
+    return b;
+  }
+
+  /** Hands slot s, holding `n` records, to the consumer. */
+  publish(s: number, n: number): void {
     Atomics.store(this.ctrl, this.buffers.slots + s, n);
     Atomics.store(this.ctrl, s, FULL);
     Atomics.notify(this.ctrl, s);

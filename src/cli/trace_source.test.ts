@@ -80,6 +80,27 @@ describe('openTrace', () => {
     }
   });
 
+  it('fills the batches a supply hands out, one after another, and leaves delivered ones alone', async () => {
+    const text = readFileSync(fixture('lackey_small.txt'));
+    const { records: want } = await read(temp('s.lackey', text));
+    const b = new TraceBatch(want.length);
+    for (const r of want) b.push(r.kind, r.addr, r.size);
+    for (const path of [temp('s2.lackey', text), temp('s.fltrace', encodeBinaryTrace([b]))]) {
+      const delivered: TraceBatch[] = [];
+      const supplied: TraceBatch[] = [];
+      const supply = () => {
+        supplied.push(new TraceBatch(2));
+        return supplied.at(-1)!;
+      };
+      const result = await openTrace(path, (x) => void delivered.push(x), { batchSupply: supply });
+      expect(result.ok).toBe(true);
+      // Each delivered batch is a different supplied one, still holding its records.
+      expect(new Set(delivered).size).toBe(delivered.length);
+      expect(delivered.every((x) => supplied.includes(x) && x.length > 0)).toBe(true);
+      expect(delivered.flatMap((x) => x.toRecords())).toEqual(want);
+    }
+  });
+
   it('truncated gzip: unexpected end of gzip data', async () => {
     const gz = gzipSync(Buffer.from('I  0400d7d4,8\n'.repeat(2000)));
     const path = temp('cut.gz', gz.subarray(0, gz.length >> 1));

@@ -6,7 +6,7 @@
 import { open } from 'node:fs/promises';
 import { pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import type { TraceSink } from '../sim/trace_batch.js';
+import type { BatchSupply, TraceSink } from '../sim/trace_batch.js';
 import { type Err, err, type Ok, ok } from '../util/result.js';
 import { BinaryTraceReader, isBinaryTrace } from '../workload/binary_trace.js';
 import { LackeyParser } from '../workload/lackey.js';
@@ -58,6 +58,8 @@ export interface TraceSummary {
 export interface TraceSourceOptions {
   /** Records per batch handed to the consumer (default 65536). */
   readonly batchCapacity?: number;
+  /** Batches to fill, one after another (default: one batch of `batchCapacity`, refilled). */
+  readonly batchSupply?: BatchSupply;
   /** File read size in bytes (default 1 MiB). */
   readonly chunkBytes?: number;
   /** Called with the input bytes read so far (compressed bytes for gzip input). */
@@ -206,7 +208,7 @@ async function consume(
   }
   const base = { file: name, gzip, declaredRecords: null, lines: null, partialLine: false };
   if (isBinaryTrace(first)) {
-    const reader = new BinaryTraceReader(consumer, options.batchCapacity);
+    const reader = new BinaryTraceReader(consumer, options.batchCapacity, options.batchSupply);
     for await (const c of chunks) {
       const r = reader.feed(c);
       if (!r.ok) return fail(name, r.code, r.message, { offset: r.offset });
@@ -217,7 +219,7 @@ async function consume(
     const s = { ...base, format: 'binary' as const, ...e.value, bytes: counter.bytes };
     return s.records === 0 ? fail(name, 'TRACE_EMPTY', 'no trace records in this binary trace') : ok(s);
   }
-  const parser = new LackeyParser(consumer, options.batchCapacity);
+  const parser = new LackeyParser(consumer, options.batchCapacity, options.batchSupply);
   for await (const c of chunks) {
     const r = parser.feed(c);
     if (!r.ok) return fail(name, r.code, r.message, { line: r.line, column: r.column });

@@ -4,6 +4,7 @@
  * jobs, so a process that replays several traces starts it once.
  */
 import { parentPort } from 'node:worker_threads';
+import { TraceBatch } from '../sim/trace_batch.js';
 import { TraceRing, type TraceRingBuffers } from './trace_ring.js';
 import { openTrace } from './trace_source.js';
 
@@ -16,17 +17,25 @@ export interface ReaderJob {
 
 async function run(job: ReaderJob): Promise<void> {
   const ring = new TraceRing(job.buffers);
-  let slot = 0;
+  // The parser fills slot `slot` in place; once the consumer asked to stop it fills a scratch batch.
+  let slot = -1;
+  let scratch: TraceBatch | null = null;
+  const supply = (): TraceBatch => {
+    slot = (slot + 1) % ring.slots;
+    if (ring.waitFree(slot)) return ring.batch(slot);
+    scratch ??= new TraceBatch(job.buffers.capacity);
+    scratch.length = 0;
+    return scratch;
+  };
   const result = await openTrace(
     job.path,
     (batch) => {
-      if (!ring.waitFree(slot)) return false;
-      ring.put(slot, batch);
-      slot = (slot + 1) % ring.slots;
+      if (batch === scratch) return false;
+      ring.publish(slot, batch.length);
       return true;
     },
     {
-      batchCapacity: job.buffers.capacity,
+      batchSupply: supply,
       onProgress: (n) => {
         ring.bytesRead = n;
       },

@@ -117,6 +117,13 @@ export class TraceBatch {
  */
 export type TraceSink = (batch: TraceBatch) => unknown;
 
+/**
+ * Hands a producer the batch to fill next, after it delivered the last one to its sink (which may
+ * keep it). Without one a producer refills a single batch; the reader thread supplies slots of its
+ * shared ring, so records are parsed into shared memory and never copied.
+ */
+export type BatchSupply = () => TraceBatch;
+
 /** Summary of a trace: what `faultline trace info` prints. */
 export class TraceInfo {
   constructor(

@@ -16,6 +16,7 @@
  */
 
 import {
+  type BatchSupply,
   MAX_ACCESS_SIZE,
   MAX_TRACE_ADDRESS,
   plainBytes,
@@ -217,12 +218,22 @@ class DecodeState {
   errPos = 0;
   errWhat = '';
   readonly prev = new Float64Array(4);
+  kinds: Uint8Array;
+  addrs: Float64Array;
+  sizes: Uint32Array;
 
-  constructor(
-    readonly kinds: Uint8Array,
-    readonly addrs: Float64Array,
-    readonly sizes: Uint32Array,
-  ) {}
+  constructor(batch: TraceBatch) {
+    this.kinds = batch.kind;
+    this.addrs = batch.addr;
+    this.sizes = batch.size;
+  }
+
+  /** Decodes into `batch` from now on. */
+  use(batch: TraceBatch): void {
+    this.kinds = batch.kind;
+    this.addrs = batch.addr;
+    this.sizes = batch.size;
+  }
 }
 
 /**
@@ -319,7 +330,7 @@ type Phase = (typeof Phase)[keyof typeof Phase];
 
 /** Streaming decoder: chunks in, batches out; clear errors for bad magic, version and truncation. */
 export class BinaryTraceReader {
-  private readonly batch: TraceBatch;
+  private batch: TraceBatch;
   private readonly st: DecodeState;
   private phase: Phase = Phase.Header;
   /** Bytes of the current header / block header / payload collected so far in `pending`. */
@@ -339,12 +350,17 @@ export class BinaryTraceReader {
   /** True once the sink returned `false`; further input is ignored. */
   stopped = false;
 
+  /**
+   * Creates a reader delivering batches of up to `batchCapacity` records to `sink`, filling one
+   * reused batch, or each batch `supply` hands it (then `batchCapacity` is the supplied one's).
+   */
   constructor(
     private readonly sink: TraceSink,
     batchCapacity?: number,
+    private readonly supply?: BatchSupply,
   ) {
-    this.batch = new TraceBatch(batchCapacity);
-    this.st = new DecodeState(this.batch.kind, this.batch.addr, this.batch.size);
+    this.batch = supply?.() ?? new TraceBatch(batchCapacity);
+    this.st = new DecodeState(this.batch);
   }
 
   /** Decodes one chunk. Returns the first error (and keeps returning it). */
@@ -487,12 +503,12 @@ export class BinaryTraceReader {
     base: number,
   ): Ok<void> | TraceCorruptError {
     const st = this.st;
-    const batch = this.batch;
     st.left = this.blockRecords;
     st.errWhat = '';
     st.prev.fill(0);
     let p = start;
     while (st.left > 0) {
+      const batch = this.batch; // a flush may have swapped it
       st.len = batch.length;
       p = decode(buf, p, end, st, batch.capacity);
       batch.length = st.len;
@@ -510,8 +526,11 @@ export class BinaryTraceReader {
     const b = this.batch;
     this.records += b.length;
     const r = this.sink(b);
-    b.length = 0;
     if (r === false) this.stopped = true;
+    if (this.supply) {
+      this.batch = this.supply();
+      this.st.use(this.batch);
+    } else b.length = 0;
   }
 }
 

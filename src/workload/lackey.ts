@@ -17,6 +17,7 @@
  */
 
 import {
+  type BatchSupply,
   KIND_LETTERS,
   MAX_ACCESS_SIZE,
   MAX_TRACE_ADDRESS,
@@ -89,7 +90,7 @@ function describeAt(buf: Uint8Array, p: number): string {
  * After an error the parser stays failed; every record before the error line has been delivered.
  */
 export class LackeyParser {
-  private readonly batch: TraceBatch;
+  private batch: TraceBatch;
   private readonly scan: ScanState;
   private line = 1;
   private records = 0;
@@ -101,13 +102,17 @@ export class LackeyParser {
   /** True once the sink returned `false`; further input is ignored. */
   stopped = false;
 
-  /** Creates a parser delivering batches of up to `batchCapacity` records to `sink`. */
+  /**
+   * Creates a parser delivering batches of up to `batchCapacity` records to `sink`, filling one
+   * reused batch, or each batch `supply` hands it (then `batchCapacity` is the supplied one's).
+   */
   constructor(
     private readonly sink: TraceSink,
     batchCapacity?: number,
+    private readonly supply?: BatchSupply,
   ) {
-    this.batch = new TraceBatch(batchCapacity);
-    this.scan = new ScanState(this.batch.kind, this.batch.addr, this.batch.size);
+    this.batch = supply?.() ?? new TraceBatch(batchCapacity);
+    this.scan = new ScanState(this.batch);
   }
 
   /** Records emitted so far (including those still in the pending batch). */
@@ -212,8 +217,11 @@ export class LackeyParser {
     const b = this.batch;
     this.records += b.length;
     const r = this.sink(b);
-    b.length = 0;
     if (r === false) this.stopped = true;
+    if (this.supply) {
+      this.batch = this.supply();
+      this.scan.use(this.batch);
+    } else b.length = 0;
   }
 
   /** Records the error and delivers the records parsed before it, whatever the batch size. */
@@ -231,9 +239,9 @@ export class LackeyParser {
    */
   private parse(buf: Uint8Array, start: number, end: number): boolean {
     const st = this.scan;
-    const batch = this.batch;
     let p = start;
     while (p < end) {
+      const batch = this.batch; // a flush may have swapped it
       st.line = this.line;
       st.len = batch.length;
       p = scan(buf, p, end, st, Math.min(batch.capacity, st.len + SLICE_RECORDS));
@@ -302,11 +310,22 @@ class ScanState {
   errKind = 0;
   errAux = 0;
 
-  constructor(
-    readonly kinds: Uint8Array,
-    readonly addrs: Float64Array,
-    readonly sizes: Uint32Array,
-  ) {}
+  kinds: Uint8Array;
+  addrs: Float64Array;
+  sizes: Uint32Array;
+
+  constructor(batch: TraceBatch) {
+    this.kinds = batch.kind;
+    this.addrs = batch.addr;
+    this.sizes = batch.size;
+  }
+
+  /** Parses into `batch` from now on. */
+  use(batch: TraceBatch): void {
+    this.kinds = batch.kind;
+    this.addrs = batch.addr;
+    this.sizes = batch.size;
+  }
 
   error(code: number, lineStart: number, p: number, kind: number, aux: number): number {
     this.errCode = code;
