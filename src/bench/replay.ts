@@ -24,7 +24,7 @@ import { createWorkload } from '../workload/synthetic.js';
 import { lcg, type Recorder } from './harness.js';
 
 const TEXT_LINES = 5_000_000;
-const PASSES = 3;
+const PASSES = 5;
 
 /** Appends lackey lines byte by byte into 1 MiB chunks written to a file descriptor. */
 class LackeyWriter {
