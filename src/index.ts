@@ -93,7 +93,8 @@ export { checkTimeline } from './sim/timeline_check.js';
 export { INSTR, LOAD, MODIFY, STORE, TraceBatch } from './sim/trace_batch.js';
 export { hex, sizeName } from './util/hex.js';
 export { type Err, err, InvariantError, type Ok, ok, type Result, unwrap } from './util/result.js';
-export { BinaryTraceReader, BinaryTraceWriter } from './workload/binary_trace.js';
+export { BinaryTraceWriter } from './workload/binary_trace.js';
+export { BinaryTraceReader } from './workload/binary_trace_reader.js';
 // Workloads.
 export { LackeyParser, parseLackey } from './workload/lackey.js';
 export { createThreadedWorkload, createWorkload, type WorkloadSpec } from './workload/synthetic.js';

@@ -8,7 +8,7 @@ import { pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { BatchSupply, TraceSink } from '../sim/trace_batch.js';
 import { type Err, err, type Ok, ok } from '../util/result.js';
-import { BinaryTraceReader, isBinaryTrace } from '../workload/binary_trace.js';
+import { BinaryTraceReader, isBinaryTrace } from '../workload/binary_trace_reader.js';
 import { LackeyParser } from '../workload/lackey.js';
 
 /** Error codes of trace input. */

@@ -11,14 +11,16 @@ import {
 } from '../sim/trace_batch.js';
 import {
   BINARY_HEADER_BYTES,
-  BinaryTraceReader,
   BinaryTraceWriter,
-  binaryTraceInfo,
-  decodeBinaryTrace,
   encodeBinaryTrace,
-  isBinaryTrace,
   MAX_BLOCK_RECORDS,
 } from './binary_trace.js';
+import {
+  BinaryTraceReader,
+  binaryTraceInfo,
+  decodeBinaryTrace,
+  isBinaryTrace,
+} from './binary_trace_reader.js';
 
 function batchesOf(records: readonly TraceRecord[], cap = 7): TraceBatch[] {
   const out: TraceBatch[] = [];
