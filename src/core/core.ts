@@ -2,7 +2,8 @@
  * Core: the root of the memory model. It owns physical memory, creates PD sessions, dataspaces,
  * region maps and signal contexts, and contains the pager: the code a thread's page fault
  * reaches (Genode's `Rm_client::pager`). Pure and synchronous: time and cost come from the
- * simulator, which listens to core's events.
+ * simulator, which listens to core's events. This file holds the public API and the event
+ * channel; object management lives in `core_objects.ts`, the pager in `core_pager.ts`.
  */
 import {
   type Arch,
@@ -11,38 +12,26 @@ import {
   type KernelProfile,
   mappingSizesLog2,
 } from '../hw/arch.js';
-import { Mapping } from '../hw/page_table.js';
 import { PhysicalMemory, type RamRange } from '../hw/phys_mem.js';
 import type { Right } from '../kernel/capability.js';
-import { ProtectionDomain } from '../kernel/protection_domain.js';
 import type { Thread } from '../kernel/thread.js';
 import { isAligned } from '../util/bits.js';
-import { hex, sizeName } from '../util/hex.js';
+import { hex } from '../util/hex.js';
 import { err, ok, type Result } from '../util/result.js';
 import { CoreCapabilities } from './capabilities.js';
-import { type CacheAttr, Dataspace, type DataspaceKind } from './dataspace.js';
+import { type CoreErrorCode, CoreObjects, type PdOptions } from './core_objects.js';
+import { type AccessOutcome, type FaultOutcome, Pager } from './core_pager.js';
+import type { CacheAttr, Dataspace } from './dataspace.js';
 import { mapEagerly } from './eager.js';
-import {
-  type AccessType,
-  type CoreEvent,
-  type CoreEventListener,
-  illegalAccessText,
-  TOO_DEEP_TEXT,
-  violationText,
-} from './events.js';
-import { PdSession } from './pd_session.js';
-import { COSTS, Quota } from './quota.js';
-import {
-  type AttachAttr,
-  type AttachErrorCode,
-  type Faulter,
-  type Region,
-  RegionMap,
-  type RegionMapEnv,
-} from './region_map.js';
+import type { AccessType, CoreEvent, CoreEventListener } from './events.js';
+import type { PdSession } from './pd_session.js';
+import type { AttachAttr, AttachErrorCode, Region, RegionMap, RegionMapEnv } from './region_map.js';
 import { type Resolution, resolve, type SizePolicy } from './resolve.js';
-import { revokeRange } from './revoke.js';
-import { SignalContext } from './signal.js';
+import type { SignalContext } from './signal.js';
+
+// Declared beside the code that produces them; re-exported so that `core.js` stays core's one entry.
+export { type CoreErrorCode, LINKER_AREA, type PdOptions, STACK_AREA } from './core_objects.js';
+export type { AccessOutcome, FaultOutcome } from './core_pager.js';
 
 /** How core is set up. */
 export interface CoreConfig {
@@ -56,57 +45,15 @@ export interface CoreConfig {
   readonly partitions?: number;
 }
 
-/** Options of a new PD session. */
-export interface PdOptions {
-  /** RAM quota in bytes (default 1 GiB). */
-  readonly ram?: number;
-  /** Capability quota (default 1000). */
-  readonly caps?: number;
-  /** Attach Genode-style stack and linker areas as managed dataspaces (default false). */
-  readonly areas?: boolean;
-}
-
-/** What an access by a thread led to. */
-export type AccessOutcome =
-  | { readonly kind: 'hit'; readonly mapping: Mapping }
-  | { readonly kind: 'mapped'; readonly mapping: Mapping; readonly resolution: Resolution }
-  | {
-      readonly kind: 'reflected';
-      readonly map: RegionMap;
-      readonly address: number;
-      readonly resolution: Resolution;
-    }
-  | { readonly kind: 'error'; readonly text: string; readonly resolution: Resolution };
-
-/** What the pager made of a fault (an access outcome other than a hit). */
-export type FaultOutcome = Exclude<AccessOutcome, { readonly kind: 'hit' }>;
-
-/** Error codes of core operations other than attach. */
-export type CoreErrorCode =
-  | 'INVALID_ARGUMENT'
-  | 'OUT_OF_RAM'
-  | 'OUT_OF_CAPS'
-  | 'OUT_OF_PHYSICAL_MEMORY'
-  | 'NOT_OWNER'
-  | 'DESTROYED'
-  | 'THREAD_BLOCKED';
-
-/** Genode's default stack area and linker area (virtual base and size). */
-export const STACK_AREA = { base: 0x40000000, size: 0x10000000 } as const;
-export const LINKER_AREA = { base: 0x50000000, size: 0x10000000 } as const;
-
 /** The core component. */
 export class Core {
   readonly arch: Arch;
   readonly policy: SizePolicy;
   readonly phys: PhysicalMemory;
   private readonly listeners: CoreEventListener[] = [];
-  private readonly sessionList: PdSession[] = [];
-  /** Where each queued faulter waits. */
-  private readonly faulterAt = new Map<Thread, RegionMap>();
-  private readonly sessionOf = new Map<ProtectionDomain, PdSession>();
-  private nextId = 1;
   private readonly env: RegionMapEnv;
+  private readonly pager: Pager;
+  private readonly objects: CoreObjects;
   /** Capability spaces: who may use which object. */
   readonly caps = new CoreCapabilities();
   /**
@@ -133,13 +80,15 @@ export class Core {
         return listeners.length > 0;
       },
       emit: (e) => this.emit(e),
-      wake: (f, map) => this.wake(f, map),
+      wake: (f, map) => this.pager.wake(f, map),
       attached: (region) => {
         if (!this.eagerMapping) return;
         const mappings = mapEagerly(region.map, region.base, region.end, this.policy);
         if (mappings.length > 0) this.emit({ type: 'eager', region, mappings });
       },
     };
+    this.pager = new Pager(this.policy, this.env, (t) => this.addressSpaceOf(t));
+    this.objects = new CoreObjects(this, this.env, this.pager);
   }
 
   /** Validates a configuration and creates core. */
@@ -187,51 +136,22 @@ export class Core {
 
   /** Live PD sessions in creation order. */
   sessions(): readonly PdSession[] {
-    return this.sessionList;
+    return this.objects.sessions();
   }
 
   /** Creates a PD session with its address space (and optionally stack and linker areas). */
   createPd(label: string, opts: PdOptions = {}): Result<PdSession, CoreErrorCode> {
-    const quota = new Quota(opts.ram ?? 2 ** 30, opts.caps ?? 1000);
-    const pd = new ProtectionDomain(this.nextId++, label, this.policy.mapSizesLog2);
-    const session = new PdSession(pd.id, pd, quota);
-    const half = this.arch.vaBits >= 39 ? 2 ** (this.arch.vaBits - 1) : 2 ** this.arch.vaBits;
-    const space = this.createRegionMap(session, half, this.pageSize);
-    if (!space.ok) return space;
-    session.addressSpace = space.value;
-    space.value.addressSpaceOf.push(pd);
-    if (opts.areas) {
-      for (const [area, key] of [
-        [STACK_AREA, 'stackArea'],
-        [LINKER_AREA, 'linkerArea'],
-      ] as const) {
-        const m = this.createRegionMap(session, area.size);
-        if (!m.ok) return m;
-        const a = space.value.attach(m.value.dataspace, { at: area.base, writeable: true, executable: true });
-        if (!a.ok) return err('INVALID_ARGUMENT', a.message);
-        session[key] = m.value;
-      }
-    }
-    this.sessionList.push(session);
-    this.sessionOf.set(pd, session);
-    return ok(session);
+    return this.objects.createPd(label, opts);
   }
 
   /** Creates a thread in a session's PD (paid with one capability). */
   createThread(session: PdSession, name: string, cpu = 0): Result<Thread, CoreErrorCode> {
-    if (session.destroyed) return err('DESTROYED', `${session} was destroyed`);
-    const q = session.quota.withdraw(COSTS.thread.ram, COSTS.thread.caps, `thread '${name}'`);
-    if (!q.ok) return q;
-    return ok(session.pd.addThread(this.nextId++, name, cpu));
+    return this.objects.createThread(session, name, cpu);
   }
 
   /** Destroys a thread, dequeuing it if it was a faulter. */
   destroyThread(t: Thread): void {
-    if (t.state === 'destroyed') return;
-    this.faulterAt.get(t)?.removeFaulter(t);
-    this.faulterAt.delete(t);
-    t.state = 'destroyed';
-    this.sessionOf.get(t.pd)?.quota.replenish(COSTS.thread.ram, COSTS.thread.caps);
+    this.objects.destroyThread(t);
   }
 
   /** Allocates a zero-filled RAM dataspace from the session's quota and physical memory. */
@@ -240,12 +160,12 @@ export class Core {
     size: number,
     opts: { cpu?: number; cache?: CacheAttr } = {},
   ): Result<Dataspace, CoreErrorCode> {
-    return this.allocPhysDs(session, 'ram', size, true, opts);
+    return this.objects.allocPhysDs(session, 'ram', size, true, opts);
   }
 
   /** Allocates a read-only ROM dataspace (backed by physical memory). */
   allocRom(session: PdSession, size: number): Result<Dataspace, CoreErrorCode> {
-    return this.allocPhysDs(session, 'rom', size, false, {});
+    return this.objects.allocPhysDs(session, 'rom', size, false, {});
   }
 
   /** Creates an I/O memory dataspace for a device range (page aligned, not RAM). */
@@ -255,51 +175,17 @@ export class Core {
     size: number,
     cache: CacheAttr = 'uncached',
   ): Result<Dataspace, CoreErrorCode> {
-    if (session.destroyed) return err('DESTROYED', `${session} was destroyed`);
-    if (!Number.isSafeInteger(base) || !Number.isSafeInteger(size) || size <= 0) {
-      return err('INVALID_ARGUMENT', `I/O memory needs integer base and positive size, got ${base}+${size}`);
-    }
-    if (!isAligned(base, this.pageSize) || !isAligned(size, this.pageSize)) {
-      return err(
-        'INVALID_ARGUMENT',
-        `I/O memory ${hex(base)}+${hex(size)} must be aligned to ${sizeName(this.pageSize)}`,
-      );
-    }
-    const q = session.quota.withdraw(COSTS.dataspace.ram, COSTS.dataspace.caps, 'an I/O memory dataspace');
-    if (!q.ok) return q;
-    const ds = new Dataspace(this.nextId++, 'io_mem', size, base, true, cache, session, null);
-    session.dataspaces.add(ds);
-    this.caps.created(session, ds, 'dataspace', `I/O memory ${hex(base)}`);
-    return ok(ds);
+    return this.objects.allocIoMem(session, base, size, cache);
   }
 
   /** Creates a region map of `size` bytes, usable as a managed dataspace. */
   createRegionMap(session: PdSession, size: number, firstAddress = 0): Result<RegionMap, CoreErrorCode> {
-    if (session.destroyed) return err('DESTROYED', `${session} was destroyed`);
-    if (!Number.isSafeInteger(size) || size <= 0 || !isAligned(size, this.pageSize)) {
-      return err(
-        'INVALID_ARGUMENT',
-        `region map size must be a positive multiple of ${sizeName(this.pageSize)}, got ${size}`,
-      );
-    }
-    const q = session.quota.withdraw(COSTS.regionMap.ram, COSTS.regionMap.caps, 'a region map');
-    if (!q.ok) return q;
-    const map = new RegionMap(this.nextId++, session, size, this.env, firstAddress);
-    map.dataspace = new Dataspace(this.nextId++, 'managed', size, 0, true, 'cached', session, map);
-    session.regionMaps.add(map);
-    this.caps.created(session, map, 'region-map', `region map #${map.id}`);
-    this.caps.created(session, map.dataspace, 'dataspace', `managed dataspace of region map #${map.id}`);
-    return ok(map);
+    return this.objects.createRegionMap(session, size, firstAddress);
   }
 
   /** Creates a signal context owned by a session. */
   createSignalContext(session: PdSession, label: string): Result<SignalContext, CoreErrorCode> {
-    if (session.destroyed) return err('DESTROYED', `${session} was destroyed`);
-    const q = session.quota.withdraw(COSTS.signalContext.ram, COSTS.signalContext.caps, 'a signal context');
-    if (!q.ok) return q;
-    const ctx = new SignalContext(this.nextId++, session, label);
-    this.caps.created(session, ctx, 'signal-context', label);
-    return ok(ctx);
+    return this.objects.createSignalContext(session, label);
   }
 
   /**
@@ -308,21 +194,7 @@ export class Core {
    * destroys its region map.
    */
   free(actor: PdSession, ds: Dataspace): Result<void, CoreErrorCode> {
-    if (ds.destroyed) return err('DESTROYED', `${ds} was already destroyed`);
-    if (ds.owner !== actor) return err('NOT_OWNER', `'${actor.label}' does not own ${ds}; free ignored`);
-    if (ds.managed) {
-      this.destroyRegionMap(ds.managed);
-      return ok(undefined);
-    }
-    for (const r of [...ds.regions]) r.map.reserve(r);
-    ds.destroyed = true;
-    this.caps.destroyed(ds);
-    actor.dataspaces.delete(ds);
-    if (ds.kind !== 'io_mem') {
-      this.phys.free(ds.phys);
-      actor.quota.replenish(ds.size, COSTS.dataspace.caps);
-    } else actor.quota.replenish(COSTS.dataspace.ram, COSTS.dataspace.caps);
-    return ok(undefined);
+    return this.objects.free(actor, ds);
   }
 
   /**
@@ -330,56 +202,22 @@ export class Core {
    * revoked so that a later write faults (and is reported as a violation).
    */
   seal(actor: PdSession, ds: Dataspace): Result<void, CoreErrorCode> {
-    if (ds.destroyed) return err('DESTROYED', `${ds} was destroyed`);
-    if (ds.owner !== actor) return err('NOT_OWNER', `'${actor.label}' does not own ${ds}; seal refused`);
-    if (ds.kind === 'managed')
-      return err('INVALID_ARGUMENT', `${ds} is managed: seal the dataspaces attached in it`);
-    ds.writeable = false;
-    for (const r of ds.regions) revokeRange(r.map, r.base, r.end, (e) => this.emit(e));
-    return ok(undefined);
+    return this.objects.seal(actor, ds);
   }
 
   /** Destroys a region map: detaches its regions, leaves reserved holes where it was attached. */
   destroyRegionMap(map: RegionMap): void {
-    if (map.destroyed) return;
-    for (const r of [...map.dataspace.regions]) r.map.reserve(r);
-    for (const f of map.dissolve()) {
-      this.faulterAt.delete(f.thread);
-      f.thread.state = 'dead-fault';
-      this.emit({
-        type: 'error',
-        thread: f.thread,
-        text: `region map #${map.id} destroyed while '${f.thread.name}' waited for it`,
-      });
-    }
-    map.dataspace.destroyed = true;
-    this.caps.destroyed(map);
-    this.caps.destroyed(map.dataspace);
-    map.owner.regionMaps.delete(map);
-    map.owner.quota.replenish(COSTS.regionMap.ram, COSTS.regionMap.caps);
+    this.objects.destroyRegionMap(map);
   }
 
   /** Destroys a session and everything it owns; its quota returns to zero use. */
   destroyPd(session: PdSession): void {
-    if (session.destroyed) return;
-    for (const t of [...session.pd.threads]) this.destroyThread(t);
-    for (const ds of [...session.dataspaces]) this.free(session, ds);
-    for (const m of [...session.regionMaps]) this.destroyRegionMap(m);
-    session.pd.pageTable.clear();
-    session.destroyed = true;
-    this.sessionList.splice(this.sessionList.indexOf(session), 1);
-    this.sessionOf.delete(session.pd);
+    this.objects.destroyPd(session);
   }
 
   /** Destroys a signal context and returns its capability. */
   destroySignalContext(ctx: SignalContext): void {
-    if (ctx.destroyed) return;
-    ctx.destroyed = true;
-    this.caps.destroyed(ctx);
-    ctx.owner.quota.replenish(COSTS.signalContext.ram, COSTS.signalContext.caps);
-    for (const s of this.sessionList) {
-      for (const m of s.regionMaps) if (m.faultHandler === ctx) m.faultHandler = null;
-    }
+    this.objects.destroySignalContext(ctx);
   }
 
   /**
@@ -453,9 +291,7 @@ export class Core {
 
   /** The region map of the session that owns a thread's PD. */
   addressSpaceOf(t: Thread): RegionMap {
-    const s = this.sessionOf.get(t.pd);
-    if (!s || s.destroyed) throw new Error(`${t} has no live PD session`);
-    return s.addressSpace;
+    return this.objects.addressSpaceOf(t);
   }
 
   /** Resolves a fault without changing anything (for `explain` and tests). */
@@ -503,80 +339,12 @@ export class Core {
 
   /** The pager: resolve the fault and install the mapping, or reflect it, or report an error. */
   pageFault(t: Thread, va: number, access: AccessType, detail = false): FaultOutcome {
-    const listening = this.listeners.length > 0;
-    if (listening) this.emit({ type: 'fault', thread: t, address: va, access });
-    const res = resolve(this.addressSpaceOf(t), va, access, this.policy, detail);
-    if (res.kind === 'mapped') {
-      const mapping = new Mapping(res.va, res.pa, res.sizeLog2, res.writeable, res.executable);
-      t.pd.pageTable.install(mapping);
-      t.state = 'ready';
-      if (listening) this.emit({ type: 'resolved', thread: t, mapping, resolution: res });
-      return { kind: 'mapped', mapping, resolution: res };
-    }
-    if (res.kind === 'too-deep') return this.fail(t, TOO_DEEP_TEXT, res);
-    const handler = res.map.faultHandler;
-    if (!handler) {
-      const text =
-        res.reason === 'NO_REGION' || res.reason === 'RESERVED'
-          ? illegalAccessText(t, access, va)
-          : violationText(t, access, va);
-      return this.fail(t, text, res);
-    }
-    t.state = 'blocked-fault';
-    this.faulterAt.set(t, res.map);
-    this.emit({ type: 'reflected', thread: t, map: res.map, address: res.address, access, resolution: res });
-    res.map.enqueueFaulter({ thread: t, access, address: res.address });
-    return { kind: 'reflected', map: res.map, address: res.address, resolution: res };
+    return this.pager.pageFault(t, va, access, detail);
   }
 
   /** The region map a blocked faulter waits at, if any. */
   waitingAt(t: Thread): RegionMap | undefined {
-    return this.faulterAt.get(t);
-  }
-
-  private fail(t: Thread, text: string, resolution: Resolution): FaultOutcome {
-    t.state = 'dead-fault';
-    this.emit({ type: 'error', thread: t, text });
-    return { kind: 'error', text, resolution };
-  }
-
-  private wake(f: Faulter, map: RegionMap): void {
-    this.faulterAt.delete(f.thread);
-    if (f.thread.state === 'blocked-fault') f.thread.state = 'ready';
-    this.emit({ type: 'wakeup', thread: f.thread, map, address: f.address });
-  }
-
-  private allocPhysDs(
-    session: PdSession,
-    kind: DataspaceKind,
-    size: number,
-    writeable: boolean,
-    opts: { cpu?: number; cache?: CacheAttr },
-  ): Result<Dataspace, CoreErrorCode> {
-    if (session.destroyed) return err('DESTROYED', `${session} was destroyed`);
-    if (!Number.isSafeInteger(size) || size <= 0) {
-      return err('INVALID_ARGUMENT', `dataspace size must be a positive integer, got ${size}`);
-    }
-    const bytes = Math.ceil(size / this.pageSize) * this.pageSize;
-    const q = session.quota.check(bytes, COSTS.dataspace.caps, `a ${kind} dataspace of ${sizeName(bytes)}`);
-    if (!q.ok) return q;
-    const a = this.phys.alloc(bytes, opts.cpu ?? 0);
-    if (!a.ok) return a;
-    session.quota.withdraw(bytes, COSTS.dataspace.caps, 'dataspace');
-    const ds = new Dataspace(
-      this.nextId++,
-      kind,
-      bytes,
-      a.value.base,
-      writeable,
-      opts.cache ?? 'cached',
-      session,
-      null,
-      a.value.partition,
-    );
-    session.dataspaces.add(ds);
-    this.caps.created(session, ds, 'dataspace', `${kind} dataspace of ${sizeName(bytes)}`);
-    return ok(ds);
+    return this.pager.waitingAt(t);
   }
 
   private emit(e: CoreEvent): void {
