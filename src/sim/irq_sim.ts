@@ -17,202 +17,46 @@
  *   handler's CPU when different. Every IRQ of the machine passes through CPU 0.
  * - **ack** (both): the handler's syscall, `kernelEntryExit + irqAck` on its CPU, then the unmask.
  * - **Interrupt work** is everything but the handler's device work (packets, timer reads).
- * - Arrivals and timer expiries stop at `durationCycles`; the run then continues until every ring
- *   is drained, so packets handled + dropped = arrived. Throughput counts packets finished within
- *   the duration.
- * IRQ latency runs from the moment an IRQ is raised and unmasked (the first raise not yet delivered,
- * or the handler's ack for a raise that came while the handler ran) to the handler's first job for
- * that signal: the delivery path, without the time the handler itself held the IRQ masked.
- * Same options and seed, identical result.
+ *
+ * Driver only: measurements, options and set-up are in `irq_sim_model.ts`, jobs in `irq_sim_jobs.ts`.
  */
 
 import { type IrqHandlerThread, NicDriver, TimerHandler } from '../components/nic_driver.js';
 import { IrqService } from '../core/irq_session.js';
-import { MultiQueueNic, PeriodicTimer } from '../hw/devices.js';
-import { InterruptController } from '../hw/irq_controller.js';
-import { err, invariant, ok, type Result } from '../util/result.js';
+import { MultiQueueNic, type PeriodicTimer } from '../hw/devices.js';
+import type { InterruptController } from '../hw/irq_controller.js';
+import { invariant, ok, type Result } from '../util/result.js';
 import { type CostModel, cyclesToMicros, DEFAULT_COSTS, NOMINAL_CLOCK_HZ } from './cost.js';
-import type { DesignOptions } from './designs.js';
 import { EventEngine } from './engine.js';
+import {
+  J_ACK,
+  J_CORE,
+  J_DELIVER,
+  J_ENTRY,
+  J_IPI_CORE,
+  J_IPI_WAKE,
+  J_WORK,
+  JobQueue,
+  jobCost,
+} from './irq_sim_jobs.js';
+import {
+  buildDevices,
+  type IrqCount,
+  type IrqSimError,
+  type IrqSimOptions,
+  type IrqSimResult,
+  invalid,
+} from './irq_sim_model.js';
 import { Histogram } from './metrics.js';
-import { Prng } from './prng.js';
 
-/** How IRQs reach their handlers. */
-export type IrqDelivery = DesignOptions['irqDelivery'];
-
-/** A routing change at run time. */
-export interface Reroute {
-  /** Cycle at which it happens. */
-  readonly at: number;
-  readonly queue: number;
-  readonly cpu: number;
-  /** Migrate the queue's handler thread to `cpu` too (default true). */
-  readonly moveHandler?: boolean;
-}
-
-/** Options of one simulation run. */
-export interface IrqSimOptions {
-  readonly design: IrqDelivery;
-  readonly cpus: number;
-  /** NIC queues (default: one per CPU). */
-  readonly queues?: number;
-  /** Offered load in packets per second at the nominal clock. */
-  readonly ratePps: number;
-  /** Cycles during which packets arrive. */
-  readonly durationCycles: number;
-  readonly seed?: number;
-  /** Descriptors per ring (default 256). */
-  readonly ringSize?: number;
-  /** Flows, uniformly drawn (default 1024). */
-  readonly flows?: number;
-  /** Handler cycles per packet (default 2000). */
-  readonly packetCycles?: number;
-  readonly costs?: CostModel;
-  /** A periodic timer on wired line 0, handled by a timer thread (default none). */
-  readonly timer?: {
-    readonly periodCycles: number;
-    readonly trigger?: 'level' | 'edge';
-    readonly cpu?: number;
-    /** Cycles the timer thread spends per signal (default 500). */
-    readonly workCycles?: number;
-  };
-  readonly reroutes?: readonly Reroute[];
-  /** Queues whose handler thread hangs before its first ack: their vectors stay masked. */
-  readonly stalledQueues?: readonly number[];
-}
-
-/** Counters of one IRQ at the end of a run. */
-export interface IrqCount {
-  readonly irq: number;
-  readonly raised: number;
-  readonly delivered: number;
-  readonly coalesced: number;
-}
-
-/** What one run measured. */
-export interface IrqSimResult {
-  readonly design: IrqDelivery;
-  readonly cpus: number;
-  readonly queues: number;
-  readonly seed: number;
-  readonly durationCycles: number;
-  /** Cycle at which the last job finished (>= durationCycles when work ran past it). */
-  readonly endCycles: number;
-  readonly packets: {
-    readonly arrived: number;
-    readonly handled: number;
-    readonly handledInDuration: number;
-    readonly dropped: number;
-    /** Left in rings at the end (only stalled queues keep any). */
-    readonly queued: number;
-  };
-  /** Packets handled within the duration per second at the nominal clock. */
-  readonly packetsPerSecond: number;
-  /** Raise (or unmask, if raised while masked) → handler start, in microseconds at the nominal clock. */
-  readonly irqLatency: {
-    readonly count: number;
-    readonly p50: number;
-    readonly p99: number;
-    readonly max: number;
-  };
-  /** Per CPU: fraction of its busy time spent on interrupt work. */
-  readonly cpuLoad: readonly number[];
-  /** Per CPU: fraction of the run it was busy. */
-  readonly cpuBusy: readonly number[];
-  /** Raises coalesced at the controller (edges that found the vector latched). */
-  readonly lostInterrupts: number;
-  readonly interrupts: readonly IrqCount[];
-  /** Timer expiries and expiries its handler read (absent without a timer). */
-  readonly timer?: { readonly expirations: number; readonly read: number };
-  /** Model checks, all zero in a correct run: deliveries of an IRQ still in service, deliveries to a CPU it was not routed to. */
-  readonly violations: { readonly deliveredWhileMasked: number; readonly misrouted: number };
-}
-
-/** Error code of the simulation. */
-export type IrqSimError = 'INVALID_IRQ_SIM';
-
-// Job codes. Kernel jobs (< J_WORK) run before user jobs on a CPU.
-const J_DELIVER = 0; // direct: irqEntry + signalDelivery on the routed CPU (arg irq)
-const J_ENTRY = 1; // core-thread: irqEntry on the routed CPU (arg irq)
-const J_IPI_CORE = 2; // core-thread: IPI receipt on CPU 0 (arg irq)
-const J_CORE = 3; // core-thread: core thread work on CPU 0 (arg irq)
-const J_IPI_WAKE = 4; // IPI receipt on the handler's CPU (arg thread)
-const J_WORK = 5; // one unit of handler work (arg thread)
-const J_ACK = 6; // the handler's ack syscall (arg thread)
-
-/** A growable FIFO of (code, arg) pairs; allocation-free once grown. Capacity is a power of two. */
-class JobQueue {
-  private buf = new Int32Array(64);
-  private mask = 31; // pairs - 1
-  private head = 0;
-  size = 0;
-
-  push(code: number, arg: number): void {
-    if (this.size > this.mask) {
-      const b = new Int32Array(this.buf.length * 2);
-      for (let i = 0; i < this.size; i++) {
-        const j = ((this.head + i) & this.mask) * 2;
-        b[i * 2] = this.buf[j]!;
-        b[i * 2 + 1] = this.buf[j + 1]!;
-      }
-      this.buf = b;
-      this.mask = b.length / 2 - 1;
-      this.head = 0;
-    }
-    const j = ((this.head + this.size) & this.mask) * 2;
-    this.buf[j] = code;
-    this.buf[j + 1] = arg;
-    this.size++;
-  }
-
-  /** Pops the head into `out[0..1]`. */
-  pop(out: Int32Array): void {
-    const j = this.head * 2;
-    out[0] = this.buf[j]!;
-    out[1] = this.buf[j + 1]!;
-    this.head = (this.head + 1) & this.mask;
-    this.size--;
-  }
-}
-
-function invalid(message: string): Result<never, IrqSimError> {
-  return err('INVALID_IRQ_SIM', message);
-}
-
-function checkOptions(o: IrqSimOptions): string | undefined {
-  const queues = o.queues ?? o.cpus;
-  const int = (v: number | undefined, what: string, lo: number, hi: number) =>
-    v === undefined || (Number.isSafeInteger(v) && v >= lo && v <= hi)
-      ? undefined
-      : `${what} ${v}: expected an integer ${lo}..${hi}`;
-  const num = (v: number | undefined, what: string, zeroOk: boolean) =>
-    v === undefined || (Number.isFinite(v) && (zeroOk ? v >= 0 : v > 0))
-      ? undefined
-      : `${what} ${v}: expected a finite number ${zeroOk ? '>= 0' : '> 0'}`;
-  const checks = [
-    o.design === 'direct' || o.design === 'core-thread'
-      ? undefined
-      : `design '${String(o.design)}': expected direct or core-thread`,
-    int(o.cpus, 'cpus', 1, 1024),
-    int(o.queues, 'queues', 1, 4096),
-    num(o.ratePps, 'ratePps', false),
-    num(o.durationCycles, 'durationCycles', false),
-    int(o.seed, 'seed', Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER),
-    int(o.ringSize, 'ringSize', 1, 1 << 20),
-    int(o.flows, 'flows', 1, 2 ** 31 - 1),
-    num(o.packetCycles, 'packetCycles', true),
-    num(o.timer?.periodCycles, 'timer periodCycles', false),
-    num(o.timer?.workCycles, 'timer workCycles', true),
-    int(o.timer?.cpu, 'timer cpu', 0, o.cpus - 1),
-    ...(o.reroutes ?? []).flatMap((r, i) => [
-      num(r.at, `reroutes[${i}].at`, true),
-      int(r.queue, `reroutes[${i}].queue`, 0, queues - 1),
-      int(r.cpu, `reroutes[${i}].cpu`, 0, o.cpus - 1),
-    ]),
-    ...(o.stalledQueues ?? []).map((q, i) => int(q, `stalledQueues[${i}]`, 0, queues - 1)),
-  ];
-  return checks.find((c) => c !== undefined);
-}
+export type {
+  IrqCount,
+  IrqDelivery,
+  IrqSimError,
+  IrqSimOptions,
+  IrqSimResult,
+  Reroute,
+} from './irq_sim_model.js';
 
 /** One simulation: build with `create`, then `run()` once. */
 export class IrqSim {
@@ -298,35 +142,8 @@ export class IrqSim {
 
   /** Builds a simulation; `INVALID_IRQ_SIM` names the first bad option. */
   static create(options: IrqSimOptions): Result<IrqSim, IrqSimError> {
-    const bad = checkOptions(options);
-    if (bad) return invalid(bad);
-    const queues = options.queues ?? options.cpus;
-    const c = InterruptController.create({
-      cpus: options.cpus,
-      lines: [{ trigger: options.timer?.trigger ?? 'level', polarity: 'high', cpu: 0 }],
-      msiVectors: queues,
-    });
-    if (!c.ok) return invalid(c.message);
-    const prng = new Prng(options.seed ?? 1);
-    const nic = MultiQueueNic.create(
-      {
-        queues,
-        ringSize: options.ringSize ?? 256,
-        flows: options.flows ?? 1024,
-        ratePps: options.ratePps,
-        clockHz: NOMINAL_CLOCK_HZ,
-      },
-      c.value,
-      { arrivals: prng.fork('nic/arrivals'), flows: prng.fork('nic/flows') },
-    );
-    if (!nic.ok) return invalid(nic.message);
-    let timer: PeriodicTimer | undefined;
-    if (options.timer) {
-      const t = PeriodicTimer.create({ periodCycles: options.timer.periodCycles, line: 0 }, c.value);
-      if (!t.ok) return invalid(t.message);
-      timer = t.value;
-    }
-    return ok(new IrqSim(options, c.value, nic.value, timer));
+    const d = buildDevices(options);
+    return d.ok ? ok(new IrqSim(options, d.value.controller, d.value.nic, d.value.timer)) : d;
   }
 
   /** Routes queue `queue`'s vector to `cpu` now, migrating its handler thread unless told not to. */
@@ -433,27 +250,7 @@ export class IrqSim {
     const code = this.popped[0]!;
     const arg = this.popped[1]!;
     const now = this.engine.now;
-    const costs = this.costs;
-    let cost: number;
-    switch (code) {
-      case J_DELIVER:
-        cost = costs.irqEntry + costs.signalDelivery;
-        break;
-      case J_ENTRY:
-        cost = costs.irqEntry;
-        break;
-      case J_CORE:
-        cost = costs.kernelEntryExit + costs.signalDelivery;
-        break;
-      case J_WORK:
-        cost = this.threads[arg]!.workCycles;
-        break;
-      case J_ACK:
-        cost = costs.kernelEntryExit + costs.irqAck;
-        break;
-      default:
-        cost = costs.ipi;
-    }
+    const cost = code === J_WORK ? this.threads[arg]!.workCycles : jobCost(code, this.costs);
     if (code >= J_WORK && this.latFrom[arg]! >= 0) {
       this.recordLatency(now - this.latFrom[arg]!);
       this.latFrom[arg] = -1;

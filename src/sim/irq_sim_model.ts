@@ -1,0 +1,196 @@
+/**
+ * The IRQ simulation's contract (the driver is `irq_sim.ts`): its options, what it measures, the
+ * option checks and the devices the options describe. Kept apart from the driver because scenarios,
+ * the CLI and benchmarks build and read these shapes without the event loop.
+ *
+ * What a run measures:
+ * - Arrivals and timer expiries stop at `durationCycles`; the run then continues until every ring
+ *   is drained, so packets handled + dropped = arrived. Throughput counts packets finished within
+ *   the duration.
+ * - IRQ latency runs from the moment an IRQ is raised and unmasked (the first raise not yet delivered,
+ *   or the handler's ack for a raise that came while the handler ran) to the handler's first job for
+ *   that signal: the delivery path, without the time the handler itself held the IRQ masked.
+ * - Same options and seed, identical result.
+ */
+
+import { MultiQueueNic, PeriodicTimer } from '../hw/devices.js';
+import { InterruptController } from '../hw/irq_controller.js';
+import { err, ok, type Result } from '../util/result.js';
+import { type CostModel, NOMINAL_CLOCK_HZ } from './cost.js';
+import type { DesignOptions } from './designs.js';
+import { Prng } from './prng.js';
+
+/** How IRQs reach their handlers. */
+export type IrqDelivery = DesignOptions['irqDelivery'];
+
+/** A routing change at run time. */
+export interface Reroute {
+  /** Cycle at which it happens. */
+  readonly at: number;
+  readonly queue: number;
+  readonly cpu: number;
+  /** Migrate the queue's handler thread to `cpu` too (default true). */
+  readonly moveHandler?: boolean;
+}
+
+/** Options of one simulation run. */
+export interface IrqSimOptions {
+  readonly design: IrqDelivery;
+  readonly cpus: number;
+  /** NIC queues (default: one per CPU). */
+  readonly queues?: number;
+  /** Offered load in packets per second at the nominal clock. */
+  readonly ratePps: number;
+  /** Cycles during which packets arrive. */
+  readonly durationCycles: number;
+  readonly seed?: number;
+  /** Descriptors per ring (default 256). */
+  readonly ringSize?: number;
+  /** Flows, uniformly drawn (default 1024). */
+  readonly flows?: number;
+  /** Handler cycles per packet (default 2000). */
+  readonly packetCycles?: number;
+  readonly costs?: CostModel;
+  /** A periodic timer on wired line 0, handled by a timer thread (default none). */
+  readonly timer?: {
+    readonly periodCycles: number;
+    readonly trigger?: 'level' | 'edge';
+    readonly cpu?: number;
+    /** Cycles the timer thread spends per signal (default 500). */
+    readonly workCycles?: number;
+  };
+  readonly reroutes?: readonly Reroute[];
+  /** Queues whose handler thread hangs before its first ack: their vectors stay masked. */
+  readonly stalledQueues?: readonly number[];
+}
+
+/** Counters of one IRQ at the end of a run. */
+export interface IrqCount {
+  readonly irq: number;
+  readonly raised: number;
+  readonly delivered: number;
+  readonly coalesced: number;
+}
+
+/** What one run measured. */
+export interface IrqSimResult {
+  readonly design: IrqDelivery;
+  readonly cpus: number;
+  readonly queues: number;
+  readonly seed: number;
+  readonly durationCycles: number;
+  /** Cycle at which the last job finished (>= durationCycles when work ran past it). */
+  readonly endCycles: number;
+  readonly packets: {
+    readonly arrived: number;
+    readonly handled: number;
+    readonly handledInDuration: number;
+    readonly dropped: number;
+    /** Left in rings at the end (only stalled queues keep any). */
+    readonly queued: number;
+  };
+  /** Packets handled within the duration per second at the nominal clock. */
+  readonly packetsPerSecond: number;
+  /** Raise (or unmask, if raised while masked) → handler start, in microseconds at the nominal clock. */
+  readonly irqLatency: {
+    readonly count: number;
+    readonly p50: number;
+    readonly p99: number;
+    readonly max: number;
+  };
+  /** Per CPU: fraction of its busy time spent on interrupt work. */
+  readonly cpuLoad: readonly number[];
+  /** Per CPU: fraction of the run it was busy. */
+  readonly cpuBusy: readonly number[];
+  /** Raises coalesced at the controller (edges that found the vector latched). */
+  readonly lostInterrupts: number;
+  readonly interrupts: readonly IrqCount[];
+  /** Timer expiries and expiries its handler read (absent without a timer). */
+  readonly timer?: { readonly expirations: number; readonly read: number };
+  /** Model checks, all zero in a correct run: deliveries of an IRQ still in service, deliveries to a CPU it was not routed to. */
+  readonly violations: { readonly deliveredWhileMasked: number; readonly misrouted: number };
+}
+
+/** Error code of the simulation. */
+export type IrqSimError = 'INVALID_IRQ_SIM';
+
+/** An `INVALID_IRQ_SIM` error with `message`. */
+export function invalid(message: string): Result<never, IrqSimError> {
+  return err('INVALID_IRQ_SIM', message);
+}
+
+/** The first bad option as a message naming it and the expected range; undefined when all are valid. */
+function checkOptions(o: IrqSimOptions): string | undefined {
+  const queues = o.queues ?? o.cpus;
+  const int = (v: number | undefined, what: string, lo: number, hi: number) =>
+    v === undefined || (Number.isSafeInteger(v) && v >= lo && v <= hi)
+      ? undefined
+      : `${what} ${v}: expected an integer ${lo}..${hi}`;
+  const num = (v: number | undefined, what: string, zeroOk: boolean) =>
+    v === undefined || (Number.isFinite(v) && (zeroOk ? v >= 0 : v > 0))
+      ? undefined
+      : `${what} ${v}: expected a finite number ${zeroOk ? '>= 0' : '> 0'}`;
+  const checks = [
+    o.design === 'direct' || o.design === 'core-thread'
+      ? undefined
+      : `design '${String(o.design)}': expected direct or core-thread`,
+    int(o.cpus, 'cpus', 1, 1024),
+    int(o.queues, 'queues', 1, 4096),
+    num(o.ratePps, 'ratePps', false),
+    num(o.durationCycles, 'durationCycles', false),
+    int(o.seed, 'seed', Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER),
+    int(o.ringSize, 'ringSize', 1, 1 << 20),
+    int(o.flows, 'flows', 1, 2 ** 31 - 1),
+    num(o.packetCycles, 'packetCycles', true),
+    num(o.timer?.periodCycles, 'timer periodCycles', false),
+    num(o.timer?.workCycles, 'timer workCycles', true),
+    int(o.timer?.cpu, 'timer cpu', 0, o.cpus - 1),
+    ...(o.reroutes ?? []).flatMap((r, i) => [
+      num(r.at, `reroutes[${i}].at`, true),
+      int(r.queue, `reroutes[${i}].queue`, 0, queues - 1),
+      int(r.cpu, `reroutes[${i}].cpu`, 0, o.cpus - 1),
+    ]),
+    ...(o.stalledQueues ?? []).map((q, i) => int(q, `stalledQueues[${i}]`, 0, queues - 1)),
+  ];
+  return checks.find((c) => c !== undefined);
+}
+
+/** The devices one run drives. */
+export interface IrqSimDevices {
+  readonly controller: InterruptController;
+  readonly nic: MultiQueueNic;
+  readonly timer: PeriodicTimer | undefined;
+}
+
+/** Checks `options` and builds the devices they describe; `INVALID_IRQ_SIM` names the first bad option. */
+export function buildDevices(options: IrqSimOptions): Result<IrqSimDevices, IrqSimError> {
+  const bad = checkOptions(options);
+  if (bad) return invalid(bad);
+  const queues = options.queues ?? options.cpus;
+  const c = InterruptController.create({
+    cpus: options.cpus,
+    lines: [{ trigger: options.timer?.trigger ?? 'level', polarity: 'high', cpu: 0 }],
+    msiVectors: queues,
+  });
+  if (!c.ok) return invalid(c.message);
+  const prng = new Prng(options.seed ?? 1);
+  const nic = MultiQueueNic.create(
+    {
+      queues,
+      ringSize: options.ringSize ?? 256,
+      flows: options.flows ?? 1024,
+      ratePps: options.ratePps,
+      clockHz: NOMINAL_CLOCK_HZ,
+    },
+    c.value,
+    { arrivals: prng.fork('nic/arrivals'), flows: prng.fork('nic/flows') },
+  );
+  if (!nic.ok) return invalid(nic.message);
+  let timer: PeriodicTimer | undefined;
+  if (options.timer) {
+    const t = PeriodicTimer.create({ periodCycles: options.timer.periodCycles, line: 0 }, c.value);
+    if (!t.ok) return invalid(t.message);
+    timer = t.value;
+  }
+  return ok({ controller: c.value, nic: nic.value, timer });
+}
