@@ -18,44 +18,28 @@
  * the slice itself. The cost: one flow per slice, and each hop must go to a slice that starts
  * strictly later (the importer must see the start before the end). Both are enforced here.
  *
- * Times are virtual cycles; the JSON carries microseconds rounded to whole nanoseconds (three
- * decimals), computed from integer nanoseconds so no float noise reaches the output. Events are
- * sorted by (start, record order): parents precede children, and output is a pure function of the
- * calls made.
+ * This file holds the recorder (tracks, nesting and flow checks, the event cap); the JSON shapes
+ * and their serialisation are in `timeline_json.ts`.
  */
 import { InvariantError, invariant } from '../util/result.js';
+import {
+  type Flow,
+  type InstantScope,
+  type Mark,
+  type Slice,
+  type TraceArgs,
+  type TraceEvent,
+  type TraceJson,
+  type Track,
+  toTraceJson,
+} from './timeline_json.js';
+
+export type { InstantScope, TraceArgs, TraceEvent, TraceJson } from './timeline_json.js';
 
 /** A numeric handle for a thread track, returned by the `*Track` methods. */
 export type TrackHandle = number;
 /** A numeric handle for a flow (its `bind_id`); 0 is a flow that was not recorded (event cap). */
 export type FlowHandle = number;
-/** Slice and instant arguments, shown in the viewer's details panel. */
-export type TraceArgs = Readonly<Record<string, string | number | boolean>>;
-/** Instant-event scope: thread, process or global. */
-export type InstantScope = 't' | 'p' | 'g';
-
-/** One trace event as written to JSON (fields in this order). */
-export interface TraceEvent {
-  name: string;
-  cat?: string;
-  ph: string;
-  ts?: number;
-  dur?: number;
-  pid: number;
-  tid?: number;
-  s?: InstantScope;
-  bind_id?: number;
-  flow_in?: boolean;
-  flow_out?: boolean;
-  args?: Record<string, string | number | boolean>;
-}
-
-/** The object form of a Chrome trace. */
-export interface TraceJson {
-  traceEvents: TraceEvent[];
-  displayTimeUnit: 'ns';
-  otherData: Record<string, string | number | boolean>;
-}
 
 /** Construction options. */
 export interface TimelineOptions {
@@ -68,56 +52,6 @@ export interface TimelineOptions {
 /** pid of the "CPUs" process. */
 export const CPU_PID = 1;
 const TID_STRIDE = 1000;
-
-interface Track {
-  readonly pid: number;
-  readonly tid: number;
-  readonly label: string;
-  /** Open slices, outermost first. */
-  readonly open: Slice[];
-  /** Kept closed slices in the order they ended (so by non-decreasing end time). */
-  readonly closed: Slice[];
-  /** End of the last closed top-level slice: the next one may not begin earlier. */
-  frontier: number;
-}
-
-interface Slice {
-  readonly ph: 'X';
-  readonly track: Track;
-  readonly name: string;
-  readonly cat: string;
-  readonly t0: number;
-  readonly seq: number;
-  readonly args: TraceArgs | undefined;
-  t1: number;
-  /** End of the last closed child: the next child and this slice's end may not be earlier. */
-  childEnd: number;
-  /** The flow bound to this slice, 0 for none. */
-  flow: number;
-  kept: boolean;
-}
-
-interface Mark {
-  readonly ph: 'i' | 'C';
-  readonly track: Track;
-  readonly name: string;
-  readonly cat: string;
-  readonly t0: number;
-  readonly seq: number;
-  readonly args: TraceArgs;
-  readonly scope: InstantScope;
-}
-
-interface Flow {
-  readonly points: Slice[];
-  ended: boolean;
-}
-
-interface FlowRole {
-  readonly id: number;
-  readonly in: boolean;
-  readonly out: boolean;
-}
 
 interface Proc {
   readonly pid: number;
@@ -270,68 +204,17 @@ export class Timeline {
    * with `args.unfinished`. Calling it changes nothing: recording can go on.
    */
   toJSON(): TraceJson {
-    const body: (Slice | Mark)[] = this.events.slice();
-    let dropped = this.dropped;
-    let unfinished = 0;
-    for (const tr of this.tracks) {
-      for (const s of tr.open) {
-        if (body.length < this.maxEvents) {
-          body.push(s);
-          unfinished++;
-        } else dropped++;
-      }
-    }
-    const inBody = new Set<Slice>();
-    for (const e of body) if (e.ph === 'X') inBody.add(e);
-    const roles = new Map<Slice, FlowRole>();
-    this.flows.forEach((f, i) => {
-      const pts = f.points.filter((p) => inBody.has(p));
-      if (pts.length < 2) return;
-      pts.forEach((p, j) => {
-        roles.set(p, { id: i + 1, in: j > 0, out: j < pts.length - 1 });
-      });
+    return toTraceJson({
+      cyclesPerUs: this.cyclesPerUs,
+      maxEvents: this.maxEvents,
+      extra: this.extra,
+      meta: this.meta,
+      tracks: this.tracks,
+      events: this.events,
+      flows: this.flows,
+      dropped: this.dropped,
+      lastTime: this.lastTime,
     });
-    const end = this.lastTime;
-    // A parent always begins before its children, so record order breaks ties parent-first.
-    body.sort((a, b) => a.t0 - b.t0 || a.seq - b.seq);
-    const traceEvents = this.meta.slice();
-    for (const e of body) {
-      const { pid, tid } = e.track;
-      const ts = this.us(e.t0);
-      const ev: TraceEvent =
-        e.ph === 'X'
-          ? {
-              name: e.name,
-              cat: e.cat,
-              ph: e.ph,
-              ts,
-              dur: (this.ns(e.kept ? e.t1 : end) - this.ns(e.t0)) / 1000,
-              pid,
-              tid,
-            }
-          : { name: e.name, cat: e.cat, ph: e.ph, ts, pid, tid };
-      if (e.ph === 'i') ev.s = e.scope;
-      const role = e.ph === 'X' ? roles.get(e) : undefined;
-      if (role !== undefined) {
-        ev.bind_id = role.id;
-        if (role.in) ev.flow_in = true;
-        if (role.out) ev.flow_out = true;
-      }
-      const args = e.ph === 'X' && !e.kept ? { ...e.args, unfinished: true } : e.args;
-      if (args !== undefined && (e.ph === 'C' || Object.keys(args).length > 0)) ev.args = { ...args };
-      traceEvents.push(ev);
-    }
-    return {
-      traceEvents,
-      displayTimeUnit: 'ns',
-      otherData: {
-        ...this.extra,
-        cyclesPerUs: this.cyclesPerUs,
-        droppedEvents: dropped,
-        unfinishedSlices: unfinished,
-        flowEncoding: 'v2 bind_id/flow_in/flow_out on X events',
-      },
-    };
   }
 
   /** Summary for logs. */
@@ -341,14 +224,6 @@ export class Timeline {
 
   private get capped(): boolean {
     return this.events.length >= this.maxEvents;
-  }
-
-  private ns(t: number): number {
-    return Math.round((t * 1000) / this.cyclesPerUs);
-  }
-
-  private us(t: number): number {
-    return this.ns(t) / 1000;
   }
 
   private track(h: TrackHandle): Track {
