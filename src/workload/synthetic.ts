@@ -2,6 +2,8 @@
  * Seeded synthetic access traces: sequential, strided, uniform, zipf and phased working sets,
  * plus a multi-threaded variant with private and shared regions. Same spec and seed, same trace,
  * on every platform: randomness comes from pure-rand's xoroshiro128+ (unsafe, in-place API).
+ * This file holds the trace driver and the factories; the spec types and their checks are in
+ * synthetic_spec.ts, the address patterns in synthetic_sources.ts (both re-exported here).
  */
 import { type RandomGenerator, xoroshiro128plus } from 'pure-rand';
 import {
@@ -13,285 +15,40 @@ import {
   TraceBatch,
   type TraceSink,
 } from '../sim/trace_batch.js';
-import { alignUp, isPow2 } from '../util/bits.js';
-import { hex, sizeName } from '../util/hex.js';
-import { type Err, err, ok, type Result } from '../util/result.js';
+import { alignUp } from '../util/bits.js';
+import { sizeName } from '../util/hex.js';
+import { ok, type Result } from '../util/result.js';
+import {
+  type AddressSource,
+  Phased,
+  Sequential,
+  TWO32,
+  TwoRegions,
+  Uniform,
+  Zipf,
+} from './synthetic_sources.js';
+import {
+  checkCommon,
+  checkRegion,
+  invalid,
+  isErr,
+  isInt,
+  isRatio,
+  type ThreadedWorkloadSpec,
+  type WorkloadSpec,
+} from './synthetic_spec.js';
 
-/** Parameters shared by every single-stream generator. */
-export interface WorkloadCommon {
-  /** Records to generate, instruction fetches included (integer >= 1). */
-  readonly records: number;
-  /** Bytes of the data region (a multiple of `accessSize`). */
-  readonly footprint: number;
-  /** PRNG seed (integer 0..2^32-1). */
-  readonly seed: number;
-  /** First address of the data region (default 0x10000000). */
-  readonly base?: number;
-  /** Bytes per data access, a power of two 1..4096 (default 8). Accesses are aligned to it. */
-  readonly accessSize?: number;
-  /** Fraction of data accesses that are stores `S` (0..1, default 0.3). */
-  readonly writeRatio?: number;
-  /** Fraction of data accesses that are read-modify-writes `M` (0..1, default 0; with writeRatio <= 1). */
-  readonly modifyRatio?: number;
-  /** Instruction fetches emitted before each data access (integer 0..64, default 0). */
-  readonly instrPerAccess?: number;
-  /** First address of the code region walked by instruction fetches (default 0x400000). */
-  readonly codeBase?: number;
-  /** Bytes of the code region, a multiple of 4; fetches are 4 bytes, sequential, wrapping (default 16K). */
-  readonly codeFootprint?: number;
-}
-
-/** Sweeps the data region in order, `accessSize` at a time, wrapping at the end. */
-export interface SequentialWorkload extends WorkloadCommon {
-  readonly pattern: 'sequential';
-}
-
-/** Walks the region `stride` bytes at a time (modulo the footprint), aligned down to `accessSize`. */
-export interface StridedWorkload extends WorkloadCommon {
-  readonly pattern: 'strided';
-  /** Bytes between consecutive accesses (integer 1..footprint). */
-  readonly stride: number;
-}
-
-/** Uniformly random aligned accesses over the whole region. */
-export interface UniformWorkload extends WorkloadCommon {
-  readonly pattern: 'uniform';
-}
-
-/** Zipf-distributed accesses over `granule`-sized items: item of rank k has weight k^-skew. */
-export interface ZipfWorkload extends WorkloadCommon {
-  readonly pattern: 'zipf';
-  /** Zipf exponent (0..10); 0 is uniform, about 1 is typical, larger is more skewed. */
-  readonly skew: number;
-  /** Item size in bytes: a multiple of `accessSize` dividing the footprint (default 4096). */
-  readonly granule?: number;
-  /** Spread hot items over the region instead of putting the hottest at the lowest address (default false). */
-  readonly scatter?: boolean;
-}
-
-/** Phases cycling through `phases` working sets, uniform random accesses inside the current set. */
-export interface PhasedWorkload extends WorkloadCommon {
-  readonly pattern: 'phased';
-  /** Number of distinct working sets (integer 1..4096). Set i starts at a 4K-aligned offset spread evenly over the footprint. */
-  readonly phases: number;
-  /** Bytes of each working set (multiple of `accessSize`, at most the footprint). */
-  readonly workingSet: number;
-  /** Data accesses per phase before moving to the next set (default: the data accesses split evenly). */
-  readonly phaseLength?: number;
-}
-
-/** Any single-stream workload. */
-export type WorkloadSpec =
-  | SequentialWorkload
-  | StridedWorkload
-  | UniformWorkload
-  | ZipfWorkload
-  | PhasedWorkload;
-
-/** Per-thread streams over a shared region and one private region per thread (for multi-CPU runs). */
-export interface ThreadedWorkloadSpec
-  extends Pick<
-    WorkloadCommon,
-    'base' | 'accessSize' | 'writeRatio' | 'modifyRatio' | 'instrPerAccess' | 'codeBase' | 'codeFootprint'
-  > {
-  /** Number of threads (integer 1..1024). */
-  readonly threads: number;
-  /** Records per thread, instruction fetches included (integer >= 1). */
-  readonly recordsPerThread: number;
-  /** Bytes of the shared region at `base` (multiple of `accessSize`; may be 0 when shareRatio is 0). */
-  readonly sharedFootprint: number;
-  /** Bytes of each private region (multiple of `accessSize`; may be 0 when shareRatio is 1). Regions start 4K-aligned after the shared one. */
-  readonly privateFootprint: number;
-  /** Fraction of data accesses that go to the shared region (0..1). */
-  readonly shareRatio: number;
-  /** Zipf exponent inside each region over 4K items (0..10, default 0 = uniform; regions not a multiple of 4K stay uniform). */
-  readonly skew?: number;
-  /** PRNG seed (integer 0..2^32-1); thread t uses the stream jumped t times (2^64 steps each). */
-  readonly seed: number;
-  // base, accessSize, writeRatio, modifyRatio, instrPerAccess, codeBase, codeFootprint: as in WorkloadCommon.
-}
-
-/** Produces data addresses. */
-interface AddressSource {
-  next(rng: RandomGenerator): number;
-}
-
-const TWO32 = 4294967296;
-
-/** Uniform integer in 0..n-1 (n >= 1). Bias is below 2^-32 relative for n <= 2^21; exact to 2^-53 otherwise. */
-function randBelow(rng: RandomGenerator, n: number): number {
-  if (n <= 0x200000) return Math.floor(((rng.unsafeNext() >>> 0) * n) / TWO32);
-  return Math.floor(rand01(rng) * n);
-}
-
-/** Uniform double in [0, 1) with 53 random bits. */
-function rand01(rng: RandomGenerator): number {
-  return ((rng.unsafeNext() >>> 5) * 67108864 + (rng.unsafeNext() >>> 6)) / 9007199254740992;
-}
-
-/**
- * Zipf sampler over ranks 1..n with P(k) proportional to k^-s, by rejection-inversion
- * (Hörmann and Derflinger 1996): O(1) time and memory per sample, no table.
- */
-export class ZipfSampler {
-  private readonly hX1: number;
-  private readonly hN: number;
-  private readonly sc: number;
-
-  constructor(
-    readonly n: number,
-    readonly s: number,
-  ) {
-    this.hX1 = this.hIntegral(1.5) - 1;
-    this.hN = this.hIntegral(n + 0.5);
-    this.sc = 2 - this.hIntegralInverse(this.hIntegral(2.5) - this.h(2));
-  }
-
-  /** A rank in 1..n. */
-  sample(rng: RandomGenerator): number {
-    for (;;) {
-      const u = this.hN + rand01(rng) * (this.hX1 - this.hN);
-      const x = this.hIntegralInverse(u);
-      let k = Math.floor(x + 0.5);
-      if (k < 1) k = 1;
-      else if (k > this.n) k = this.n;
-      if (k - x <= this.sc || u >= this.hIntegral(k + 0.5) - this.h(k)) return k;
-    }
-  }
-
-  private h(x: number): number {
-    return Math.exp(-this.s * Math.log(x));
-  }
-
-  private hIntegral(x: number): number {
-    const logX = Math.log(x);
-    return expm1OverX((1 - this.s) * logX) * logX;
-  }
-
-  private hIntegralInverse(x: number): number {
-    let t = x * (1 - this.s);
-    if (t < -1) t = -1;
-    return Math.exp(log1pOverX(t) * x);
-  }
-
-  toString(): string {
-    return `ZipfSampler(n=${this.n}, s=${this.s})`;
-  }
-}
-
-function log1pOverX(x: number): number {
-  return Math.abs(x) > 1e-8 ? Math.log1p(x) / x : 1 - x * (0.5 - x * (1 / 3 - 0.25 * x));
-}
-
-function expm1OverX(x: number): number {
-  return Math.abs(x) > 1e-8 ? Math.expm1(x) / x : 1 + x * 0.5 * (1 + (x / 3) * (1 + 0.25 * x));
-}
-
-class Sequential implements AddressSource {
-  private off = 0;
-  constructor(
-    private readonly base: number,
-    private readonly footprint: number,
-    private readonly step: number,
-    private readonly align: number,
-  ) {}
-  next(): number {
-    const a = this.base + (this.off - (this.off % this.align));
-    this.off += this.step;
-    if (this.off >= this.footprint) this.off %= this.footprint;
-    return a;
-  }
-}
-
-class Uniform implements AddressSource {
-  private readonly slots: number;
-  constructor(
-    private readonly base: number,
-    footprint: number,
-    private readonly size: number,
-  ) {
-    this.slots = footprint / size;
-  }
-  next(rng: RandomGenerator): number {
-    return this.base + randBelow(rng, this.slots) * this.size;
-  }
-}
-
-class Zipf implements AddressSource {
-  private readonly sampler: ZipfSampler;
-  private readonly items: number;
-  private readonly mult: number;
-  private readonly slotsPerItem: number;
-  constructor(
-    private readonly base: number,
-    footprint: number,
-    private readonly granule: number,
-    private readonly size: number,
-    skew: number,
-    scatter: boolean,
-  ) {
-    this.items = footprint / granule;
-    this.sampler = new ZipfSampler(this.items, skew);
-    this.slotsPerItem = granule / size;
-    this.mult = scatter ? coprimeNear(this.items) : 1;
-  }
-  next(rng: RandomGenerator): number {
-    const rank = this.sampler.sample(rng) - 1;
-    const item = this.mult === 1 ? rank : ((rank + 1) * this.mult) % this.items;
-    return this.base + item * this.granule + randBelow(rng, this.slotsPerItem) * this.size;
-  }
-}
-
-/** A multiplier near n * 0.618 coprime to n with n * m < 2^53, so rank -> (rank + 1) * m mod n is an exact bijection. */
-function coprimeNear(n: number): number {
-  if (n <= 2) return 1;
-  const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
-  let m = Math.max(1, Math.min(Math.floor(n * 0.6180339887), Math.floor(2 ** 53 / n)));
-  while (gcd(n, m) !== 1) m--;
-  return m;
-}
-
-class Phased implements AddressSource {
-  private readonly sets: Uniform[] = [];
-  private count = 0;
-  private phase = 0;
-  constructor(
-    base: number,
-    footprint: number,
-    size: number,
-    phases: number,
-    ws: number,
-    private readonly len: number,
-  ) {
-    const spread = phases === 1 ? 0 : (footprint - ws) / (phases - 1);
-    for (let i = 0; i < phases; i++) {
-      const off = Math.min(Math.floor((i * spread) / 4096) * 4096, footprint - ws);
-      this.sets.push(new Uniform(base + off - (off % size), ws, size));
-    }
-  }
-  next(rng: RandomGenerator): number {
-    if (this.count === this.len) {
-      this.count = 0;
-      this.phase = (this.phase + 1) % this.sets.length;
-    }
-    this.count++;
-    return this.sets[this.phase]!.next(rng);
-  }
-}
-
-class TwoRegions implements AddressSource {
-  private readonly threshold: number;
-  constructor(
-    private readonly shared: AddressSource | null,
-    private readonly own: AddressSource | null,
-    shareRatio: number,
-  ) {
-    this.threshold = shareRatio * TWO32;
-  }
-  next(rng: RandomGenerator): number {
-    return rng.unsafeNext() >>> 0 < this.threshold ? this.shared!.next(rng) : this.own!.next(rng);
-  }
-}
+export { ZipfSampler } from './synthetic_sources.js';
+export type {
+  PhasedWorkload,
+  SequentialWorkload,
+  StridedWorkload,
+  ThreadedWorkloadSpec,
+  UniformWorkload,
+  WorkloadCommon,
+  WorkloadSpec,
+  ZipfWorkload,
+} from './synthetic_spec.js';
 
 /** A deterministic generated trace; fills batches on demand. */
 export class SyntheticTrace {
@@ -364,74 +121,6 @@ export class SyntheticTrace {
   toString(): string {
     return `SyntheticTrace(${this.name}, ${this.emitted}/${this.total} records)`;
   }
-}
-
-type Invalid = Err<'INVALID_WORKLOAD'>;
-const invalid = (what: string): Invalid => err('INVALID_WORKLOAD', what);
-const isInt = (v: unknown, lo: number, hi: number): v is number =>
-  typeof v === 'number' && Number.isInteger(v) && v >= lo && v <= hi;
-const isRatio = (v: unknown): v is number => typeof v === 'number' && v >= 0 && v <= 1;
-
-interface Common {
-  base: number;
-  size: number;
-  write: number;
-  modify: number;
-  fetches: number;
-  codeBase: number;
-  code: number;
-}
-
-/** Validates the parameters every generator shares; `span` is the data bytes from `base`. */
-function checkCommon(s: Partial<WorkloadCommon>, span: number): Invalid | Common {
-  const c: Common = {
-    base: s.base ?? 0x10000000,
-    size: s.accessSize ?? 8,
-    write: s.writeRatio ?? 0.3,
-    modify: s.modifyRatio ?? 0,
-    fetches: s.instrPerAccess ?? 0,
-    codeBase: s.codeBase ?? 0x400000,
-    code: s.codeFootprint ?? 16384,
-  };
-  if (!isInt(s.seed, 0, TWO32 - 1)) return invalid(`seed ${s.seed} must be an integer 0..2^32-1`);
-  if (!isInt(c.size, 1, 4096) || !isPow2(c.size)) {
-    return invalid(`accessSize ${c.size} must be a power of two 1..4096`);
-  }
-  if (!isRatio(c.write) || !isRatio(c.modify) || c.write + c.modify > 1) {
-    return invalid(
-      `writeRatio ${c.write} and modifyRatio ${c.modify} must be in 0..1 with a sum of at most 1`,
-    );
-  }
-  if (!isInt(c.fetches, 0, 64)) return invalid(`instrPerAccess ${c.fetches} must be an integer 0..64`);
-  if (!isInt(c.base, 0, MAX_TRACE_ADDRESS) || c.base + span > MAX_TRACE_ADDRESS + 1) {
-    return invalid(`data region ${hex(c.base)} + ${sizeName(span)} must lie below 2^53`);
-  }
-  if (c.fetches > 0) {
-    if (!isInt(c.code, 4, 2 ** 40) || c.code % 4 !== 0) {
-      return invalid(`codeFootprint ${c.code} must be a positive multiple of 4`);
-    }
-    if (!isInt(c.codeBase, 0, MAX_TRACE_ADDRESS - c.code))
-      return invalid(`codeBase ${c.codeBase} out of range`);
-    if (c.codeBase < c.base + span && c.base < c.codeBase + c.code) {
-      return invalid(
-        `code region ${hex(c.codeBase)}+${sizeName(c.code)} overlaps the data region ${hex(c.base)}+${sizeName(span)}`,
-      );
-    }
-  }
-  return c;
-}
-
-function checkRegion(name: string, bytes: unknown, size: number, allowZero: boolean): Invalid | null {
-  if (!isInt(bytes, allowZero ? 0 : size, MAX_TRACE_ADDRESS) || bytes % size !== 0) {
-    return invalid(
-      `${name} ${bytes} must be a ${allowZero ? 'non-negative' : 'positive'} multiple of accessSize ${size}`,
-    );
-  }
-  return null;
-}
-
-function isErr(v: unknown): v is Invalid {
-  return typeof v === 'object' && v !== null && (v as { ok?: unknown }).ok === false;
 }
 
 /** Builds a single-stream generator, or INVALID_WORKLOAD naming the bad parameter and the valid range. */
