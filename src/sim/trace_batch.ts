@@ -124,6 +124,29 @@ export type TraceSink = (batch: TraceBatch) => unknown;
  */
 export type BatchSupply = () => TraceBatch;
 
+/**
+ * The arrays a producer's hot loop writes records into, rebound with {@link BatchTarget.use} when
+ * a {@link BatchSupply} hands it the next batch (the loops take typed arrays, not the batch object).
+ */
+export class BatchTarget {
+  kinds: Uint8Array;
+  addrs: Float64Array;
+  sizes: Uint32Array;
+
+  constructor(batch: TraceBatch) {
+    this.kinds = batch.kind;
+    this.addrs = batch.addr;
+    this.sizes = batch.size;
+  }
+
+  /** Writes into `batch` from now on. */
+  use(batch: TraceBatch): void {
+    this.kinds = batch.kind;
+    this.addrs = batch.addr;
+    this.sizes = batch.size;
+  }
+}
+
 /** Summary of a trace: what `faultline trace info` prints. */
 export class TraceInfo {
   constructor(

@@ -7,6 +7,7 @@
 
 import {
   type BatchSupply,
+  BatchTarget,
   MAX_ACCESS_SIZE,
   MAX_TRACE_ADDRESS,
   plainBytes,
@@ -34,7 +35,7 @@ import {
 } from './binary_trace.js';
 
 /** Block decoding state shared between the reader and the hot loop. */
-class DecodeState {
+class DecodeState extends BatchTarget {
   /** Records left in the current block. */
   left = 0;
   /** Batch length, in and out. */
@@ -43,22 +44,6 @@ class DecodeState {
   errPos = 0;
   errWhat = '';
   readonly prev = new Float64Array(4);
-  kinds: Uint8Array;
-  addrs: Float64Array;
-  sizes: Uint32Array;
-
-  constructor(batch: TraceBatch) {
-    this.kinds = batch.kind;
-    this.addrs = batch.addr;
-    this.sizes = batch.size;
-  }
-
-  /** Decodes into `batch` from now on. */
-  use(batch: TraceBatch): void {
-    this.kinds = batch.kind;
-    this.addrs = batch.addr;
-    this.sizes = batch.size;
-  }
 }
 
 /**

@@ -5,7 +5,7 @@
  * the loop and its error paths read on their own.
  */
 
-import { KIND_LETTERS, MAX_ACCESS_SIZE, MAX_TRACE_ADDRESS, type TraceBatch } from '../sim/trace_batch.js';
+import { BatchTarget, KIND_LETTERS, MAX_ACCESS_SIZE, MAX_TRACE_ADDRESS } from '../sim/trace_batch.js';
 
 /** Longest line accepted, in bytes (Valgrind lines are far shorter; this bounds memory). */
 export const MAX_LINE_BYTES = 4096;
@@ -85,7 +85,7 @@ export function describeScanError(buf: Uint8Array, st: ScanState): string {
 }
 
 /** Mutable state shared between the parser and the hot loop (no allocation per call). */
-export class ScanState {
+export class ScanState extends BatchTarget {
   /** Batch length, in and out. */
   len = 0;
   /** Current 1-based line, in and out. */
@@ -95,23 +95,6 @@ export class ScanState {
   errLineStart = 0;
   errKind = 0;
   errAux = 0;
-
-  kinds: Uint8Array;
-  addrs: Float64Array;
-  sizes: Uint32Array;
-
-  constructor(batch: TraceBatch) {
-    this.kinds = batch.kind;
-    this.addrs = batch.addr;
-    this.sizes = batch.size;
-  }
-
-  /** Parses into `batch` from now on. */
-  use(batch: TraceBatch): void {
-    this.kinds = batch.kind;
-    this.addrs = batch.addr;
-    this.sizes = batch.size;
-  }
 
   error(code: number, lineStart: number, p: number, kind: number, aux: number): number {
     this.errCode = code;
