@@ -7,10 +7,13 @@
  * CPUs run user code in slices of `sliceCycles` between engine events, so interactions across
  * CPUs take effect at slice boundaries. Core's pager, handlers and shootdowns preempt: they start
  * when their message arrives and push the CPU's next user slice back by their work.
+ *
+ * This file holds the scheduling and the per-access path; the fault path and core's events are in
+ * machine_faults.ts.
  */
 import type { OnDemandHandler } from '../components/on_demand_handler.js';
 import { Core } from '../core/core.js';
-import type { AccessType, CoreEvent } from '../core/events.js';
+import type { AccessType } from '../core/events.js';
 import type { PdSession } from '../core/pd_session.js';
 import type { SignalContext } from '../core/signal.js';
 import { type Arch, type ArchName, arch as archOf, type TlbLevelSpec } from '../hw/arch.js';
@@ -23,10 +26,11 @@ import { Cpu } from './cpu.js';
 import { type DesignOptions, designOptions } from './designs.js';
 import { EventEngine } from './engine.js';
 import { type HandlerCounters, Handlers } from './handlers.js';
-import { type FaultSketch, MachineTimeline } from './machine_timeline.js';
+import { FaultPath, type Totals } from './machine_faults.js';
+import { MachineTimeline } from './machine_timeline.js';
 import { Metrics } from './metrics.js';
 import { type AccessSource, SimThread } from './sim_thread.js';
-import type { Timeline, TrackHandle } from './timeline.js';
+import type { Timeline } from './timeline.js';
 import { INSTR, LOAD } from './trace_batch.js';
 
 /** How a machine is built. */
@@ -47,26 +51,6 @@ export interface MachineConfig {
   readonly quantum?: number;
 }
 
-/** A pager entrypoint: a core thread that serializes the faults it handles. */
-interface PagerEp {
-  readonly cpu: number;
-  freeAt: number;
-  handled: number;
-  track: TrackHandle;
-}
-
-/** Machine-wide counters. */
-interface Totals {
-  faultsResolved: number;
-  faultsReflected: number;
-  errors: number;
-  shootdowns: number;
-  crossCpu: number;
-  signals: number;
-  /** Mappings installed eagerly at attach time (design option eagerMapping). */
-  eagerMappings: number;
-}
-
 /** The simulated machine. */
 export class Machine {
   readonly engine = new EventEngine();
@@ -81,33 +65,15 @@ export class Machine {
   readonly handlers: Handlers;
   readonly errors: string[] = [];
   readonly faultLatency = new Metrics().histogram('faults.latency');
-  private readonly pagers: PagerEp[] = [];
   private readonly simOf = new Map<Thread, SimThread>();
   private readonly sliceCycles: number;
   private readonly quantum: number;
   private readonly page: number;
   private readonly walkCycles: number;
   private readonly timeline: Timeline | null;
-  private readonly totals: Totals = {
-    faultsResolved: 0,
-    faultsReflected: 0,
-    errors: 0,
-    shootdowns: 0,
-    crossCpu: 0,
-    signals: 0,
-    eagerMappings: 0,
-  };
-  /** Allocator lock(s): time each becomes free. */
-  /** Simulated time of the operation in progress (core events happen "now"). */
-  private now = 0;
-  /** CPU performing the operation in progress (the shootdown initiator). */
-  private nowCpu = 0;
-  private readonly pendingSignals: SignalContext[] = [];
-  /** Cycles of eager mapping done by the core operation in progress. */
-  private eagerCycles = 0;
-  /** The fault that ended the current CPU slice, drawn after the slice. */
-  private lastFault: FaultSketch | null = null;
   private readonly drawing: MachineTimeline | null;
+  /** Pager entrypoints, signal delivery, core's events and the machine-wide counters. */
+  private readonly faults: FaultPath;
 
   constructor(config: MachineConfig = {}) {
     this.arch = archOf(config.arch ?? 'x86_64');
@@ -130,15 +96,8 @@ export class Machine {
     this.drawing = this.timeline ? new MachineTimeline(this.timeline) : null;
     this.cpus = Array.from({ length: n }, (_, i) => new Cpu(i, config.tlb ?? this.arch.tlb));
     this.scheduler = new Scheduler(n, { quantum: this.quantum });
-    const pagerCount = this.design.pagers === 'single' ? 1 : n;
-    for (let i = 0; i < pagerCount; i++) {
-      this.pagers.push({
-        cpu: i,
-        freeAt: 0,
-        handled: 0,
-        track: this.timeline?.namedTrack('core', `pager ep ${i}`) ?? 0,
-      });
-    }
+    // The handlers reach the fault path only when they run, after it exists; building it second
+    // keeps the timeline's tracks in their order (the handlers create none).
     this.handlers = new Handlers(
       {
         engine: this.engine,
@@ -147,24 +106,29 @@ export class Machine {
         cpus: this.cpus,
         drawing: this.drawing,
         kernelEntryCost: (c) => this.kernelEntryCost(c),
-        crossCpu: () => this.crossCpu(),
-        perform: (time, cpu, op) => {
-          this.now = time;
-          this.nowCpu = cpu;
-          this.eagerCycles = 0;
-          op();
-          this.flushSignals(cpu);
-          return this.eagerCycles;
-        },
-        error: (text) => {
-          this.errors.push(text);
-          this.totals.errors++;
-        },
+        crossCpu: () => this.faults.crossCpu(),
+        perform: (time, cpu, op) => this.faults.perform(time, cpu, op),
+        error: (text) => this.faults.error(text),
       },
       this.design.allocator === 'partitioned' ? n : 1,
     );
+    this.faults = new FaultPath({
+      core: this.core,
+      design: this.design,
+      costs: this.costs,
+      cpus: this.cpus,
+      handlers: this.handlers,
+      timeline: this.timeline,
+      drawing: this.drawing,
+      simOf: this.simOf,
+      errors: this.errors,
+      faultLatency: this.faultLatency,
+      kernelEntryCost: (c) => this.kernelEntryCost(c),
+      blockThread: (t, state) => this.blockThread(t, state),
+      readyAt: (t, at) => this.readyAt(t, at),
+    });
     this.core.eagerMapping = this.design.eagerMapping;
-    this.core.onEvent((e) => this.onCoreEvent(e));
+    this.core.onEvent((e) => this.faults.onCoreEvent(e));
   }
 
   /** Adds a user thread of a session, pinned to a CPU, running accesses from `source`. */
@@ -190,7 +154,7 @@ export class Machine {
     const k = unwrap(this.core.createThread(session, name, cpu));
     const track = this.timeline?.threadTrack(session.pd.id, session.label, k.id, name) ?? 0;
     this.handlers.add(k, cpu, behaviour, ctx, track);
-    ctx.listen((c) => this.pendingSignals.push(c));
+    ctx.listen((c) => this.faults.queueSignal(c));
   }
 
   /** Makes a starved thread (whose pushed source got more input) runnable again. */
@@ -214,7 +178,7 @@ export class Machine {
 
   /** Machine-wide counters (the handlers' lock and steal counts included). */
   get counters(): Readonly<Totals & HandlerCounters> {
-    return { ...this.totals, ...this.handlers.counters };
+    return { ...this.faults.totals, ...this.handlers.counters };
   }
 
   // ---------------------------------------------------------------- scheduling
@@ -259,7 +223,7 @@ export class Machine {
       if (cpu.loadedAsid !== k.pd.asid) time += this.switchAddressSpace(cpu, k.pd.asid);
     }
     const budget = Math.min(this.sliceCycles, this.quantum - this.scheduler.quantumUsed(k));
-    this.lastFault = null;
+    this.faults.lastFault = null;
     cpu.sliceStart = time;
     const used = this.runUser(cpu, t, time, budget > 0 ? budget : 1);
     cpu.userCycles += used;
@@ -272,7 +236,7 @@ export class Machine {
       unwrap(this.scheduler.remove(k));
     } else if (t.starved) this.blockThread(t, 'waiting-disk');
     cpu.freeAt = Math.max(cpu.freeAt, end);
-    this.drawing?.slice(cpu, t, time, time + used, this.lastFault);
+    this.drawing?.slice(cpu, t, time, time + used, this.faults.lastFault);
     if (this.scheduler.needsReschedule(cpu.id) || this.scheduler.current(cpu.id))
       this.kickCpu(cpu, cpu.freeAt);
   }
@@ -428,113 +392,7 @@ export class Machine {
     }
     // The thread's run time so far counts against its quantum before it blocks.
     if (this.scheduler.current(cpu.id) === t.kernel) this.scheduler.charge(cpu.id, at - cpu.sliceStart);
-    this.pageFault(cpu, t, va, kind, at + this.walkCycles);
+    this.faults.pageFault(cpu, t, va, kind, at + this.walkCycles);
     return -1;
-  }
-
-  // ---------------------------------------------------------------- the fault path
-
-  /** The kernel delivers a page fault to the thread's pager entrypoint. */
-  private pageFault(cpu: Cpu, t: SimThread, va: number, access: AccessType, at: number): void {
-    const first = !t.retry;
-    if (first) {
-      t.retry = true;
-      t.faultStart = at;
-      t.faults++;
-    }
-    const entry = this.costs.exceptionEntryExit + this.kernelEntryCost(cpu);
-    cpu.kernelCycles += entry;
-    const ep = this.pagers[this.design.pagers === 'single' ? 0 : cpu.id]!;
-    let arrival = at + entry / 2 + this.costs.ipcRoundTrip / 2;
-    if (ep.cpu !== cpu.id) arrival += this.crossCpu();
-    const start = Math.max(arrival, ep.freeAt);
-    this.now = start;
-    this.nowCpu = ep.cpu;
-    const out = this.core.pageFault(t.kernel, va, access);
-    const res = out.resolution;
-    const work = this.costs.pagerLookup * res.depth + (out.kind === 'mapped' ? this.costs.mapInstall : 0);
-    const end = start + work;
-    ep.freeAt = end;
-    ep.handled++;
-    const pcpu = this.cpus[ep.cpu]!;
-    pcpu.pagerCycles += work;
-    pcpu.freeAt = Math.max(pcpu.freeAt, end);
-    // The faulting CPU is busy until its IPC left (per-CPU pagers: until the pager is done).
-    cpu.freeAt = Math.max(cpu.freeAt, ep.cpu === cpu.id ? end : at + entry / 2);
-    this.now = end;
-    let resume: number | undefined;
-    if (out.kind === 'reflected' && out.map.faultHandler)
-      this.handlers.of(out.map.faultHandler)?.faulters.push(t);
-    if (out.kind === 'mapped') {
-      this.totals.faultsResolved++;
-      resume = end + this.costs.ipcRoundTrip / 2;
-      if (ep.cpu !== cpu.id) resume += this.crossCpu();
-      this.faultLatency.record(resume - t.faultStart);
-      // Blocked until the pager's reply arrives.
-      this.blockThread(t, 'blocked-fault');
-      this.readyAt(t, resume);
-    } else if (out.kind === 'reflected') {
-      this.totals.faultsReflected++;
-      this.blockThread(t, 'blocked-fault');
-    } else {
-      this.totals.errors++;
-      this.errors.push(out.text);
-      this.blockThread(t, 'dead-fault');
-    }
-    this.lastFault = { at, entry, pagerTrack: ep.track, start, end, kind: out.kind, first, resume };
-    this.flushSignals(ep.cpu);
-  }
-
-  /** A message to another CPU: an IPI. Counted, and its latency returned. */
-  private crossCpu(): number {
-    this.totals.crossCpu++;
-    return this.costs.ipi;
-  }
-
-  /** Signals submitted during the last core operation, delivered from `fromCpu` at `this.now`. */
-  private flushSignals(fromCpu: number): void {
-    while (this.pendingSignals.length > 0) {
-      this.totals.signals++;
-      this.handlers.signalled(this.pendingSignals.shift()!, fromCpu, this.now);
-    }
-  }
-
-  // ---------------------------------------------------------------- core's events
-
-  private onCoreEvent(e: CoreEvent): void {
-    if (e.type === 'wakeup') {
-      const t = this.simOf.get(e.thread);
-      if (!t) return;
-      let at = this.now;
-      if (t.kernel.cpu !== this.nowCpu) at += this.crossCpu();
-      this.drawing?.woken(t, at);
-      // Core marked it ready; it runs once the wake-up reaches its CPU.
-      this.blockThread(t, 'blocked-fault');
-      this.readyAt(t, at);
-    } else if (e.type === 'revoke') {
-      this.shootdown(e.pd.asid, e.va, e.size);
-    } else if (e.type === 'eager') {
-      // Installing the mappings is work of whoever attached (charged to the step in progress).
-      this.eagerCycles += e.mappings.length * this.costs.mapInstall;
-      this.totals.eagerMappings += e.mappings.length;
-    }
-  }
-
-  /** Removes a range from every CPU's TLB that may hold it; remote CPUs get an IPI each. */
-  private shootdown(asid: number, va: number, size: number): void {
-    for (const cpu of this.cpus) {
-      if (!cpu.asids.has(asid)) continue;
-      cpu.tlb.flushRange(asid, va, size);
-      if (cpu.id === this.nowCpu) {
-        this.now += this.costs.invlpg;
-        continue;
-      }
-      this.totals.shootdowns++;
-      this.totals.crossCpu++;
-      cpu.shootdownsReceived++;
-      cpu.freeAt = Math.max(cpu.freeAt, this.now) + this.costs.tlbShootdown;
-      this.now += this.costs.tlbShootdown;
-      this.timeline?.instant(this.timeline.cpuTrack(cpu.id), 'TLB shootdown', 'tlb', this.now, 'g');
-    }
   }
 }
