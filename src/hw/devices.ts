@@ -17,6 +17,7 @@
  *   coalesced there (the controller's `coalesced` counter): a lost interrupt, harmless because the
  *   driver drains the whole ring on every signal.
  */
+import { fmix32 } from '../util/hash.js';
 import { err, ok, type Result } from '../util/result.js';
 import type { InterruptController } from './irq_controller.js';
 
@@ -136,13 +137,7 @@ export const RETA_SIZE = 128;
 
 /** The RSS hash of a flow id (a 32-bit avalanche mix standing in for the Toeplitz hash of its 4-tuple). */
 export function rssHash(flow: number): number {
-  let h = (flow ^ 0x6b43a9b5) >>> 0;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  return fmix32((flow ^ 0x6b43a9b5) >>> 0);
 }
 
 /** Configuration of a multi-queue NIC. */

@@ -8,20 +8,11 @@
  * a device to a scenario does not perturb the numbers any other device sees.
  */
 import { type RandomGenerator, unsafeUniformIntDistribution, xoroshiro128plus } from 'pure-rand';
+import { fmix32 } from '../util/hash.js';
 import { invariant } from '../util/result.js';
 
 const TWO32 = 4294967296;
 const TWO_NEG53 = 2 ** -53;
-
-/** MurmurHash3 32-bit finaliser: a bijective avalanche mix on 32-bit words. */
-function fmix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
 
 /** Two independent 32-bit hashes of a string's UTF-16 code units (cyrb53-style). */
 function hashLabel(label: string): [number, number] {

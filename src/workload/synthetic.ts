@@ -28,6 +28,7 @@ import {
   Zipf,
 } from './synthetic_sources.js';
 import {
+  type Common,
   checkCommon,
   checkRegion,
   invalid,
@@ -57,6 +58,10 @@ export class SyntheticTrace {
   private codeOff = 0;
   private readonly storeAt: number;
   private readonly modifyAt: number;
+  private readonly size: number;
+  private readonly fetches: number;
+  private readonly codeBase: number;
+  private readonly codeFootprint: number;
 
   constructor(
     /** Short description, e.g. `zipf(s=1) 64M`. */
@@ -65,16 +70,16 @@ export class SyntheticTrace {
     readonly total: number,
     private readonly rng: RandomGenerator,
     private readonly source: AddressSource,
-    private readonly size: number,
-    writeRatio: number,
-    modifyRatio: number,
-    private readonly fetches: number,
-    private readonly codeBase: number,
-    private readonly codeFootprint: number,
+    /** Access size, write/modify ratios, fetches per data access and the code range (checked). */
+    common: Common,
   ) {
-    this.fetchesLeft = fetches;
-    this.storeAt = writeRatio * TWO32;
-    this.modifyAt = (writeRatio + modifyRatio) * TWO32;
+    this.size = common.size;
+    this.fetches = common.fetches;
+    this.codeBase = common.codeBase;
+    this.codeFootprint = common.code;
+    this.fetchesLeft = common.fetches;
+    this.storeAt = common.write * TWO32;
+    this.modifyAt = (common.write + common.modify) * TWO32;
   }
 
   /** Records not produced yet. */
@@ -181,20 +186,7 @@ export function createWorkload(spec: WorkloadSpec): Result<SyntheticTrace, 'INVA
       );
   }
   const rng = xoroshiro128plus(spec.seed);
-  return ok(
-    new SyntheticTrace(
-      name,
-      spec.records,
-      rng,
-      source,
-      c.size,
-      c.write,
-      c.modify,
-      c.fetches,
-      c.codeBase,
-      c.code,
-    ),
-  );
+  return ok(new SyntheticTrace(name, spec.records, rng, source, c));
 }
 
 /**
@@ -242,20 +234,7 @@ export function createThreadedWorkload(
       spec.shareRatio,
     );
     const name = `thread ${t}: ${sizeName(priv)} private + ${sizeName(shared)} shared (share ${spec.shareRatio})`;
-    out.push(
-      new SyntheticTrace(
-        name,
-        spec.recordsPerThread,
-        rng.clone(),
-        source,
-        c.size,
-        c.write,
-        c.modify,
-        c.fetches,
-        c.codeBase,
-        c.code,
-      ),
-    );
+    out.push(new SyntheticTrace(name, spec.recordsPerThread, rng.clone(), source, c));
     rng.unsafeJump!();
   }
   return ok(out);
