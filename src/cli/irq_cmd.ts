@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { lineChart } from '../report/plot.js';
 import { formatNumber, formatTable } from '../report/table.js';
 import { microsToCycles } from '../sim/cost.js';
-import { type IrqDelivery, type IrqSimResult, runIrqSim } from '../sim/irq_sim.js';
+import { type IrqDelivery, type IrqSimResult, runIrqSim } from '../sim/irq_run.js';
 import { parsePositiveInt, UserError, writeFileAtomic } from './io.js';
 
 /** Validated settings of one `faultline irq` invocation. */

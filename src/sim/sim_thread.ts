@@ -2,8 +2,19 @@
  * A user thread as the simulator runs it: a kernel thread plus the stream of memory accesses it
  * performs (a trace or a generator), its position in that stream and its per-thread counters.
  */
+import type { AccessType } from '../core/events.js';
 import type { Thread } from '../kernel/thread.js';
+import type { Cpu } from './cpu.js';
+import type { FaultingTask } from './machine_faults.js';
 import { TraceBatch } from './trace_batch.js';
+
+/** What runs a traced thread's steps (the machine). */
+export interface WorkloadRunner {
+  /** Starts a slice of t's records at `now`: its cycles, or -1 when t blocked or ended instead. */
+  sliceBegin(t: SimThread, cpu: Cpu, now: number): number;
+  /** The slice's cycles passed: take its fault, or finish, or go on. */
+  sliceEnd(t: SimThread, cpu: Cpu, now: number): void;
+}
 
 /** Where a thread's accesses come from. */
 export interface AccessSource {
@@ -106,8 +117,11 @@ export class PageSet {
   }
 }
 
-/** A simulated user thread. */
-export class SimThread {
+/** A simulated user thread: replays its records in slices on its CPU (see `access_path.ts`). */
+export class SimThread implements FaultingTask {
+  readonly category = 'user';
+  index = -1;
+  left = 0;
   /** The records being replayed: the thread's own buffer, or a batch lent by the source. */
   batch: TraceBatch;
   private readonly own: TraceBatch;
@@ -120,6 +134,10 @@ export class SimThread {
   retry = false;
   /** Time the current fault began (for latency). */
   faultStart = 0;
+  /** The last slice ended in a page fault on `faultVa` (`faultKind` access). */
+  faulted = false;
+  faultVa = 0;
+  faultKind: AccessType = 'read';
   /** The source is exhausted. */
   done = false;
   /** Simulated time the last record completed (once done). */
@@ -140,6 +158,7 @@ export class SimThread {
     readonly kernel: Thread,
     readonly source: AccessSource,
     pageSize: number,
+    private readonly runner: WorkloadRunner,
     batchCapacity = 4096,
   ) {
     this.own = new TraceBatch(batchCapacity);
@@ -167,6 +186,14 @@ export class SimThread {
     if (n === 0 && !lent) this.done = true;
     else this.starved = true;
     return false;
+  }
+
+  begin(cpu: Cpu, now: number): number {
+    return this.runner.sliceBegin(this, cpu, now);
+  }
+
+  end(cpu: Cpu, now: number): void {
+    this.runner.sliceEnd(this, cpu, now);
   }
 
   /** True when the thread can run now. */
