@@ -53,13 +53,13 @@ function list(text: string, what: string, max: number): number[] {
 }
 
 /** Parses `20000000`, `20M`, `500k`, `1.5G` (decimal multipliers) into packets per second. */
-export function parseRate(text: string): number {
+export function parseRate(text: string, flag = '--rate'): number {
   const m = /^(\d+(?:\.\d+)?)\s*([kmg]?)$/i.exec(text.trim());
   const mult: Record<string, number> = { '': 1, k: 1e3, m: 1e6, g: 1e9 };
   const v = m ? Number(m[1]) * mult[m[2]!.toLowerCase()]! : Number.NaN;
   if (!(v >= 1 && v <= 1e10)) {
     throw new UserError(
-      `--rate: '${text}' is not a packet rate (expected e.g. 2000000, 500k, 20M; 1 to 10G)`,
+      `${flag}: '${text}' is not a packet rate (expected e.g. 2000000, 500k, 20M; 1 to 10G)`,
     );
   }
   return v;

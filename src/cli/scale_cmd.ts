@@ -9,6 +9,7 @@ import { formatTable } from '../report/table.js';
 import { designOptions } from '../sim/designs.js';
 import { buildScaleSystem, type ScalePoint, scalePoint } from '../sim/scale.js';
 import { createThreadedWorkload } from '../workload/synthetic.js';
+import { interferenceCommand } from './interference_cmd.js';
 import { collect, parsePositiveInt, parseSize, UserError, writeFileAtomic } from './io.js';
 
 /** What to sweep. */
@@ -110,7 +111,23 @@ export function registerScaleCommand(program: Command): void {
     .option('--seed <n>', 'workload seed', '1')
     .option('--out <dir>', 'where to write scale-throughput.svg and scale-latency.svg', 'faultline-out')
     .option('--json', 'print {"points": [...]} (docs/OUTPUT.md)')
+    .option(
+      '--irq-rate <list>',
+      'run the interference study instead: NIC traffic at these loads (packets/s, e.g. 0,1M,2M,4M) next to the faulting program, for every combination of single/per-CPU pagers, core-thread/direct IRQs and global/partitioned RAM, at one --cpus count (default 4)',
+    )
+    .option('--queues <n>', 'with --irq-rate: NIC receive queues (default one per CPU)')
+    .option(
+      '--rings <where>',
+      'with --irq-rate: driver rings in ram, a managed dataspace paged on demand, or none',
+      'ram',
+    )
+    .option('--balance <mode>', 'with --irq-rate: static routes or irqbalance-style rebalancing', 'static')
+    .option('--duration <ms>', 'with --irq-rate: simulated time measured per run, in ms', '2')
     .action(async (f: Record<string, string | string[] | boolean | undefined>) => {
+      if (f.irqRate !== undefined) {
+        await interferenceCommand(f.cpus === '1,2,4,8,16,32,64' ? { ...f, cpus: '4' } : f);
+        return;
+      }
       const spec = parseScaleFlags(f);
       const points = runScale(spec);
       const [tput, lat] = await plots(points, spec);

@@ -27,7 +27,7 @@ export interface SimTask {
   readonly category: TaskCategory;
   /** The executor's number for this task (kernel jobs name tasks by it); set on admission. */
   index: number;
-  /** Cycles left of a step that was preempted (the executor resumes it), else 0. */
+  /** Cycles left of a step that was preempted (the executor resumes it; may be 0), else -1. */
   left: number;
   /**
    * Starts the next step at `now`: returns the cycles it takes (≥ 0), or -1 when the task blocked

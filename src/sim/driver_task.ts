@@ -45,7 +45,7 @@ export interface DriverHost {
 export class DriverTask implements FaultingTask {
   readonly category = 'driver';
   index = -1;
-  left = 0;
+  left = -1;
   // Translator and FaultingTask.
   translations = 0;
   tlbHits = 0;
@@ -55,14 +55,16 @@ export class DriverTask implements FaultingTask {
   faultVa = 0;
   faultKind: AccessType = 'read';
   faultStart = 0;
+  reflected = false;
   faults = 0;
   /** Items of work done (packets, timer reads): numbers the ring slots. */
   items = 0;
   /** The step in progress, and whether its work already took its memory accesses. */
   private step: HandlerStep | null = null;
   private faulted = false;
-  /** A wake-up happened: the next step's start ends the IRQ's latency. */
+  /** A wake-up happened: the next step's start ends the IRQ's latency, measured from `latencyFrom`. */
   measuring = false;
+  latencyFrom = -1;
   private readonly addrs = new Float64Array(4);
 
   constructor(

@@ -18,10 +18,13 @@
  */
 import type { Scheduler } from '../kernel/scheduler.js';
 import type { BlockedState, Thread } from '../kernel/thread.js';
-import { invariant, unwrap } from '../util/result.js';
+import { InvariantError, unwrap } from '../util/result.js';
 import { type Cpu, IDLE, KERNEL, type SimTask, TASK } from './cpu.js';
 import type { EventEngine } from './engine.js';
 import type { MachineTimeline } from './machine_timeline.js';
+
+const HEAD = Object.freeze({ head: true });
+const TAIL = Object.freeze({ head: false });
 
 /** What a kernel job does when its cycles have passed. */
 export type KernelJobDone = (cpu: Cpu, arg: number, now: number) => void;
@@ -100,7 +103,7 @@ export class Executor {
   wake(task: SimTask, head = false): void {
     const k = task.kernel;
     if (k.state === 'destroyed' || k.state === 'dead-fault') return;
-    if (!unwrap(this.scheduler.unblock(k, { head }))) return;
+    if (!unwrap(this.scheduler.unblock(k, head ? HEAD : TAIL))) return;
     this.reconsider(this.cpus[k.cpu]!);
   }
 
@@ -149,7 +152,7 @@ export class Executor {
     const stepRan = cpu.runCycles - left;
     cpu.account(task.category, stepRan);
     cpu.kernelCycles += ran - stepRan;
-    task.left = left;
+    task.left = Math.max(0, left);
     cpu.preemptions++;
     this.host.drawing?.task(cpu, task, cpu.runStart, now);
     cpu.mode = IDLE;
@@ -173,28 +176,22 @@ export class Executor {
       return;
     }
     for (let guard = 0; ; guard++) {
-      invariant(
-        guard < 1_000_000,
-        () => `${cpu}: no task takes a step (a task's begin() neither blocks nor runs)`,
-      );
+      if (guard > 1_000_000) stuck(cpu);
       const k = this.scheduler.pick(cpu.id);
       if (!k) return;
       const task = this.tasks.get(k);
-      invariant(task !== undefined, () => `${k} is scheduled but has no task on this machine`);
+      if (task === undefined) unknownTask(k);
       const sw = cpu.current === task ? 0 : this.host.switchCost(cpu, task);
       if (cpu.current !== task) {
         cpu.contextSwitches++;
         cpu.current = task;
       }
       let cycles = task.left;
-      if (cycles > 0) task.left = 0;
+      if (cycles >= 0) task.left = -1;
       else {
         cycles = task.begin(cpu, now + sw);
         if (cycles < 0) {
-          invariant(
-            this.scheduler.current(cpu.id) !== k || k.blocked,
-            () => `${k}: begin() returned -1 but the thread is still running`,
-          );
+          if (this.scheduler.current(cpu.id) === k && !k.blocked) stillRunning(k);
           cpu.kernelCycles += sw;
           continue;
         }
@@ -238,4 +235,17 @@ export class Executor {
     task.end(cpu, now);
     if (cpu.mode === IDLE) this.dispatch(cpu);
   }
+}
+
+// Broken invariants of the dispatch loop, kept out of line so the loop allocates nothing.
+function stuck(cpu: Cpu): never {
+  throw new InvariantError(`${cpu}: no task takes a step (a task's begin() neither blocks nor runs)`);
+}
+
+function unknownTask(k: Thread): never {
+  throw new InvariantError(`${k} is scheduled but has no task on this machine`);
+}
+
+function stillRunning(k: Thread): never {
+  throw new InvariantError(`${k}: begin() returned -1 but the thread is still running`);
 }

@@ -46,7 +46,7 @@ export interface HandlerCounters {
 export class HandlerThread implements SimTask {
   readonly category = 'handler';
   index = -1;
-  left = 0;
+  left = -1;
   /** Faulters whose signals this handler's current run serves (for the timeline's arrows). */
   readonly faulters: SimTask[] = [];
   /** The run in progress: its behaviour and the work it yielded last, to be charged next. */

@@ -22,7 +22,7 @@ export interface CoreIrqHost {
 export class CoreIrqThread implements SimTask {
   readonly category = 'core';
   index = -1;
-  left = 0;
+  left = -1;
   private queue = new Int32Array(64);
   private head = 0;
   private size = 0;

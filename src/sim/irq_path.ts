@@ -74,6 +74,8 @@ export interface IrqSetup {
   readonly timerWorkCycles?: number;
   /** Queues whose handler never runs (it hangs before its first ack): their vectors stay masked. */
   readonly stalledQueues?: readonly number[];
+  /** CPU of queue q's vector and handler thread (default q mod cpus). */
+  readonly cpuOfQueue?: (queue: number) => number;
   /** The memory a queue's packet work touches, if any. */
   readonly memoryOf?: (queue: number) => DriverMemory | null;
   /** Handler threads' priority. */
@@ -118,8 +120,6 @@ export class IrqPath implements DriverHost {
   private readonly inService: Uint8Array;
   private readonly route: Int32Array;
   private readonly driverOfIrq: (DriverTask | undefined)[];
-  /** Per driver: the raise time its current signal measures from, or -1. */
-  private readonly latFrom = new Map<DriverTask, number>();
   private readonly jDirect: number;
   private readonly jEntry: number;
   private readonly jToCore: number;
@@ -168,7 +168,11 @@ export class IrqPath implements DriverHost {
     if (setup.nic) {
       const nic = setup.nic;
       this.nicDriver = unwrapSetup(
-        NicDriver.create(this.service, nic, { packetCycles: setup.packetCycles, cpus: host.cpus.length }),
+        NicDriver.create(this.service, nic, {
+          packetCycles: setup.packetCycles,
+          cpus: host.cpus.length,
+          cpuOf: setup.cpuOfQueue,
+        }),
       );
       this.nicDriver.handlers.forEach((h) => {
         handlers.push(h);
@@ -322,14 +326,13 @@ export class IrqPath implements DriverHost {
   }
 
   woke(d: DriverTask): void {
-    this.latFrom.set(d, this.flight[d.handler.irq]!);
+    d.latencyFrom = this.flight[d.handler.irq]!;
     d.measuring = true;
   }
 
   started(d: DriverTask, now: number): void {
-    const from = this.latFrom.get(d);
-    if (from !== undefined && from >= 0) this.latency.record(now - from);
-    this.latFrom.set(d, -1);
+    if (d.latencyFrom >= 0) this.latency.record(now - d.latencyFrom);
+    d.latencyFrom = -1;
   }
 
   translate(cpu: Cpu, d: DriverTask, va: number, kind: AccessType): number {

@@ -31,7 +31,7 @@ import { type HandlerCounters, Handlers, type HandlerThread } from './handlers.j
 import { IrqPath, type IrqSetup } from './irq_path.js';
 import { FaultPath, type Totals } from './machine_faults.js';
 import { MachineTimeline } from './machine_timeline.js';
-import { Metrics } from './metrics.js';
+import { Histogram, Metrics } from './metrics.js';
 import { type AccessSource, SimThread, type WorkloadRunner } from './sim_thread.js';
 import type { Timeline } from './timeline.js';
 
@@ -57,8 +57,13 @@ export interface MachineConfig {
 export const PRIORITY = {
   /** Core's threads: pager entrypoints, the IRQ thread. */
   core: 255,
-  /** User-level handlers and drivers. */
-  handler: 128,
+  /**
+   * User-level fault handlers (dataspace managers): a faulting thread waits for them, so they
+   * run before drivers' throughput work.
+   */
+  handler: 160,
+  /** Drivers' interrupt handler threads. */
+  driver: 128,
   /** Traced and synthetic programs, unless a scenario says otherwise. */
   user: 0,
 } as const;
@@ -81,6 +86,8 @@ export class Machine implements WorkloadRunner {
   readonly handlers: Handlers;
   readonly errors: string[] = [];
   readonly faultLatency = new Metrics().histogram('faults.latency');
+  /** Fault latency split: faults core resolved at once, faults reflected to a handler first. */
+  readonly faultLatencyByKind = { resolved: new Histogram(), reflected: new Histogram() };
   /** Core's protection domain: its threads run in it. */
   readonly corePd: ProtectionDomain;
   private readonly sliceCycles: number;
@@ -147,6 +154,7 @@ export class Machine implements WorkloadRunner {
       drawing,
       errors: this.errors,
       faultLatency: this.faultLatency,
+      faultLatencyByKind: this.faultLatencyByKind,
       kernelEntryCost: (c) => this.kernelEntryCost(c),
       coreThread: (name, cpu) => this.coreThread(name, cpu),
     });
@@ -225,7 +233,7 @@ export class Machine implements WorkloadRunner {
           return this.access.translate(cpu, d, asid, va, kind, 'data');
         },
       },
-      { ...setup, priority: setup.priority ?? PRIORITY.handler },
+      { ...setup, priority: setup.priority ?? PRIORITY.driver },
     );
     return this.irq;
   }

@@ -46,6 +46,8 @@ export interface FaultingTask extends SimTask, Translator {
   faultStart: number;
   /** Faults taken (a retry after a wake-up is not a new one). */
   faults: number;
+  /** The current fault was reflected to a handler (its latency includes the handler's work). */
+  reflected: boolean;
 }
 
 /** What the fault path needs from the machine. */
@@ -61,6 +63,8 @@ export interface FaultHost {
   /** Where error texts go (the machine's `errors`). */
   readonly errors: string[];
   readonly faultLatency: Histogram;
+  /** Latency of faults core resolved at once, and of faults reflected to a handler first. */
+  readonly faultLatencyByKind: { readonly resolved: Histogram; readonly reflected: Histogram };
   /** Extra cost of a kernel entry and exit on `cpu` under the design. */
   kernelEntryCost(cpu: Cpu): number;
   /** A kernel thread for core (pager entrypoints) on `cpu`. */
@@ -168,6 +172,7 @@ export class FaultPath {
       t.retry = true;
       t.faultStart = now;
       t.faults++;
+      t.reflected = false;
     }
     this.exec.block(t, 'blocked-fault');
     const entry =
@@ -226,6 +231,7 @@ export class FaultPath {
       this.exec.kernel(home, this.jReply, t.index, cost);
     } else if (out.kind === 'reflected') {
       this.totals.faultsReflected++;
+      t.reflected = true;
       if (out.map.faultHandler) host.handlers.of(out.map.faultHandler)?.faulters.push(t);
     } else {
       this.error(out.text);
@@ -237,7 +243,11 @@ export class FaultPath {
   /** The pager's reply reached the faulter's CPU: it returns to user mode. */
   private replied(index: number, now: number): void {
     const t = this.taskAt(index);
-    this.host.faultLatency.record(now - t.faultStart);
+    const latency = now - t.faultStart;
+    this.host.faultLatency.record(latency);
+    (t.reflected ? this.host.faultLatencyByKind.reflected : this.host.faultLatencyByKind.resolved).record(
+      latency,
+    );
     this.exec.wake(t);
   }
 

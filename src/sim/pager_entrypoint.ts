@@ -12,7 +12,7 @@ import type { FaultingTask, FaultPath } from './machine_faults.js';
 export class PagerEntrypoint implements SimTask {
   readonly category = 'pager';
   index = -1;
-  left = 0;
+  left = -1;
   /** Faults received and not yet served, FIFO. */
   readonly queue: FaultingTask[] = [];
   /** Faults served. */

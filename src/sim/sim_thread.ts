@@ -121,7 +121,7 @@ export class PageSet {
 export class SimThread implements FaultingTask {
   readonly category = 'user';
   index = -1;
-  left = 0;
+  left = -1;
   /** The records being replayed: the thread's own buffer, or a batch lent by the source. */
   batch: TraceBatch;
   private readonly own: TraceBatch;
@@ -134,6 +134,7 @@ export class SimThread implements FaultingTask {
   retry = false;
   /** Time the current fault began (for latency). */
   faultStart = 0;
+  reflected = false;
   /** The last slice ended in a page fault on `faultVa` (`faultKind` access). */
   faulted = false;
   faultVa = 0;
