@@ -12,9 +12,20 @@ import { DEFAULT_COSTS, overrideCosts } from '../sim/cost.js';
 import { isPow2, log2Floor } from '../util/bits.js';
 import { hex, sizeName } from '../util/hex.js';
 import { SimChecker } from './check_sim.js';
-import { childSite, instantiate, type Site, type StepInstance, topSite, varsText } from './expand.js';
+import {
+  childSite,
+  type Deferred,
+  deferRuntime,
+  instantiate,
+  type Site,
+  type StepInstance,
+  stepKindOf,
+  topSite,
+  varsText,
+} from './expand.js';
+import { interpolate } from './expr.js';
 import type { LoadedScenario } from './load.js';
-import type { Path, Position, Problem } from './problem.js';
+import { formatPath, type Path, type Position, type Problem } from './problem.js';
 
 /** Most step executions a scenario may have (repeats multiplied out). */
 export const MAX_STEP_INSTANCES = 100_000;
@@ -46,8 +57,20 @@ interface ComponentShape {
   readonly threads: readonly ThreadShape[];
 }
 
-/** What a variable bound by an attach stands for while checking: its value is known only at run time. */
-const BOUND_PLACEHOLDER = 0;
+/** Keys whose strings are names: fixed before the run, so they cannot use attach vars. */
+const NAME_KEYS = new Set([
+  'name',
+  'as',
+  'owner',
+  'by',
+  'map',
+  'dataspace',
+  'region',
+  'signal',
+  'thread',
+  'component',
+  'var',
+]);
 
 /** Checks what the schema cannot: figures, names and references. Returns every problem found. */
 export function checkScenario(s: LoadedScenario): Problem[] {
@@ -58,8 +81,10 @@ class Checker {
   private readonly problems: Problem[] = [];
   private readonly names = new Map<string, Def>();
   private readonly threads = new Set<string>();
-  /** Variables attach steps bound so far (`var`), with a stand-in value. */
-  private readonly bound: Record<string, number> = {};
+  /** Variables attach steps bound so far (`var`): their values exist only at run time. */
+  private readonly bound = new Set<string>();
+  /** Formatted paths of the current step's strings that use them: their checks wait for the run. */
+  private deferred: string[] = [];
   private instances = 0;
   private readonly cpus: number;
 
@@ -99,6 +124,7 @@ class Checker {
   private readonly seen = new Set<string>();
 
   private report(path: Path, message: string, position?: Position): void {
+    if (this.isDeferred(formatPath(path))) return;
     this.add(this.s.source.problem(path, this.where ? `${message} (when ${this.where})` : message, position));
   }
 
@@ -242,14 +268,38 @@ class Checker {
       }
       return;
     }
-    const inst = instantiate(raw, site, this.s.source, this.bound);
-    if (!inst.ok) {
-      for (const p of inst.problems) this.add(p);
-      return;
-    }
+    const late = deferRuntime(raw, this.bound, site.vars);
     this.where = varsText(site.vars);
-    this.check(inst.value, site);
+    for (const d of late.deferred) this.checkDeferred(d, site, stepKindOf(raw));
+    this.deferred = late.deferred.map((d) => formatPath([...site.path, stepKindOf(raw), ...d.path]));
+    const inst = instantiate(late.step, site, this.s.source);
+    if (!inst.ok) {
+      for (const p of inst.problems) if (!this.isDeferred(p.path)) this.add(p);
+    } else this.check(inst.value, site);
     this.where = '';
+    this.deferred = [];
+  }
+
+  private isDeferred(path: string): boolean {
+    return this.deferred.some((d) => path === d || path.startsWith(`${d}.`) || path.startsWith(`${d}[`));
+  }
+
+  /** A string that uses an attach var: its syntax now, its value at run time; names and repeat counts cannot wait. */
+  private checkDeferred(d: Deferred, site: Site, kind: string): void {
+    const path: Path = [...site.path, kind, ...d.path];
+    const key = d.path.at(-1);
+    if (kind === 'repeat') {
+      this.report(path, 'a repeat count cannot use an attach var: it must be known before the run');
+    } else if (typeof key === 'string' && NAME_KEYS.has(key)) {
+      this.report(
+        path,
+        `a ${key} cannot use an attach var: names are fixed before the run; attach vars are for numbers`,
+      );
+    } else {
+      const standIns = Object.fromEntries([...this.bound].map((n) => [n, 1]));
+      const r = interpolate(d.text, { ...standIns, ...site.vars });
+      if (!r.ok) this.report(path, r.message);
+    }
   }
 
   private check(step: StepInstance, site: Site): void {
@@ -296,7 +346,7 @@ class Checker {
           if (Object.hasOwn(site.vars, a.var))
             this.report(p('var'), `'${a.var}' is a loop variable here; an attach var needs another name`);
           else if (a.expect_error) this.report(p('var'), 'an attach expected to fail binds no variable');
-          else this.bound[a.var] = BOUND_PLACEHOLDER;
+          else this.bound.add(a.var);
         }
         return;
       }
@@ -395,7 +445,7 @@ class Checker {
         this.sim.step(step, site);
         return;
       case 'repeat': {
-        if (Object.hasOwn(this.bound, step.args.var))
+        if (this.bound.has(step.args.var))
           this.report(p('var'), `'${step.args.var}' is an attach var; the loop variable needs another name`);
         const body = step.args.steps;
         for (let i = 0; i < step.args.times && this.instances <= MAX_STEP_INSTANCES; i++) {

@@ -142,3 +142,65 @@ function fill(v: unknown, path: Path, vars: Vars, report: (path: Path, message: 
   }
   return v;
 }
+
+/** Identifiers the `${…}` placeholders of a string mention (number literals excluded). */
+function placeholderNames(s: string): string[] {
+  const out: string[] = [];
+  for (const m of s.matchAll(/\$\{([^}]*)\}/g)) {
+    for (const w of m[1]!.match(/[A-Za-z_0-9]+/g) ?? []) if (!/^[0-9]/.test(w)) out.push(w);
+  }
+  return out;
+}
+
+/** A string of a step whose value is known only at run time, where it sits in the step's arguments. */
+export interface Deferred {
+  readonly path: Path;
+  readonly text: string;
+}
+
+/**
+ * The step with every string that uses a run-time variable (one of `runtime` not shadowed by a
+ * loop variable: an attach var) replaced by '0', for the second pass, and those strings. Their
+ * values exist only when the run gets there: the runner checks them then.
+ */
+export function deferRuntime(
+  step: unknown,
+  runtime: ReadonlySet<string>,
+  loopVars: Vars,
+): { step: unknown; deferred: Deferred[] } {
+  const deferred: Deferred[] = [];
+  if (runtime.size === 0) return { step, deferred };
+  const walk = (v: unknown, path: Path): unknown => {
+    if (typeof v === 'string') {
+      if (!hasPlaceholder(v)) return v;
+      const late = placeholderNames(v).some((n) => runtime.has(n) && !Object.hasOwn(loopVars, n));
+      if (!late) return v;
+      deferred.push({ path, text: v });
+      return '0';
+    }
+    if (Array.isArray(v)) {
+      const out = v.map((x, i) => walk(x, [...path, i]));
+      return out.every((x, i) => x === v[i]) ? v : out;
+    }
+    if (v !== null && typeof v === 'object') {
+      let changed = false;
+      const out: Record<string, unknown> = {};
+      for (const [k, x] of Object.entries(v)) {
+        out[k] = walk(x, [...path, k]);
+        changed ||= out[k] !== x;
+      }
+      return changed ? out : v;
+    }
+    return v;
+  };
+  const kind = stepKindOf(step);
+  // A repeat's body is deferred per iteration, when its steps are checked.
+  if (kind === 'repeat') {
+    const r = (step as { repeat: { times: unknown } }).repeat;
+    const times = walk(r.times, ['times']);
+    return times === r.times ? { step, deferred } : { step: { repeat: { ...r, times } }, deferred };
+  }
+  const args = (step as Record<string, unknown>)[kind];
+  const out = walk(args, []);
+  return { step: out === args ? step : { [kind]: out }, deferred };
+}

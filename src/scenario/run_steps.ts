@@ -48,7 +48,7 @@ export function execute(step: LeafStep, env: StepEnv): StepOutput {
       const r = core.createRegionMap(names.component(a.owner), a.size);
       return created(env, a, `create_region_map ${a.name} (${sizeName(a.size)}) for ${a.owner}`, r, (m) => {
         names.maps.set(a.name, m);
-        return `region map #${m.id}`;
+        return `region map #${m.id}${m.size !== a.size ? ` (${sizeName(m.size)}: rounded up to pages)` : ''}`;
       });
     }
     case 'alloc_ram':
