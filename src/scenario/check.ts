@@ -3,7 +3,7 @@
  * name the steps use, in order. A name (component, region map, dataspace, signal, region) is
  * defined once, by the components list or by a step that is not expected to fail, and must be
  * defined before a step refers to it. Repeat bodies are checked once per iteration with their
- * placeholders filled in, so `page${i}` works; the whole run may not exceed
+ * placeholders filled in, so `page${i}` works (attach vars: `check_vars.ts`); the whole run may not exceed
  * {@link MAX_STEP_INSTANCES} steps. The simulated parts (design, behaviours, simulate, irq,
  * expect_metrics) are checked by `check_sim.ts` in the same order.
  */
@@ -12,18 +12,8 @@ import { DEFAULT_COSTS, overrideCosts } from '../sim/cost.js';
 import { isPow2, log2Floor } from '../util/bits.js';
 import { hex, sizeName } from '../util/hex.js';
 import { SimChecker } from './check_sim.js';
-import {
-  childSite,
-  type Deferred,
-  deferRuntime,
-  instantiate,
-  type Site,
-  type StepInstance,
-  stepKindOf,
-  topSite,
-  varsText,
-} from './expand.js';
-import { interpolate } from './expr.js';
+import { AttachVars } from './check_vars.js';
+import { childSite, instantiate, type Site, type StepInstance, topSite, varsText } from './expand.js';
 import type { LoadedScenario } from './load.js';
 import { formatPath, type Path, type Position, type Problem } from './problem.js';
 
@@ -57,21 +47,6 @@ interface ComponentShape {
   readonly threads: readonly ThreadShape[];
 }
 
-/** Keys whose strings are names: fixed before the run, so they cannot use attach vars. */
-const NAME_KEYS = new Set([
-  'name',
-  'as',
-  'owner',
-  'by',
-  'map',
-  'dataspace',
-  'region',
-  'signal',
-  'thread',
-  'component',
-  'var',
-]);
-
 /** Checks what the schema cannot: figures, names and references. Returns every problem found. */
 export function checkScenario(s: LoadedScenario): Problem[] {
   return new Checker(s).run();
@@ -81,10 +56,8 @@ class Checker {
   private readonly problems: Problem[] = [];
   private readonly names = new Map<string, Def>();
   private readonly threads = new Set<string>();
-  /** Variables attach steps bound so far (`var`): their values exist only at run time. */
-  private readonly bound = new Set<string>();
-  /** Formatted paths of the current step's strings that use them: their checks wait for the run. */
-  private deferred: string[] = [];
+  /** Variables attach steps bound (`var`): their values exist only at run time. */
+  private readonly vars = new AttachVars((path, message) => this.report(path, message));
   private instances = 0;
   private readonly cpus: number;
 
@@ -124,7 +97,7 @@ class Checker {
   private readonly seen = new Set<string>();
 
   private report(path: Path, message: string, position?: Position): void {
-    if (this.isDeferred(formatPath(path))) return;
+    if (this.vars.isDeferred(formatPath(path))) return;
     this.add(this.s.source.problem(path, this.where ? `${message} (when ${this.where})` : message, position));
   }
 
@@ -268,38 +241,13 @@ class Checker {
       }
       return;
     }
-    const late = deferRuntime(raw, this.bound, site.vars);
     this.where = varsText(site.vars);
-    for (const d of late.deferred) this.checkDeferred(d, site, stepKindOf(raw));
-    this.deferred = late.deferred.map((d) => formatPath([...site.path, stepKindOf(raw), ...d.path]));
-    const inst = instantiate(late.step, site, this.s.source);
+    const inst = instantiate(this.vars.begin(raw, site), site, this.s.source);
     if (!inst.ok) {
-      for (const p of inst.problems) if (!this.isDeferred(p.path)) this.add(p);
+      for (const p of inst.problems) if (!this.vars.isDeferred(p.path)) this.add(p);
     } else this.check(inst.value, site);
     this.where = '';
-    this.deferred = [];
-  }
-
-  private isDeferred(path: string): boolean {
-    return this.deferred.some((d) => path === d || path.startsWith(`${d}.`) || path.startsWith(`${d}[`));
-  }
-
-  /** A string that uses an attach var: its syntax now, its value at run time; names and repeat counts cannot wait. */
-  private checkDeferred(d: Deferred, site: Site, kind: string): void {
-    const path: Path = [...site.path, kind, ...d.path];
-    const key = d.path.at(-1);
-    if (kind === 'repeat') {
-      this.report(path, 'a repeat count cannot use an attach var: it must be known before the run');
-    } else if (typeof key === 'string' && NAME_KEYS.has(key)) {
-      this.report(
-        path,
-        `a ${key} cannot use an attach var: names are fixed before the run; attach vars are for numbers`,
-      );
-    } else {
-      const standIns = Object.fromEntries([...this.bound].map((n) => [n, 1]));
-      const r = interpolate(d.text, { ...standIns, ...site.vars });
-      if (!r.ok) this.report(path, r.message);
-    }
+    this.vars.end();
   }
 
   private check(step: StepInstance, site: Site): void {
@@ -346,7 +294,7 @@ class Checker {
           if (Object.hasOwn(site.vars, a.var))
             this.report(p('var'), `'${a.var}' is a loop variable here; an attach var needs another name`);
           else if (a.expect_error) this.report(p('var'), 'an attach expected to fail binds no variable');
-          else this.bound.add(a.var);
+          else this.vars.bind(a.var);
         }
         return;
       }
@@ -445,7 +393,7 @@ class Checker {
         this.sim.step(step, site);
         return;
       case 'repeat': {
-        if (this.bound.has(step.args.var))
+        if (this.vars.has(step.args.var))
           this.report(p('var'), `'${step.args.var}' is an attach var; the loop variable needs another name`);
         const body = step.args.steps;
         for (let i = 0; i < step.args.times && this.instances <= MAX_STEP_INSTANCES; i++) {

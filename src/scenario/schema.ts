@@ -6,7 +6,8 @@
  * `# yaml-language-server: $schema=../schema/scenario.schema.json`.
  *
  * Numbers (addresses, sizes, offsets) are YAML integers, hex strings (`'0x40000000'`) or sizes
- * (`'64K'`); inside `repeat` any string may hold `${expr}` placeholders (see `expr.ts`).
+ * (`'64K'`); in steps any string may hold `${expr}` placeholders over loop variables and the
+ * addresses earlier attaches chose (`var`; see `expr.ts`).
  * Names (`name`, `map`, `dataspace`, …) are checked in order by a second pass (`check.ts`).
  * Component behaviours and the simulator's steps (`simulate`, `irq`, `expect_metrics`) are in
  * `schema_sim.ts`; a scenario that uses behaviours, a design other than genode, design overrides
