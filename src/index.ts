@@ -13,6 +13,7 @@ export {
   type CoreErrorCode,
   type FaultOutcome,
   LINKER_AREA,
+  type OwnerOnlyOutcome,
   type PdOptions,
   STACK_AREA,
 } from './core/core.js';
