@@ -5,6 +5,9 @@
  * @packageDocumentation
  */
 
+// Swap and memory-mapped files (issue 16): the file provider, block devices, not-present PTEs,
+// the kernel's swap registry, memory-mapped range lists and page replacement.
+export { type FileErrorCode, FileProvider, type FileProviderStats } from './components/file_provider.js';
 export { OnDemandHandler, type Work } from './components/on_demand_handler.js';
 export {
   type AccessOutcome,
@@ -13,6 +16,7 @@ export {
   type CoreErrorCode,
   type FaultOutcome,
   LINKER_AREA,
+  type OwnerOnlyOutcome,
   type PdOptions,
   STACK_AREA,
 } from './core/core.js';
@@ -64,17 +68,80 @@ export {
   pageSize,
   type TlbLevelSpec,
 } from './hw/arch.js';
+export {
+  BLOCK_SIZE,
+  type BlockCompletion,
+  BlockDevice,
+  type BlockDeviceErrorCode,
+  type BlockDeviceSpec,
+  type BlockDeviceStats,
+  type BlockRequest,
+  type BlockTicket,
+  checkBlockDeviceSpec,
+} from './hw/block_device.js';
+export {
+  BLOCK_DEVICE_PRESET_NAMES,
+  type BlockDevicePreset,
+  type BlockDevicePresetName,
+  blockDevicePreset,
+  latencyFromQd1Iops,
+  presetSpec,
+} from './hw/block_device_presets.js';
 export { InterruptController, type InterruptControllerSpec, type LineSpec } from './hw/irq_controller.js';
 export { Mapping, PageTable } from './hw/page_table.js';
 export { type PhysAllocation, PhysicalMemory, type RamRange } from './hw/phys_mem.js';
+export {
+  checkSwapBudget,
+  decodePte,
+  encodeMmapPte,
+  encodeSwapPte,
+  formatBinaryBytes,
+  maxRangeIndex,
+  PTE_FORMATS,
+  type PteBudget,
+  type PteErrorCode,
+  type PteFormat,
+  type PteMeaning,
+  pteBudget,
+  pteFormat,
+  swapBudgetBlocks,
+} from './hw/pte.js';
 export { RangeAllocator } from './hw/range_allocator.js';
 // The machine parts: TLBs and the interrupt controller; the kernel's scheduler, IPC and capabilities.
 export { Tlb, type TlbAccess, type TlbMapping } from './hw/tlb.js';
 export { formatTlbSpec, parseTlbSpec, TLB_SPEC_HELP } from './hw/tlb_spec.js';
 export { CapRegistry, CapSpace, type Right, Rights } from './kernel/capability.js';
 export { Endpoint } from './kernel/ipc.js';
+export {
+  type MmapErrorCode,
+  type MmapRange,
+  MmapRangeList,
+  type MmapRangeSpec,
+} from './kernel/mmap_ranges.js';
 export { ProtectionDomain } from './kernel/protection_domain.js';
+export {
+  AccessedBitmap,
+  type AccessedBits,
+  ClockPolicy,
+  createReplacement,
+  FifoPolicy,
+  LruPolicy,
+  parseReplacement,
+  REPLACEMENT_NAMES,
+  type ReplacementName,
+  type ReplacementPolicy,
+} from './kernel/replacement.js';
 export { Scheduler } from './kernel/scheduler.js';
+export {
+  SWAP_POLICIES,
+  type SwapErrorCode,
+  type SwapPolicy,
+  type SwapProviderInfo,
+  type SwapProviderSpec,
+  SwapRegistry,
+  type SwapRegistryOptions,
+  type SwapSlot,
+} from './kernel/swap_registry.js';
 export { Thread, type ThreadState } from './kernel/thread.js';
 export { walkthrough } from './report/walkthrough.js';
 // The simulator.

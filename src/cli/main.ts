@@ -10,6 +10,7 @@ import { demo } from './demo.js';
 import { registerExplainCommand } from './explain_cmd.js';
 import { UserError } from './io.js';
 import { registerIrqCommand } from './irq_cmd.js';
+import { registerPteCommand } from './pte_cmd.js';
 import { registerReplayCommands } from './replay_cmd.js';
 import { registerScaleCommand } from './scale_cmd.js';
 import { registerScenarioCommands } from './scenario_cmd.js';
@@ -36,6 +37,7 @@ registerScaleCommand(program);
 registerScenarioCommands(program);
 registerExplainCommand(program);
 registerTraceCommands(program);
+registerPteCommand(program);
 
 program
   .command('demo')

@@ -19,7 +19,7 @@ import { isAligned } from '../util/bits.js';
 import { hex } from '../util/hex.js';
 import { err, ok, type Result } from '../util/result.js';
 import { CoreCapabilities } from './capabilities.js';
-import { type CoreErrorCode, CoreObjects, type PdOptions } from './core_objects.js';
+import { type CoreErrorCode, CoreObjects, type OwnerOnlyOutcome, type PdOptions } from './core_objects.js';
 import { type AccessOutcome, type FaultOutcome, Pager } from './core_pager.js';
 import type { CacheAttr, Dataspace } from './dataspace.js';
 import { mapEagerly } from './eager.js';
@@ -30,7 +30,13 @@ import { type Resolution, resolve, type SizePolicy } from './resolve.js';
 import type { SignalContext } from './signal.js';
 
 // Declared beside the code that produces them; re-exported so that `core.js` stays core's one entry.
-export { type CoreErrorCode, LINKER_AREA, type PdOptions, STACK_AREA } from './core_objects.js';
+export {
+  type CoreErrorCode,
+  LINKER_AREA,
+  type OwnerOnlyOutcome,
+  type PdOptions,
+  STACK_AREA,
+} from './core_objects.js';
 export type { AccessOutcome, FaultOutcome } from './core_pager.js';
 
 /** How core is set up. */
@@ -178,7 +184,7 @@ export class Core {
     return this.objects.allocIoMem(session, base, size, cache);
   }
 
-  /** Creates a region map of `size` bytes, usable as a managed dataspace. */
+  /** Creates a region map of `size` bytes rounded up to the page size, usable as a managed dataspace. */
   createRegionMap(session: PdSession, size: number, firstAddress = 0): Result<RegionMap, CoreErrorCode> {
     return this.objects.createRegionMap(session, size, firstAddress);
   }
@@ -189,19 +195,21 @@ export class Core {
   }
 
   /**
-   * Frees a dataspace. Only the owner's free counts; a foreign free is ignored and answered
-   * NOT_OWNER. Regions still attaching it become reserved holes. Freeing a managed dataspace
-   * destroys its region map.
+   * Frees a dataspace. Only the owner's free counts; a foreign free changes nothing and, as in
+   * Genode, is no error (the outcome says `ignored`). Regions still attaching it become reserved
+   * holes. Freeing a managed dataspace destroys its region map.
    */
-  free(actor: PdSession, ds: Dataspace): Result<void, CoreErrorCode> {
+  free(actor: PdSession, ds: Dataspace): Result<OwnerOnlyOutcome, CoreErrorCode> {
     return this.objects.free(actor, ds);
   }
 
   /**
-   * Seals a dataspace: from now on it is read-only for everyone. Mappings derived from it are
-   * revoked so that a later write faults (and is reported as a violation).
+   * Seals a RAM dataspace (Genode's `Pd_session::seal_ram`): every attachment made from now on
+   * is read-only, so a write through it is a WRITE violation. Existing attachments keep their
+   * rights and mappings, and old and new attachments alias the same memory. A seal by another
+   * session, or of anything but RAM, changes nothing (`ignored`).
    */
-  seal(actor: PdSession, ds: Dataspace): Result<void, CoreErrorCode> {
+  seal(actor: PdSession, ds: Dataspace): Result<OwnerOnlyOutcome, CoreErrorCode> {
     return this.objects.seal(actor, ds);
   }
 
@@ -237,12 +245,15 @@ export class Core {
     return map.attach(ds, attr);
   }
 
-  /** Detaches on behalf of `actor`, which needs the `attach` right on the map. */
+  /**
+   * Detaches on behalf of `actor`, which needs the `attach` right on the map. Where no region
+   * contains `addr` nothing happens (null).
+   */
   detachAs(
     actor: PdSession,
     map: RegionMap,
     addr: number,
-  ): Result<Region, 'NO_REGION' | 'INVALID_ARGUMENT' | 'NO_CAPABILITY'> {
+  ): Result<Region | null, 'INVALID_ARGUMENT' | 'NO_CAPABILITY'> {
     const a = this.caps.check(actor, map, 'attach');
     if (!a.ok) return a;
     return map.detach(addr);

@@ -19,7 +19,6 @@ import { PdSession } from './pd_session.js';
 import { COSTS, Quota } from './quota.js';
 import { RegionMap, type RegionMapEnv } from './region_map.js';
 import type { SizePolicy } from './resolve.js';
-import { revokeRange } from './revoke.js';
 import { SignalContext } from './signal.js';
 
 /** Options of a new PD session. */
@@ -38,9 +37,20 @@ export type CoreErrorCode =
   | 'OUT_OF_RAM'
   | 'OUT_OF_CAPS'
   | 'OUT_OF_PHYSICAL_MEMORY'
-  | 'NOT_OWNER'
   | 'DESTROYED'
   | 'THREAD_BLOCKED';
+
+/**
+ * What a free or seal did. Genode's core ignores such a call, silently, when the caller does not
+ * own the dataspace (or, for seal, when it is not RAM); `why` says which it was.
+ */
+export type OwnerOnlyOutcome = { readonly kind: 'done' } | { readonly kind: 'ignored'; readonly why: string };
+
+const DONE: OwnerOnlyOutcome = { kind: 'done' };
+
+function notOwner(actor: PdSession, ds: Dataspace): OwnerOnlyOutcome {
+  return { kind: 'ignored', why: `'${actor.label}' does not own ${ds}` };
+}
 
 /** Genode's default stack area and linker area (virtual base and size). */
 export const STACK_AREA = { base: 0x40000000, size: 0x10000000 } as const;
@@ -64,7 +74,7 @@ export class CoreObjects {
 
   constructor(
     private readonly core: ObjectHost,
-    /** Handed to every new region map; its `emit` also carries seal's revocations. */
+    /** Handed to every new region map. */
     private readonly env: RegionMapEnv,
     /** Destruction dequeues the faulters waiting at what goes away. */
     private readonly pager: Pager,
@@ -187,15 +197,19 @@ export class CoreObjects {
     return ok(ds);
   }
 
-  /** Creates a region map of `size` bytes, usable as a managed dataspace. */
-  createRegionMap(session: PdSession, size: number, firstAddress = 0): Result<RegionMap, CoreErrorCode> {
+  /**
+   * Creates a region map of `size` bytes rounded up to the page size (as Genode's
+   * `Region_map_component` constructor does), usable as a managed dataspace.
+   */
+  createRegionMap(session: PdSession, requested: number, firstAddress = 0): Result<RegionMap, CoreErrorCode> {
     if (session.destroyed) return err('DESTROYED', `${session} was destroyed`);
     const page = this.core.pageSize;
-    if (!Number.isSafeInteger(size) || size <= 0 || !isAligned(size, page)) {
-      return err(
-        'INVALID_ARGUMENT',
-        `region map size must be a positive multiple of ${sizeName(page)}, got ${size}`,
-      );
+    if (!Number.isSafeInteger(requested) || requested <= 0) {
+      return err('INVALID_ARGUMENT', `region map size must be a positive integer, got ${requested}`);
+    }
+    const size = Math.ceil(requested / page) * page;
+    if (!Number.isSafeInteger(size)) {
+      return err('INVALID_ARGUMENT', `region map size ${requested} rounded up to pages is too large`);
     }
     const q = session.quota.withdraw(COSTS.regionMap.ram, COSTS.regionMap.caps, 'a region map');
     if (!q.ok) return q;
@@ -218,13 +232,16 @@ export class CoreObjects {
     return ok(ctx);
   }
 
-  /** Frees a dataspace owned by `actor`; attaching regions become reserved holes. */
-  free(actor: PdSession, ds: Dataspace): Result<void, CoreErrorCode> {
+  /**
+   * Frees a dataspace owned by `actor`; attaching regions become reserved holes. A foreign free
+   * changes nothing and is answered `ignored` (Genode's `free_ram` checks the owner silently).
+   */
+  free(actor: PdSession, ds: Dataspace): Result<OwnerOnlyOutcome, CoreErrorCode> {
     if (ds.destroyed) return err('DESTROYED', `${ds} was already destroyed`);
-    if (ds.owner !== actor) return err('NOT_OWNER', `'${actor.label}' does not own ${ds}; free ignored`);
+    if (ds.owner !== actor) return ok(notOwner(actor, ds));
     if (ds.managed) {
       this.destroyRegionMap(ds.managed);
-      return ok(undefined);
+      return ok(DONE);
     }
     for (const r of [...ds.regions]) r.map.reserve(r);
     ds.destroyed = true;
@@ -234,18 +251,20 @@ export class CoreObjects {
       this.core.phys.free(ds.phys);
       actor.quota.replenish(ds.size, COSTS.dataspace.caps);
     } else actor.quota.replenish(COSTS.dataspace.ram, COSTS.dataspace.caps);
-    return ok(undefined);
+    return ok(DONE);
   }
 
-  /** Makes a dataspace read-only for everyone and revokes the mappings derived from it. */
-  seal(actor: PdSession, ds: Dataspace): Result<void, CoreErrorCode> {
+  /**
+   * Seals a RAM dataspace owned by `actor` (Genode's `Pd_session::seal_ram`): every later attach
+   * is read-only. Existing attachments keep their rights and mappings. Like Genode, a seal by
+   * another session or of a dataspace that is not RAM changes nothing (`ignored`).
+   */
+  seal(actor: PdSession, ds: Dataspace): Result<OwnerOnlyOutcome, CoreErrorCode> {
     if (ds.destroyed) return err('DESTROYED', `${ds} was destroyed`);
-    if (ds.owner !== actor) return err('NOT_OWNER', `'${actor.label}' does not own ${ds}; seal refused`);
-    if (ds.kind === 'managed')
-      return err('INVALID_ARGUMENT', `${ds} is managed: seal the dataspaces attached in it`);
-    ds.writeable = false;
-    for (const r of ds.regions) revokeRange(r.map, r.base, r.end, (e) => this.env.emit(e));
-    return ok(undefined);
+    if (ds.owner !== actor) return ok(notOwner(actor, ds));
+    if (ds.kind !== 'ram') return ok({ kind: 'ignored', why: `${ds} is not RAM: only RAM is sealed` });
+    ds.sealed = true;
+    return ok(DONE);
   }
 
   /** Destroys a region map: detaches its regions, leaves reserved holes where it was attached. */

@@ -19,6 +19,11 @@ export class Dataspace {
   /** Regions where this dataspace is attached, in attach order (used for revocation and reserved holes). */
   readonly regions = new Set<Region>();
   destroyed = false;
+  /**
+   * Sealed RAM (Genode's `Pd_session::seal_ram`): attachments made from now on are read-only.
+   * Existing attachments keep their rights and mappings, so the sealer may still write.
+   */
+  sealed = false;
 
   constructor(
     readonly id: number,
@@ -26,8 +31,8 @@ export class Dataspace {
     readonly size: number,
     /** Physical base for RAM, ROM and I/O memory; 0 for managed dataspaces. */
     readonly phys: number,
-    /** False for ROM and for sealed dataspaces. */
-    public writeable: boolean,
+    /** False for ROM (sealing does not change it: it limits later attachments only). */
+    readonly writeable: boolean,
     readonly cache: CacheAttr,
     /** The session whose free destroys it. */
     readonly owner: PdSession,
@@ -44,7 +49,7 @@ export class Dataspace {
 
   toString(): string {
     const where = this.kind === 'managed' ? `region map #${this.managed!.id}` : `phys ${hex(this.phys)}`;
-    const flags = `${this.writeable ? 'rw' : 'ro'}${this.destroyed ? ', destroyed' : ''}`;
+    const flags = `${this.writeable ? 'rw' : 'ro'}${this.sealed ? ', sealed' : ''}${this.destroyed ? ', destroyed' : ''}`;
     return `${this.kind} dataspace #${this.id} (${sizeName(this.size)}, ${where}, ${flags})`;
   }
 }

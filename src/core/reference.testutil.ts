@@ -11,6 +11,8 @@ export interface RefDs {
   phys: number;
   owner: number;
   destroyed: boolean;
+  /** Sealed RAM: attachments made from now on are read-only. */
+  sealed: boolean;
   map: RefMap | null;
   regions: Set<RefRegion>;
 }
@@ -48,6 +50,36 @@ export type RefWalk =
   | { kind: 'mapped'; chain: RefRegion[]; pa: number; w: boolean; x: boolean }
   | { kind: 'unresolved'; reason: string; map: RefMap; address: number }
   | { kind: 'too-deep' };
+
+/** A region map's size: the bytes asked for, rounded up to whole pages. */
+export function roundedMapSize(bytes: number, page: number): number {
+  return Math.ceil(bytes / page) * page;
+}
+
+/** A new region is writeable when asked to be, unless its dataspace was sealed before the attach. */
+export function attachWriteable(ds: RefDs, asked: boolean): boolean {
+  return asked && !ds.sealed;
+}
+
+/** What free or seal by session `actor` does: an error, `done`, or `ignored` (nothing changes). */
+export function ownerOnlyOutcome(
+  ds: RefDs,
+  actor: number,
+  op: 'free' | 'seal',
+): 'DESTROYED' | 'done' | 'ignored' {
+  if (ds.destroyed) return 'DESTROYED';
+  if (ds.owner !== actor) return 'ignored';
+  return op === 'seal' && ds.kind !== 'ram' ? 'ignored' : 'done';
+}
+
+/** Detaches the region containing addr and returns it; where there is none, nothing happens (null). */
+export function detachAt(map: RefMap, addr: number): RefRegion | null {
+  const r = lookup(map, addr);
+  if (!r) return null;
+  map.regions.splice(map.regions.indexOf(r), 1);
+  r.ds?.regions.delete(r);
+  return r;
+}
 
 export function lookup(map: RefMap, addr: number): RefRegion | null {
   for (const r of map.regions) if (addr >= r.base && addr < r.base + r.size) return r;

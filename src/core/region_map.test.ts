@@ -215,14 +215,56 @@ describe('classic region-map test programs', () => {
     });
   });
 
-  it('a foreign free is ignored', () => {
+  it("ds_ownership: a foreign free silently does nothing, the owner's free returns the quota", () => {
     const { core, app, main } = fixture();
     const other = unwrap(core.createPd('init -> other'));
     const ds = unwrap(core.allocRam(app, K4));
     unwrap(app.addressSpace.attach(ds, { at: 0x1000000 }));
-    expect(core.free(other, ds)).toMatchObject({ ok: false, code: 'NOT_OWNER' });
+    const used = app.quota.ramUsed;
+    expect(unwrap(core.free(other, ds))).toEqual({
+      kind: 'ignored',
+      why: `'init -> other' does not own ${ds}`,
+    });
     expect(ds.destroyed).toBe(false);
+    expect(app.quota.ramUsed).toBe(used);
     expect(unwrap(core.access(main, 0x1000000, 'read')).kind).toBe('mapped');
+    expect(unwrap(core.free(app, ds))).toEqual({ kind: 'done' });
+    expect(app.quota.ramUsed).toBe(used - K4);
+  });
+
+  it("detach where no region exists does nothing and is no error (Genode's detach)", () => {
+    const { core, app, main, events } = fixture();
+    const ds = unwrap(core.allocRam(app, 0x2000));
+    unwrap(app.addressSpace.attach(ds, { at: 0x1000000 }));
+    unwrap(core.access(main, 0x1000000, 'read'));
+    const quota = `${app.quota}`;
+    const before = events.length;
+    for (const at of [0xfff000, 0x1002000, 0, 0x7fffffff000])
+      expect(app.addressSpace.detach(at)).toEqual({ ok: true, value: null });
+    expect(core.detachAs(app, app.addressSpace, 0x1002000)).toEqual({ ok: true, value: null });
+    expect(events.length).toBe(before);
+    expect(app.addressSpace.regions().map((r) => r.base)).toEqual([0x1000000]);
+    expect(main.pd.pageTable.size).toBe(1);
+    expect(`${app.quota}`).toBe(quota);
+    // Anywhere inside a region detaches all of it.
+    expect(unwrap(app.addressSpace.detach(0x1001fff))?.base).toBe(0x1000000);
+    expect(app.addressSpace.regionCount).toBe(0);
+  });
+
+  it("a region map's size is rounded up to the page size (Genode's Region_map_component)", () => {
+    const { core, app } = fixture();
+    const m = unwrap(core.createRegionMap(app, 5000));
+    expect([m.size, m.dataspace.size]).toEqual([0x2000, 0x2000]);
+    const ds = unwrap(core.allocRam(app, 0x2000));
+    // The whole rounded range is usable: an 8K dataspace fits at 0, a page at 0x1000.
+    expect(unwrap(m.attach(ds, {})).base).toBe(0);
+    unwrap(m.detach(0));
+    expect(unwrap(m.attach(ds, { at: 0x1000, size: K4 })).end).toBe(0x2000);
+    expect(m.attach(ds, { at: 0x2000, size: K4 })).toMatchObject({ ok: false, code: 'REGION_CONFLICT' });
+    expect(unwrap(core.createRegionMap(app, 1)).size).toBe(K4);
+    expect(unwrap(core.createRegionMap(app, K4)).size).toBe(K4);
+    for (const bad of [0, -4096, 1.5, Number.NaN])
+      expect(core.createRegionMap(app, bad)).toMatchObject({ ok: false, code: 'INVALID_ARGUMENT' });
   });
 
   it('attaching a map into itself or an ancestor is refused as a cycle', () => {
@@ -287,20 +329,6 @@ describe('memory contents', () => {
     expect(again.phys).toBe(phys);
     unwrap(app.addressSpace.attach(again, { at: 0x2000000 }));
     expect(unwrap(core.read(main, 0x2000010)).value).toBe(0);
-  });
-});
-
-describe('sealing', () => {
-  it('a sealed dataspace becomes read-only: writable mappings are revoked and a write is a violation', () => {
-    const { core, app, main } = fixture();
-    const ds = unwrap(core.allocRam(app, K4));
-    unwrap(app.addressSpace.attach(ds, { at: 0x1000000, writeable: true }));
-    unwrap(core.write(main, 0x1000000, 7));
-    unwrap(core.seal(app, ds));
-    expect(main.pd.pageTable.size).toBe(0);
-    expect(unwrap(core.read(main, 0x1000000)).value).toBe(7);
-    const w = unwrap(core.write(main, 0x1000000, 8));
-    expect(w.kind === 'error' && w.text).toMatch(/^WRITE violation at address 0x1000000/);
   });
 });
 

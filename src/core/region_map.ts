@@ -129,7 +129,7 @@ export class RegionMap {
   constructor(
     readonly id: number,
     readonly owner: PdSession,
-    /** Size of the map's address range [0, size). */
+    /** Size of the map's address range [0, size), a multiple of the page size. */
     readonly size: number,
     private readonly env: RegionMapEnv,
     /** First usable address (one page for address spaces, so null dereferences fault). */
@@ -232,7 +232,8 @@ export class RegionMap {
       size,
       ds,
       offset,
-      attr.writeable ?? false,
+      // Sealing decides at attach time (Genode's Region_map_component::_attach): later ones are read-only.
+      (attr.writeable ?? false) && !ds.sealed,
       attr.executable ?? false,
     );
     this.index.set(region.base, region);
@@ -246,12 +247,13 @@ export class RegionMap {
 
   /**
    * Detaches the whole region containing addr, revokes every mapping derived from it (through
-   * every map that embeds this one) and returns the region. Wakes nobody.
+   * every map that embeds this one) and returns the region. Wakes nobody. Where no region
+   * contains addr it does nothing and returns null, as Genode's `detach` does (no error).
    */
-  detach(addr: number): Result<Region, 'NO_REGION' | 'INVALID_ARGUMENT'> {
+  detach(addr: number): Result<Region | null, 'INVALID_ARGUMENT'> {
     if (this.destroyed) return err('INVALID_ARGUMENT', `region map #${this.id} was destroyed`);
     const region = this.lookup(addr);
-    if (!region) return err('NO_REGION', `no region at ${hex(addr)} in region map #${this.id}`);
+    if (!region) return ok(null);
     revokeRange(this, region.base, region.end, this.env.emit);
     region.dataspace?.regions.delete(region);
     this.index.delete(region.base);

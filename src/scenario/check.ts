@@ -3,7 +3,7 @@
  * name the steps use, in order. A name (component, region map, dataspace, signal, region) is
  * defined once, by the components list or by a step that is not expected to fail, and must be
  * defined before a step refers to it. Repeat bodies are checked once per iteration with their
- * placeholders filled in, so `page${i}` works; the whole run may not exceed
+ * placeholders filled in, so `page${i}` works (attach vars: `check_vars.ts`); the whole run may not exceed
  * {@link MAX_STEP_INSTANCES} steps. The simulated parts (design, behaviours, simulate, irq,
  * expect_metrics) are checked by `check_sim.ts` in the same order.
  */
@@ -12,9 +12,10 @@ import { DEFAULT_COSTS, overrideCosts } from '../sim/cost.js';
 import { isPow2, log2Floor } from '../util/bits.js';
 import { hex, sizeName } from '../util/hex.js';
 import { SimChecker } from './check_sim.js';
+import { AttachVars } from './check_vars.js';
 import { childSite, instantiate, type Site, type StepInstance, topSite, varsText } from './expand.js';
 import type { LoadedScenario } from './load.js';
-import type { Path, Position, Problem } from './problem.js';
+import { formatPath, type Path, type Position, type Problem } from './problem.js';
 
 /** Most step executions a scenario may have (repeats multiplied out). */
 export const MAX_STEP_INSTANCES = 100_000;
@@ -32,6 +33,20 @@ interface Def {
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 
+/** What the second pass reads of a component and its threads (setup list or create_component). */
+interface ThreadShape {
+  readonly name: string;
+  readonly as?: string | undefined;
+  readonly cpu?: number | undefined;
+  readonly ip?: number | string | undefined;
+}
+interface ComponentShape {
+  readonly name: string;
+  readonly ram: number | string;
+  readonly areas?: boolean | undefined;
+  readonly threads: readonly ThreadShape[];
+}
+
 /** Checks what the schema cannot: figures, names and references. Returns every problem found. */
 export function checkScenario(s: LoadedScenario): Problem[] {
   return new Checker(s).run();
@@ -41,6 +56,8 @@ class Checker {
   private readonly problems: Problem[] = [];
   private readonly names = new Map<string, Def>();
   private readonly threads = new Set<string>();
+  /** Variables attach steps bound (`var`): their values exist only at run time. */
+  private readonly vars = new AttachVars((path, message) => this.report(path, message));
   private instances = 0;
   private readonly cpus: number;
 
@@ -80,6 +97,7 @@ class Checker {
   private readonly seen = new Set<string>();
 
   private report(path: Path, message: string, position?: Position): void {
+    if (this.vars.isDeferred(formatPath(path))) return;
     this.add(this.s.source.problem(path, this.where ? `${message} (when ${this.where})` : message, position));
   }
 
@@ -93,7 +111,7 @@ class Checker {
   /** A number outside steps: placeholders are not allowed there. */
   private fixed(v: number | string, path: Path): number | undefined {
     if (typeof v === 'number') return v;
-    this.report(path, `\${…} is only allowed inside repeat steps, got '${v}'`);
+    this.report(path, `\${…} is only allowed in steps, got '${v}'`);
     return undefined;
   }
 
@@ -128,18 +146,7 @@ class Checker {
 
   private components(): void {
     this.s.data.components.forEach((c, ci) => {
-      const at: Path = ['components', ci];
-      this.define(c.name, 'component', c.name, [...at, 'name']);
-      this.fixed(c.ram, [...at, 'ram']);
-      c.threads.forEach((t, ti) => {
-        const tp: Path = [...at, 'threads', ti];
-        const ref = `${c.name}.${t.name}`;
-        if (this.threads.has(ref))
-          this.report([...tp, 'name'], `thread '${t.name}' is already defined in ${c.name}`);
-        this.threads.add(ref);
-        if (t.cpu !== undefined) this.cpu(t.cpu, [...tp, 'cpu']);
-        if (t.ip !== undefined) this.fixed(t.ip, [...tp, 'ip']);
-      });
+      this.component(c, ['components', ci]);
     });
     this.s.data.components.forEach((c, ci) => {
       c.behaviours?.forEach((b, bi) => {
@@ -148,6 +155,36 @@ class Checker {
           this.thread(args.thread, ['components', ci, 'behaviours', bi, key, 'thread']);
       });
     });
+  }
+
+  /** A component (of the list or created by a step): its name, areas and threads. */
+  private component(c: ComponentShape, at: Path): void {
+    this.define(c.name, 'component', c.name, [...at, 'name']);
+    // Numbers of steps are resolved already; those of the components list may hold no placeholder.
+    const listed = at[0] === 'components';
+    if (listed) this.fixed(c.ram, [...at, 'ram']);
+    if (c.areas) {
+      // Dotted names cannot be defined by a step, so they never collide with one.
+      for (const area of ['stack_area', 'linker_area'])
+        this.names.set(`${c.name}.${area}`, { kind: 'region map', line: this.line(at), owner: c.name });
+    }
+    c.threads.forEach((t, ti) => {
+      this.newThread(c.name, t, [...at, 'threads', ti]);
+    });
+  }
+
+  /** A thread of component `comp`: steps refer to it as `comp.AS` (AS defaults to its name). */
+  private newThread(comp: string, t: ThreadShape, tp: Path): void {
+    const ref = `${comp}.${t.as ?? t.name}`;
+    if (this.threads.has(ref)) {
+      this.report(
+        [...tp, t.as === undefined ? 'name' : 'as'],
+        `thread '${t.as ?? t.name}' is already defined in ${comp}${t.as === undefined ? ': threads may share a name when each has its own as' : ''}`,
+      );
+    }
+    this.threads.add(ref);
+    if (t.cpu !== undefined) this.cpu(t.cpu, [...tp, 'cpu']);
+    if (t.ip !== undefined && tp[0] === 'components') this.fixed(t.ip, [...tp, 'ip']);
   }
 
   private cpu(n: number, path: Path): void {
@@ -204,14 +241,13 @@ class Checker {
       }
       return;
     }
-    const inst = instantiate(raw, site, this.s.source);
-    if (!inst.ok) {
-      for (const p of inst.problems) this.add(p);
-      return;
-    }
     this.where = varsText(site.vars);
-    this.check(inst.value, site);
+    const inst = instantiate(this.vars.begin(raw, site), site, this.s.source);
+    if (!inst.ok) {
+      for (const p of inst.problems) if (!this.vars.isDeferred(p.path)) this.add(p);
+    } else this.check(inst.value, site);
     this.where = '';
+    this.vars.end();
   }
 
   private check(step: StepInstance, site: Site): void {
@@ -245,6 +281,8 @@ class Checker {
       case 'seal':
         this.ref(step.args.dataspace, DS, p('dataspace'));
         this.ref(step.args.by, ['component'], p('by'));
+        if (step.args.expect && step.args.expect_error)
+          this.report(p('expect'), 'expect and expect_error exclude each other');
         return;
       case 'attach': {
         const a = step.args;
@@ -252,8 +290,29 @@ class Checker {
         this.ref(a.dataspace, DS, p('dataspace'));
         if (a.name !== undefined && !a.expect_error && map)
           this.define(a.name, 'region', map.owner, p('name'));
+        if (a.var !== undefined) {
+          if (Object.hasOwn(site.vars, a.var))
+            this.report(p('var'), `'${a.var}' is a loop variable here; an attach var needs another name`);
+          else if (a.expect_error) this.report(p('var'), 'an attach expected to fail binds no variable');
+          else this.vars.bind(a.var);
+        }
         return;
       }
+      case 'create_component': {
+        const a = step.args;
+        if (!a.expect_error) this.component(a, p());
+        return;
+      }
+      case 'create_thread': {
+        const a = step.args;
+        const comp = this.ref(a.component, ['component'], p('component'));
+        if (comp && !a.expect_error) this.newThread(a.component, a, p());
+        else if (a.cpu !== undefined) this.cpu(a.cpu, p('cpu'));
+        return;
+      }
+      case 'expect_errors':
+        if (step.args.match !== undefined) this.regex(step.args.match, p('match'));
+        return;
       case 'detach': {
         const a = step.args;
         if (a.region !== undefined && a.map === undefined && a.at === undefined)
@@ -334,6 +393,8 @@ class Checker {
         this.sim.step(step, site);
         return;
       case 'repeat': {
+        if (this.vars.has(step.args.var))
+          this.report(p('var'), `'${step.args.var}' is an attach var; the loop variable needs another name`);
         const body = step.args.steps;
         for (let i = 0; i < step.args.times && this.instances <= MAX_STEP_INSTANCES; i++) {
           for (let j = 0; j < body.length; j++) this.step(body[j], childSite(site, j, step.args.var, i));

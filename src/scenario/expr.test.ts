@@ -41,10 +41,10 @@ describe('evaluate', () => {
 
   it('reports unknown variables, syntax errors and division by zero', () => {
     expect(value('i + k', { i: 1 })).toBe(
-      `in \${i + k}: unknown variable 'k' (loop variables here: i) at column 6`,
+      `in \${i + k}: unknown variable 'k' (variables here: i) at column 6`,
     );
     expect(value('toString')).toBe(
-      `in \${toString}: unknown variable 'toString' (no enclosing repeat defines it) at column 9`,
+      `in \${toString}: unknown variable 'toString' (no enclosing repeat or earlier attach var defines it) at column 9`,
     );
     expect(value('1 +')).toBe(`in \${1 +}: unexpected end at column 4`);
     expect(value('(1')).toBe(`in \${(1}: expected ')' at column 3`);

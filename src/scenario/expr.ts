@@ -2,11 +2,11 @@
  * Numbers and `${…}` expressions of scenario files.
  *
  * A number in a scenario is a YAML integer, a hex string (`'0x40000000'`) or a size (`'64K'`,
- * `'2M'`, `'1G'`, `'1T'`: binary units). Inside `repeat`, any string may contain `${expr}`
+ * `'2M'`, `'1G'`, `'1T'`: binary units). In steps, any string may contain `${expr}`
  * placeholders that are replaced by the expression's value in decimal before the step is checked:
  * `at: '${0x50000000 + (i % 3) * 4K}'` or `name: 'page${i}'`. An expression is made of integer
  * literals (decimal, hex, or with a K/M/G/T suffix), the loop variables of the enclosing
- * repeats, parentheses, unary minus and the operators `* / %` and `+ -` with the usual
+ * repeats, the variables earlier attach steps bound to the address they chose (`var`), parentheses, unary minus and the operators `* / %` and `+ -` with the usual
  * precedence; `/` divides and rounds down. Every intermediate value must be a safe integer.
  */
 import { err, ok, type Result } from '../util/result.js';
@@ -31,7 +31,7 @@ export function parseNumber(text: string): Result<number, 'INVALID_NUMBER'> {
   return ok(n);
 }
 
-/** Loop variables in scope: name -> value. */
+/** Variables in scope (loop variables and attach vars): name -> value. */
 export type Vars = Readonly<Record<string, number>>;
 
 /** Evaluates an expression over the loop variables. */
@@ -143,7 +143,7 @@ class Parser {
     if (v === undefined) {
       const known = Object.keys(this.vars);
       this.fail(
-        `unknown variable '${word}' (${known.length ? `loop variables here: ${known.join(', ')}` : 'no enclosing repeat defines it'})`,
+        `unknown variable '${word}' (${known.length ? `variables here: ${known.join(', ')}` : 'no enclosing repeat or earlier attach var defines it'})`,
       );
     }
     return v;

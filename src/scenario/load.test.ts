@@ -146,8 +146,8 @@ describe('loadScenario reports', () => {
         - alloc_ram: { name: same, owner: app, size: '\${(i + 1) * 4K}' }
 `;
     expect(problems(text)).toEqual([
-      `bad.yaml:9:24 steps[0].alloc_ram.name: in \${i}: unknown variable 'i' (no enclosing repeat defines it) at column 2`,
-      `bad.yaml:13:30 steps[1].repeat.steps[0].alloc_ram.name: in \${j}: unknown variable 'j' (loop variables here: i) at column 2 (when i=0)`,
+      `bad.yaml:9:24 steps[0].alloc_ram.name: in \${i}: unknown variable 'i' (no enclosing repeat or earlier attach var defines it) at column 2`,
+      `bad.yaml:13:30 steps[1].repeat.steps[0].alloc_ram.name: in \${j}: unknown variable 'j' (variables here: i) at column 2 (when i=0)`,
       `bad.yaml:14:57 steps[1].repeat.steps[1].alloc_ram.size: in \${(i + 1) * }: unexpected end at column 11 (when i=0)`,
       "bad.yaml:15:30 steps[1].repeat.steps[2].alloc_ram.name: 'same' is already defined at line 15 (as a dataspace) (when i=1)",
     ]);
@@ -173,7 +173,7 @@ costs: { ipcRoundTrip: -1 }
       'bad.yaml:2:30 machine.ram: RAM must be a positive multiple of the 4K page, got 0x1800',
       "bad.yaml:2:67 machine.kernel.mapSizes: kernel 'kernel' maps 2M, which armv7 does not support; expected a subset of 4K, 64K, 1M, 16M",
       'bad.yaml:4:66 components[0].threads[0].cpu: CPU 2 does not exist: the machine has 2 CPU(s), numbered from 0',
-      "bad.yaml:4:79 components[0].threads[1].name: thread 'main' is already defined in app",
+      "bad.yaml:4:79 components[0].threads[1].name: thread 'main' is already defined in app: threads may share a name when each has its own as",
       "bad.yaml:5:24 costs.ipcRoundTrip: cost 'ipcRoundTrip' is -1; expected a finite number of cycles >= 0",
     ]);
   });

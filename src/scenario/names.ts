@@ -20,6 +20,8 @@ export class Names {
   readonly dataspaces = new Map<string, Dataspace>();
   readonly signals = new Map<string, SignalContext>();
   readonly regions = new Map<string, Region>();
+  /** Variables bound by attach steps (`var`): the address each attach chose. */
+  readonly vars = new Map<string, number>();
   /** Names whose creating step failed, with that step's label. */
   readonly failed = new Map<string, string>();
 

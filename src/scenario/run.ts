@@ -18,11 +18,13 @@ import type { IrqSimResult } from '../sim/irq_run.js';
 import { log2Floor } from '../util/bits.js';
 import { hex, sizeName } from '../util/hex.js';
 import { type Ok, ok } from '../util/result.js';
+import { ErrorLines } from './error_lines.js';
 import { childSite, instantiate, type Site, siteName, stepKindOf, topSite } from './expand.js';
 import type { LoadedScenario } from './load.js';
 import { irqMetrics, type MetricValues } from './metrics.js';
 import { CannotProceed, Names } from './names.js';
 import { type Position, type ScenarioError, scenarioError } from './problem.js';
+import { createComponent, describeComponent, describeThread, registerThread } from './run_components.js';
 import { executeSim, isSimStep, type SimStepEnv, simulate } from './run_sim.js';
 import { execute, type StepOutput } from './run_steps.js';
 import type { StepKind } from './schema.js';
@@ -101,6 +103,9 @@ class Runner {
   private readonly log: string[] = [];
   private readonly failures: Failure[] = [];
   private readonly names = new Names();
+  private readonly errors = new ErrorLines();
+  /** Label of the step running now, for the error lines it produces. */
+  private label = 'setup';
   private events: string[] = [];
   private stepCount = 0;
   private expectations = 0;
@@ -116,6 +121,7 @@ class Runner {
     private readonly sim: Simulation | null,
   ) {
     core.onEvent((e) => {
+      if (e.type === 'error') this.errors.add(e.text, this.label);
       if (!this.quiet) this.events.push(describeEvent(e));
       else if (this.sim) this.sim.events.set(e.type, (this.sim.events.get(e.type) ?? 0) + 1);
     });
@@ -182,13 +188,13 @@ class Runner {
 
   private components(): boolean {
     for (const [ci, comp] of this.s.data.components.entries()) {
-      const pd = this.core.createPd(`init -> ${comp.name}`, { ram: comp.ram as number, caps: comp.caps });
+      const pd = createComponent(this.core, this.names, { ...comp, ram: comp.ram as number });
       if (!pd.ok)
         return this.setupFailure(['components', ci], `cannot create component ${comp.name}: ${pd.message}`);
-      this.names.components.set(comp.name, pd.value);
       const threads: string[] = [];
-      for (const [ti, t] of comp.threads.entries()) {
-        const ref = `${comp.name}.${t.name}`;
+      for (const [ti, raw] of comp.threads.entries()) {
+        const t = { ...raw, ip: raw.ip as number | undefined };
+        const ref = `${comp.name}.${t.as ?? t.name}`;
         const player = this.sim?.drives(ref)
           ? this.sim.addPlayer(ref, pd.value, t.name, t.cpu ?? 0, t.priority ?? 0)
           : undefined;
@@ -202,17 +208,10 @@ class Runner {
             ['components', ci, 'threads', ti],
             `cannot create thread ${t.name}: ${th.message}`,
           );
-        th.value.ip = (t.ip as number | undefined) ?? 0;
-        th.value.priority = t.priority ?? 0;
-        this.names.threads.set(ref, th.value);
-        const runs = this.sim?.players.get(ref)?.what;
-        threads.push(
-          `${t.name} (cpu ${th.value.cpu}, ip ${hex(th.value.ip)}${runs ? `, runs ${runs}` : ''})`,
-        );
+        registerThread(this.names, comp.name, th.value, t);
+        threads.push(describeThread(th.value, t, this.sim?.players.get(ref)?.what));
       }
-      this.log.push(
-        `component ${comp.name}: ${pd.value}, address space region map #${pd.value.addressSpace.id}${threads.length ? `, threads ${threads.join(', ')}` : ''}`,
-      );
+      this.log.push(`component ${comp.name}: ${describeComponent(pd.value, threads)}`);
       this.flushEvents('  ');
     }
     return true;
@@ -241,9 +240,11 @@ class Runner {
     const indent = '  '.repeat(site.depth);
     const head = `${indent}step ${siteName(site)} (line ${pos.line}): `;
     const kind = stepKindOf(raw);
-    const inst = instantiate(raw, site, this.s.source);
+    const vars = this.names.vars;
+    const inst = instantiate(raw, site, this.s.source, vars.size ? Object.fromEntries(vars) : undefined);
     if (!inst.ok) {
-      // The second pass instantiated every iteration already; kept for robustness.
+      // The second pass instantiated every iteration already, with stand-ins for attach vars: what
+      // fails here is a var whose attach failed, or a value only the run reveals.
       this.failures.push({ file: this.s.file, ...pos, step: siteName(site), kind, message: inst.message });
       this.stopped = true;
       this.log.push(`${head}${kind}`, `${indent}  FAILED: ${inst.message}`, `${indent}run stopped`);
@@ -294,9 +295,11 @@ class Runner {
   ): boolean {
     const pos = this.s.source.at(path);
     const failed: string[] = [];
+    this.label = label;
     const env: SimStepEnv = {
       core: this.core,
       names: this.names,
+      errors: this.errors,
       label,
       fail: (message, at) => {
         failed.push(message);

@@ -9,15 +9,19 @@ import { formatExplanation } from '../core/resolve.js';
 import type { Mapping } from '../hw/page_table.js';
 import { hex, sizeName } from '../util/hex.js';
 import type { Result } from '../util/result.js';
+import { type ErrorLines, expectErrors } from './error_lines.js';
 import type { StepInstance } from './expand.js';
 import type { Names } from './names.js';
 import type { Position } from './problem.js';
+import { createComponentStep, createThreadStep } from './run_components.js';
 import type { StepArgs } from './schema.js';
 
 /** What executors use. */
 export interface StepEnv {
   readonly core: Core;
   readonly names: Names;
+  /** Core's error lines so far, and which are checked. */
+  readonly errors: ErrorLines;
   /** Records a failed expectation of the current step (at `at`, default the step's position). */
   fail(message: string, at?: Position): void;
   /** Counts one checked expectation. */
@@ -44,7 +48,7 @@ export function execute(step: LeafStep, env: StepEnv): StepOutput {
       const r = core.createRegionMap(names.component(a.owner), a.size);
       return created(env, a, `create_region_map ${a.name} (${sizeName(a.size)}) for ${a.owner}`, r, (m) => {
         names.maps.set(a.name, m);
-        return `region map #${m.id}`;
+        return `region map #${m.id}${m.size !== a.size ? ` (${sizeName(m.size)}: rounded up to pages)` : ''}`;
       });
     }
     case 'alloc_ram':
@@ -74,10 +78,26 @@ export function execute(step: LeafStep, env: StepEnv): StepOutput {
       const ds = names.dataspace(a.dataspace);
       const by = names.component(a.by);
       const r = step.kind === 'free' ? core.free(by, ds) : core.seal(by, ds);
-      return {
-        text: `${step.kind} ${a.dataspace} by ${a.by} -> ${op(env, r, a.expect_error, () => 'done')}`,
-      };
+      const text = op(env, r, a.expect_error, (o) => (o.kind === 'done' ? 'done' : `ignored: ${o.why}`));
+      if (r.ok && a.expect) {
+        env.expect();
+        if (r.value.kind !== a.expect.outcome) env.fail(`expected outcome ${a.expect.outcome}, got ${text}`);
+      }
+      return { text: `${step.kind} ${a.dataspace} by ${a.by} -> ${text}` };
     }
+    case 'create_component': {
+      const a = step.args;
+      const r = createComponentStep(core, names, a);
+      return created(env, a, `create_component ${a.name}`, r, (line) => line);
+    }
+    case 'create_thread': {
+      const a = step.args;
+      const ref = `${a.component}.${a.as ?? a.name}`;
+      const r = createThreadStep(core, names, a);
+      return created(env, { name: ref, expect_error: a.expect_error }, `create_thread ${ref}`, r, (l) => l);
+    }
+    case 'expect_errors':
+      return expectErrors(env, step.args);
     case 'attach':
       return attach(env, step.args);
     case 'detach':
@@ -190,7 +210,8 @@ function attach(env: StepEnv, a: StepArgs<'attach'>): StepOutput {
   ].join('');
   const text = op(env, r, a.expect_error, (region) => {
     if (a.name !== undefined) env.names.regions.set(a.name, region);
-    return `${region}`;
+    if (a.var !== undefined) env.names.vars.set(a.var, region.base);
+    return `${region}${a.var !== undefined ? `, ${a.var} = ${hex(region.base)}` : ''}`;
   });
   if (!r.ok && a.name !== undefined) env.names.failed.set(a.name, env.label);
   if (r.ok && a.expect) {
@@ -205,17 +226,19 @@ function attach(env: StepEnv, a: StepArgs<'attach'>): StepOutput {
   return { text: `attach ${a.dataspace} to ${a.map}${where}${a.name ? ` as ${a.name}` : ''} -> ${text}` };
 }
 
+/** A detach that found nothing did nothing (Genode's `detach` is no error either). */
+const detached = (x: Region | null): string => (x ? `${x}` : 'nothing there, nothing detached');
+
 function detach(env: StepEnv, a: StepArgs<'detach'>): StepOutput {
   if (a.region !== undefined) {
     const region = env.names.region(a.region);
+    // A named region detached earlier is gone: detaching it again does nothing, whatever lies there now.
     const attached = region.map.lookup(region.base) === region;
-    const r: Result<Region> = attached
-      ? region.map.detach(region.base)
-      : { ok: false, code: 'NO_REGION', message: `region '${a.region}' is no longer attached` };
-    return { text: `detach ${a.region} -> ${op(env, r, a.expect_error, (x) => `${x}`)}` };
+    const r: Result<Region | null> = attached ? region.map.detach(region.base) : { ok: true, value: null };
+    return { text: `detach ${a.region} -> ${op(env, r, a.expect_error, detached)}` };
   }
   const r = env.names.map(a.map!).detach(a.at!);
-  return { text: `detach ${a.map} at ${hex(a.at!)} -> ${op(env, r, a.expect_error, (x) => `${x}`)}` };
+  return { text: `detach ${a.map} at ${hex(a.at!)} -> ${op(env, r, a.expect_error, detached)}` };
 }
 
 function faultHandler(env: StepEnv, a: StepArgs<'fault_handler'>): StepOutput {
@@ -301,6 +324,7 @@ function access(env: StepEnv, kind: AccessKind, a: StepArgs<'read'> & { value?: 
         (typeof e.error === 'string' ? msg === e.error : new RegExp(e.error.match).test(msg));
       if (!good)
         env.fail(`expected error ${want}, got ${msg === undefined ? `no error${none}` : `'${msg}'`}`);
+      else env.errors.checkText(msg);
     }
     const reflected = outcome?.kind === 'reflected' ? outcome : undefined;
     if (e.map !== undefined) {

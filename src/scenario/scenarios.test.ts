@@ -95,6 +95,19 @@ describe('shipped scenarios', () => {
     },
   );
 
+  it("Genode's region-map tests are there as written, each checking that no error line is left unchecked", () => {
+    const genode = ['rm_fault', 'rm_nested', 'rm_stress', 'sub_rm', 'ds_ownership', 'sealed_ram'];
+    for (const t of genode) {
+      const text = readFileSync(join(DIR, `genode_${t}.yaml`), 'utf8');
+      expect(text).toContain(`Genode's base/src/test/${t} (test-${t}) as written`);
+      expect(text.trimEnd().split('\n').at(-1)).toBe('  - expect_errors: { count: 0 }');
+    }
+    const nested = run('genode_rm_nested.yaml').log;
+    expect(nested.filter((l) => l.includes('expect_regions region_map -> 16 region(s)'))).toHaveLength(1);
+    expect(nested.filter((l) => / read .* -> reflected to rm_shim2 /.test(l))).toHaveLength(1);
+    expect(run('genode_rm_stress.yaml').steps).toBe(2 * 3 + 10000 * 2 * 3 + 4);
+  });
+
   it('rm_fault takes 16 faults, rm_stress runs thousands of rounds', () => {
     const fault = run('rm_fault.yaml');
     expect(fault.log.filter((l) => l.includes('reflected: main queued as faulter'))).toHaveLength(16);

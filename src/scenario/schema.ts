@@ -6,7 +6,8 @@
  * `# yaml-language-server: $schema=../schema/scenario.schema.json`.
  *
  * Numbers (addresses, sizes, offsets) are YAML integers, hex strings (`'0x40000000'`) or sizes
- * (`'64K'`); inside `repeat` any string may hold `${expr}` placeholders (see `expr.ts`).
+ * (`'64K'`); in steps any string may hold `${expr}` placeholders over loop variables and the
+ * addresses earlier attaches chose (`var`; see `expr.ts`).
  * Names (`name`, `map`, `dataspace`, …) are checked in order by a second pass (`check.ts`).
  * Component behaviours and the simulator's steps (`simulate`, `irq`, `expect_metrics`) are in
  * `schema_sim.ts`; a scenario that uses behaviours, a design other than genode, design overrides
@@ -44,9 +45,7 @@ export const ERROR_CODES = [
   'OUT_OF_RAM',
   'OUT_OF_CAPS',
   'OUT_OF_PHYSICAL_MEMORY',
-  'NOT_OWNER',
   'DESTROYED',
-  'NO_REGION',
 ] as const;
 const ExpectError = z
   .enum(ERROR_CODES)
@@ -71,25 +70,43 @@ const Machine = z
   })
   .describe('the simulated machine');
 
-const Thread = z.strictObject({
-  name: Ident,
+const threadFields = {
+  name: Ident.describe("the thread's name, as core's messages print it; several threads may share one"),
+  as: Ident.optional().describe(
+    "how steps refer to the thread ('component.AS'; default its name): needed when names repeat",
+  ),
   cpu: Count.optional().describe('CPU the thread is pinned to (default 0)'),
   priority: z.number().int().optional().describe('scheduling priority (for the simulator)'),
   ip: Num.optional().describe('instruction pointer reported in fault messages (default 0)'),
-});
+};
+const Thread = z.strictObject(threadFields);
 
-const Component = z.strictObject({
+const componentFields = {
   name: Ident.describe(
     "component name; its PD is labelled 'init -> NAME' and its address space is the map NAME",
   ),
   ram: Num.describe('RAM quota in bytes'),
   caps: Count.describe('capability quota'),
   threads: z.array(Thread).default([]),
+  areas: Flag.optional().describe(
+    "Genode's stack and linker areas: region maps attached at 0x40000000 and 0x50000000 of the address space, named NAME.stack_area and NAME.linker_area",
+  ),
+};
+const Component = z.strictObject({
+  ...componentFields,
   behaviours: z
     .array(Behaviour)
     .optional()
     .describe('built-in behaviours: the scenario then runs on the simulator'),
 });
+
+const OwnerOnlyExpect = z
+  .strictObject({
+    outcome: z
+      .enum(['done', 'ignored'])
+      .describe('done, or ignored: core changed nothing (the caller does not own it; seal: it is not RAM)'),
+  })
+  .describe('what the call must lead to; as in Genode, an ignored call is no error');
 
 const BackedBy = z
   .strictObject({ dataspace: DsRef, offset: Num.default(0) })
@@ -152,11 +169,23 @@ export const STEP_ARGS = {
     .strictObject({ name: Name, owner: Name, base: Num, size: Num, expect_error: ExpectError.optional() })
     .describe('creates an I/O memory dataspace for a device range'),
   free: z
-    .strictObject({ dataspace: DsRef, by: Name, expect_error: ExpectError.optional() })
-    .describe("frees a dataspace; only the owner's free counts (a foreign free is NOT_OWNER)"),
+    .strictObject({
+      dataspace: DsRef,
+      by: Name,
+      expect_error: ExpectError.optional(),
+      expect: OwnerOnlyExpect.optional(),
+    })
+    .describe("frees a dataspace; only the owner's free counts (a foreign free silently does nothing)"),
   seal: z
-    .strictObject({ dataspace: DsRef, by: Name, expect_error: ExpectError.optional() })
-    .describe('makes a dataspace read-only for everyone'),
+    .strictObject({
+      dataspace: DsRef,
+      by: Name,
+      expect_error: ExpectError.optional(),
+      expect: OwnerOnlyExpect.optional(),
+    })
+    .describe(
+      "seals a RAM dataspace (Genode's seal_ram): later attachments are read-only, existing ones keep their rights",
+    ),
   attach: z
     .strictObject({
       map: MapRef,
@@ -167,6 +196,9 @@ export const STEP_ARGS = {
       writeable: Flag.optional(),
       executable: Flag.optional(),
       name: Name.optional().describe('names the region (for detach and the log)'),
+      var: Ident.optional().describe(
+        `binds the address where the region landed to this variable, for \${…} in later steps (a later attach may rebind it)`,
+      ),
       expect_error: ExpectError.optional(),
       expect: z
         .strictObject({ at: Num.optional(), size: Num.optional() })
@@ -181,7 +213,9 @@ export const STEP_ARGS = {
       region: Name.optional().describe('a named region (instead of map and at)'),
       expect_error: ExpectError.optional(),
     })
-    .describe('detaches the whole region containing an address (map and at), or a named region'),
+    .describe(
+      'detaches the whole region containing an address (map and at), or a named region; where there is none it does nothing',
+    ),
   fault_handler: z
     .strictObject({
       map: MapRef,
@@ -227,6 +261,20 @@ export const STEP_ARGS = {
   expect_quota: z
     .strictObject({ component: Name, ram_used: Num.optional(), caps_used: Count.optional() })
     .describe("checks a component's quota use"),
+  expect_errors: z
+    .strictObject({
+      count: Count.describe('exactly this many error lines not checked yet (that match, with match)'),
+      match: z.string().optional().describe('a regular expression; absent: every error line counts'),
+    })
+    .describe(
+      "checks core's error lines not checked yet (by an earlier expect_errors or an access's expect.error) and marks them checked; count 0 without match: no other errors",
+    ),
+  create_component: z
+    .strictObject({ ...componentFields, expect_error: ExpectError.optional() })
+    .describe('creates a component during the run (a PD session with its address space and threads)'),
+  create_thread: z
+    .strictObject({ component: Name, ...threadFields, expect_error: ExpectError.optional() })
+    .describe("creates a thread in a component's PD during the run"),
   destroy_thread: z
     .strictObject({ thread: ThreadRef })
     .describe('destroys a thread (dequeuing it if it waits)'),

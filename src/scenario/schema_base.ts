@@ -23,7 +23,7 @@ export const Num = z
   })
   .meta({
     id: 'number',
-    description: `a number: integer, hex string (0x40000000) or size (4K, 64M, 1G); inside repeat also \${expr}`,
+    description: `a number: integer, hex string (0x40000000) or size (4K, 64M, 1G); in steps also \${expr} over loop variables and attach vars`,
   });
 
 /** A name defined by a step or referring to one (checked by the second pass). */
