@@ -14,6 +14,7 @@ import {
   type InterferenceSpec,
   runInterferencePoint,
 } from '../sim/interference.js';
+import { steadyFaulter } from '../workload/programs.js';
 import { parsePositiveInt, parseSize, UserError, writeFileAtomic } from './io.js';
 import { parseRate } from './irq_cmd.js';
 
@@ -137,7 +138,7 @@ export async function interferenceCommand(f: Flags): Promise<void> {
       // Between runs the event loop turns, so Ctrl-C and the progress bar get their chance.
       await new Promise((resolve) => setImmediate(resolve));
       if (stop) break;
-      const p = runInterferencePoint(spec, c, rate);
+      const p = runInterferencePoint(spec, c, rate, steadyFaulter);
       if (!p.ok) throw new UserError(p.message);
       points.push(p.value);
       bar?.update(points.length);

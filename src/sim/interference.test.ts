@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { unwrap } from '../util/result.js';
+import { steadyFaulter } from '../workload/programs.js';
 import {
   COMBINATIONS,
   type Combination,
@@ -23,7 +24,7 @@ const CPU0: Combination = { pagers: 'single', irqDelivery: 'core-thread', alloca
 const LOCAL: Combination = { pagers: 'per-cpu', irqDelivery: 'direct', allocator: 'partitioned' };
 
 function point(c: Combination, rate: number, spec: InterferenceSpec = SPEC): InterferencePoint {
-  return unwrap(runInterferencePoint(spec, c, rate));
+  return unwrap(runInterferencePoint(spec, c, rate, steadyFaulter));
 }
 
 describe('the interference study (faults and interrupts on the same CPUs)', () => {

@@ -17,13 +17,13 @@ import type { PdSession } from '../core/pd_session.js';
 import { MultiQueueNic } from '../hw/devices.js';
 import { InterruptController } from '../hw/irq_controller.js';
 import { invariant, ok, type Result, unwrap } from '../util/result.js';
-import { createWorkload } from '../workload/synthetic.js';
 import { type CostModel, cyclesToMicros, DEFAULT_COSTS, NOMINAL_CLOCK_HZ } from './cost.js';
 import { type DesignOptions, designOptions } from './designs.js';
 import type { DriverMemory } from './driver_task.js';
 import type { BalanceOptions } from './irq_path.js';
 import { Machine } from './machine.js';
 import { Prng } from './prng.js';
+import type { AccessSource } from './sim_thread.js';
 
 /** One combination of the three design choices. */
 export interface Combination {
@@ -121,11 +121,29 @@ function ringMemory(queue: number, ringSize: number): DriverMemory {
   };
 }
 
+/**
+ * The program of thread t: accesses over its private memory at `base` (`bytes` long), about
+ * `records` of them, with `computePerAccess` instruction fetches at `codeBase` between data
+ * accesses. Supplied by the caller (the workload layer builds traces; this one runs them).
+ */
+export type ProgramOf = (
+  t: number,
+  p: {
+    base: number;
+    bytes: number;
+    records: number;
+    computePerAccess: number;
+    codeBase: number;
+    seed: number;
+  },
+) => Result<AccessSource, 'INVALID_WORKLOAD'>;
+
 /** Runs one combination at one load. */
 export function runInterferencePoint(
   spec: InterferenceSpec,
   combo: Combination,
   rate: number,
+  programOf: ProgramOf,
 ): Result<InterferencePoint, 'INVALID_WORKLOAD' | 'INVALID_IRQ_SIM'> {
   const design = unwrap(designOptions('genode', { ...combo }));
   const cpus = spec.cpus;
@@ -152,16 +170,13 @@ export function runInterferencePoint(
       new OnDemandHandler(core, manager, priv, { chunk: spec.chunk, cpu: t }),
       ctx,
     );
-    const src = createWorkload({
-      pattern: 'strided',
-      // 64 bytes per data access: a new page every 64 accesses, so the program computes between faults.
-      stride: 64,
-      footprint: spec.privateBytes,
+    const src = programOf(t, {
       base: at,
+      bytes: spec.privateBytes,
       records,
-      seed: spec.seed + t,
-      instrPerAccess: spec.computePerAccess,
+      computePerAccess: spec.computePerAccess,
       codeBase: CODE_BASE,
+      seed: spec.seed + t,
     });
     if (!src.ok) return src;
     machine.addThread(app, `thread ${t}`, t, src.value);
@@ -274,6 +289,7 @@ function measure(
 /** Runs every combination at every load, combinations outermost; `onPoint` sees each as it finishes. */
 export function runInterference(
   spec: InterferenceSpec,
+  programOf: ProgramOf,
   onPoint?: (p: InterferencePoint, done: number, total: number) => void,
 ): Result<InterferencePoint[], 'INVALID_WORKLOAD' | 'INVALID_IRQ_SIM'> {
   invariant(spec.rates.length > 0, 'the study needs at least one load');
@@ -282,7 +298,7 @@ export function runInterference(
   const total = combos.length * spec.rates.length;
   for (const c of combos) {
     for (const r of spec.rates) {
-      const p = runInterferencePoint(spec, c, r);
+      const p = runInterferencePoint(spec, c, r, programOf);
       if (!p.ok) return p;
       out.push(p.value);
       onPoint?.(p.value, out.length, total);
