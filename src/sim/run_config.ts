@@ -129,14 +129,23 @@ export function runConfig(c: RunConfigInput): RunConfig {
   };
 }
 
+/** The design and its overrides: `genode (pagers=single)`. */
+export function designText(c: RunConfig): string {
+  const o = Object.entries(c.design.overrides).map(([k, v]) => `${k}=${v}`);
+  return `${c.design.name}${o.length > 0 ? ` (${o.join(' ')})` : ''}`;
+}
+
+/** The machine without the design: `x86_64, 2 CPUs, TLB l1i:128x8:4k|…`. */
+export function hardwareText(c: RunConfig): string {
+  return `${c.arch}, ${c.cpus} CPU${c.cpus === 1 ? '' : 's'}, TLB ${c.tlb.spec}`;
+}
+
 /** One line describing the machine: `x86_64, 2 CPUs, TLB l1i:128x8:4k|…, design genode (pagers=single)`. */
 export function machineLine(c: RunConfig): string {
-  const o = Object.entries(c.design.overrides).map(([k, v]) => `${k}=${v}`);
   const costs = Object.entries(c.costOverrides).map(([k, v]) => `${k}=${v}`);
   return [
-    `${c.arch}, ${c.cpus} CPU${c.cpus === 1 ? '' : 's'}`,
-    `TLB ${c.tlb.spec}`,
-    `design ${c.design.name}${o.length > 0 ? ` (${o.join(' ')})` : ''}`,
+    hardwareText(c),
+    `design ${designText(c)}`,
     ...(costs.length > 0 ? [`costs ${costs.join(' ')}`] : []),
   ].join(', ');
 }
