@@ -6,6 +6,7 @@ import { SingleBar } from 'cli-progress';
 import { type Command, Option } from 'commander';
 import { TLB_SPEC_HELP } from '../hw/tlb_spec.js';
 import { comparisonChart, comparisonHtml, comparisonTable, summaryText } from '../report/run_report.js';
+import { formatNumber } from '../report/table.js';
 import { DESIGNS, optionChoices } from '../sim/designs.js';
 import { machineLine, type WindowConfig } from '../sim/run_config.js';
 import { collect, UserError, writeFileAtomic } from './io.js';
@@ -242,7 +243,10 @@ function reportMeta(out: ReplayOutcome): Array<[string, string]> {
   const meta: Array<[string, string]> = [['command', commandLine()]];
   for (const r of out.results) if (r.config) meta.push(['machine', machineLine(r.config)]);
   const t = out.trace;
-  meta.push(['trace', `${t.file} (${t.format}${t.gzip ? ', gzip' : ''}, ${t.records} records read)`]);
+  meta.push([
+    'trace',
+    `${t.file} (${t.format}${t.gzip ? ', gzip' : ''}, ${formatNumber(t.records)} records read)`,
+  ]);
   const v = out.results[0]?.config?.faultline;
   if (v !== undefined) meta.push(['faultline', v]);
   if (out.interrupted) meta.push(['interrupted', 'yes: every figure is partial']);

@@ -39,7 +39,7 @@ describe('text reports', () => {
     const text = summaryText(r);
     const lines = text.split('\n');
     expect(lines[0]).toBe('faultline:      9.9.9');
-    expect(text).toContain('trace:          prog.trace (lackey, gzip, 5030 records read)');
+    expect(text).toContain('trace:          prog.trace (lackey, gzip, 5,030 records read)');
     expect(text).toMatch(
       /^machine: +x86_64, 2 CPUs, TLB L1i:128x8:4k\|L1i-big:8:2m,.*design genode \(pagers=single mapping=smallest\), costs ipi=999$/m,
     );
@@ -69,7 +69,8 @@ describe('text reports', () => {
 
   it('show each design side by side and then each one’s details', () => {
     const text = comparisonTable([result('genode'), result('4k-only')]);
-    expect(text).toMatch(/^design: +4k-only$/m);
+    expect(text).toMatch(/^design 4k-only: +pagers=per-cpu allocator=global mapping=smallest /m);
+    expect(text).not.toMatch(/^design options:/m);
     expect(text).toMatch(/^ +genode +4k-only$/m);
     expect(text.indexOf('TLB levels (genode)')).toBeLessThan(text.indexOf('TLB levels (4k-only)'));
   });

@@ -113,7 +113,8 @@ export function comparisonHtml(
 ): Result<string> {
   const report = new HtmlReport({ ...heading, meta });
   const config = configPairs(results);
-  if (config.length > 0) report.section('Configuration').table(['', ''], config, { align: ['left', 'left'] });
+  if (config.length > 0)
+    report.section('Configuration').table(['setting', 'value'], config, { align: ['left', 'left'] });
   report.section('Figures').table(['', ...results.map((r) => r.design)], comparisonRows(results));
   report.section('TLB levels and top lists');
   for (const t of detailTables(results))

@@ -17,7 +17,7 @@ export interface CaptionedTable {
 }
 
 function plural(n: number, what: string): string {
-  return `${n} ${what}${n === 1 ? '' : 's'}`;
+  return `${formatNumber(n)} ${what}${n === 1 ? '' : 's'}`;
 }
 
 /** Which records were measured, in words. */
@@ -47,12 +47,13 @@ export function configPairs(results: readonly RunResult[]): Array<[string, strin
     ['faultline', c.faultline],
     ['trace', `${t.file} (${t.format}${t.gzip ? ', gzip' : ''}, ${plural(t.records, 'record')} read)`],
   ];
-  if (configs.length === 1) out.push(['machine', machineLine(c)]);
-  else {
+  if (configs.length === 1) {
+    out.push(['machine', machineLine(c)]);
+    out.push(['design options', optionsText(c)]);
+  } else {
     out.push(['machine', hardwareText(c)]);
-    for (const x of configs) out.push(['design', designText(x)]);
+    for (const x of configs) out.push([`design ${designText(x)}`, optionsText(x)]);
   }
-  out.push(['design options', optionsText(c)]);
   const costs = Object.entries(c.costOverrides);
   out.push([
     'costs',
