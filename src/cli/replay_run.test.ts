@@ -101,6 +101,18 @@ describe('replay windows', () => {
     expect(warm.top!.tlbMisses.total).toBe(warm.tlb.misses);
   });
 
+  it('a trace that ends inside its warm-up measures nothing', async () => {
+    const r = (
+      await run(lackey(TRACE.slice(0, 500)), ['genode'], { skip: 0, warmup: 800, limit: null, interval: 100 })
+    ).results[0]!;
+    expect([r.records, r.tlb.hits, r.tlb.misses, r.walks, r.cycles, r.pages.touched]).toEqual([
+      0, 0, 0, 0, 0, 0,
+    ]);
+    expect(r.faults.latency.count).toBe(0);
+    expect(r.top!.faults.total).toBe(0);
+    expect(r.intervals).toEqual([]);
+  });
+
   it('--interval splits the measured records into intervals whose figures add up to the totals', async () => {
     const full = lackey(TRACE);
     const k = 256;

@@ -146,6 +146,11 @@ export async function replay(
     s.src.end();
     s.sys.machine.kick(s.sys.threads[0]!);
     s.sys.machine.run();
+    // A trace that ended inside its warm-up was all warm-up: nothing was measured.
+    if (windowConfig.warmup > 0 && s.from === undefined) {
+      s.from = resetStatistics(s.sys);
+      s.last = s.from;
+    }
     if (windowConfig.interval !== null) closeInterval(s);
   }
   const version = faultlineVersion();
