@@ -161,7 +161,7 @@ export class Handlers {
     cpu.freeAt = Math.max(cpu.freeAt, h.time);
     const d = this.host.drawing;
     if (d) {
-      d.handler(h.track, h.start, h.time, h.count, h.faulters);
+      d.handler(h.track, h.cpu, h.start, h.time, h.count, h.faulters);
       d.freeFrames(h.time, this.host.core.phys.available() / this.host.core.pageSize);
     }
     h.faulters.length = 0;

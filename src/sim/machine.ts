@@ -382,7 +382,10 @@ export class Machine {
       // A hit in the first stage of the path (the L1 arrays) is part of the access; deeper ones cost an STLB hit.
       return tlb.inFirstStage(tlbKind, lvl) ? 0 : this.costs.stlbHit;
     }
-    if (counted) t.tlbMisses++;
+    if (counted) {
+      t.tlbMisses++;
+      t.noteMiss(va);
+    }
     t.walks++;
     const m = t.kernel.pd.pageTable.lookup(va);
     if (m && (kind !== 'write' || m.writeable) && (kind !== 'exec' || m.executable)) {
@@ -392,6 +395,7 @@ export class Machine {
     }
     // The thread's run time so far counts against its quantum before it blocks.
     if (this.scheduler.current(cpu.id) === t.kernel) this.scheduler.charge(cpu.id, at - cpu.sliceStart);
+    t.noteFault(va);
     this.faults.pageFault(cpu, t, va, kind, at + this.walkCycles);
     return -1;
   }

@@ -166,7 +166,17 @@ export class FaultPath {
       this.error(out.text);
       host.blockThread(t, 'dead-fault');
     }
-    this.lastFault = { at, entry, pagerTrack: ep.track, start, end, kind: out.kind, first, resume };
+    this.lastFault = {
+      at,
+      entry,
+      pagerTrack: ep.track,
+      start,
+      end,
+      kind: out.kind,
+      first,
+      resume,
+      pagerCpu: ep.cpu,
+    };
     this.flushSignals(ep.cpu);
   }
 
