@@ -144,6 +144,7 @@ export {
 } from './kernel/swap_registry.js';
 export { Thread, type ThreadState } from './kernel/thread.js';
 export { walkthrough } from './report/walkthrough.js';
+export { Attribution, type TopLists } from './sim/attribution.js';
 // The simulator.
 export { type CostModel, DEFAULT_COSTS, NOMINAL_CLOCK_HZ, overrideCosts } from './sim/cost.js';
 export { DESIGNS, type Design, type DesignOptions, designOptions } from './sim/designs.js';
@@ -152,7 +153,18 @@ export { type IrqSimOptions, type IrqSimResult, runIrqSim } from './sim/irq_run.
 export { Machine, type MachineConfig } from './sim/machine.js';
 export { Metrics } from './sim/metrics.js';
 export { Prng } from './sim/prng.js';
-export { buildTracedSystem, type RunResult, summarize, type TracedSystem } from './sim/replay.js';
+export {
+  buildTracedSystem,
+  type IntervalResult,
+  type RunResult,
+  resetStatistics,
+  summarize,
+  type TlbLevelResult,
+  type TlbStageResult,
+  type TracedSystem,
+} from './sim/replay.js';
+export { machineLine, type RunConfig, runConfig, type WindowConfig } from './sim/run_config.js';
+export { RecordWindow } from './sim/run_window.js';
 export { buildScaleSystem, type ScalePoint, scalePoint } from './sim/scale.js';
 export { type AccessSource, PushSource, SimThread } from './sim/sim_thread.js';
 export { Timeline } from './sim/timeline.js';

@@ -10,6 +10,7 @@ import { formatNumber, formatTable } from '../report/table.js';
 import { microsToCycles } from '../sim/cost.js';
 import { type IrqDelivery, type IrqSimResult, runIrqSim } from '../sim/irq_run.js';
 import { parsePositiveInt, UserError, writeFileAtomic } from './io.js';
+import { sweepConfig } from './version.js';
 
 /** Validated settings of one `faultline irq` invocation. */
 export interface IrqSweepSpec {
@@ -257,7 +258,8 @@ export function registerIrqCommand(program: Command): void {
       const svg = await irqChart(results, spec);
       const path = join(String(f.out), 'irq.svg');
       await writeFileAtomic(path, svg);
-      if (f.json) process.stdout.write(`${JSON.stringify({ runs: results.map(irqRun) })}\n`);
+      if (f.json)
+        process.stdout.write(`${JSON.stringify({ runs: results.map(irqRun), config: sweepConfig(spec) })}\n`);
       else process.stdout.write(`${irqTable(results)}\n\nplot: ${path}\n`);
     });
 }

@@ -50,10 +50,13 @@ describe('faultline replay', () => {
     const b = JSON.parse(cli('replay', gz, '--json').out);
     delete a.trace;
     delete b.trace;
+    expect(b.config.trace.gzip).toBe(true);
+    delete a.config.trace;
+    delete b.config.trace;
     expect(b).toEqual(a);
   });
 
-  it('writes a valid timeline and an HTML report', () => {
+  it('writes a valid timeline and an HTML report titled as a replay, with its command line and machine', () => {
     const tl = join(tmp, 't.json');
     const html = join(tmp, 'r.html');
     const r = cli(
@@ -65,10 +68,81 @@ describe('faultline replay', () => {
       tl,
       '--report',
       html,
+      '--set',
+      'pagers=single',
     );
     expect(r.code).toBe(0);
-    expect(checkTimeline(JSON.parse(readFileSync(tl, 'utf8')))).toEqual([]);
-    expect(readFileSync(html, 'utf8')).toMatch(/<svg/);
+    const json = JSON.parse(readFileSync(tl, 'utf8'));
+    expect(checkTimeline(json)).toEqual([]);
+    // CPU 1 ran only the handler: it has a track too.
+    const cpus = json.traceEvents
+      .filter(
+        (e: { ph: string; pid: number; name: string }) =>
+          e.ph === 'M' && e.pid === 1 && e.name === 'thread_name',
+      )
+      .map((e: { args: { name: string } }) => e.args.name);
+    expect(cpus.sort()).toEqual(['CPU 0', 'CPU 1']);
+    const samples = json.traceEvents.filter(
+      (e: { ph: string; name: string }) => e.ph === 'C' && e.name === 'TLB misses',
+    );
+    expect(new Set(samples.map((e: { ts: number }) => e.ts)).size).toBeGreaterThan(1);
+    const page = readFileSync(html, 'utf8');
+    expect(page).toMatch(/<svg/);
+    expect(page).toContain('<title>faultline replay</title>');
+    expect(page).toContain(
+      `<dd>faultline replay test/fixtures/lackey_small.txt --cpus 2 --timeline ${tl} --report ${html} --set pagers=single</dd>`,
+    );
+    expect(page).toMatch(
+      /<dt>machine<\/dt><dd>x86_64, 2 CPUs, TLB L1i:128x8:4k\|[^<]*, design genode \(pagers=single\)<\/dd>/,
+    );
+  });
+
+  it('measures the window the flags ask for and states the effective configuration', () => {
+    const r = cli(
+      'replay',
+      'test/fixtures/lackey_small.txt',
+      '--json',
+      '--skip',
+      '1',
+      '--warmup',
+      '2',
+      '--limit',
+      '5',
+      '--interval',
+      '2',
+      '--top',
+      '1',
+      '--cost',
+      'ipi=7',
+      '--set',
+      'eagerMapping=true',
+    );
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(j.records).toBe(5);
+    expect(j.intervals.map((i: { records: number }) => i.records)).toEqual([2, 2, 1]);
+    expect(j.top.faults.pages.length).toBeLessThanOrEqual(1);
+    const c = j.config;
+    expect(c.window).toEqual({ skip: 1, warmup: 2, limit: 5, interval: 2 });
+    expect(c.top).toBe(1);
+    expect(c.costs.ipi).toBe(7);
+    expect(c.costOverrides).toEqual({ ipi: 7 });
+    expect(c.design).toMatchObject({ name: 'genode', overrides: { eagerMapping: true } });
+    expect(c.design.options.eagerMapping).toBe(true);
+    expect(c.tlb.levels.map((l: { name: string }) => l.name)).toEqual([
+      'L1i',
+      'L1i-big',
+      'L1d',
+      'L1d-big',
+      'L2',
+    ]);
+    expect(c.trace).toEqual({
+      file: 'test/fixtures/lackey_small.txt',
+      format: 'lackey',
+      gzip: false,
+      records: 9,
+    });
+    expect(c.faultline).toBe(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version);
   });
 
   const bad: Array<[string, () => string, RegExp]> = [
@@ -143,26 +217,45 @@ describe('faultline replay', () => {
     expect(cli('replay', 'test/fixtures/lackey_small.txt', '--set', 'pagers=many').err).toMatch(
       /pagers=many/,
     );
+    const limit = cli('replay', 'test/fixtures/lackey_small.txt', '--limit', '0');
+    expect([limit.code, limit.err]).toEqual([
+      2,
+      "faultline: --limit: '0' is not an integer of at least 1 (records)\n",
+    ]);
+    expect(cli('compare', 'test/fixtures/lackey_small.txt', '--skip', '-3').err).toMatch(/--skip: '-3'/);
   });
 });
 
 describe('faultline compare and designs', () => {
   it('compares designs side by side and writes the plot and the report', () => {
     const out = join(tmp, 'cmp');
+    const designs = [
+      'genode',
+      'genode-single-pager',
+      '4k-only',
+      'partitioned',
+      'trampoline',
+      'trampoline-pcid',
+    ];
     const r = cli(
       'compare',
       'test/fixtures/lackey_small.txt',
-      '--design',
-      'genode',
-      '--design',
-      '4k-only',
+      ...designs.flatMap((d) => ['--design', d]),
       '--out',
       out,
     );
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/genode\s+4k-only/);
-    expect(readFileSync(join(out, 'compare.svg'), 'utf8')).toMatch(/^<svg/);
-    expect(readFileSync(join(out, 'compare.html'), 'utf8')).toMatch(/4k-only/);
+    expect(r.out).toMatch(
+      /genode\s+genode-single-pager\s+4k-only\s+partitioned\s+trampoline\s+trampoline-pcid/,
+    );
+    const svg = readFileSync(join(out, 'compare.svg'), 'utf8');
+    expect(svg).toMatch(/^<svg/);
+    for (const d of designs) expect(svg).toContain(`>${d}</text>`);
+    const html = readFileSync(join(out, 'compare.html'), 'utf8');
+    expect(html).toContain('<title>faultline comparison</title>');
+    expect(html).toContain(
+      '<dt>command</dt><dd>faultline compare test/fixtures/lackey_small.txt --design genode',
+    );
   });
 
   it('lists the designs with their options', () => {

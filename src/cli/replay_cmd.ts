@@ -6,7 +6,9 @@ import { SingleBar } from 'cli-progress';
 import { type Command, Option } from 'commander';
 import { TLB_SPEC_HELP } from '../hw/tlb_spec.js';
 import { comparisonChart, comparisonHtml, comparisonTable, summaryText } from '../report/run_report.js';
+import { formatNumber } from '../report/table.js';
 import { DESIGNS, optionChoices } from '../sim/designs.js';
+import { machineLine, type WindowConfig } from '../sim/run_config.js';
 import { collect, UserError, writeFileAtomic } from './io.js';
 import { type ReplayOutcome, replay } from './replay_run.js';
 import { type RunFlags, runOptions } from './run_options.js';
@@ -36,14 +38,64 @@ function addReaderFlag(cmd: Command): Command {
   );
 }
 
+/** Flags of the region of interest and the top lists (replay and compare). */
+export interface WindowFlags {
+  skip?: string;
+  warmup?: string;
+  limit?: string;
+  interval?: string;
+  top?: string;
+}
+
+/** Adds `--skip`, `--warmup`, `--limit`, `--interval` and `--top` (docs/OUTPUT.md). */
+function addWindowFlags(cmd: Command): Command {
+  return cmd
+    .option('--skip <n>', 'records at the start of the trace not simulated at all', '0')
+    .option('--warmup <n>', 'records simulated after the skipped ones before every statistic is reset', '0')
+    .option('--limit <n>', 'measure at most n records after the warm-up, then stop')
+    .option('--interval <n>', 'figures every n measured records (JSON intervals, timeline counters)')
+    .option('--top <n>', 'pages and instructions listed by TLB misses and by faults (0: none)', '10');
+}
+
+/** A count flag: an integer from `min` up (to 2^53 - 1). */
+function parseCount(text: string, flag: string, min: 0 | 1): number {
+  const n = Number(text);
+  if (!/^\s*\d+\s*$/.test(text) || !Number.isSafeInteger(n) || n < min) {
+    throw new UserError(
+      `${flag}: '${text}' is not an integer of at least ${min} (records${flag === '--top' ? ' listed' : ''})`,
+    );
+  }
+  return n;
+}
+
+/** The window and top-list length the flags ask for; a bad value is a user error. */
+export function windowOptions(f: WindowFlags): { window: WindowConfig; top: number } {
+  return {
+    window: {
+      skip: parseCount(f.skip ?? '0', '--skip', 0),
+      warmup: parseCount(f.warmup ?? '0', '--warmup', 0),
+      limit: f.limit === undefined ? null : parseCount(f.limit, '--limit', 1),
+      interval: f.interval === undefined ? null : parseCount(f.interval, '--interval', 1),
+    },
+    top: parseCount(f.top ?? '10', '--top', 0),
+  };
+}
+
+/** The command line as typed, quoted for a POSIX shell where needed. */
+export function commandLine(argv: readonly string[] = process.argv.slice(2)): string {
+  const quote = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll("'", "'\\''")}'`);
+  return ['faultline', ...argv.map(quote)].join(' ');
+}
+
 /** Runs a replay with a progress bar on a terminal and Ctrl-C returning partial results. */
 export async function replayWithUi(
   trace: string,
   designs: readonly string[],
-  flags: RunFlags & { reader?: ReaderMode },
+  flags: RunFlags & WindowFlags & { reader?: ReaderMode },
   opts: { timeline: boolean; quiet: boolean },
 ): Promise<ReplayOutcome> {
   const runs = runOptions(designs, flags);
+  const { window, top } = windowOptions(flags);
   let stop = false;
   const onInt = () => {
     stop = true;
@@ -61,6 +113,8 @@ export async function replayWithUi(
     return await replay(trace, runs, {
       reader: flags.reader,
       timeline: opts.timeline,
+      window,
+      top,
       shouldStop: () => stop,
       onProgress: bar
         ? (b, total) => {
@@ -80,21 +134,24 @@ export async function replayWithUi(
 
 /** Registers replay, compare and designs. */
 export function registerReplayCommands(program: Command): void {
-  addRunFlags(
-    addReaderFlag(program.command('replay <trace>'))
-      .description(
-        'replay a memory-access trace (Valgrind lackey text, gzip, or faultline binary) through a design',
-      )
-      .option('--design <name>', 'design to run (see `faultline designs`)', 'genode')
-      .option('--json', 'print one JSON object (schema in docs/OUTPUT.md)')
-      .option('--timeline <file>', 'write a Chrome trace-event JSON timeline (open in ui.perfetto.dev)')
-      .option('--report <file>', 'write an HTML report'),
+  addWindowFlags(
+    addRunFlags(
+      addReaderFlag(program.command('replay <trace>'))
+        .description(
+          'replay a memory-access trace (Valgrind lackey text, gzip, or faultline binary) through a design',
+        )
+        .option('--design <name>', 'design to run (see `faultline designs`)', 'genode')
+        .option('--json', 'print one JSON object (schema in docs/OUTPUT.md)')
+        .option('--timeline <file>', 'write a Chrome trace-event JSON timeline (open in ui.perfetto.dev)')
+        .option('--report <file>', 'write an HTML report'),
+    ),
   )
     .addHelpText('after', `\nTLB specs (--tlb):\n  ${TLB_SPEC_HELP}\n`)
     .action(
       async (
         trace: string,
-        flags: RunFlags & { design: string; json?: boolean; timeline?: string; report?: string },
+        flags: RunFlags &
+          WindowFlags & { design: string; json?: boolean; timeline?: string; report?: string },
       ) => {
         const out = await replayWithUi(trace, [flags.design], flags, {
           timeline: !!flags.timeline,
@@ -105,10 +162,10 @@ export function registerReplayCommands(program: Command): void {
         if (flags.report) {
           const svg = await comparisonChart(out.results, `${r.design} on ${trace}`);
           if (!svg.ok) throw new UserError(svg.message);
-          const html = comparisonHtml(out.results, svg.value, [
-            ['trace', trace],
-            ['command', 'faultline replay'],
-          ]);
+          const html = comparisonHtml(out.results, svg.value, reportMeta(out), {
+            title: 'faultline replay',
+            subtitle: `${r.design} on ${trace}`,
+          });
           if (html.ok) await writeFileAtomic(flags.report, html.value);
         }
         if (flags.json) {
@@ -123,25 +180,26 @@ export function registerReplayCommands(program: Command): void {
       },
     );
 
-  addRunFlags(
-    addReaderFlag(program.command('compare <trace>'))
-      .description('run several designs on the same trace, side by side, with an SVG plot and an HTML report')
-      .option('--design <name>', 'a design to compare (repeat; default genode and 4k-only)', collect)
-      .option('--out <dir>', 'where to write compare.svg and compare.html', 'faultline-out')
-      .option('--json', 'print {"results": [...]} instead of the table'),
+  addWindowFlags(
+    addRunFlags(
+      addReaderFlag(program.command('compare <trace>'))
+        .description(
+          'run several designs on the same trace, side by side, with an SVG plot and an HTML report',
+        )
+        .option('--design <name>', 'a design to compare (repeat; default genode and 4k-only)', collect)
+        .option('--out <dir>', 'where to write compare.svg and compare.html', 'faultline-out')
+        .option('--json', 'print {"results": [...]} instead of the table'),
+    ),
   ).action(
     async (
       trace: string,
-      flags: RunFlags & { reader?: ReaderMode; design?: string[]; out: string; json?: boolean },
+      flags: RunFlags & WindowFlags & { reader?: ReaderMode; design?: string[]; out: string; json?: boolean },
     ) => {
       const designs = flags.design?.length ? flags.design : ['genode', '4k-only'];
       const out = await replayWithUi(trace, designs, flags, { timeline: false, quiet: !!flags.json });
       const svg = await comparisonChart(out.results, `designs on ${trace}`);
       if (!svg.ok) throw new UserError(svg.message);
-      const html = comparisonHtml(out.results, svg.value, [
-        ['trace', trace],
-        ['records', String(out.trace.records)],
-      ]);
+      const html = comparisonHtml(out.results, svg.value, reportMeta(out));
       const svgPath = join(flags.out, 'compare.svg');
       const htmlPath = join(flags.out, 'compare.html');
       await writeFileAtomic(svgPath, svg.value);
@@ -178,6 +236,21 @@ export function registerReplayCommands(program: Command): void {
       for (const [k, v] of Object.entries(optionChoices())) lines.push(`  ${k}: ${v.join(' | ')}`);
       process.stdout.write(`${lines.join('\n')}\n`);
     });
+}
+
+/** The header lines of an HTML report: command line, machine, trace, version. */
+function reportMeta(out: ReplayOutcome): Array<[string, string]> {
+  const meta: Array<[string, string]> = [['command', commandLine()]];
+  for (const r of out.results) if (r.config) meta.push(['machine', machineLine(r.config)]);
+  const t = out.trace;
+  meta.push([
+    'trace',
+    `${t.file} (${t.format}${t.gzip ? ', gzip' : ''}, ${formatNumber(t.records)} records read)`,
+  ]);
+  const v = out.results[0]?.config?.faultline;
+  if (v !== undefined) meta.push(['faultline', v]);
+  if (out.interrupted) meta.push(['interrupted', 'yes: every figure is partial']);
+  return meta;
 }
 
 function traceInfo(out: ReplayOutcome) {

@@ -3,7 +3,22 @@
  * so a trace of any length replays in constant memory and is read only once for a comparison.
  */
 import { stat } from 'node:fs/promises';
-import { buildTracedSystem, type RunResult, summarize, type TracedSystem } from '../sim/replay.js';
+import { arch as archOf } from '../hw/arch.js';
+import { DEFAULT_COSTS } from '../sim/cost.js';
+import { intervalCounters } from '../sim/machine_timeline.js';
+import {
+  buildTracedSystem,
+  type IntervalResult,
+  intervalResult,
+  markSystem,
+  type RunResult,
+  resetStatistics,
+  summarize,
+  type TracedSystem,
+} from '../sim/replay.js';
+import { runConfig, type WindowConfig } from '../sim/run_config.js';
+import { diffStats, type StatsMark } from '../sim/run_stats.js';
+import { RecordWindow, type WindowEvent } from '../sim/run_window.js';
 import { PushSource } from '../sim/sim_thread.js';
 import { Timeline } from '../sim/timeline.js';
 import type { TraceBatch } from '../sim/trace_batch.js';
@@ -11,6 +26,7 @@ import { UserError } from './io.js';
 import type { RunOptions } from './run_options.js';
 import { type openTrace, readTraceFromStream, type TraceSummary } from './trace_source.js';
 import { type ReaderMode, readTrace } from './trace_thread.js';
+import { faultlineVersion } from './version.js';
 
 /** Cycles per microsecond of the nominal 3 GHz clock (docs/COST_MODEL.md). */
 export const CYCLES_PER_US = 3000;
@@ -33,6 +49,38 @@ export interface ReplayHooks {
   readonly shouldStop?: () => boolean;
   /** Where a trace file is parsed (default 'auto': a reader thread for large files). */
   readonly reader?: ReaderMode;
+  /** Which records are skipped, warm up, are measured, and the intervals (default: all measured). */
+  readonly window?: WindowConfig;
+  /** Length of the top lists of misses and faults; 0 turns attribution off (default 10). */
+  readonly top?: number;
+}
+
+/** Every record measured, no intervals. */
+export const WHOLE_TRACE: WindowConfig = { skip: 0, warmup: 0, limit: null, interval: null };
+
+/** One design's system during a replay. */
+interface Run {
+  readonly sys: TracedSystem;
+  readonly src: PushSource;
+  readonly timeline: Timeline | null;
+  /** The end of the warm-up (undefined: none yet). */
+  from: StatsMark | undefined;
+  /** Statistics at the last interval boundary, and the measured records before it. */
+  last: StatsMark;
+  lastRecords: number;
+  readonly intervals: IntervalResult[];
+}
+
+/** Closes the interval since `r.last` (if it holds records) and draws it on the timeline. */
+function closeInterval(r: Run): void {
+  const now = markSystem(r.sys);
+  const d = diffStats(now, r.last);
+  if (d.records === 0 && d.elapsed === 0) return;
+  const iv = intervalResult(d, r.lastRecords, now.elapsed - (r.from?.elapsed ?? 0));
+  r.intervals.push(iv);
+  if (r.timeline) intervalCounters(r.timeline, now.elapsed, iv);
+  r.last = now;
+  r.lastRecords += d.records;
 }
 
 /** Replays a trace file (or a stream, e.g. valgrind's output) through every run. */
@@ -41,28 +89,45 @@ export async function replay(
   runs: readonly RunOptions[],
   hooks: ReplayHooks = {},
 ): Promise<ReplayOutcome> {
-  const systems: Array<{ sys: TracedSystem; src: PushSource; timeline: Timeline | null }> = runs.map(
-    (r, i) => {
-      const src = new PushSource();
-      const timeline =
-        hooks.timeline && i === 0 ? new Timeline(CYCLES_PER_US, { otherData: { design: r.design } }) : null;
-      const sys = buildTracedSystem([src], { ...r.system, timeline: timeline ?? undefined });
-      return { sys, src, timeline };
-    },
-  );
+  const windowConfig = hooks.window ?? WHOLE_TRACE;
+  const window = new RecordWindow(windowConfig);
+  const top = hooks.top ?? 10;
+  const systems: Run[] = runs.map((r, i) => {
+    const src = new PushSource();
+    const timeline =
+      hooks.timeline && i === 0 ? new Timeline(CYCLES_PER_US, { otherData: { design: r.design } }) : null;
+    const sys = buildTracedSystem([src], {
+      ...r.system,
+      timeline: timeline ?? undefined,
+      attribution: top > 0,
+    });
+    const last = markSystem(sys);
+    return { sys, src, timeline, from: undefined, last, lastRecords: 0, intervals: [] };
+  });
   let interrupted = false;
-  const sink = (batch: TraceBatch): boolean => {
+  const simulate = (batch: TraceBatch): void => {
     for (const s of systems) {
       s.src.push(batch);
       s.sys.machine.kick(s.sys.threads[0]!);
       s.sys.machine.run();
       if (s.src.hasPending) throw new Error('internal: a replayed batch was not consumed');
     }
+  };
+  const boundary = (e: WindowEvent): void => {
+    for (const s of systems) {
+      if (e === 'warmup-end') {
+        s.from = resetStatistics(s.sys);
+        s.last = s.from;
+      } else closeInterval(s);
+    }
+  };
+  const sink = (batch: TraceBatch): boolean => {
+    const more = window.feed(batch, simulate, boundary);
     if (hooks.shouldStop?.()) {
       interrupted = true;
       return false;
     }
-    return true;
+    return more;
   };
   let total = 0;
   let read: Awaited<ReturnType<typeof openTrace>>;
@@ -81,9 +146,40 @@ export async function replay(
     s.src.end();
     s.sys.machine.kick(s.sys.threads[0]!);
     s.sys.machine.run();
+    // A trace that ended inside its warm-up was all warm-up: nothing was measured.
+    if (windowConfig.warmup > 0 && s.from === undefined) {
+      s.from = resetStatistics(s.sys);
+      s.last = s.from;
+    }
+    if (windowConfig.interval !== null) closeInterval(s);
   }
+  const version = faultlineVersion();
   return {
-    results: systems.map((s, i) => summarize(s.sys, runs[i]!.design)),
+    results: systems.map((s, i) => {
+      const r = runs[i]!;
+      const sys = r.system;
+      const arch = sys.arch ?? 'x86_64';
+      const config = runConfig({
+        version,
+        design: r.design,
+        options: r.options,
+        arch,
+        cpus: sys.cpus ?? 1,
+        tlb: sys.tlb ?? archOf(arch).tlb,
+        costs: sys.costs ?? DEFAULT_COSTS,
+        chunk: sys.chunk ?? 2 ** 21,
+        seed: r.seed,
+        window: windowConfig,
+        top,
+        trace: read.value,
+      });
+      const result = summarize(s.sys, r.design, { from: s.from, top });
+      return {
+        ...result,
+        ...(windowConfig.interval !== null ? { intervals: s.intervals } : {}),
+        config,
+      };
+    }),
     timelines: systems.map((s) => s.timeline),
     trace: read.value,
     interrupted,

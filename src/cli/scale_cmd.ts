@@ -11,6 +11,7 @@ import { buildScaleSystem, type ScalePoint, scalePoint } from '../sim/scale.js';
 import { createThreadedWorkload } from '../workload/synthetic.js';
 import { interferenceCommand } from './interference_cmd.js';
 import { collect, parsePositiveInt, parseSize, UserError, writeFileAtomic } from './io.js';
+import { sweepConfig } from './version.js';
 
 /** What to sweep. */
 export interface ScaleSpec {
@@ -135,7 +136,8 @@ export function registerScaleCommand(program: Command): void {
       const b = join(String(f.out), 'scale-latency.svg');
       await writeFileAtomic(a, tput);
       await writeFileAtomic(b, lat);
-      if (f.json) process.stdout.write(`${JSON.stringify({ points })}\n`);
+      if (f.json)
+        process.stdout.write(`${JSON.stringify({ points, config: sweepConfig(spec, spec.designs) })}\n`);
       else process.stdout.write(`${table(points)}\n\nplots: ${a}, ${b}\n`);
     });
 }

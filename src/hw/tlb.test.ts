@@ -30,6 +30,8 @@ class RefLevel {
   evictions = 0;
   invalidations = 0;
   readonly classHits = new Map<number, number>();
+  /** Misses by log2 of the size of the translation that resolved them (a deeper entry, a walk). */
+  readonly classMisses = new Map<number, number>();
 
   constructor(readonly spec: TlbLevelSpec) {
     this.classes = [...spec.pageSizesLog2].sort((a, b) => a - b);
@@ -49,6 +51,10 @@ class RefLevel {
       if (e) return e;
     }
     return undefined;
+  }
+
+  resolved(sizeLog2: number): void {
+    this.classMisses.set(sizeLog2, (this.classMisses.get(sizeLog2) ?? 0) + 1);
   }
 
   touch(e: RefEntry): void {
@@ -94,6 +100,8 @@ class RefTlb {
   readonly levels: RefLevel[];
   last: RefEntry | undefined;
   lastPa = 0n;
+  /** The last operation was a lookup missing everywhere: a fill of the same translation resolves it. */
+  pending: { asid: number; va: bigint; kind: TlbAccess } | undefined;
 
   constructor(specs: readonly TlbLevelSpec[]) {
     this.levels = specs.map((s) => new RefLevel(s));
@@ -131,6 +139,7 @@ class RefTlb {
   }
 
   lookup(asid: number, va: bigint, kind: TlbAccess): number {
+    this.pending = undefined;
     const stages = this.stages(kind);
     for (let p = 0; p < stages.length; p++) {
       const hit = RefTlb.probe(stages[p]!, asid, va);
@@ -144,9 +153,13 @@ class RefTlb {
       l.touch(e);
       this.last = e;
       this.lastPa = e.pa + (va - e.base);
-      for (const up of stages.slice(0, p)) RefTlb.insert(up, asid, va, { ...e });
+      for (const up of stages.slice(0, p)) {
+        for (const x of up) x.resolved(e.sizeLog2);
+        RefTlb.insert(up, asid, va, { ...e });
+      }
       return this.levels.indexOf(l);
     }
+    this.pending = { asid, va, kind };
     return -1;
   }
 
@@ -158,7 +171,13 @@ class RefTlb {
       w: m.writeable,
       x: m.executable,
     };
-    for (const stage of this.stages(kind)) RefTlb.insert(stage, asid, va, e);
+    const p = this.pending;
+    const walked = p !== undefined && p.asid === asid && p.va === va && p.kind === kind;
+    this.pending = undefined;
+    for (const stage of this.stages(kind)) {
+      if (walked) for (const l of stage) l.resolved(m.sizeLog2);
+      RefTlb.insert(stage, asid, va, e);
+    }
   }
 }
 
@@ -174,6 +193,7 @@ function expectSameState(model: RefTlb, real: Tlb): void {
       l.invalidations,
     ]);
     expect(s.hitsBySizeLog2).toEqual(Object.fromEntries(l.classHits));
+    expect(s.missesBySizeLog2).toEqual(Object.fromEntries(l.classMisses));
     const want = l.sets.flatMap((set, si) =>
       set.map((e) => [si, e.asid, e.base, e.sizeLog2, e.pa, e.w, e.x].join(' ')),
     );
@@ -239,6 +259,33 @@ class FillCmd implements Cmd {
   toString = () => `fill(${this.asid}, 0x${this.va.toString(16)}, ${this.kind}, ${JSON.stringify(this.m)})`;
 }
 
+/**
+ * What the machine does per slow-path record: a lookup and, when every stage missed, a walk that
+ * fills the mapping (of size 2^sizeLog2 around va) at once, which resolves the lookup's misses.
+ */
+class TranslateCmd implements Cmd {
+  constructor(
+    readonly asid: number,
+    readonly va: number,
+    readonly kind: TlbAccess,
+    readonly sizeLog2: number,
+  ) {}
+  check = () => true;
+  run(m: RefTlb, r: Tlb): void {
+    const want = m.lookup(this.asid, BigInt(this.va), this.kind);
+    expect(r.lookup(this.asid, this.va, this.kind)).toBe(want);
+    if (want < 0) {
+      const size = 2 ** this.sizeLog2;
+      const vaBase = this.va - (this.va % size);
+      const mapping = { vaBase, sizeLog2: this.sizeLog2, paBase: 2 ** 44, writeable: true, executable: true };
+      m.fill(this.asid, BigInt(this.va), this.kind, mapping);
+      r.fill(this.asid, this.va, this.kind, mapping);
+    }
+    expectSameState(m, r);
+  }
+  toString = () => `translate(${this.asid}, 0x${this.va.toString(16)}, ${this.kind}, 2^${this.sizeLog2})`;
+}
+
 /** One record of a hit run: trace kind (0 fetch, 1 load, 2 store, 3 modify), address, size. */
 type RunRecord = readonly [kind: number, va: number, size: number];
 
@@ -262,6 +309,7 @@ class HitRunCmd implements Cmd {
   ) {}
   check = () => true;
   run(m: RefTlb, r: Tlb): void {
+    m.pending = undefined;
     const page = 4096;
     let sink = sinks.get(r);
     if (!sink || this.fresh) {
@@ -317,6 +365,7 @@ class FlushCmd implements Cmd {
         : this.what === 'asid'
           ? (x: RefEntry) => x.asid === this.asid
           : (x: RefEntry) => x.asid === this.asid && x.base < e && x.base + (1n << BigInt(x.sizeLog2)) > s;
+    m.pending = undefined;
     const before = m.levels.reduce((n, l) => n + l.invalidations, 0);
     for (const l of m.levels) l.flush(pred);
     const removed = m.levels.reduce((n, l) => n + l.invalidations, 0) - before;
@@ -386,6 +435,9 @@ function commandsArb(vaArb: fc.Arbitrary<number>, runWeight = 3, size: fc.SizeFo
       };
       return new FillCmd(a, va, k, mapping);
     });
+  const translateArb = fc
+    .tuple(asidArb, vaArb, kindArb, fc.constantFrom(...SIZES))
+    .map(([a, va, k, s]) => new TranslateCmd(a, va, k, s));
   const flushArb = fc
     .tuple(
       fc.constantFrom('all', 'asid', 'range', 'range', 'range'),
@@ -426,6 +478,7 @@ function commandsArb(vaArb: fc.Arbitrary<number>, runWeight = 3, size: fc.SizeFo
       fc.oneof(
         { arbitrary: lookupArb, weight: 6 },
         { arbitrary: fillArb, weight: 4 },
+        { arbitrary: translateArb, weight: 3 },
         { arbitrary: runArb, weight: runWeight },
         { arbitrary: flushArb, weight: 1 },
       ),
@@ -651,6 +704,34 @@ describe('Tlb', () => {
     expect(() => t.fill(1, 0x1000, 'data', map(0x1800, K4, 0))).toThrow(InvariantError);
     expect(() => t.fill(1, 0x9000, 'data', map(0x1000, K4, 0))).toThrow(InvariantError);
     expect(() => new Tlb([one(6, 4)])).toThrow(InvariantError);
+  });
+
+  it('counts misses by the size of the translation that resolved them, and leaves a fault’s unresolved', () => {
+    const t = new Tlb(arch('x86_64').tlb); // L1i|L1i-big, L1d|L1d-big, L2
+    const miss = (s: ReturnType<Tlb['stats']>) => s.map((l) => [l.misses, l.missesBySizeLog2]);
+    // A walk right after the missing lookup resolves every level of the data path under 2M.
+    expect(t.lookup(1, 0x20_0008, 'data')).toBe(-1);
+    t.fill(1, 0x20_0008, 'data', map(0x20_0000, M2, 0x4000_0000));
+    // Another 4K block of the same 2M page: L1d-big holds it (no miss).
+    expect(t.lookup(1, 0x20_1008, 'data')).toBe(3);
+    // A miss whose walk found nothing (a page fault): no fill follows, the misses stay unresolved.
+    expect(t.lookup(1, 0x80_0000, 'data')).toBe(-1);
+    // A fill of another address after a miss does not resolve it.
+    expect(t.lookup(1, 0x90_0000, 'data')).toBe(-1);
+    t.fill(1, 0xa0_0000, 'data', map(0xa0_0000, K4, 0x5000_0000));
+    // A deeper hit resolves the first stage's miss with the deeper entry's size.
+    t.flushAll();
+    t.fill(1, 0x20_0008, 'instruction', map(0x20_0000, M2, 0x4000_0000));
+    t.flushRange(1, 0, 2 ** 30); // leaves nothing; refill L2 only through the data path
+    t.fill(1, 0x40_0000, 'data', map(0x40_0000, K4, 0x6000_0000));
+    expect(t.lookup(1, 0x40_0000, 'instruction')).toBe(4); // L2 (unified) serves the fetch
+    expect(miss(t.stats())).toEqual([
+      [1, { [K4]: 1 }],
+      [1, { [K4]: 1 }],
+      [3, { [M2]: 1 }],
+      [3, { [M2]: 1 }],
+      [3, { [M2]: 1 }],
+    ]);
   });
 
   it('counts and resets statistics and summarises itself', () => {

@@ -63,6 +63,14 @@ export class Tlb {
   private readonly runner: TlbRun;
   /** First stage of each class's path; an empty level stands in for a missing one. */
   private readonly first: readonly TlbStage[];
+  /**
+   * The last operation was a lookup that missed every stage: its class (0 instruction, 1 data),
+   * asid and address, so that a fill right after it (the walk's result) resolves its misses; -1
+   * otherwise. Statistics only.
+   */
+  private missClass = -1;
+  private missAsid = 0;
+  private missVa = 0;
 
   /** Builds empty levels from specs; the list order is the lookup order. */
   constructor(levels: readonly TlbLevelSpec[]) {
@@ -112,7 +120,12 @@ export class Tlb {
    * LRU and the `last*` fields and refills the levels of the path that missed. Allocation-free.
    */
   lookup(asid: number, va: number, kind: TlbAccess): number {
-    return searchPath(this.stages[kind === 'instruction' ? 0 : 1]!, asid, va, this.hit);
+    const c = kind === 'instruction' ? 0 : 1;
+    const lvl = searchPath(this.stages[c]!, asid, va, this.hit);
+    this.missClass = lvl < 0 ? c : -1;
+    this.missAsid = asid;
+    this.missVa = va;
+    return lvl;
   }
 
   /**
@@ -145,6 +158,7 @@ export class Tlb {
     deeper: number,
     budget: number,
   ): number {
+    this.missClass = -1;
     return this.runner.run(
       asid,
       kinds,
@@ -169,7 +183,9 @@ export class Tlb {
   /**
    * Inserts a walked translation for an access to `va` into each stage of the kind's path, in the
    * stage's level that holds it best (split per the level's classes), evicting the LRU entry of the
-   * target set when it is full.
+   * target set when it is full. When the operation just before was a {@link Tlb.lookup} of the same
+   * kind, asid and address that missed every stage, the walk resolved those misses: each level of
+   * the path counts one under the mapping's size ({@link TlbLevelStats.missesBySizeLog2}).
    */
   fill(asid: number, va: number, kind: TlbAccess, m: TlbMapping): void {
     const size = 2 ** m.sizeLog2;
@@ -192,7 +208,11 @@ export class Tlb {
         `TLB fill: mapping ${hex(m.vaBase)}+${sizeName(size)} -> ${hex(m.paBase)} must be aligned and contain ${hex(va)}`,
     );
     const rights = (m.writeable ? W : 0) | (m.executable ? X : 0);
-    for (const st of this.stages[kind === 'instruction' ? 0 : 1]!) {
+    const c = kind === 'instruction' ? 0 : 1;
+    const walked = this.missClass === c && this.missAsid === asid && this.missVa === va;
+    this.missClass = -1;
+    for (const st of this.stages[c]!) {
+      if (walked) st.resolved(m.sizeLog2);
       st.insert(asid, va, m.vaBase, m.sizeLog2, m.paBase, rights);
     }
   }
@@ -227,6 +247,7 @@ export class Tlb {
   }
 
   private flushWhere(pred: (l: Level, i: number) => boolean): number {
+    this.missClass = -1;
     let n = 0;
     for (const l of this.lv) {
       for (let i = 0; i < l.asid.length; i++) {
@@ -246,10 +267,14 @@ export class Tlb {
       l.classes.forEach((c, k) => {
         hitsBySizeLog2[c] = l.classHits[k]!;
       });
+      const missesBySizeLog2: Record<number, number> = {};
+      l.missLog2.forEach((n, s) => {
+        if (n > 0) missesBySizeLog2[s] = n;
+      });
       const { name, kind } = l.spec;
       const valid = l.asid.reduce((n, a) => (a >= 0 ? n + 1 : n), 0);
       const { hits, misses, evictions, invalidations } = l;
-      return { name, kind, hits, misses, evictions, invalidations, hitsBySizeLog2, valid };
+      return { name, kind, hits, misses, evictions, invalidations, hitsBySizeLog2, missesBySizeLog2, valid };
     });
   }
 
@@ -258,6 +283,7 @@ export class Tlb {
     for (const l of this.lv) {
       l.hits = l.misses = l.evictions = l.invalidations = 0;
       l.classHits.fill(0);
+      l.missLog2.fill(0);
     }
   }
 

@@ -57,6 +57,11 @@ export class TlbLevel {
   invalidations = 0;
   readonly classHits: Float64Array;
   /**
+   * Misses by log2 of the size of the translation that resolved them: the entry a later stage hit
+   * in, or the mapping a walk filled in right after the lookup ({@link Tlb.fill}).
+   */
+  readonly missLog2 = new Float64Array(64);
+  /**
    * Valid entries per class. A hit run may treat a whole large entry as one block only while no
    * smaller entry could shadow part of it; these counts answer that without a scan.
    */

@@ -35,6 +35,11 @@ export class TlbStage {
     for (const l of this.levels) l.misses++;
   }
 
+  /** The stage's last miss was resolved by a translation of size 2^sizeLog2 (statistics only). */
+  resolved(sizeLog2: number): void {
+    for (const l of this.levels) l.missLog2[sizeLog2]!++;
+  }
+
   /**
    * Inserts a translation (entry base, size 2^eLog2, physical base, rights) for an access to va into
    * the one level that holds it best: the largest class <= eLog2, the earlier level on a tie.
@@ -116,7 +121,7 @@ export function recordHit(hit: Float64Array, l: TlbLevel, i: number, va: number)
 /**
  * One lookup along a path of stages: the first stage holding va hits (LRU touch, statistics, the
  * last hit in `hit`) and refills every earlier stage from the hit entry; each stage before it counts a
- * miss. Returns the index of the level that hit, or -1.
+ * miss, resolved by the hit entry's size. Returns the index of the level that hit, or -1.
  */
 export function searchPath(stages: readonly TlbStage[], asid: number, va: number, hit: Float64Array): number {
   for (let p = 0; p < stages.length; p++) {
@@ -134,7 +139,11 @@ export function searchPath(stages: readonly TlbStage[], asid: number, va: number
     recordHit(hit, l, i, va);
     if (p > 0) {
       const eLog2 = l.classes[k]!;
-      for (let q = 0; q < p; q++) stages[q]!.insert(asid, va, l.base[i]!, eLog2, l.pa[i]!, l.rights[i]!);
+      for (let q = 0; q < p; q++) {
+        const st = stages[q]!;
+        st.resolved(eLog2);
+        st.insert(asid, va, l.base[i]!, eLog2, l.pa[i]!, l.rights[i]!);
+      }
     }
     return l.index;
   }

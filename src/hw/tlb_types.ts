@@ -44,6 +44,13 @@ export interface TlbLevelStats {
   readonly invalidations: number;
   /** Hits keyed by log2 of the hit entry's size, one key per size class of the level. */
   readonly hitsBySizeLog2: Readonly<Record<number, number>>;
+  /**
+   * Misses keyed by log2 of the size of the translation that resolved them: the entry a later
+   * stage of the path hit in, or the mapping a walk filled in right after the lookup (see
+   * {@link Tlb.fill}). Only sizes with misses appear; `misses` minus their sum were not resolved
+   * by the lookup or its walk (the walk found no usable mapping: a page fault).
+   */
+  readonly missesBySizeLog2: Readonly<Record<number, number>>;
   /** Valid entries now. */
   readonly valid: number;
 }

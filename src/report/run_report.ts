@@ -1,11 +1,14 @@
 /**
- * Presenting run results: one design as a summary, several side by side as a table, a bar chart
- * of the figures that differ most between designs, and a self-contained HTML report.
+ * Presenting run results: one design as a summary, several side by side as a table, panels of
+ * the absolute figures per design, and a self-contained HTML report. Every form starts with the
+ * effective configuration and carries the per-level TLB figures and the top lists of misses and
+ * faults (run_sections.ts).
  */
 import type { RunResult } from '../sim/replay.js';
 import { ok, type Result } from '../util/result.js';
 import { HtmlReport } from './html.js';
-import { barChart } from './plot.js';
+import { panelChart } from './plot_panels.js';
+import { type CaptionedTable, configPairs, configText, levelTable, topTables } from './run_sections.js';
 import { type Cell, formatTable } from './table.js';
 
 /** The rows every comparison shows: label and how to read it from a result. */
@@ -46,12 +49,29 @@ export function comparisonRows(results: readonly RunResult[]): Cell[][] {
   const rows: Cell[][] = ROWS.map(([label, f]) => [label, ...results.map(f)]);
   for (const size of mappingSizes(results))
     rows.push([`${size} mappings`, ...results.map((r) => r.mappings[size] ?? 0)]);
+  const intervals = results.map((r) => r.intervals?.length);
+  if (intervals.some((n) => n !== undefined))
+    rows.push(['intervals (in --json, --timeline)', ...intervals.map((n) => n ?? 0)]);
   return rows;
 }
 
-/** The side-by-side table as text. */
+/** The per-level and top-list tables of every result, in result order. */
+export function detailTables(results: readonly RunResult[]): CaptionedTable[] {
+  return results.flatMap((r) => [levelTable(r), ...topTables(r)]);
+}
+
+/**
+ * The side-by-side report as text: the configuration block, the figures table, then per design
+ * its TLB levels and its top lists.
+ */
 export function comparisonTable(results: readonly RunResult[]): string {
-  return formatTable(['', ...results.map((r) => r.design)], comparisonRows(results));
+  const parts: string[] = [];
+  const config = configText(results);
+  if (config !== '') parts.push(config);
+  parts.push(formatTable(['', ...results.map((r) => r.design)], comparisonRows(results)));
+  for (const t of detailTables(results))
+    parts.push(`${t.caption}\n${formatTable(t.headers, t.rows, t.options)}`);
+  return parts.join('\n\n');
 }
 
 /** One run as text. */
@@ -59,36 +79,47 @@ export function summaryText(r: RunResult): string {
   return comparisonTable([r]);
 }
 
-/** A grouped bar chart: TLB misses, faults and cycles per design (normalised to the first design). */
+/** Panels of absolute figures per design: TLB misses, faults, page walks and modelled cycles. */
 export async function comparisonChart(results: readonly RunResult[], title: string): Promise<Result<string>> {
-  const base = results[0]!;
-  const rel = (f: (r: RunResult) => number) =>
-    results.map((r) => (f(base) === 0 ? 0 : Number((f(r) / f(base)).toFixed(4))));
-  return barChart({
+  return panelChart({
     title,
     categories: results.map((r) => r.design),
-    series: [
-      { name: 'TLB misses', values: rel((r) => r.tlb.misses) },
-      { name: 'faults', values: rel((r) => r.faults.resolved + r.faults.reflected) },
-      { name: 'cycles', values: rel((r) => r.cycles) },
+    panels: [
+      { name: 'TLB misses', values: results.map((r) => r.tlb.misses) },
+      {
+        name: 'page faults (resolved by core + reflected to the handler)',
+        values: results.map((r) => r.faults.resolved + r.faults.reflected),
+      },
+      { name: 'modelled cycles', values: results.map((r) => r.cycles) },
     ],
-    yLabel: `relative to ${base.design}`,
   });
 }
 
-/** A self-contained HTML report of a comparison. */
+/** Title and subtitle of an HTML report (default: a comparison of the results' designs). */
+export interface ReportTitle {
+  readonly title: string;
+  readonly subtitle?: string;
+}
+
+/** A self-contained HTML report of a comparison (or, titled so, of one replay). */
 export function comparisonHtml(
   results: readonly RunResult[],
   svg: string,
   meta: ReadonlyArray<readonly [string, string]>,
-): Result<string> {
-  const report = new HtmlReport({
+  heading: ReportTitle = {
     title: 'faultline comparison',
     subtitle: results.map((r) => r.design).join(' vs '),
-    meta,
-  });
+  },
+): Result<string> {
+  const report = new HtmlReport({ ...heading, meta });
+  const config = configPairs(results);
+  if (config.length > 0)
+    report.section('Configuration').table(['setting', 'value'], config, { align: ['left', 'left'] });
   report.section('Figures').table(['', ...results.map((r) => r.design)], comparisonRows(results));
-  report.section('Relative to the first design').figure(svg, 'TLB misses, faults and modelled cycles');
+  report.section('TLB levels and top lists');
+  for (const t of detailTables(results))
+    report.table(t.headers, t.rows, { ...t.options, caption: t.caption });
+  report.section('Per design').figure(svg, 'TLB misses, page faults and modelled cycles (absolute values)');
   const errors = results.flatMap((r) => r.errors.map((e) => `${r.design}: ${e}`));
   if (errors.length > 0) report.section('Errors').list(errors);
   return ok(report.render());

@@ -26,6 +26,9 @@ export interface Translator {
   /** What the last translation faulted on (valid after a translation returned -1). */
   faultVa: number;
   faultKind: AccessType;
+  /** Slow-path attribution: a counted translation of `va` missed the TLB; `va` faulted. */
+  noteMiss(va: number): void;
+  noteFault(va: number): void;
 }
 
 /** The translation path of one machine. */
@@ -159,7 +162,10 @@ export class AccessPath {
       // A hit in the first stage of the path (the L1 arrays) is part of the access; deeper ones cost an STLB hit.
       return tlb.inFirstStage(tlbKind, lvl) ? 0 : this.costs.stlbHit;
     }
-    if (counted) t.tlbMisses++;
+    if (counted) {
+      t.tlbMisses++;
+      t.noteMiss(va);
+    }
     t.walks++;
     const m = t.kernel.pd.pageTable.lookup(va);
     if (m && (kind !== 'write' || m.writeable) && (kind !== 'exec' || m.executable)) {
@@ -167,6 +173,7 @@ export class AccessPath {
       t.retry = false;
       return this.walkCycles;
     }
+    t.noteFault(va);
     t.faultVa = va;
     t.faultKind = kind;
     return -1;

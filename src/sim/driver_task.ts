@@ -76,6 +76,10 @@ export class DriverTask implements FaultingTask {
     private readonly memory: DriverMemory | null,
   ) {}
 
+  /** Drivers' misses and faults are not attributed (attribution covers the traced program). */
+  noteMiss(_va: number): void {}
+  noteFault(_va: number): void {}
+
   begin(cpu: Cpu, now: number): number {
     const h = this.host;
     if (this.step === null) {

@@ -98,7 +98,7 @@ export class Handlers {
     this.jSignal = host.exec.defineJob((_cpu, arg) => {
       const h = host.exec.taskAtIndex(arg) as HandlerThread;
       if (h.kernel.state === 'waiting-signal') host.exec.wake(h);
-    });
+    }, 'signal');
   }
 
   /** Adds a handler thread for `ctx` (waiting for its first signal). */

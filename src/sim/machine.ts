@@ -282,6 +282,7 @@ export class Machine implements WorkloadRunner {
     if (t.done) {
       t.finishedAt = now;
       this.exec.remove(t);
+      this.drawing?.finished(now);
     } else if (t.starved) this.exec.block(t, 'waiting-disk');
   }
 

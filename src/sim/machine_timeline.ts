@@ -8,7 +8,11 @@
  */
 import type { Translator } from './access_path.js';
 import type { Cpu, SimTask } from './cpu.js';
+import type { IntervalResult } from './replay.js';
 import type { Timeline, TrackHandle } from './timeline.js';
+
+/** Cycles between two counter samples: 100 µs at the nominal 3 GHz. */
+export const SAMPLE_CYCLES = 300_000;
 
 /** Per-thread drawing state. */
 interface ThreadState {
@@ -23,6 +27,10 @@ interface ThreadState {
   lastHop: number;
   /** Where the thread's open arrow goes next. */
   phase: 'none' | 'to-handler' | 'to-resume';
+  /** Counters at the last sample: TLB hits, misses, faults. */
+  hits: number;
+  misses: number;
+  faults: number;
 }
 
 /** Records one machine's run. */
@@ -30,7 +38,7 @@ export class MachineTimeline {
   private readonly threads = new Map<SimTask, ThreadState>();
   private readonly counterTrack: TrackHandle;
   private readonly jobLabels: string[] = [];
-  private pieces = 0;
+  private nextSample = SAMPLE_CYCLES;
 
   constructor(private readonly tl: Timeline) {
     this.counterTrack = tl.namedTrack('machine', 'counters');
@@ -53,6 +61,9 @@ export class MachineTimeline {
         first: false,
         lastHop: 0,
         phase: 'none',
+        hits: 0,
+        misses: 0,
+        faults: 0,
       };
       this.threads.set(t, s);
     }
@@ -84,10 +95,7 @@ export class MachineTimeline {
       tl.flowEnd(st.flow, st.track, (t0 + t1) / 2);
       st.phase = 'none';
     }
-    if (t.category === 'user' && isTranslator(t) && ++this.pieces % 64 === 0) {
-      const n = t.tlbHits + t.tlbMisses;
-      if (n > 0) tl.counter(this.counterTrack, 'TLB hit rate', t1, { [t.kernel.name]: t.tlbHits / n });
-    }
+    if (t.category === 'user' && t1 >= this.nextSample) this.sample(t1);
   }
 
   /** A kernel job of kind `kind` ran on `cpu` over [t0, t1]. */
@@ -150,8 +158,53 @@ export class MachineTimeline {
   freeFrames(at: number, frames: number): void {
     this.tl.counter(this.counterTrack, 'free frames', at, { frames });
   }
+
+  /** A traced thread finished at `at`: its last counters are sampled. */
+  finished(at: number): void {
+    this.sample(at);
+  }
+
+  /**
+   * Samples every traced thread's counters at `at`: the TLB hit rate, misses and faults since the
+   * last sample (threads without translations since then are left out).
+   */
+  private sample(at: number): void {
+    this.nextSample = (Math.floor(at / SAMPLE_CYCLES) + 1) * SAMPLE_CYCLES;
+    const rate: Record<string, number> = {};
+    const misses: Record<string, number> = {};
+    const faults: Record<string, number> = {};
+    for (const [t, st] of this.threads) {
+      if (t.category !== 'user' || !isTranslator(t)) continue;
+      const f = 'faults' in t && typeof t.faults === 'number' ? t.faults : 0;
+      const h = t.tlbHits - st.hits;
+      const m = t.tlbMisses - st.misses;
+      if (h + m === 0 && f === st.faults) continue;
+      const name = t.kernel.name;
+      if (h + m > 0) rate[name] = h / (h + m);
+      misses[name] = m;
+      faults[name] = f - st.faults;
+      st.hits = t.tlbHits;
+      st.misses = t.tlbMisses;
+      st.faults = f;
+    }
+    if (Object.keys(misses).length === 0) return;
+    if (Object.keys(rate).length > 0) this.tl.counter(this.counterTrack, 'TLB hit rate', at, rate);
+    this.tl.counter(this.counterTrack, 'TLB misses', at, misses);
+    this.tl.counter(this.counterTrack, 'page faults', at, faults);
+  }
 }
 
 function isTranslator(t: SimTask): t is SimTask & Translator {
   return 'tlbHits' in t;
+}
+
+/** Draws one `--interval` on the timeline's machine counters, at the cycle it ended. */
+export function intervalCounters(tl: Timeline, at: number, iv: IntervalResult): void {
+  const track = tl.namedTrack('machine', 'counters');
+  tl.counter(track, 'interval: TLB hit rate', at, { rate: iv.tlb.hitRate });
+  tl.counter(track, 'interval: TLB misses', at, { misses: iv.tlb.misses });
+  tl.counter(track, 'interval: faults', at, { faults: iv.faults.resolved + iv.faults.reflected });
+  tl.counter(track, 'interval: cycles per record', at, {
+    cycles: iv.records === 0 ? 0 : iv.cycles / iv.records,
+  });
 }

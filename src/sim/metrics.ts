@@ -107,6 +107,15 @@ export class Histogram {
     if (other.hi > this.hi) this.hi = other.hi;
   }
 
+  /** Forgets every recorded value (a statistics reset, e.g. after a warm-up). */
+  reset(): void {
+    this.counts.fill(0);
+    this.n = 0;
+    this.total = 0;
+    this.lo = Number.POSITIVE_INFINITY;
+    this.hi = Number.NEGATIVE_INFINITY;
+  }
+
   /** Number of recorded values. */
   get count(): number {
     return this.n;

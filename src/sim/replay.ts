@@ -7,9 +7,13 @@
 import { OnDemandHandler } from '../components/on_demand_handler.js';
 import type { PdSession } from '../core/pd_session.js';
 import type { RegionMap } from '../core/region_map.js';
+import type { TlbLevelSpec } from '../hw/arch.js';
 import { sizeName } from '../util/hex.js';
 import { unwrap } from '../util/result.js';
+import { Attribution, type TopLists } from './attribution.js';
 import { Machine, type MachineConfig } from './machine.js';
+import type { RunConfig } from './run_config.js';
+import { bySizeName, diffStats, type LevelCounts, markStats, type StatsMark, zeroMark } from './run_stats.js';
 import type { AccessSource, SimThread } from './sim_thread.js';
 
 /** Options of the traced system. */
@@ -18,6 +22,8 @@ export interface TracedSystemOptions extends MachineConfig {
   readonly chunk?: number;
   /** CPU of the handler thread (default: the last CPU). */
   readonly handlerCpu?: number;
+  /** Attribute TLB misses and faults to pages and instructions (slow path only; default off). */
+  readonly attribution?: boolean;
 }
 
 /** A built traced system. */
@@ -59,11 +65,84 @@ export function buildTracedSystem(
   const threads = sources.map((src, i) =>
     machine.addThread(app, sources.length === 1 ? 'main' : `thread ${i}`, i % machine.cpus.length, src),
   );
+  if (opts.attribution) for (const t of threads) t.attribution = new Attribution(page);
   return { machine, app, manager, memory, handler, threads };
+}
+
+/** The statistics of a traced system now (see run_stats.ts). */
+export function markSystem(sys: TracedSystem): StatsMark {
+  return markStats(sys.machine, sys.threads, sys.handler.chunks);
+}
+
+/**
+ * Resets every statistic of the system (the end of a warm-up): figures summarized later count
+ * from here. Histograms, distinct pages and attributions start afresh; counters are subtracted
+ * (pass the returned mark to {@link summarize}). The machine's state (TLBs, mappings) stays.
+ */
+export function resetStatistics(sys: TracedSystem): StatsMark {
+  sys.machine.faultLatency.reset();
+  for (const t of sys.threads) {
+    t.resetPages();
+    t.attribution?.clear();
+  }
+  return markSystem(sys);
 }
 
 /** Version of the result object; bump on incompatible changes (docs/OUTPUT.md). */
 export const RESULT_SCHEMA_VERSION = 1;
+
+/**
+ * One TLB level's figures, summed over the CPUs (docs/OUTPUT.md). A level of a parallel stage
+ * counts the hits it served and every miss of its stage.
+ */
+export interface TlbLevelResult {
+  /** As in `--tlb` (or the architecture's default geometry). */
+  readonly name: string;
+  readonly kind: TlbLevelSpec['kind'];
+  readonly hits: number;
+  readonly misses: number;
+  /** Hits by the size of the entry that hit (`"4K"`, `"2M"`), every size the level holds. */
+  readonly hitsBySize: Readonly<Record<string, number>>;
+  /** Misses by the size of the translation that resolved them: a later level's entry or the walk's mapping. */
+  readonly missesBySize: Readonly<Record<string, number>>;
+  /** Misses whose walk found no usable mapping (a page fault followed). */
+  readonly missesUnresolved: number;
+  readonly evictions: number;
+  readonly invalidations: number;
+}
+
+/**
+ * One lookup stage's figures: its levels (one, or several joined by `|` in `--tlb`) as one TLB,
+ * e.g. `L1d|L1d-big`: a lookup hits if any level holds the translation.
+ */
+export interface TlbStageResult {
+  /** The level names joined by `|`. */
+  readonly name: string;
+  readonly levels: readonly string[];
+  readonly kind: TlbLevelSpec['kind'];
+  /** Lookups that reached the stage: hits plus misses. */
+  readonly lookups: number;
+  readonly hits: number;
+  readonly misses: number;
+  readonly hitsBySize: Readonly<Record<string, number>>;
+  readonly missesBySize: Readonly<Record<string, number>>;
+  readonly missesUnresolved: number;
+}
+
+/** Figures of one interval of `--interval N` records. */
+export interface IntervalResult {
+  /** Measured records before the interval (0 for the first) and in it. */
+  readonly start: number;
+  readonly records: number;
+  readonly translations: number;
+  readonly tlb: { readonly hits: number; readonly misses: number; readonly hitRate: number };
+  readonly walks: number;
+  readonly faults: { readonly resolved: number; readonly reflected: number; readonly errors: number };
+  /** Modelled time the interval took, and when it ended (since the measurement began). */
+  readonly cycles: number;
+  readonly endCycle: number;
+  readonly shootdowns: number;
+}
 
 /** The result of a run, as `--json` prints it. */
 export interface RunResult {
@@ -73,7 +152,15 @@ export interface RunResult {
   readonly cpus: number;
   readonly records: number;
   readonly translations: number;
-  readonly tlb: { readonly hits: number; readonly misses: number; readonly hitRate: number };
+  readonly tlb: {
+    readonly hits: number;
+    readonly misses: number;
+    readonly hitRate: number;
+    /** Per lookup stage, in lookup order. */
+    readonly stages: readonly TlbStageResult[];
+    /** Per level, in lookup order (`--tlb`). */
+    readonly levels: readonly TlbLevelResult[];
+  };
   readonly walks: number;
   readonly faults: {
     readonly resolved: number;
@@ -106,32 +193,135 @@ export interface RunResult {
   readonly signals: number;
   readonly chunks: number;
   readonly errors: readonly string[];
+  /** Top pages and instructions by TLB misses and by faults (when attribution is on). */
+  readonly top?: TopLists;
+  /** Figures every `--interval` records, in order. */
+  readonly intervals?: readonly IntervalResult[];
+  /** The effective configuration (the command line adds it). */
+  readonly config?: RunConfig;
+}
+
+/** How to summarize. */
+export interface SummaryOptions {
+  /** Count from this mark (the end of a warm-up, {@link resetStatistics}); default from the start. */
+  readonly from?: StatsMark;
+  /** Length of the top lists (when the system attributes; default 10). */
+  readonly top?: number;
+}
+
+const rate = (hits: number, misses: number) =>
+  hits + misses === 0 ? 0 : Number((hits / (hits + misses)).toFixed(6));
+
+/** The figures of one interval: `d` is the difference of the marks at its ends. */
+export function intervalResult(d: StatsMark, start: number, endCycle: number): IntervalResult {
+  return {
+    start,
+    records: d.records,
+    translations: d.translations,
+    tlb: { hits: d.tlbHits, misses: d.tlbMisses, hitRate: rate(d.tlbHits, d.tlbMisses) },
+    walks: d.walks,
+    faults: { resolved: d.faultsResolved, reflected: d.faultsReflected, errors: d.errors },
+    cycles: d.elapsed,
+    endCycle,
+    shootdowns: d.shootdowns,
+  };
+}
+
+/**
+ * Levels grouped into the stages of the full list (a level marked parallel joins the one before).
+ * A stage's hits are its levels' hits; its misses, those of the level that missed most (every
+ * level of a stage counts each of the stage's misses on its path).
+ */
+export function stageResults(
+  specs: readonly TlbLevelSpec[],
+  counts: readonly LevelCounts[],
+): TlbStageResult[] {
+  const groups: number[][] = [];
+  specs.forEach((s, i) => {
+    if (i > 0 && s.parallel === true) groups.at(-1)!.push(i);
+    else groups.push([i]);
+  });
+  return groups.map((g) => {
+    const hitsBySizeLog2: Record<number, number> = {};
+    const missesBySizeLog2: Record<number, number> = {};
+    let hits = 0;
+    let misses = 0;
+    for (const i of g) {
+      const c = counts[i]!;
+      hits += c.hits;
+      misses = Math.max(misses, c.misses);
+      for (const s of specs[i]!.pageSizesLog2)
+        hitsBySizeLog2[s] = (hitsBySizeLog2[s] ?? 0) + (c.hitsBySizeLog2[s] ?? 0);
+      for (const [s, n] of Object.entries(c.missesBySizeLog2))
+        missesBySizeLog2[Number(s)] = Math.max(missesBySizeLog2[Number(s)] ?? 0, n);
+    }
+    const kinds = new Set(g.map((i) => specs[i]!.kind));
+    const resolved = Object.values(missesBySizeLog2).reduce((a, n) => a + n, 0);
+    return {
+      name: g.map((i) => specs[i]!.name).join('|'),
+      levels: g.map((i) => specs[i]!.name),
+      kind: kinds.size === 1 ? specs[g[0]!]!.kind : 'unified',
+      lookups: hits + misses,
+      hits,
+      misses,
+      hitsBySize: bySizeName(hitsBySizeLog2, true),
+      missesBySize: bySizeName(missesBySizeLog2),
+      missesUnresolved: misses - resolved,
+    };
+  });
 }
 
 /** Summarizes a finished run. */
-export function summarize(sys: TracedSystem, design: string): RunResult {
+export function summarize(sys: TracedSystem, design: string, opts: SummaryOptions = {}): RunResult {
   const m = sys.machine;
-  const sum = (f: (t: SimThread) => number) => sys.threads.reduce((a, t) => a + f(t), 0);
-  const cpuSum = (f: (c: Machine['cpus'][number]) => number) => m.cpus.reduce((a, c) => a + f(c), 0);
-  const hits = sum((t) => t.tlbHits);
-  const misses = sum((t) => t.tlbMisses);
+  const from = opts.from ?? zeroMark(m.cpus[0]!.tlb.levels.length);
+  const d = diffStats(markSystem(sys), from);
+  const specs = m.cpus[0]!.tlb.levels;
+  const levels = d.levels.map((l, i): TlbLevelResult => {
+    const resolved = Object.values(l.missesBySizeLog2).reduce((a, n) => a + n, 0);
+    const classes: Record<number, number> = {};
+    for (const s of specs[i]!.pageSizesLog2) classes[s] = l.hitsBySizeLog2[s] ?? 0;
+    return {
+      name: specs[i]!.name,
+      kind: specs[i]!.kind,
+      hits: l.hits,
+      misses: l.misses,
+      hitsBySize: bySizeName(classes, true),
+      missesBySize: bySizeName(l.missesBySizeLog2),
+      missesUnresolved: l.misses - resolved,
+      evictions: l.evictions,
+      invalidations: l.invalidations,
+    };
+  });
   const mappings: Record<string, number> = {};
   for (const [size, n] of sys.app.pd.pageTable.countBySize()) mappings[sizeName(size)] = n;
   const lat = m.faultLatency;
-  const c = m.counters;
+  let top: TopLists | undefined;
+  const attributed = sys.threads.filter((t) => t.attribution !== null);
+  if (attributed.length > 0) {
+    const all = new Attribution(sys.machine.core.pageSize);
+    for (const t of attributed) all.merge(t.attribution!);
+    top = all.top(opts.top ?? 10);
+  }
   return {
     schemaVersion: RESULT_SCHEMA_VERSION,
     design,
     arch: m.arch.name,
     cpus: m.cpus.length,
-    records: sum((t) => t.records),
-    translations: sum((t) => t.translations),
-    tlb: { hits, misses, hitRate: hits + misses === 0 ? 0 : Number((hits / (hits + misses)).toFixed(6)) },
-    walks: sum((t) => t.walks),
+    records: d.records,
+    translations: d.translations,
+    tlb: {
+      hits: d.tlbHits,
+      misses: d.tlbMisses,
+      hitRate: rate(d.tlbHits, d.tlbMisses),
+      stages: stageResults(specs, d.levels),
+      levels,
+    },
+    walks: d.walks,
     faults: {
-      resolved: c.faultsResolved,
-      reflected: c.faultsReflected,
-      errors: c.errors,
+      resolved: d.faultsResolved,
+      reflected: d.faultsReflected,
+      errors: d.errors,
       latency: {
         p50: lat.count ? lat.percentile(0.5) : 0,
         p99: lat.count ? lat.percentile(0.99) : 0,
@@ -140,21 +330,17 @@ export function summarize(sys: TracedSystem, design: string): RunResult {
       },
     },
     mappings,
-    pages: { touched: sys.threads.length === 1 ? sys.threads[0]!.pages.size : sum((t) => t.pages.size) },
-    cycles: m.elapsed,
-    cyclesBy: {
-      user: cpuSum((x) => x.userCycles),
-      kernel: cpuSum((x) => x.kernelCycles),
-      pager: cpuSum((x) => x.pagerCycles),
-      handler: cpuSum((x) => x.handlerCycles),
-    },
-    shootdowns: c.shootdowns,
-    crossCpu: { messages: c.crossCpu },
-    lock: { waitCycles: c.lockWait, contended: c.lockContended },
-    steals: c.steals,
-    eagerMappings: c.eagerMappings,
-    signals: c.signals,
-    chunks: sys.handler.chunks,
-    errors: m.errors.slice(0, 20),
+    pages: { touched: sys.threads.reduce((a, t) => a + t.pages.size, 0) },
+    cycles: d.elapsed,
+    cyclesBy: { user: d.user, kernel: d.kernel, pager: d.pager, handler: d.handler },
+    shootdowns: d.shootdowns,
+    crossCpu: { messages: d.crossCpu },
+    lock: { waitCycles: d.lockWait, contended: d.lockContended },
+    steals: d.steals,
+    eagerMappings: d.eagerMappings,
+    signals: d.signals,
+    chunks: d.chunks,
+    errors: m.errors.slice(from.errorTexts, from.errorTexts + 20),
+    ...(top ? { top } : {}),
   };
 }

@@ -4,9 +4,10 @@
  */
 import type { AccessType } from '../core/events.js';
 import type { Thread } from '../kernel/thread.js';
+import type { Attribution } from './attribution.js';
 import type { Cpu } from './cpu.js';
 import type { FaultingTask } from './machine_faults.js';
-import { TraceBatch } from './trace_batch.js';
+import { INSTR, TraceBatch } from './trace_batch.js';
 
 /** What runs a traced thread's steps (the machine). */
 export interface WorkloadRunner {
@@ -153,7 +154,14 @@ export class SimThread implements FaultingTask {
   tlbMisses = 0;
   walks = 0;
   faults = 0;
-  readonly pages: PageSet;
+  /** Distinct pages touched (a new set after a statistics reset: hit runs remember their sink). */
+  pages: PageSet;
+  /** Where the slow path attributes misses and faults to pages and instructions, or null (off). */
+  attribution: Attribution | null = null;
+  /** The most recent instruction fetch before record `iPos` of `batch` (or an earlier batch); NaN if none. */
+  private iAddr = Number.NaN;
+  private iPos = 0;
+  private readonly pageSize: number;
 
   constructor(
     readonly kernel: Thread,
@@ -164,16 +172,61 @@ export class SimThread implements FaultingTask {
   ) {
     this.own = new TraceBatch(batchCapacity);
     this.batch = this.own;
+    this.pageSize = pageSize;
     this.pages = new PageSet(pageSize);
+  }
+
+  /** Starts counting distinct pages afresh (a statistics reset). */
+  resetPages(): void {
+    this.pages = new PageSet(this.pageSize);
+  }
+
+  /**
+   * The instruction address of the record at `pos` of `batch`: its own address for a fetch, else
+   * that of the most recent fetch before it in this thread's trace (NaN when there is none). Asked
+   * on the slow path only; positions asked in one batch never decrease, so the backward scans of a
+   * batch cover each record at most once.
+   */
+  instructionAt(pos: number): number {
+    const b = this.batch;
+    if (b.kind[pos] === INSTR) return b.addr[pos]!;
+    this.scanTo(pos);
+    return this.iAddr;
+  }
+
+  /** A counted translation of `va` (of the current record) missed the TLB. */
+  noteMiss(va: number): void {
+    if (this.attribution !== null) this.attribution.miss(va, this.instructionAt(this.pos));
+  }
+
+  /** The current record's access to `va` raised a page fault. */
+  noteFault(va: number): void {
+    if (this.attribution !== null) this.attribution.fault(va, this.instructionAt(this.pos));
+  }
+
+  /** Remembers the most recent fetch in records [iPos, pos) of `batch`. */
+  private scanTo(pos: number): void {
+    const b = this.batch;
+    for (let j = pos - 1; j >= this.iPos; j--) {
+      if (b.kind[j] === INSTR) {
+        this.iAddr = b.addr[j]!;
+        break;
+      }
+    }
+    if (pos > this.iPos) this.iPos = pos;
   }
 
   /** Loads the next records into `batch`; false when none are available (done or starved set). */
   refill(): boolean {
+    // The batch ends here: its last fetch is the instruction of the next batch's first data access
+    // (read now, while a lent batch is still ours).
+    if (this.attribution !== null) this.scanTo(this.len);
     const lent = this.source.take?.();
     if (lent && lent.length > 0) {
       this.batch = lent;
       this.pos = 0;
       this.len = lent.length;
+      this.iPos = 0;
       return true;
     }
     this.batch = this.own;
@@ -182,6 +235,7 @@ export class SimThread implements FaultingTask {
     if (n > 0) {
       this.pos = 0;
       this.len = n;
+      this.iPos = 0;
       return true;
     }
     if (n === 0 && !lent) this.done = true;
