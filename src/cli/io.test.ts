@@ -10,12 +10,13 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  rmSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import {
   checkOutputs,
   ensureDir,
@@ -33,6 +34,7 @@ import {
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const tmp = mkdtempSync(join(tmpdir(), 'faultline-io-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 /** The UserError message `p` rejects with, or null when it resolves. */
 async function refusal(p: Promise<unknown>): Promise<string | null> {

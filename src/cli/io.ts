@@ -150,7 +150,8 @@ export async function checkOutputs(
 ): Promise<void> {
   const ins: Array<{ path: string; st: Stats }> = [];
   for (const path of inputs) {
-    const st = await statOrNull(path);
+    // An input we cannot even look at cannot be an output we could write: skip it.
+    const st = await stat(path).catch(() => null);
     if (st?.isFile()) ins.push({ path, st });
   }
   const seen = new Map<string, Output>();
