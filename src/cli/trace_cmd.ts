@@ -4,13 +4,13 @@
  * constant memory. {@link registerTraceCommands} also registers `faultline capture`
  * (capture_cmd.ts), which records new traces.
  */
-import { open, realpath } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { KIND_LETTERS, type TraceBatch, type TraceInfo, TraceInfoCollector } from '../sim/trace_batch.js';
 import { hex, sizeName } from '../util/hex.js';
 import { BinaryTraceWriter } from '../workload/binary_trace.js';
 import { AtomicOutputStream, infoFields, registerCaptureCommand } from './capture_cmd.js';
-import { UserError } from './io.js';
+import { checkOutputs, UserError } from './io.js';
 import { openTrace, readTraceFromStream, type TraceFormat, type TraceSummary } from './trace_source.js';
 
 /** What `faultline trace info --json` prints. */
@@ -159,10 +159,11 @@ export async function convertTrace(input: string, output: string): Promise<Conve
     );
   }
   // Converting a file onto itself would replace the input while it is being read.
-  const same = await Promise.all([realpath(input), realpath(output).catch(() => null)]);
-  if (same[0] === same[1]) {
+  try {
+    await checkOutputs([{ flag: '', path: output }], [input]);
+  } catch (e) {
     await fh.close();
-    throw new UserError(`${output}: is the input file; write the converted trace somewhere else`);
+    throw e;
   }
   const stream = fh.createReadStream({ highWaterMark: 1 << 20 });
   let out: AtomicOutputStream | null = null;

@@ -3,7 +3,7 @@
  * second pass over the steps in order that checks every name (`check.ts`). Every problem comes
  * back with its position as `file:line:col path: message`; all of them, not only the first.
  */
-import { LineCounter, parseDocument } from 'yaml';
+import { type Document, LineCounter, parseDocument, visit } from 'yaml';
 import { type Ok, ok } from '../util/result.js';
 import { checkScenario } from './check.js';
 import { issueProblems } from './issues.js';
@@ -15,6 +15,28 @@ export interface LoadedScenario {
   readonly file: string;
   readonly data: ScenarioData;
   readonly source: SourceMap;
+}
+
+/** Alias expansions one document may make (the yaml library's `maxAliasCount`). */
+export const MAX_ALIAS_COUNT = 1000;
+
+/** The problem of a document whose aliases expand too far, at its first alias. */
+function aliasBomb(doc: Document, lineCounter: LineCounter, file: string): Problem {
+  let at = 0;
+  visit(doc, {
+    Alias: (_key, node) => {
+      at = node.range?.[0] ?? 0;
+      return visit.BREAK;
+    },
+  });
+  const p = lineCounter.linePos(at);
+  return {
+    file,
+    line: p.line,
+    column: p.col,
+    path: '',
+    message: `its aliases expand more than ${MAX_ALIAS_COUNT} times (a YAML alias bomb?); write the values out instead`,
+  };
 }
 
 /** Parses and checks a scenario given as text; `file` names it in problems. */
@@ -30,7 +52,14 @@ export function loadScenario(text: string, file: string): Ok<LoadedScenario> | S
       }),
     );
   }
-  const raw: unknown = doc.toJS({ maxAliasCount: 1000 });
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (e) {
+    // The yaml library stops alias expansion past the limit ("billion laughs") with a ReferenceError.
+    if (!(e instanceof ReferenceError)) throw e;
+    return scenarioError([aliasBomb(doc, lineCounter, file)]);
+  }
   const parsed = Scenario.safeParse(raw);
   if (!parsed.success) {
     const problems: Problem[] = [];
