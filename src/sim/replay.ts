@@ -10,6 +10,7 @@ import type { RegionMap } from '../core/region_map.js';
 import { sizeName } from '../util/hex.js';
 import { unwrap } from '../util/result.js';
 import { Machine, type MachineConfig } from './machine.js';
+import { type ReplayStop, threadStop } from './replay_stop.js';
 import type { AccessSource, SimThread } from './sim_thread.js';
 
 /** Options of the traced system. */
@@ -106,6 +107,8 @@ export interface RunResult {
   readonly signals: number;
   readonly chunks: number;
   readonly errors: readonly string[];
+  /** Why the run stopped before the end of its trace (a traced thread died), or null. */
+  readonly stopped: ReplayStop | null;
 }
 
 /** Summarizes a finished run. */
@@ -156,5 +159,6 @@ export function summarize(sys: TracedSystem, design: string): RunResult {
     signals: c.signals,
     chunks: sys.handler.chunks,
     errors: m.errors.slice(0, 20),
+    stopped: threadStop(sys.threads, m.arch, sys.app.addressSpace.size, m.core.pageSize),
   };
 }
