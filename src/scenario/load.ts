@@ -3,7 +3,7 @@
  * second pass over the steps in order that checks every name (`check.ts`). Every problem comes
  * back with its position as `file:line:col path: message`; all of them, not only the first.
  */
-import { LineCounter, parseDocument } from 'yaml';
+import { type Document, LineCounter, parseDocument, visit } from 'yaml';
 import { type Ok, ok } from '../util/result.js';
 import { checkScenario } from './check.js';
 import { issueProblems } from './issues.js';
@@ -30,7 +30,15 @@ export function loadScenario(text: string, file: string): Ok<LoadedScenario> | S
       }),
     );
   }
-  const raw: unknown = doc.toJS({ maxAliasCount: 1000 });
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: 1000 });
+  } catch (e) {
+    // yaml throws, rather than reports, an alias without its anchor and an alias bomb.
+    const at = lineCounter.linePos(aliasOffset(doc));
+    const message = e instanceof Error ? e.message : String(e);
+    return scenarioError([{ file, line: at.line, column: at.col, path: '', message }]);
+  }
   const parsed = Scenario.safeParse(raw);
   if (!parsed.success) {
     const problems: Problem[] = [];
@@ -41,4 +49,21 @@ export function loadScenario(text: string, file: string): Ok<LoadedScenario> | S
   const loaded: LoadedScenario = { file, data: parsed.data, source };
   const problems = checkScenario(loaded);
   return problems.length > 0 ? scenarioError(problems) : ok(loaded);
+}
+
+/** Offset of the first alias without an anchor before it, else of the first alias (0 if none). */
+function aliasOffset(doc: Document): number {
+  let first = -1;
+  let unresolved = -1;
+  visit(doc, {
+    Alias(_key, node) {
+      const at = node.range?.[0] ?? 0;
+      if (first < 0) first = at;
+      if (node.resolve(doc) === undefined) {
+        unresolved = at;
+        return visit.BREAK;
+      }
+    },
+  });
+  return Math.max(unresolved >= 0 ? unresolved : first, 0);
 }
