@@ -112,8 +112,7 @@ function decode(buf: Uint8Array, p: number, end: number, st: DecodeState, cap: n
             }
           }
         }
-        if (hi >= st.hiLimit)
-          return fail(st, rp, p > end ? PAST_END : `address delta exceeds 2^${st.v1 ? 53 : 54}`);
+        if (hi >= st.hiLimit) return fail(st, rp, p > end ? PAST_END : st.v1 ? DELTA_V1 : DELTA_V2);
         // The value hi * 2^28 + zz may exceed 2^53; halve it in parts (zz's low bit is its sign).
         const half = hi * TWO27 + (zz >>> 1);
         d = (zz & 1) === 0 ? half : -half - 1;
@@ -123,7 +122,7 @@ function decode(buf: Uint8Array, p: number, end: number, st: DecodeState, cap: n
     const pa = prev[k]!;
     let a = pa + d;
     // Outside the version's address range (possibly inexact beyond +-2^53): wrap it, exactly.
-    if (a < low || a > MAX_TRACE_ADDRESS) a = st.v1 ? wrap53(pa, d) : wrap54(pa, d);
+    if (a < low || a > MAX_TRACE_ADDRESS) a = wrap(st.v1, pa, d);
     prev[k] = a;
     kinds[len] = k;
     addrs[len] = a;
@@ -137,6 +136,13 @@ function decode(buf: Uint8Array, p: number, end: number, st: DecodeState, cap: n
 }
 
 const PAST_END = 'record runs past the end of its block';
+const DELTA_V1 = 'address delta exceeds 2^53';
+const DELTA_V2 = 'address delta exceeds 2^54';
+
+/** `pa + d` wrapped into the version's address range (off the hot path). */
+function wrap(v1: boolean, pa: number, d: number): number {
+  return v1 ? wrap53(pa, d) : wrap54(pa, d);
+}
 
 /** Version 1: the address `pa + d` modulo 2^53, for pa in 0..2^53-1 and d in -2^53..2^53. */
 function wrap53(pa: number, d: number): number {
