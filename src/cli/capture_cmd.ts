@@ -13,8 +13,10 @@ import type { Readable, Writable } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import type { Command } from 'commander';
+import { type ArchName, arch } from '../hw/arch.js';
 import { TLB_SPEC_HELP } from '../hw/tlb_spec.js';
 import { summaryText } from '../report/run_report.js';
+import { stopText } from '../sim/replay_stop.js';
 import { KIND_LETTERS, type TraceInfo, TraceInfoCollector } from '../sim/trace_batch.js';
 import { LackeyParser } from '../workload/lackey.js';
 import { checkOutputs, EXIT_INTERRUPTED, ensureDir, Interrupt, UserError } from './io.js';
@@ -315,6 +317,8 @@ export function captureText(r: CaptureReport, json: boolean): string {
     if (r.interrupted || o.interrupted) lines.push('interrupted: partial result');
     lines.push(summaryText(o.results[0]!));
     for (const e of o.results[0]!.errors) lines.push(`error: ${e}`);
+    const stop = o.results[0]!.stopped;
+    if (stop) lines.push(stopText(stop, t.records, arch(o.results[0]!.arch as ArchName)));
     if (r.output) lines.push(`wrote ${describeOutput(r.output)}`);
     return lines.join('\n');
   }

@@ -4,10 +4,12 @@
 import { join } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { type Command, Option } from 'commander';
+import { type ArchName, arch } from '../hw/arch.js';
 import { TLB_SPEC_HELP } from '../hw/tlb_spec.js';
 import { comparisonChart, comparisonHtml, comparisonTable, summaryText } from '../report/run_report.js';
 import { formatNumber } from '../report/table.js';
 import { DESIGNS, optionChoices } from '../sim/designs.js';
+import { stopText } from '../sim/replay_stop.js';
 import { machineLine, type WindowConfig } from '../sim/run_config.js';
 import {
   checkOutputs,
@@ -20,7 +22,7 @@ import {
   UserError,
   writeFileAtomic,
 } from './io.js';
-import { type ReplayOutcome, replay } from './replay_run.js';
+import { EXIT_THREAD_STOPPED, type ReplayOutcome, replay } from './replay_run.js';
 import { type RunFlags, type RunOptions, runOptions } from './run_options.js';
 import type { ReaderMode } from './trace_thread.js';
 
@@ -206,7 +208,9 @@ export function registerReplayCommands(program: Command): void {
           if (out.interrupted) process.stdout.write('interrupted: partial result\n');
           process.stdout.write(`${summaryText(r)}\n`);
           for (const e of r.errors) process.stdout.write(`error: ${e}\n`);
+          process.stdout.write(stopLines(out));
         }
+        setStopExit(out);
       },
     );
 
@@ -254,7 +258,9 @@ export function registerReplayCommands(program: Command): void {
       } else {
         if (out.interrupted) process.stdout.write('interrupted: partial result\n');
         process.stdout.write(`${comparisonTable(out.results)}\n\nplot: ${svgPath}\nreport: ${htmlPath}\n`);
+        process.stdout.write(stopLines(out));
       }
+      setStopExit(out);
     },
   );
 
@@ -295,6 +301,22 @@ function reportMeta(out: ReplayOutcome): Array<[string, string]> {
   if (v !== undefined) meta.push(['faultline', v]);
   if (out.interrupted) meta.push(['interrupted', 'yes: every figure is partial']);
   return meta;
+}
+
+/** One `stopped:` line per run whose traced thread stopped, prefixed with the design when several ran. */
+function stopLines(out: ReplayOutcome): string {
+  let text = '';
+  for (const r of out.results) {
+    if (!r.stopped) continue;
+    const line = stopText(r.stopped, out.trace.records, arch(r.arch as ArchName));
+    text += `${out.results.length > 1 ? `${r.design}: ` : ''}${line}\n`;
+  }
+  return text;
+}
+
+/** Exit status EXIT_THREAD_STOPPED when a traced thread stopped in any run (unless the user interrupted it). */
+function setStopExit(out: ReplayOutcome): void {
+  if (!out.interrupted && out.results.some((r) => r.stopped)) process.exitCode = EXIT_THREAD_STOPPED;
 }
 
 function traceInfo(out: ReplayOutcome) {

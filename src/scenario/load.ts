@@ -56,9 +56,13 @@ export function loadScenario(text: string, file: string): Ok<LoadedScenario> | S
   try {
     raw = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch (e) {
-    // The yaml library stops alias expansion past the limit ("billion laughs") with a ReferenceError.
-    if (!(e instanceof ReferenceError)) throw e;
-    return scenarioError([aliasBomb(doc, lineCounter, file)]);
+    // yaml throws, rather than reports, an alias bomb (expansion past the limit) and an alias
+    // without its anchor.
+    if (e instanceof ReferenceError && /alias/i.test(e.message) && !hasUnresolvedAlias(doc))
+      return scenarioError([aliasBomb(doc, lineCounter, file)]);
+    const at = lineCounter.linePos(aliasOffset(doc));
+    const message = e instanceof Error ? e.message : String(e);
+    return scenarioError([{ file, line: at.line, column: at.col, path: '', message }]);
   }
   const parsed = Scenario.safeParse(raw);
   if (!parsed.success) {
@@ -70,4 +74,35 @@ export function loadScenario(text: string, file: string): Ok<LoadedScenario> | S
   const loaded: LoadedScenario = { file, data: parsed.data, source };
   const problems = checkScenario(loaded);
   return problems.length > 0 ? scenarioError(problems) : ok(loaded);
+}
+
+/** True when some alias has no anchor before it. */
+function hasUnresolvedAlias(doc: Document): boolean {
+  let found = false;
+  visit(doc, {
+    Alias(_key, node) {
+      if (node.resolve(doc) === undefined) {
+        found = true;
+        return visit.BREAK;
+      }
+    },
+  });
+  return found;
+}
+
+/** Offset of the first alias without an anchor before it, else of the first alias (0 if none). */
+function aliasOffset(doc: Document): number {
+  let first = -1;
+  let unresolved = -1;
+  visit(doc, {
+    Alias(_key, node) {
+      const at = node.range?.[0] ?? 0;
+      if (first < 0) first = at;
+      if (node.resolve(doc) === undefined) {
+        unresolved = at;
+        return visit.BREAK;
+      }
+    },
+  });
+  return Math.max(unresolved >= 0 ? unresolved : first, 0);
 }

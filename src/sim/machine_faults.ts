@@ -164,6 +164,7 @@ export class FaultPath {
       host.blockThread(t, 'blocked-fault');
     } else {
       this.error(out.text);
+      t.die(va, access, out.text);
       host.blockThread(t, 'dead-fault');
     }
     this.lastFault = {
