@@ -163,13 +163,22 @@ export {
   type TlbStageResult,
   type TracedSystem,
 } from './sim/replay.js';
+export { addressCause, type ReplayStop, type StopCause } from './sim/replay_stop.js';
 export { machineLine, type RunConfig, runConfig, type WindowConfig } from './sim/run_config.js';
 export { RecordWindow } from './sim/run_window.js';
 export { buildScaleSystem, type ScalePoint, scalePoint } from './sim/scale.js';
-export { type AccessSource, PushSource, SimThread } from './sim/sim_thread.js';
+export { type AccessSource, PushSource, SimThread, type ThreadStop } from './sim/sim_thread.js';
 export { Timeline } from './sim/timeline.js';
 export { checkTimeline } from './sim/timeline_check.js';
-export { INSTR, LOAD, MODIFY, STORE, TraceBatch } from './sim/trace_batch.js';
+export {
+  INSTR,
+  LOAD,
+  MAX_TRACE_ADDRESS,
+  MIN_TRACE_ADDRESS,
+  MODIFY,
+  STORE,
+  TraceBatch,
+} from './sim/trace_batch.js';
 export { hex, sizeName } from './util/hex.js';
 export { type Err, err, InvariantError, type Ok, ok, type Result, unwrap } from './util/result.js';
 export { BinaryTraceWriter } from './workload/binary_trace.js';

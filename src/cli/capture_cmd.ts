@@ -7,17 +7,19 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { type FileHandle, mkdir, open, rename, rm } from 'node:fs/promises';
+import { type FileHandle, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import type { Command } from 'commander';
+import { type ArchName, arch } from '../hw/arch.js';
 import { TLB_SPEC_HELP } from '../hw/tlb_spec.js';
 import { summaryText } from '../report/run_report.js';
+import { stopText } from '../sim/replay_stop.js';
 import { KIND_LETTERS, type TraceInfo, TraceInfoCollector } from '../sim/trace_batch.js';
 import { LackeyParser } from '../workload/lackey.js';
-import { UserError } from './io.js';
+import { checkOutputs, EXIT_INTERRUPTED, ensureDir, Interrupt, UserError } from './io.js';
 import { addRunFlags } from './replay_cmd.js';
 import { type ReplayOutcome, replay } from './replay_run.js';
 import { type RunFlags, runOptions } from './run_options.js';
@@ -52,7 +54,7 @@ export class AtomicOutputStream {
     const tmp = `${path}.tmp-${process.pid}`;
     let fh: FileHandle;
     try {
-      await mkdir(dirname(path), { recursive: true });
+      await ensureDir(dirname(path));
       fh = await open(tmp, 'w');
     } catch (e) {
       throw new UserError(`cannot write ${path}: ${e instanceof Error ? e.message : String(e)}`);
@@ -200,6 +202,8 @@ export async function capture(opts: CaptureOptions): Promise<CaptureReport> {
     throw new UserError('capture: no program given (usage: faultline capture -- PROGRAM ARGS...)');
   const runs = opts.replay ? runOptions([opts.design], opts.flags) : null;
   const outPath = opts.out ?? (opts.replay ? null : `${basename(program)}.lackey${opts.gzip ? '.gz' : ''}`);
+  // The program and its file arguments are read while the trace is written: never write over them.
+  if (outPath !== null) await checkOutputs([{ flag: '--out', path: outPath }], opts.command);
   const out = outPath === null ? null : await AtomicOutputStream.create(outPath, opts.gzip);
   let child: ChildProcess;
   try {
@@ -211,22 +215,22 @@ export async function capture(opts: CaptureOptions): Promise<CaptureReport> {
   const closed = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
     child.once('close', (code, signal) => resolve({ code, signal })),
   );
-  let interrupted = false;
-  const onInt = () => {
-    interrupted = true;
-  };
-  process.on('SIGINT', onInt);
+  const stop = Interrupt.install();
   const tail = new LogTail();
   let logEnded = false;
   const log = child.stdio[3] as Readable;
   async function* tapped(): AsyncGenerator<Uint8Array> {
     for await (const c of log as AsyncIterable<Uint8Array>) {
-      tail.see(c);
+      // Once stopped, end at the next line end: what was captured stays a well-formed trace.
+      const nl = stop.requested ? c.lastIndexOf(10) : -1;
+      const chunk = nl >= 0 ? c.subarray(0, nl + 1) : c;
+      tail.see(chunk);
       if (out) {
-        out.write(c);
+        out.write(chunk);
         if (!(await out.drained())) return;
       }
-      yield c;
+      yield chunk;
+      if (nl >= 0) return;
     }
     logEnded = true;
   }
@@ -237,23 +241,25 @@ export async function capture(opts: CaptureOptions): Promise<CaptureReport> {
   let killed = false;
   try {
     if (runs) {
-      replayed = await replay({ stream: tapped(), name }, runs, { shouldStop: () => interrupted });
+      replayed = await replay({ stream: tapped(), name }, runs, { shouldStop: () => stop.requested });
     } else {
       info = await countRecords(tapped(), name);
     }
   } catch (e) {
     failure = e;
   } finally {
-    process.removeListener('SIGINT', onInt);
+    stop.dispose();
     log.destroy();
     // Stopped before valgrind closed its log (interrupted, bad output): end it. Otherwise it is
     // exiting by itself, and how it ends is its own.
     if (!logEnded && child.exitCode === null && child.signalCode === null) killed = child.kill('SIGTERM');
   }
   const ended = await closed;
+  const interrupted = stop.requested;
   const exit: CaptureExit = { completed: tail.completed(), code: ended.code, signal: ended.signal };
   const records = replayed?.trace.records ?? info?.records ?? 0;
-  const problem = exit.completed || killed ? null : valgrindProblem(exit, records, program);
+  // Ctrl-C on a terminal reaches valgrind too: its end is then the user's doing, not a failure.
+  const problem = exit.completed || killed || interrupted ? null : valgrindProblem(exit, records, program);
   const writeFailure = out?.failure ?? null;
   if (failure !== null || records === 0 || writeFailure !== null) {
     await out?.abort();
@@ -311,6 +317,8 @@ export function captureText(r: CaptureReport, json: boolean): string {
     if (r.interrupted || o.interrupted) lines.push('interrupted: partial result');
     lines.push(summaryText(o.results[0]!));
     for (const e of o.results[0]!.errors) lines.push(`error: ${e}`);
+    const stop = o.results[0]!.stopped;
+    if (stop) lines.push(stopText(stop, t.records, arch(o.results[0]!.arch as ArchName)));
     if (r.output) lines.push(`wrote ${describeOutput(r.output)}`);
     return lines.join('\n');
   }
@@ -358,7 +366,8 @@ Examples:
 
 The program's stdout and stderr are its own; valgrind writes the trace to a pipe.
 Exit status: 0 when the capture worked (a program exiting non-zero is noted on stderr), 1 when
-valgrind failed (what was captured is still reported), 2 for usage errors or missing valgrind.
+valgrind failed (what was captured is still reported), 2 for usage errors or missing valgrind,
+130 when stopped by Ctrl-C (what was captured so far is kept and reported).
 
 TLB specs (--tlb):
   ${TLB_SPEC_HELP}
@@ -382,6 +391,7 @@ TLB specs (--tlb):
         if (r.problem !== null) throw new UserError(r.problem, 1);
         const note = exitNote(r);
         if (note !== null) process.stderr.write(`faultline: ${note}\n`);
+        if (r.interrupted) process.exitCode = EXIT_INTERRUPTED;
       },
     );
 }

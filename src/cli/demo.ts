@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { comparisonChart, comparisonHtml, comparisonTable } from '../report/run_report.js';
 import { walkthrough } from '../report/walkthrough.js';
-import { UserError, writeFileAtomic } from './io.js';
+import { outDir as checkedOutDir, checkOutputs, UserError, writeFileAtomic } from './io.js';
 import { replay } from './replay_run.js';
 import { runOptions } from './run_options.js';
 
@@ -15,6 +15,14 @@ export const BUNDLED_TRACE = fileURLToPath(new URL('../../traces/sort.lackey.gz'
 
 /** Runs the demo, writing its files under `outDir`; returns the text to print. */
 export async function demo(outDir: string): Promise<string> {
+  const dir = checkedOutDir(outDir);
+  const timelinePath = join(dir, 'demo-timeline.json');
+  const reportPath = join(dir, 'demo-report.html');
+  const svgPath = join(dir, 'demo-compare.svg');
+  await checkOutputs(
+    [timelinePath, svgPath, reportPath].map((path) => ({ flag: '--out', path })),
+    [BUNDLED_TRACE],
+  );
   const lines: string[] = [];
   lines.push('PART 1: one page fault, step by step', '');
   lines.push(...walkthrough());
@@ -41,11 +49,10 @@ export async function demo(outDir: string): Promise<string> {
     ['records', String(out.trace.records)],
     ['machine', 'x86_64, 2 CPUs, default TLBs, 2 MiB handler chunks'],
   ]);
-  const timelinePath = join(outDir, 'demo-timeline.json');
-  const reportPath = join(outDir, 'demo-report.html');
+  if (!html.ok) throw new UserError(html.message);
   await writeFileAtomic(timelinePath, JSON.stringify(out.timelines[0]!.toJSON()));
-  await writeFileAtomic(join(outDir, 'demo-compare.svg'), svg.value);
-  if (html.ok) await writeFileAtomic(reportPath, html.value);
+  await writeFileAtomic(svgPath, svg.value);
+  await writeFileAtomic(reportPath, html.value);
   lines.push('');
   lines.push(
     `Wrote ${timelinePath} (the genode run: CPUs, pager entrypoints, handler; flows fault -> pager -> handler)`,

@@ -103,9 +103,7 @@ describe('faultline irq', () => {
     const r = cli('irq', '--design', 'polling', '--out', out);
     expect(r.code).toBe(2);
     expect(r.out).toBe('');
-    expect(r.err).toBe(
-      "faultline: --design: 'polling' is not a delivery design; expected direct, core-thread or both\n",
-    );
+    expect(r.err).toBe("faultline: --design: 'polling' is not one of direct, core-thread, both\n");
     expect(existsSync(join(out, 'irq.svg'))).toBe(false);
   });
 
@@ -116,7 +114,7 @@ describe('faultline irq', () => {
     };
     bad({ cpus: '4,2' }, /--cpus: '4,2' must be strictly increasing/);
     bad({ cpus: '1,,2' }, /--cpus/);
-    bad({ cpus: '0' }, /--cpus: '0' is not an integer between 1 and 256/);
+    bad({ cpus: '0' }, /--cpus: '0' is not an integer from 1 to 256/);
     bad({ queues: '1,2,3' }, /--queues: expected one count for every run or one per CPU count \(5\), got 3/);
     bad({ rate: 'fast' }, /--rate: 'fast' is not a packet rate/);
     bad({ duration: '-1' }, /--duration/);

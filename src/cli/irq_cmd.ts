@@ -1,5 +1,5 @@
 /**
- * `faultline irq`: IRQ delivery on a multi-queue NIC (seed 000, DESIGN.md §2 "IRQs"). Sweeps CPU
+ * `faultline irq`: IRQ delivery on a multi-queue NIC (docs/DESIGN.md, "IRQs"). Sweeps CPU
  * counts under the direct and core-thread delivery designs, prints a table and writes an SVG with
  * packets/s handled and p99 IRQ latency against CPUs.
  */
@@ -9,7 +9,18 @@ import { lineChart } from '../report/plot.js';
 import { formatNumber, formatTable } from '../report/table.js';
 import { microsToCycles } from '../sim/cost.js';
 import { type IrqDelivery, type IrqSimResult, runIrqSim } from '../sim/irq_run.js';
-import { parsePositiveInt, UserError, writeFileAtomic } from './io.js';
+import {
+  checkOutputs,
+  interruptible,
+  outDir,
+  parseChoice,
+  parseIntList,
+  parsePositiveInt,
+  UserError,
+  writeFileAtomic,
+} from './io.js';
+import { MAX_CPUS, parseSeed } from './run_options.js';
+import { completeSeries, yieldToEventLoop } from './sweep.js';
 import { sweepConfig } from './version.js';
 
 /** Validated settings of one `faultline irq` invocation. */
@@ -42,16 +53,8 @@ export interface IrqRun {
 
 type Flags = Record<string, string | boolean | undefined>;
 
-const MAX_CPUS = 256;
 const MAX_QUEUES = 1024;
 const MAX_DURATION_MS = 10_000;
-
-function list(text: string, what: string, max: number): number[] {
-  const items = text.split(',').map((s) => s.trim());
-  if (items.some((s) => s === ''))
-    throw new UserError(`${what}: '${text}' is not a comma-separated list of integers`);
-  return items.map((s) => parsePositiveInt(s, what, max));
-}
 
 /** Parses `20000000`, `20M`, `500k`, `1.5G` (decimal multipliers) into packets per second. */
 export function parseRate(text: string, flag = '--rate'): number {
@@ -68,13 +71,10 @@ export function parseRate(text: string, flag = '--rate'): number {
 
 /** Validates the flags of `faultline irq`; throws a UserError naming the bad flag. */
 export function parseIrqFlags(f: Flags): IrqSweepSpec {
-  const cpus = list(String(f.cpus), '--cpus', MAX_CPUS);
-  if (cpus.some((c, i) => i > 0 && c <= cpus[i - 1]!)) {
-    throw new UserError(`--cpus: '${String(f.cpus)}' must be strictly increasing, e.g. 1,2,4,8,16`);
-  }
+  const cpus = parseIntList(String(f.cpus), '--cpus', MAX_CPUS, { increasing: true });
   let queues = cpus;
   if (typeof f.queues === 'string') {
-    const q = list(f.queues, '--queues', MAX_QUEUES);
+    const q = parseIntList(f.queues, '--queues', MAX_QUEUES);
     if (q.length !== 1 && q.length !== cpus.length) {
       throw new UserError(
         `--queues: expected one count for every run or one per CPU count (${cpus.length}), got ${q.length}`,
@@ -82,12 +82,7 @@ export function parseIrqFlags(f: Flags): IrqSweepSpec {
     }
     queues = q.length === 1 ? cpus.map(() => q[0]!) : q;
   }
-  const design = String(f.design);
-  if (design !== 'direct' && design !== 'core-thread' && design !== 'both') {
-    throw new UserError(
-      `--design: '${design}' is not a delivery design; expected direct, core-thread or both`,
-    );
-  }
+  const design = parseChoice(String(f.design), '--design', ['direct', 'core-thread', 'both'] as const);
   const designs: IrqDelivery[] = design === 'both' ? ['direct', 'core-thread'] : [design];
   const durationMs = Number(f.duration);
   if (
@@ -98,10 +93,6 @@ export function parseIrqFlags(f: Flags): IrqSweepSpec {
       `--duration: '${String(f.duration)}' is not a duration in ms (expected > 0 and <= ${MAX_DURATION_MS})`,
     );
   }
-  const seed = String(f.seed).trim();
-  if (!/^\d+$/.test(seed) || !Number.isSafeInteger(Number(seed))) {
-    throw new UserError(`--seed: '${seed}' is not a non-negative integer`);
-  }
   return {
     cpus,
     queues,
@@ -111,15 +102,23 @@ export function parseIrqFlags(f: Flags): IrqSweepSpec {
     packetCycles: parsePositiveInt(String(f.packetCycles), '--packet-cycles', 1e9),
     ringSize: parsePositiveInt(String(f.ring), '--ring', 1 << 20),
     flows: parsePositiveInt(String(f.flows), '--flows', 2 ** 31 - 1),
-    seed: Number(seed),
+    seed: parseSeed(String(f.seed)),
   };
 }
 
-/** Runs the sweep: every design at every CPU count, in that order. */
-export function runIrqSweep(spec: IrqSweepSpec): IrqSimResult[] {
+/**
+ * Runs the sweep: every design at every CPU count, in that order. Between runs it yields to the
+ * event loop and ends early once `stop` says so (Ctrl-C): the runs done so far are the result.
+ */
+export async function runIrqSweep(
+  spec: IrqSweepSpec,
+  stop: () => boolean = () => false,
+): Promise<IrqSimResult[]> {
   const out: IrqSimResult[] = [];
   for (const design of spec.designs) {
-    spec.cpus.forEach((cpus, i) => {
+    for (const [i, cpus] of spec.cpus.entries()) {
+      await yieldToEventLoop();
+      if (stop()) return out;
       const r = runIrqSim({
         design,
         cpus,
@@ -133,7 +132,7 @@ export function runIrqSweep(spec: IrqSweepSpec): IrqSimResult[] {
       });
       if (!r.ok) throw new UserError(r.message);
       out.push(r.value);
-    });
+    }
   }
   return out;
 }
@@ -203,7 +202,8 @@ function stack(a: string, b: string): string {
 }
 
 /** The chart: packets/s handled (top) and p99 IRQ latency (bottom) against CPUs, one line per design. */
-export async function irqChart(results: readonly IrqSimResult[], spec: IrqSweepSpec): Promise<string> {
+export async function irqChart(results: readonly IrqSimResult[], full: IrqSweepSpec): Promise<string> {
+  const spec = { ...full, ...completeSeries(results, full.designs, full.cpus) };
   const x = {
     label: 'CPUs (one NIC queue per CPU unless --queues)',
     values: [...spec.cpus],
@@ -234,9 +234,9 @@ export function registerIrqCommand(program: Command): void {
   program
     .command('irq')
     .description(
-      'IRQ delivery for a multi-queue NIC: direct to the handler vs through one core thread, over CPU counts (seed 000)',
+      'IRQ delivery for a multi-queue NIC: direct to the handler vs through one core thread, over CPU counts',
     )
-    .option('--cpus <list>', 'CPU counts, comma-separated, increasing', '1,2,4,8,16')
+    .option('--cpus <list>', `CPU counts, comma-separated, increasing (at most ${MAX_CPUS})`, '1,2,4,8,16')
     .option('--queues <list>', 'NIC queues: one count, or one per CPU count (default: one queue per CPU)')
     .option('--rate <pps>', 'offered packets per second (Poisson), e.g. 8M, 500k', '8M')
     .option('--duration <ms>', 'simulated milliseconds of arrivals per run', '5')
@@ -250,16 +250,24 @@ export function registerIrqCommand(program: Command): void {
     .addHelpText(
       'after',
       '\nLatencies are µs and rates packets/s at the nominal 3 GHz clock. "CPU0 irq"/"mean irq" are the\n' +
-        'fractions of busy time spent on interrupt work; "lost IRQs" are raises coalesced at the controller.\n',
+        'fractions of busy time spent on interrupt work; "lost IRQs" are raises coalesced at the controller.\n' +
+        'Ctrl-C stops after the current run and keeps the runs done (exit status 130).\n',
     )
     .action(async (f: Flags) => {
       const spec = parseIrqFlags(f);
-      const results = runIrqSweep(spec);
-      const svg = await irqChart(results, spec);
-      const path = join(String(f.out), 'irq.svg');
-      await writeFileAtomic(path, svg);
+      const path = join(outDir(String(f.out)), 'irq.svg');
+      await checkOutputs([{ flag: '--out', path }]);
+      const results = await interruptible((stop) => runIrqSweep(spec, () => stop.requested));
+      const interrupted = results.length < spec.designs.length * spec.cpus.length;
+      if (results.length > 0) await writeFileAtomic(path, await irqChart(results, spec));
+      const wrote = results.length > 0 ? `\n\nplot: ${path}` : '';
       if (f.json)
-        process.stdout.write(`${JSON.stringify({ runs: results.map(irqRun), config: sweepConfig(spec) })}\n`);
-      else process.stdout.write(`${irqTable(results)}\n\nplot: ${path}\n`);
+        process.stdout.write(
+          `${JSON.stringify({ runs: results.map(irqRun), interrupted, config: sweepConfig(spec) })}\n`,
+        );
+      else
+        process.stdout.write(
+          `${interrupted ? 'interrupted: partial result\n' : ''}${irqTable(results)}${wrote}\n`,
+        );
     });
 }

@@ -12,14 +12,17 @@ import { UserError } from './io.js';
 import { registerIrqCommand } from './irq_cmd.js';
 import { registerPteCommand } from './pte_cmd.js';
 import { registerReplayCommands } from './replay_cmd.js';
+import { parseArch } from './run_options.js';
 import { registerScaleCommand } from './scale_cmd.js';
 import { registerScenarioCommands } from './scenario_cmd.js';
 import { registerTraceCommands } from './trace_cmd.js';
+import { faultlineVersion } from './version.js';
 
 const program = new Command();
 program
   .name('faultline')
   .description('An executable model and simulator of microkernel memory management and interrupt handling.')
+  .version(faultlineVersion(), '-V, --version', 'print the version of faultline')
   .showHelpAfterError()
   .exitOverride();
 
@@ -28,7 +31,7 @@ program
   .description('the nested fault path on a small system, step by step')
   .option('--arch <name>', 'architecture profile', 'x86_64')
   .action((opts: { arch: string }) => {
-    process.stdout.write(`${walkthrough({ arch: opts.arch as 'x86_64' }).join('\n')}\n`);
+    process.stdout.write(`${walkthrough({ arch: parseArch(opts.arch) }).join('\n')}\n`);
   });
 
 registerReplayCommands(program);

@@ -215,7 +215,17 @@ describe('faultline replay', () => {
     expect(cli('replay', 'test/fixtures/lackey_small.txt', '--tlb', 'l1d:63x4').err).toMatch(/--tlb/);
     expect(cli('replay', 'test/fixtures/lackey_small.txt', '--cpus', '0').code).toBe(2);
     expect(cli('replay', 'test/fixtures/lackey_small.txt', '--set', 'pagers=many').err).toMatch(
-      /pagers=many/,
+      /^faultline: --set: design option pagers=many is not valid/,
+    );
+    expect(cli('replay', 'test/fixtures/lackey_small.txt', '--tlb', '')).toMatchObject({
+      code: 2,
+      out: '',
+      err: expect.stringMatching(/^faultline: --tlb: invalid TLB spec '': it is empty/),
+    });
+    const arch = cli('walkthrough', '--arch', 'pdp11');
+    expect(arch.code).toBe(2);
+    expect(arch.err).toBe(
+      "faultline: --arch: 'pdp11' is not one of x86_32, x86_32-pae, x86_64, armv7, armv8, riscv-sv39, microblaze\n",
     );
     const limit = cli('replay', 'test/fixtures/lackey_small.txt', '--limit', '0');
     expect([limit.code, limit.err]).toEqual([

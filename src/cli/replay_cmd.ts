@@ -4,15 +4,29 @@
 import { join } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { type Command, Option } from 'commander';
+import { type ArchName, arch } from '../hw/arch.js';
 import { TLB_SPEC_HELP } from '../hw/tlb_spec.js';
 import { comparisonChart, comparisonHtml, comparisonTable, summaryText } from '../report/run_report.js';
 import { formatNumber } from '../report/table.js';
 import { DESIGNS, optionChoices } from '../sim/designs.js';
+import { stopText } from '../sim/replay_stop.js';
 import { machineLine, type WindowConfig } from '../sim/run_config.js';
-import { collect, UserError, writeFileAtomic } from './io.js';
-import { type ReplayOutcome, replay } from './replay_run.js';
-import { type RunFlags, runOptions } from './run_options.js';
+import {
+  checkOutputs,
+  collect,
+  type Interrupt,
+  interruptible,
+  type Output,
+  outDir,
+  parseChoice,
+  UserError,
+  writeFileAtomic,
+} from './io.js';
+import { EXIT_THREAD_STOPPED, type ReplayOutcome, replay } from './replay_run.js';
+import { type RunFlags, type RunOptions, runOptions } from './run_options.js';
 import type { ReaderMode } from './trace_thread.js';
+
+const READER_MODES: readonly ReaderMode[] = ['auto', 'thread', 'inline'];
 
 /** Flags common to replay and compare. */
 export function addRunFlags(cmd: Command): Command {
@@ -22,7 +36,11 @@ export function addRunFlags(cmd: Command): Command {
     .option('--tlb <spec>', 'TLB geometry per CPU (see below; default: the architecture’s)')
     .option('--chunk <size>', 'RAM the on-demand handler attaches per touched chunk', '2M')
     .option('--set <option=value>', 'override one design option (repeatable)', collect)
-    .option('--cost <name=cycles>', 'override one cost (repeatable; see docs/COST_MODEL.md)', collect)
+    .option(
+      '--cost <name=cycles>',
+      'override one cost: a whole number of cycles, 0 to 10^9 (repeatable; see docs/COST_MODEL.md)',
+      collect,
+    )
     .option('--seed <n>', 'seed for anything random', '1');
 }
 
@@ -33,7 +51,7 @@ function addReaderFlag(cmd: Command): Command {
       '--reader <mode>',
       'parse the trace on a reader thread, overlapped with the simulation (thread), in the simulating thread (inline), or thread for files of 4 MiB or more (auto)',
     )
-      .choices(['auto', 'thread', 'inline'])
+      .argParser((v) => parseChoice(v, '--reader', READER_MODES))
       .default('auto'),
   );
 }
@@ -87,20 +105,17 @@ export function commandLine(argv: readonly string[] = process.argv.slice(2)): st
   return ['faultline', ...argv.map(quote)].join(' ');
 }
 
-/** Runs a replay with a progress bar on a terminal and Ctrl-C returning partial results. */
+/**
+ * Runs a replay with a progress bar on a terminal; once `stop` is requested (Ctrl-C), reading
+ * stops after the current batch and the outcome is partial (`interrupted`).
+ */
 export async function replayWithUi(
   trace: string,
-  designs: readonly string[],
-  flags: RunFlags & WindowFlags & { reader?: ReaderMode },
-  opts: { timeline: boolean; quiet: boolean },
+  runs: readonly RunOptions[],
+  flags: WindowFlags & { reader?: ReaderMode },
+  opts: { timeline: boolean; quiet: boolean; stop: Interrupt },
 ): Promise<ReplayOutcome> {
-  const runs = runOptions(designs, flags);
   const { window, top } = windowOptions(flags);
-  let stop = false;
-  const onInt = () => {
-    stop = true;
-  };
-  process.once('SIGINT', onInt);
   const bar =
     process.stderr.isTTY && !opts.quiet
       ? new SingleBar({
@@ -115,7 +130,7 @@ export async function replayWithUi(
       timeline: opts.timeline,
       window,
       top,
-      shouldStop: () => stop,
+      shouldStop: () => opts.stop.requested,
       onProgress: bar
         ? (b, total) => {
             if (!started && total > 0) {
@@ -128,7 +143,6 @@ export async function replayWithUi(
     });
   } finally {
     if (started) bar?.stop();
-    process.removeListener('SIGINT', onInt);
   }
 }
 
@@ -151,22 +165,40 @@ export function registerReplayCommands(program: Command): void {
       async (
         trace: string,
         flags: RunFlags &
-          WindowFlags & { design: string; json?: boolean; timeline?: string; report?: string },
+          WindowFlags & {
+            reader?: ReaderMode;
+            design: string;
+            json?: boolean;
+            timeline?: string;
+            report?: string;
+          },
       ) => {
-        const out = await replayWithUi(trace, [flags.design], flags, {
-          timeline: !!flags.timeline,
-          quiet: !!flags.json,
-        });
+        const runs = runOptions([flags.design], flags);
+        windowOptions(flags);
+        const outputs: Output[] = [];
+        if (flags.timeline !== undefined) outputs.push({ flag: '--timeline', path: flags.timeline });
+        if (flags.report !== undefined) outputs.push({ flag: '--report', path: flags.report });
+        await checkOutputs(outputs, [trace]);
+        const out = await interruptible((stop) =>
+          replayWithUi(trace, runs, flags, {
+            timeline: flags.timeline !== undefined,
+            quiet: !!flags.json,
+            stop,
+          }),
+        );
         const r = out.results[0]!;
-        if (flags.timeline) await writeFileAtomic(flags.timeline, JSON.stringify(out.timelines[0]!.toJSON()));
-        if (flags.report) {
+        if (flags.timeline !== undefined) {
+          await writeFileAtomic(flags.timeline, JSON.stringify(out.timelines[0]!.toJSON()));
+        }
+        if (flags.report !== undefined) {
           const svg = await comparisonChart(out.results, `${r.design} on ${trace}`);
           if (!svg.ok) throw new UserError(svg.message);
           const html = comparisonHtml(out.results, svg.value, reportMeta(out), {
             title: 'faultline replay',
             subtitle: `${r.design} on ${trace}`,
           });
-          if (html.ok) await writeFileAtomic(flags.report, html.value);
+          if (!html.ok) throw new UserError(html.message);
+          await writeFileAtomic(flags.report, html.value);
         }
         if (flags.json) {
           process.stdout.write(
@@ -176,7 +208,9 @@ export function registerReplayCommands(program: Command): void {
           if (out.interrupted) process.stdout.write('interrupted: partial result\n');
           process.stdout.write(`${summaryText(r)}\n`);
           for (const e of r.errors) process.stdout.write(`error: ${e}\n`);
+          process.stdout.write(stopLines(out));
         }
+        setStopExit(out);
       },
     );
 
@@ -196,21 +230,37 @@ export function registerReplayCommands(program: Command): void {
       flags: RunFlags & WindowFlags & { reader?: ReaderMode; design?: string[]; out: string; json?: boolean },
     ) => {
       const designs = flags.design?.length ? flags.design : ['genode', '4k-only'];
-      const out = await replayWithUi(trace, designs, flags, { timeline: false, quiet: !!flags.json });
+      const runs = runOptions(designs, flags);
+      windowOptions(flags);
+      const dir = outDir(flags.out);
+      const svgPath = join(dir, 'compare.svg');
+      const htmlPath = join(dir, 'compare.html');
+      await checkOutputs(
+        [
+          { flag: '--out', path: svgPath },
+          { flag: '--out', path: htmlPath },
+        ],
+        [trace],
+      );
+      const out = await interruptible((stop) =>
+        replayWithUi(trace, runs, flags, { timeline: false, quiet: !!flags.json, stop }),
+      );
       const svg = await comparisonChart(out.results, `designs on ${trace}`);
       if (!svg.ok) throw new UserError(svg.message);
       const html = comparisonHtml(out.results, svg.value, reportMeta(out));
-      const svgPath = join(flags.out, 'compare.svg');
-      const htmlPath = join(flags.out, 'compare.html');
+      if (!html.ok) throw new UserError(html.message);
       await writeFileAtomic(svgPath, svg.value);
-      if (html.ok) await writeFileAtomic(htmlPath, html.value);
+      await writeFileAtomic(htmlPath, html.value);
       if (flags.json) {
         process.stdout.write(
           `${JSON.stringify({ results: out.results, trace: traceInfo(out), interrupted: out.interrupted })}\n`,
         );
       } else {
+        if (out.interrupted) process.stdout.write('interrupted: partial result\n');
         process.stdout.write(`${comparisonTable(out.results)}\n\nplot: ${svgPath}\nreport: ${htmlPath}\n`);
+        process.stdout.write(stopLines(out));
       }
+      setStopExit(out);
     },
   );
 
@@ -251,6 +301,22 @@ function reportMeta(out: ReplayOutcome): Array<[string, string]> {
   if (v !== undefined) meta.push(['faultline', v]);
   if (out.interrupted) meta.push(['interrupted', 'yes: every figure is partial']);
   return meta;
+}
+
+/** One `stopped:` line per run whose traced thread stopped, prefixed with the design when several ran. */
+function stopLines(out: ReplayOutcome): string {
+  let text = '';
+  for (const r of out.results) {
+    if (!r.stopped) continue;
+    const line = stopText(r.stopped, out.trace.records, arch(r.arch as ArchName));
+    text += `${out.results.length > 1 ? `${r.design}: ` : ''}${line}\n`;
+  }
+  return text;
+}
+
+/** Exit status EXIT_THREAD_STOPPED when a traced thread stopped in any run (unless the user interrupted it). */
+function setStopExit(out: ReplayOutcome): void {
+  if (!out.interrupted && out.results.some((r) => r.stopped)) process.exitCode = EXIT_THREAD_STOPPED;
 }
 
 function traceInfo(out: ReplayOutcome) {

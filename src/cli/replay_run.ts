@@ -16,17 +16,26 @@ import {
   summarize,
   type TracedSystem,
 } from '../sim/replay.js';
+import { settle } from '../sim/replay_stop.js';
 import { runConfig, type WindowConfig } from '../sim/run_config.js';
 import { diffStats, type StatsMark } from '../sim/run_stats.js';
 import { RecordWindow, type WindowEvent } from '../sim/run_window.js';
 import { PushSource } from '../sim/sim_thread.js';
 import { Timeline } from '../sim/timeline.js';
 import type { TraceBatch } from '../sim/trace_batch.js';
+import { invariant } from '../util/result.js';
 import { UserError } from './io.js';
 import type { RunOptions } from './run_options.js';
 import { type openTrace, readTraceFromStream, type TraceSummary } from './trace_source.js';
 import { type ReaderMode, readTrace } from './trace_thread.js';
 import { faultlineVersion } from './version.js';
+
+/**
+ * Exit status of `replay` and `compare` when a traced thread stopped for good before the end of
+ * its trace, in any design (it died, or waits for a failed fault handler): the output is
+ * complete, but covers only the records before the stop (`stopped` in docs/OUTPUT.md).
+ */
+export const EXIT_THREAD_STOPPED = 3;
 
 /** Cycles per microsecond of the nominal 3 GHz clock (docs/COST_MODEL.md). */
 export const CYCLES_PER_US = 3000;
@@ -107,10 +116,14 @@ export async function replay(
   let interrupted = false;
   const simulate = (batch: TraceBatch): void => {
     for (const s of systems) {
+      const t = s.sys.threads[0]!;
+      // A stopped thread replays nothing more: the rest of the trace is read and counted, not replayed.
+      if (t.fatal) continue;
       s.src.push(batch);
-      s.sys.machine.kick(s.sys.threads[0]!);
+      s.sys.machine.kick(t);
       s.sys.machine.run();
-      if (s.src.hasPending) throw new Error('internal: a replayed batch was not consumed');
+      if (settle(t, s.sys.machine.errors)) s.src.take();
+      else invariant(!s.src.hasPending, 'a replayed batch was not consumed');
     }
   };
   const boundary = (e: WindowEvent): void => {
@@ -146,6 +159,7 @@ export async function replay(
     s.src.end();
     s.sys.machine.kick(s.sys.threads[0]!);
     s.sys.machine.run();
+    settle(s.sys.threads[0]!, s.sys.machine.errors);
     // A trace that ended inside its warm-up was all warm-up: nothing was measured.
     if (windowConfig.warmup > 0 && s.from === undefined) {
       s.from = resetStatistics(s.sys);

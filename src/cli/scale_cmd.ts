@@ -1,16 +1,32 @@
 /**
- * `faultline scale`: one multi-threaded workload at 1, 2, 4, … 64 simulated CPUs under the
- * pager and allocator designs of seed 000, with a table, two SVG plots and JSON.
+ * `faultline scale`: one multi-threaded workload at 1, 2, 4, … 64 simulated CPUs under three
+ * pager and allocator designs (one pager for all CPUs, a pager per CPU with one RAM allocator, a
+ * pager and a RAM partition per CPU), with a table, two SVG plots and JSON. Points run in slices
+ * of events, so a progress bar moves on a terminal and Ctrl-C keeps the points done so far.
  */
 import { join } from 'node:path';
+import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { lineChart } from '../report/plot.js';
 import { formatTable } from '../report/table.js';
 import { designOptions } from '../sim/designs.js';
-import { buildScaleSystem, type ScalePoint, scalePoint } from '../sim/scale.js';
+import { buildScaleSystem, type ScalePoint, type ScaleSystem, scalePoint } from '../sim/scale.js';
 import { createThreadedWorkload } from '../workload/synthetic.js';
 import { interferenceCommand } from './interference_cmd.js';
-import { collect, parsePositiveInt, parseSize, UserError, writeFileAtomic } from './io.js';
+import {
+  checkOutputs,
+  collect,
+  interruptible,
+  outDir,
+  parseIntList,
+  parsePositiveInt,
+  parseRatio,
+  parseSize,
+  UserError,
+  writeFileAtomic,
+} from './io.js';
+import { MAX_CPUS, parseChunk, parseSeed } from './run_options.js';
+import { completeSeries, yieldToEventLoop } from './sweep.js';
 import { sweepConfig } from './version.js';
 
 /** What to sweep. */
@@ -28,13 +44,18 @@ export interface ScaleSpec {
 
 const BASE = 2 ** 32;
 
-/** Runs one point of the sweep. */
-export function runScalePoint(spec: ScaleSpec, design: string, cpus: number): ScalePoint {
+/** Accesses each thread makes at a point with `cpus` CPUs. */
+function recordsPerThread(spec: ScaleSpec, cpus: number): number {
+  return Math.max(1, Math.floor(spec.records / cpus));
+}
+
+/** Builds the system of one point of the sweep, ready to run. */
+export function scaleSystem(spec: ScaleSpec, design: string, cpus: number): ScaleSystem {
   const options = designOptions(design);
   if (!options.ok) throw new UserError(`--design: ${options.message}`);
   const sources = createThreadedWorkload({
     threads: cpus,
-    recordsPerThread: Math.max(1, Math.floor(spec.records / cpus)),
+    recordsPerThread: recordsPerThread(spec, cpus),
     sharedFootprint: spec.sharedBytes,
     privateFootprint: spec.privateBytes,
     shareRatio: spec.share,
@@ -43,30 +64,87 @@ export function runScalePoint(spec: ScaleSpec, design: string, cpus: number): Sc
     instrPerAccess: 0,
   });
   if (!sources.ok) throw new UserError(sources.message);
-  const sys = buildScaleSystem(sources.value, {
+  return buildScaleSystem(sources.value, {
     cpus,
     design: options.value,
     chunk: spec.chunk,
     // The generator puts the shared region at BASE and the private ones right after it.
     layout: { privateBase: BASE + spec.sharedBytes, privateStride: spec.privateBytes },
   });
+}
+
+/** Runs one point of the sweep to its end. */
+export function runScalePoint(spec: ScaleSpec, design: string, cpus: number): ScalePoint {
+  const sys = scaleSystem(spec, design, cpus);
   sys.machine.run();
   return scalePoint(sys, design);
 }
 
-/** Runs the whole sweep, designs outermost. */
-export function runScale(spec: ScaleSpec): ScalePoint[] {
-  return spec.designs.flatMap((d) => spec.cpus.map((c) => runScalePoint(spec, d, c)));
+/** Wall-clock milliseconds of simulation between looks at the terminal (progress, Ctrl-C). */
+const SLICE_MS = 50;
+
+/** Hooks of {@link runScale}. */
+export interface ScaleHooks {
+  /** Accesses made so far, of `total` in the whole sweep; called after every slice. */
+  readonly onProgress?: (done: number, total: number) => void;
+  /** Polled after every slice: true stops the sweep (the point in progress is kept, partial). */
+  readonly shouldStop?: () => boolean;
+}
+
+/**
+ * Runs the whole sweep, designs outermost, each point in slices of about {@link SLICE_MS} of engine
+ * events (the same events in the same order as one uninterrupted run, so the same figures) with
+ * the event loop free in between.
+ */
+export async function runScale(
+  spec: ScaleSpec,
+  hooks: ScaleHooks = {},
+): Promise<{ points: ScalePoint[]; interrupted: boolean }> {
+  const total = spec.designs.length * spec.cpus.reduce((a, c) => a + c * recordsPerThread(spec, c), 0);
+  const points: ScalePoint[] = [];
+  let before = 0;
+  for (const design of spec.designs) {
+    for (const cpus of spec.cpus) {
+      const sys = scaleSystem(spec, design, cpus);
+      const engine = sys.machine.engine;
+      let stopped = false;
+      for (let more = true; more; ) {
+        // One event can stand for thousands of accesses: look at the clock every few events.
+        const until = performance.now() + SLICE_MS;
+        while (more && performance.now() < until) {
+          for (let i = 0; i < 16 && more; i++) more = engine.step();
+        }
+        hooks.onProgress?.(before + sys.threads.reduce((a, t) => a + t.records, 0), total);
+        await yieldToEventLoop();
+        stopped = !!hooks.shouldStop?.();
+        if (stopped) break;
+      }
+      points.push(scalePoint(sys, design));
+      if (stopped) return { points, interrupted: true };
+      before += cpus * recordsPerThread(spec, cpus);
+    }
+  }
+  return { points, interrupted: false };
 }
 
 function table(points: readonly ScalePoint[]): string {
   return formatTable(
-    ['design', 'CPUs', 'faults', 'faults/s', 'p50 cycles', 'p99 cycles', 'cross-CPU', 'lock wait', 'steals'],
+    [
+      'design',
+      'CPUs',
+      'faults',
+      'faults/s/CPU',
+      'p50 cycles',
+      'p99 cycles',
+      'cross-CPU',
+      'lock wait',
+      'steals',
+    ],
     points.map((p) => [
       p.design,
       p.cpus,
       p.faults.count,
-      p.faults.throughput,
+      p.faults.perCpuRate,
       p.faults.latency.p50,
       p.faults.latency.p99,
       p.crossCpu.messages,
@@ -76,15 +154,16 @@ function table(points: readonly ScalePoint[]): string {
   );
 }
 
-async function plots(points: readonly ScalePoint[], spec: ScaleSpec): Promise<[string, string]> {
+async function plots(points: readonly ScalePoint[], full: ScaleSpec): Promise<[string, string]> {
+  const spec = completeSeries(points, full.designs, full.cpus);
   const series = (f: (p: ScalePoint) => number) =>
     spec.designs.map((d) => ({ name: d, values: points.filter((p) => p.design === d).map(f) }));
   const x = { label: 'simulated CPUs', values: [...spec.cpus], scale: 'log2' as const };
   const a = await lineChart({
-    title: 'Modelled fault throughput',
+    title: 'Faults resolved per second per CPU (while faulting)',
     x,
-    series: series((p) => p.faults.throughput),
-    yLabel: 'faults/s',
+    series: series((p) => p.faults.perCpuRate),
+    yLabel: 'faults/s per CPU',
   });
   const b = await lineChart({
     title: 'Fault latency p99',
@@ -101,17 +180,30 @@ async function plots(points: readonly ScalePoint[], spec: ScaleSpec): Promise<[s
 export function registerScaleCommand(program: Command): void {
   program
     .command('scale')
-    .description('fault handling at 1..64 CPUs under genode-single-pager, genode and partitioned (seed 000)')
+    .description(
+      'fault handling at 1..64 CPUs: one pager for all CPUs (genode-single-pager), a pager per CPU with one RAM allocator (genode), a pager and a RAM partition per CPU (partitioned)',
+    )
     .option('--design <name>', 'a design to include (repeat; default the three above)', collect)
-    .option('--cpus <list>', 'CPU counts, comma-separated', '1,2,4,8,16,32,64')
-    .option('--records <n>', 'accesses in total, split over the threads', '2000000')
-    .option('--private <size>', 'private memory per thread', '16M')
-    .option('--shared <size>', 'shared memory', '0')
-    .option('--share <ratio>', 'fraction of accesses to shared memory (0..1)', '0')
-    .option('--chunk <size>', 'RAM the handlers attach per fault', '64K')
-    .option('--seed <n>', 'workload seed', '1')
+    .option('--cpus <list>', `CPU counts, comma-separated, increasing (at most ${MAX_CPUS})`, DEFAULTS.cpus)
+    .option(
+      '--records <n>',
+      'accesses in total, split evenly over the threads (one per CPU)',
+      DEFAULTS.records,
+    )
+    .option('--private <size>', 'private memory per thread, a multiple of 2M', DEFAULTS.private)
+    .option('--shared <size>', 'shared memory, a multiple of 2M', DEFAULTS.shared)
+    .option('--share <ratio>', 'fraction of accesses to shared memory (0..1)', DEFAULTS.share)
+    .option('--chunk <size>', 'RAM the handlers attach per fault, a power of two', DEFAULTS.chunk)
+    .option('--seed <n>', 'workload seed', DEFAULTS.seed)
     .option('--out <dir>', 'where to write scale-throughput.svg and scale-latency.svg', 'faultline-out')
-    .option('--json', 'print {"points": [...]} (docs/OUTPUT.md)')
+    .option('--json', 'print {"points": [...], "interrupted": false} (docs/OUTPUT.md)')
+    .addHelpText(
+      'after',
+      '\n"faults/s/CPU" is how many faults one CPU gets resolved per second of time its thread spends in\n' +
+        'faults (the 3 GHz clock over the mean fault latency): flat as CPUs grow when fault handling\n' +
+        'scales, falling when the CPUs queue for one pager or one allocator lock. Latencies are cycles.\n' +
+        'A progress bar shows on a terminal; Ctrl-C keeps the points done (exit status 130).\n',
+    )
     .option(
       '--irq-rate <list>',
       'run the interference study instead: NIC traffic at these loads (packets/s, e.g. 0,1M,2M,4M) next to the faulting program, for every combination of single/per-CPU pagers, core-thread/direct IRQs and global/partitioned RAM, at one --cpus count (default 4)',
@@ -130,17 +222,65 @@ export function registerScaleCommand(program: Command): void {
         return;
       }
       const spec = parseScaleFlags(f);
-      const points = runScale(spec);
+      const dir = outDir(String(f.out));
+      const a = join(dir, 'scale-throughput.svg');
+      const b = join(dir, 'scale-latency.svg');
+      await checkOutputs([
+        { flag: '--out', path: a },
+        { flag: '--out', path: b },
+      ]);
+      const bar =
+        process.stderr.isTTY && !f.json
+          ? new SingleBar({
+              stream: process.stderr,
+              format: 'simulating {bar} {percentage}% {value}/{total} accesses',
+            })
+          : null;
+      let started = false;
+      const { points, interrupted } = await interruptible(async (stop) => {
+        try {
+          return await runScale(spec, {
+            shouldStop: () => stop.requested,
+            onProgress: bar
+              ? (done, total) => {
+                  if (!started) bar.start(total, 0);
+                  started = true;
+                  bar.update(done);
+                }
+              : undefined,
+          });
+        } finally {
+          if (started) bar?.stop();
+        }
+      });
       const [tput, lat] = await plots(points, spec);
-      const a = join(String(f.out), 'scale-throughput.svg');
-      const b = join(String(f.out), 'scale-latency.svg');
       await writeFileAtomic(a, tput);
       await writeFileAtomic(b, lat);
       if (f.json)
-        process.stdout.write(`${JSON.stringify({ points, config: sweepConfig(spec, spec.designs) })}\n`);
-      else process.stdout.write(`${table(points)}\n\nplots: ${a}, ${b}\n`);
+        process.stdout.write(
+          `${JSON.stringify({ points, interrupted, config: sweepConfig(spec, spec.designs) })}\n`,
+        );
+      else
+        process.stdout.write(
+          `${interrupted ? 'interrupted: partial result\n' : ''}${table(points)}\n\nplots: ${a}, ${b}\n`,
+        );
     });
 }
+
+/**
+ * Defaults of `faultline scale`: about 10 s in all on one core of the development machine, and
+ * still six accesses per page of private memory per thread at 64 CPUs, so every thread faults
+ * its whole memory in.
+ */
+export const DEFAULTS = {
+  cpus: '1,2,4,8,16,32,64',
+  records: '400000',
+  private: '4M',
+  shared: '0',
+  share: '0',
+  chunk: '64K',
+  seed: '1',
+} as const;
 
 /** Validates the flags of `faultline scale`. */
 export function parseScaleFlags(f: Record<string, string | string[] | boolean | undefined>): ScaleSpec {
@@ -149,28 +289,26 @@ export function parseScaleFlags(f: Record<string, string | string[] | boolean | 
     const o = designOptions(d);
     if (!o.ok) throw new UserError(`--design: ${o.message}`);
   }
-  const cpus = String(f.cpus)
-    .split(',')
-    .map((c) => parsePositiveInt(c, '--cpus', 64));
-  if (cpus.some((c, i) => i > 0 && c <= cpus[i - 1]!))
-    throw new UserError('--cpus: list must be strictly increasing');
-  const share = Number(f.share);
-  if (!(share >= 0 && share <= 1))
-    throw new UserError(`--share: '${String(f.share)}' must be a number from 0 to 1`);
-  const sharedBytes = f.shared === '0' ? 0 : parseSize(String(f.shared), '--shared');
-  const privateBytes = parseSize(String(f.private), '--private');
+  const text = (k: keyof typeof DEFAULTS) => (typeof f[k] === 'string' ? f[k] : DEFAULTS[k]);
+  const cpus = parseIntList(text('cpus'), '--cpus', MAX_CPUS, { increasing: true });
+  const share = parseRatio(text('share'), '--share');
+  const sharedBytes = parseSize(text('shared'), '--shared', { allowZero: true });
+  const privateBytes = parseSize(text('private'), '--private');
   if (privateBytes % 2 ** 21 !== 0)
-    throw new UserError('--private: must be a multiple of 2M (regions stay superpage-aligned)');
-  if (sharedBytes % 2 ** 21 !== 0) throw new UserError('--shared: must be a multiple of 2M');
-  if (share > 0 && sharedBytes === 0) throw new UserError('--share > 0 needs --shared memory');
+    throw new UserError(
+      `--private: '${text('private')}' is not a multiple of 2M (regions stay superpage-aligned)`,
+    );
+  if (sharedBytes % 2 ** 21 !== 0)
+    throw new UserError(`--shared: '${text('shared')}' is not a multiple of 2M`);
+  if (share > 0 && sharedBytes === 0) throw new UserError('--share: a share above 0 needs --shared memory');
   return {
     designs,
     cpus,
-    records: parsePositiveInt(String(f.records), '--records'),
+    records: parsePositiveInt(text('records'), '--records'),
     privateBytes,
     sharedBytes,
     share,
-    chunk: parseSize(String(f.chunk), '--chunk'),
-    seed: parsePositiveInt(String(f.seed), '--seed'),
+    chunk: parseChunk(text('chunk'), 4096),
+    seed: parseSeed(text('seed')),
   };
 }

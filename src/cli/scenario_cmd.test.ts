@@ -186,6 +186,39 @@ describe('faultline run on the simulator', () => {
     });
   });
 
+  it('--cost takes whole cycles in a stated range, like replay', async () => {
+    const p = file('good2.yaml', GOOD);
+    expect(await runScenarioFile(p, { cost: ['ipcRoundTrip=2.5'] })).toEqual({
+      exitCode: 2,
+      stdout: '',
+      stderr: "--cost ipcRoundTrip: '2.5' is not an integer from 0 to 1000000000 cycles\n",
+    });
+  });
+
+  it('a YAML alias bomb is an invalid scenario naming the file, not a crash', async () => {
+    const levels = ['a: &a [x, x, x, x, x, x, x, x, x]'];
+    for (let i = 1; i < 9; i++) {
+      const prev = String.fromCharCode(96 + i);
+      levels.push(
+        `${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill(`*${prev}`).join(', ')}]`,
+      );
+    }
+    const p = file('bomb.yaml', `name: bomb\n${levels.join('\n')}\n`);
+    const expected = {
+      exitCode: 2,
+      stdout: '',
+      stderr: `${p}:3:8: its aliases expand more than 1000 times (a YAML alias bomb?); write the values out instead\n`,
+    };
+    expect(await validateScenarioFile(p)).toEqual(expected);
+    expect(await runScenarioFile(p)).toEqual(expected);
+    // A few aliases are fine.
+    const q = file(
+      'alias.yaml',
+      GOOD.replace('size: 4K }', 'size: &sz 4K }\n  - alloc_ram: { name: ds2, owner: app, size: *sz }'),
+    );
+    expect(await validateScenarioFile(q)).toMatchObject({ exitCode: 0, stderr: '' });
+  });
+
   it('validate reports a simulated scenario as such', async () => {
     const p = file('valid.yaml', TRACE(join(FIXTURE, 'lackey_small.txt')));
     expect(await validateScenarioFile(p)).toEqual({

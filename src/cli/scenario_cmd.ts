@@ -14,9 +14,9 @@ import { formatProblem, type Problem, type ScenarioError, scenarioError } from '
 import { formatFailure, runScenario } from '../scenario/run.js';
 import { scenarioJsonSchemaText } from '../scenario/schema.js';
 import { isSimulated, traceRefs } from '../scenario/simulation.js';
-import { DEFAULT_COSTS, overrideCosts, parseCostAssignments } from '../sim/cost.js';
 import { TraceBatch } from '../sim/trace_batch.js';
-import { collect } from './io.js';
+import { collect, UserError } from './io.js';
+import { parseCostFlags } from './run_options.js';
 import { openTrace } from './trace_source.js';
 /** What a command printed and how it exits. */
 export interface CommandOutput {
@@ -91,12 +91,14 @@ export async function readScenarioTraces(
   return problems.length ? invalid(scenarioError(problems)) : out;
 }
 
-/** Validates `--cost key=value` assignments. */
+/** Validates `--cost key=value` assignments (the same checks as replay's). */
 function costFlags(items: readonly string[]): { costs: Record<string, number> } | CommandOutput {
-  const parsed = parseCostAssignments(items);
-  const checked = parsed.ok ? overrideCosts(DEFAULT_COSTS, parsed.value) : parsed;
-  if (!checked.ok) return { exitCode: 2, stdout: '', stderr: `--cost: ${checked.message}\n` };
-  return { costs: parsed.ok ? parsed.value : {} };
+  try {
+    return { costs: parseCostFlags(items) };
+  } catch (e) {
+    if (!(e instanceof UserError)) throw e;
+    return { exitCode: 2, stdout: '', stderr: `${e.message}\n` };
+  }
 }
 
 /** `faultline run FILE.yaml [--log] [--cost k=v]`: runs the scenario and checks its expectations. */

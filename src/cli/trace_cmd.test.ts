@@ -156,7 +156,11 @@ describe('faultline trace convert', () => {
 describe('LackeyTextWriter', () => {
   const record = fc.record({
     kind: fc.constantFrom(0, 1, 2, 3) as fc.Arbitrary<0 | 1 | 2 | 3>,
-    addr: fc.oneof(fc.nat({ max: 0xffffffff }), fc.integer({ min: 0, max: MAX_TRACE_ADDRESS })),
+    addr: fc.oneof(
+      fc.nat({ max: 0xffffffff }),
+      fc.integer({ min: 0, max: MAX_TRACE_ADDRESS }),
+      fc.integer({ min: -(2 ** 53), max: -1 }),
+    ),
     size: fc.integer({ min: 1, max: MAX_ACCESS_SIZE }),
   });
 
@@ -179,13 +183,17 @@ describe('LackeyTextWriter', () => {
   });
 
   it('spells addresses like lackey: at least 8 hex digits, no 0x', () => {
-    const batch = new TraceBatch(4);
+    const batch = new TraceBatch(6);
     batch.push(0, 0x800, 3);
     batch.push(1, 0x1fff000fea, 4096);
     batch.push(3, MAX_TRACE_ADDRESS, 1);
+    batch.push(0, -0xa00000, 4096); // the vsyscall page, sign-extended
+    batch.push(2, -(2 ** 53), 8);
     const chunks: Uint8Array[] = [];
     new LackeyTextWriter((c) => chunks.push(c)).write(batch);
-    expect(Buffer.concat(chunks).toString()).toBe('I  00000800,3\n L 1fff000fea,4096\n M 1fffffffffffff,1\n');
+    expect(Buffer.concat(chunks).toString()).toBe(
+      'I  00000800,3\n L 1fff000fea,4096\n M 1fffffffffffff,1\nI  ffffffffff600000,4096\n S ffe0000000000000,8\n',
+    );
   });
 
   it('refuses to convert a trace onto itself and leaves it untouched', async () => {

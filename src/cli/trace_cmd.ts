@@ -4,13 +4,13 @@
  * constant memory. {@link registerTraceCommands} also registers `faultline capture`
  * (capture_cmd.ts), which records new traces.
  */
-import { open, realpath } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { KIND_LETTERS, type TraceBatch, type TraceInfo, TraceInfoCollector } from '../sim/trace_batch.js';
 import { hex, sizeName } from '../util/hex.js';
 import { BinaryTraceWriter } from '../workload/binary_trace.js';
 import { AtomicOutputStream, infoFields, registerCaptureCommand } from './capture_cmd.js';
-import { UserError } from './io.js';
+import { checkOutputs, UserError } from './io.js';
 import { openTrace, readTraceFromStream, type TraceFormat, type TraceSummary } from './trace_source.js';
 
 /** What `faultline trace info --json` prints. */
@@ -67,8 +67,8 @@ export function outputFormat(path: string): { format: TraceFormat; gzip: boolean
   return { format: /\.(txt|lackey)$/i.test(base) ? 'lackey' : 'binary', gzip };
 }
 
-/** Most bytes of one lackey line: `I  ` + 14 hex digits + `,` + 4 digits + newline. */
-const MAX_LINE = 3 + 14 + 1 + 4 + 1;
+/** Most bytes of one lackey line: `I  ` + 16 hex digits + `,` + 4 digits + newline. */
+const MAX_LINE = 3 + 16 + 1 + 4 + 1;
 const HEX_DIGITS = Uint8Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
 const LEAD = [
   [73, 32, 32],
@@ -96,10 +96,17 @@ export class LackeyTextWriter {
       buf[o++] = lead[1]!;
       buf[o++] = lead[2]!;
       const a = addr[i]!;
-      const lo = a % TWO32;
-      const hi = (a - lo) / TWO32;
-      if (hi > 0) o = writeHex(buf, o, hi, 1);
-      o = writeHex(buf, o, lo, 8);
+      if (a >= 0) {
+        const lo = a % TWO32;
+        const hi = (a - lo) / TWO32;
+        if (hi > 0) o = writeHex(buf, o, hi, 1);
+        o = writeHex(buf, o, lo, 8);
+      } else {
+        // A sign-extended upper-half address: its 64-bit two's complement, 16 digits.
+        const lo = ((a % TWO32) + TWO32) % TWO32;
+        o = writeHex(buf, o, (a - lo) / TWO32 + TWO32, 8);
+        o = writeHex(buf, o, lo, 8);
+      }
       buf[o++] = 44; // ,
       o = writeDecimal(buf, o, size[i]!);
       buf[o++] = 10;
@@ -159,10 +166,11 @@ export async function convertTrace(input: string, output: string): Promise<Conve
     );
   }
   // Converting a file onto itself would replace the input while it is being read.
-  const same = await Promise.all([realpath(input), realpath(output).catch(() => null)]);
-  if (same[0] === same[1]) {
+  try {
+    await checkOutputs([{ flag: '', path: output }], [input]);
+  } catch (e) {
     await fh.close();
-    throw new UserError(`${output}: is the input file; write the converted trace somewhere else`);
+    throw e;
   }
   const stream = fh.createReadStream({ highWaterMark: 1 << 20 });
   let out: AtomicOutputStream | null = null;

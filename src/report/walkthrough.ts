@@ -73,7 +73,9 @@ export function walkthrough(opts: WalkthroughOptions = {}): string[] {
   say(
     `   coordinates (${hex(first.address)}), parks 'main' as a faulter (${main.state}) and submits a signal.`,
   );
-  say('   Core does not wait for the handler: the signal is fire-and-forget (seed 001, trust).');
+  say(
+    '   Core does not wait for the handler: the signal is fire-and-forget (core never trusts a handler to reply).',
+  );
   flush();
 
   say();

@@ -50,7 +50,7 @@ export const DESIGNS: readonly Design[] = [
   {
     name: 'genode-single-pager',
     description:
-      'as genode, but one pager thread on CPU 0 handles every fault (the Fiasco.OC state of seed 000)',
+      "as genode, but one pager thread on CPU 0 handles every fault (as Genode's core on Fiasco.OC had it)",
     options: { ...GENODE, pagers: 'single' },
   },
   {
@@ -61,7 +61,7 @@ export const DESIGNS: readonly Design[] = [
   {
     name: 'partitioned',
     description:
-      'as genode, but each CPU allocates from its own partition of RAM (seed 000: no contention, no cross-core IPC)',
+      'as genode, but each CPU allocates from its own partition of RAM (no lock contention, no cross-core IPC)',
     options: { ...GENODE, allocator: 'partitioned' },
   },
   {

@@ -76,6 +76,13 @@ export class DriverTask implements FaultingTask {
     private readonly memory: DriverMemory | null,
   ) {}
 
+  /** The error that killed the driver thread, if one did. */
+  died: string | null = null;
+
+  die(_va: number, _access: AccessType, error: string): void {
+    this.died ??= error;
+  }
+
   /** Drivers' misses and faults are not attributed (attribution covers the traced program). */
   noteMiss(_va: number): void {}
   noteFault(_va: number): void {}

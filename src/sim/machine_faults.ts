@@ -48,6 +48,8 @@ export interface FaultingTask extends SimTask, Translator {
   faults: number;
   /** The current fault was reflected to a handler (its latency includes the handler's work). */
   reflected: boolean;
+  /** The fault on `va` killed the task (core's error text): it runs no more. */
+  die(va: number, access: AccessType, error: string): void;
 }
 
 /** What the fault path needs from the machine. */
@@ -235,6 +237,7 @@ export class FaultPath {
       if (out.map.faultHandler) host.handlers.of(out.map.faultHandler)?.faulters.push(t);
     } else {
       this.error(out.text);
+      t.die(t.faultVa, t.faultKind, out.text);
       this.exec.block(t, 'dead-fault');
     }
     this.flushSignals(cpu.id);

@@ -12,6 +12,7 @@ import { sizeName } from '../util/hex.js';
 import { unwrap } from '../util/result.js';
 import { Attribution, type TopLists } from './attribution.js';
 import { Machine, type MachineConfig } from './machine.js';
+import { type ReplayStop, threadStop } from './replay_stop.js';
 import type { RunConfig } from './run_config.js';
 import { bySizeName, diffStats, type LevelCounts, markStats, type StatsMark, zeroMark } from './run_stats.js';
 import type { AccessSource, SimThread } from './sim_thread.js';
@@ -199,6 +200,8 @@ export interface RunResult {
   readonly intervals?: readonly IntervalResult[];
   /** The effective configuration (the command line adds it). */
   readonly config?: RunConfig;
+  /** Why the run stopped before the end of its trace (a traced thread died), or null. */
+  readonly stopped: ReplayStop | null;
 }
 
 /** How to summarize. */
@@ -342,5 +345,6 @@ export function summarize(sys: TracedSystem, design: string, opts: SummaryOption
     chunks: d.chunks,
     errors: m.errors.slice(from.errorTexts, from.errorTexts + 20),
     ...(top ? { top } : {}),
+    stopped: threadStop(sys.threads, m.arch, sys.app.addressSpace.size, m.core.pageSize),
   };
 }

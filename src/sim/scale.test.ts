@@ -1,5 +1,5 @@
 /**
- * Seed 000's claims as assertions on the metrics: partitioned memory with per-CPU pagers needs
+ * The per-core scaling claims as assertions on the metrics: partitioned memory with per-CPU pagers needs
  * no cross-CPU message on the fault path; one global allocator's lock wait grows with CPUs; a
  * partition that runs dry steals, keeps the system working and counts the steal.
  */
@@ -41,7 +41,7 @@ function point(
   return { p: scalePoint(sys, design), sys };
 }
 
-describe('scaling across cores (seed 000)', () => {
+describe('scaling across cores', () => {
   it('partitioned memory with per-CPU pagers: zero cross-CPU messages and no lock wait on the fault path', () => {
     const { p, sys } = point('partitioned', 8);
     expect(p.faults.count).toBeGreaterThan(8 * 64);
@@ -85,5 +85,25 @@ describe('scaling across cores (seed 000)', () => {
 
   it('scaling runs are deterministic', () => {
     expect(JSON.stringify(point('genode', 4).p)).toBe(JSON.stringify(point('genode', 4).p));
+  });
+
+  it('faults/s per CPU is the clock over the mean fault latency: flat when handling scales, independent of the run length', () => {
+    const at = (design: string, cpus: number, records: number) => {
+      const { p, sys } = point(design, cpus, { records, privateBytes: 2 * MB });
+      // The reference: 3e9 cycles per second over the exact mean latency of the resolved faults.
+      const lat = sys.machine.faultLatency;
+      expect(p.faults.perCpuRate).toBe(Math.round(3e9 / (lat.sum / lat.count)));
+      return p.faults.perCpuRate;
+    };
+    const one = at('partitioned', 1, 6_000);
+    // Partitioned memory with per-CPU pagers: every CPU's faults are served as fast as one alone.
+    expect(at('partitioned', 4, 6_000)).toBe(one);
+    // Four times the accesses after the memory is faulted in change nothing.
+    expect(at('partitioned', 4, 24_000)).toBe(one);
+    expect(
+      Math.abs(at('genode-single-pager', 4, 24_000) / at('genode-single-pager', 4, 6_000) - 1),
+    ).toBeLessThan(0.02);
+    // One pager for four CPUs: each CPU gets its faults served at a fraction of that rate.
+    expect(at('genode-single-pager', 4, 6_000)).toBeLessThan(one / 2);
   });
 });

@@ -1,5 +1,5 @@
 /**
- * The multi-core system of seed 000: one multi-threaded program, one thread per CPU. Each
+ * The multi-core scaling system: one multi-threaded program, one thread per CPU. Each
  * thread's private memory is its own managed dataspace, nested inside the program's memory map,
  * paged by a handler thread on the same CPU (so, with per-CPU pagers and partitioned RAM, a fault
  * never leaves its CPU); the shared region is paged by one handler on CPU 0.
@@ -34,8 +34,13 @@ export interface ScalePoint {
   readonly records: number;
   readonly faults: {
     readonly count: number;
-    /** Faults per modelled second (nominal clock). */
-    readonly throughput: number;
+    /**
+     * Faults per second per CPU while faulting: the nominal clock over the mean fault latency, i.e.
+     * how many faults one CPU gets resolved per second of time its thread spends in faults. It does
+     * not depend on how many other accesses the run makes (`--records`), and stays flat as CPUs
+     * are added exactly when fault handling scales.
+     */
+    readonly perCpuRate: number;
     readonly latency: { readonly p50: number; readonly p99: number };
   };
   readonly crossCpu: { readonly messages: number };
@@ -102,7 +107,7 @@ export function scalePoint(sys: ScaleSystem, design: string): ScalePoint {
     records: sys.threads.reduce((a, t) => a + t.records, 0),
     faults: {
       count: faults,
-      throughput: cycles === 0 ? 0 : Math.round(faults / (cycles / NOMINAL_CLOCK_HZ)),
+      perCpuRate: lat.count === 0 ? 0 : Math.round(NOMINAL_CLOCK_HZ / lat.mean),
       latency: { p50: lat.count ? lat.percentile(0.5) : 0, p99: lat.count ? lat.percentile(0.99) : 0 },
     },
     crossCpu: { messages: c.crossCpu },

@@ -7,7 +7,22 @@ import type { Thread } from '../kernel/thread.js';
 import type { Attribution } from './attribution.js';
 import type { Cpu } from './cpu.js';
 import type { FaultingTask } from './machine_faults.js';
-import { INSTR, TraceBatch } from './trace_batch.js';
+import { INSTR, LOAD, TraceBatch } from './trace_batch.js';
+/**
+ * The access a thread stopped at for good: a fault nobody could resolve killed it (`died`: the
+ * null page, outside the user address space, ...), or it waits for a fault handler that failed
+ * (`blocked`, e.g. RAM ran out).
+ */
+export interface ThreadStop {
+  readonly how: 'died' | 'blocked';
+  /** 1-based position of the record in the thread's access stream (its trace). */
+  readonly record: number;
+  /** The faulting address (sign-extended, see `TraceBatch.addr`): the second page of a crossing access. */
+  readonly va: number;
+  readonly access: AccessType;
+  /** Core's error text for the fault, or the failed handler's. */
+  readonly error: string;
+}
 
 /** What runs a traced thread's steps (the machine). */
 export interface WorkloadRunner {
@@ -146,6 +161,11 @@ export class SimThread implements FaultingTask {
   finishedAt = -1;
   /** The source has nothing now but may later. */
   starved = false;
+  /** Set when the thread stopped for good (see {@link ThreadStop}): it runs no more records. */
+  fatal: ThreadStop | null = null;
+  /** Records of the source in the batches before `batch` (positions in the stream, for {@link ThreadStop}). */
+  private before = 0;
+  private readonly pageSize: number;
 
   // Counters, published to the metrics registry at the end of a run.
   records = 0;
@@ -161,7 +181,6 @@ export class SimThread implements FaultingTask {
   /** The most recent instruction fetch before record `iPos` of `batch` (or an earlier batch); NaN if none. */
   private iAddr = Number.NaN;
   private iPos = 0;
-  private readonly pageSize: number;
 
   constructor(
     readonly kernel: Thread,
@@ -221,6 +240,8 @@ export class SimThread implements FaultingTask {
     // The batch ends here: its last fetch is the instruction of the next batch's first data access
     // (read now, while a lent batch is still ours).
     if (this.attribution !== null) this.scanTo(this.len);
+    this.before += this.len;
+    this.len = 0;
     const lent = this.source.take?.();
     if (lent && lent.length > 0) {
       this.batch = lent;
@@ -249,6 +270,24 @@ export class SimThread implements FaultingTask {
 
   end(cpu: Cpu, now: number): void {
     this.runner.sliceEnd(this, cpu, now);
+  }
+
+  /** Records that the access at `pos` of the current batch (at `va`) killed the thread. */
+  die(va: number, access: AccessType, error: string): void {
+    this.fatal ??= { how: 'died', record: this.before + this.pos + 1, va, access, error };
+  }
+
+  /**
+   * Records that the thread, blocked in a fault at `pos` of the current batch, will never run
+   * again (its handler failed with `error`).
+   */
+  stall(error: string): void {
+    const b = this.batch;
+    const k = b.kind[this.pos]!;
+    let va = b.addr[this.pos]!;
+    if (this.secondHalf) va = (Math.floor(va / this.pageSize) + 1) * this.pageSize;
+    const access: AccessType = k === INSTR ? 'exec' : k === LOAD ? 'read' : 'write';
+    this.fatal ??= { how: 'blocked', record: this.before + this.pos + 1, va, access, error };
   }
 
   /** True when the thread can run now. */

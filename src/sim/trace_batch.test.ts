@@ -70,6 +70,20 @@ describe('TraceInfoCollector', () => {
     );
   });
 
+  it('summarises upper-half (negative, sign-extended) addresses: the top page is page -1', () => {
+    const c = new TraceInfoCollector();
+    const b = new TraceBatch(4);
+    b.push(LOAD, -0x1000, 8); // 0xfffffffffffff000: page -1
+    b.push(LOAD, -0xa00000, 8); // the vsyscall page
+    b.push(LOAD, -0x1000 + 8, 8); // page -1 again
+    c.add(b);
+    const info = c.result();
+    expect(info.pages).toBe(2);
+    expect(info.lowest).toBe(-0xa00000);
+    expect(info.highest).toBe(-0x1000 + 15);
+    expect(info.toString()).toContain('addresses 0xffffffffff600000..0xfffffffffffff00f');
+  });
+
   it('summarises nothing as nothing', () => {
     const info = new TraceInfoCollector().result();
     expect(info).toEqual(new TraceInfo(0, [0, 0, 0, 0], 0, 0, -1));

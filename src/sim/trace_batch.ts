@@ -25,8 +25,17 @@ export const KIND_LETTERS: readonly string[] = ['I', 'L', 'S', 'M'];
 /** Largest access size a trace record may carry, in bytes: one 4K page (Valgrind reports far smaller). */
 export const MAX_ACCESS_SIZE = 4096;
 
-/** Largest address a trace record may carry: addresses are exact JavaScript numbers. */
+/**
+ * Largest address a trace record may carry (2^53-1): addresses are exact JavaScript numbers. See
+ * {@link TraceBatch.addr} for the sign-extended representation of the upper half.
+ */
 export const MAX_TRACE_ADDRESS = Number.MAX_SAFE_INTEGER;
+
+/**
+ * Smallest address a trace record may carry: -2^53, the sign-extended 64-bit address
+ * `0xffe0000000000000` (see {@link TraceBatch.addr}).
+ */
+export const MIN_TRACE_ADDRESS = -(2 ** 53);
 
 /** Default number of records per batch. */
 export const DEFAULT_BATCH_CAPACITY = 65536;
@@ -51,7 +60,16 @@ export function recordToString(kind: number, addr: number, size: number): string
 export class TraceBatch {
   /** Access kind per record ({@link AccessKind}). */
   readonly kind: Uint8Array;
-  /** Virtual address per record (integer, 0..2^53-1). */
+  /**
+   * Virtual address per record: a 64-bit address, sign-extended into an exact integer in
+   * {@link MIN_TRACE_ADDRESS}..{@link MAX_TRACE_ADDRESS} (-2^53..2^53-1). Lower-half addresses
+   * are themselves; an upper-half address u (bits 63..53 all set) is the negative number u - 2^64.
+   * So a canonical 48-bit kernel-half address 0xffff_8000_0000_0000 + x is x - 2^47, and the
+   * vsyscall page 0xffffffffff600000 is -0xa00000. Addresses whose bits 63..53 differ are not
+   * canonical on any supported architecture; the readers reject them. Whether an address is in
+   * the user half of a given architecture is the replay's business (an access outside kills the
+   * thread), not the batch's.
+   */
   readonly addr: Float64Array;
   /** Access size in bytes per record (1..{@link MAX_ACCESS_SIZE}). */
   readonly size: Uint32Array;
@@ -156,9 +174,9 @@ export class TraceInfo {
     readonly perKind: readonly number[],
     /** Distinct 4K pages touched (an access crossing a page boundary touches both pages). */
     readonly pages: number,
-    /** Lowest address accessed (0 when there are no records). */
+    /** Lowest address accessed, sign-extended (upper-half addresses are negative; 0 when there are no records). */
     readonly lowest: number,
-    /** Highest byte address accessed (inclusive; -1 when there are no records). */
+    /** Highest byte address accessed, sign-extended (inclusive; -1 when there are no records). */
     readonly highest: number,
   ) {}
 
@@ -182,8 +200,9 @@ export class TraceInfoCollector {
   private readonly perKind = [0, 0, 0, 0];
   private readonly pageSet = new Set<number>();
   private lowest = Number.POSITIVE_INFINITY;
-  private highest = -1;
-  private lastPage = -1;
+  // Not -1: upper-half addresses are negative, and page -1 is the top page of the address space.
+  private highest = Number.NEGATIVE_INFINITY;
+  private lastPage = Number.NaN;
 
   /** Adds every record of a batch. */
   add(batch: TraceBatch): void {
@@ -229,7 +248,7 @@ export class TraceInfoCollector {
       [...this.perKind],
       this.pageSet.size,
       empty ? 0 : this.lowest,
-      this.highest,
+      empty ? -1 : this.highest,
     );
   }
 }

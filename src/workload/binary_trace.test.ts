@@ -1,9 +1,12 @@
+import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   type AccessKind,
   INSTR,
   LOAD,
+  MAX_TRACE_ADDRESS,
+  MIN_TRACE_ADDRESS,
   STORE,
   TraceBatch,
   TraceInfoCollector,
@@ -21,6 +24,9 @@ import {
   decodeBinaryTrace,
   isBinaryTrace,
 } from './binary_trace_reader.js';
+import { parseLackey } from './lackey.js';
+
+const fixture = (name: string) => readFileSync(new URL(`../../test/fixtures/${name}`, import.meta.url));
 
 function batchesOf(records: readonly TraceRecord[], cap = 7): TraceBatch[] {
   const out: TraceBatch[] = [];
@@ -57,6 +63,10 @@ const record = fc.record({
     fc.nat({ max: 2 ** 13 }),
     fc.integer({ min: 0x7ff000000, max: 0x7ff001000 }),
     fc.constantFrom(0, 2 ** 53 - 1, 2 ** 52, 2 ** 52 - 1, 2 ** 31, 2 ** 28 - 1),
+    // Sign-extended upper-half addresses: the whole range, the 48-bit kernel half, its ends.
+    fc.integer({ min: MIN_TRACE_ADDRESS, max: -1 }),
+    fc.integer({ min: -(2 ** 47), max: -(2 ** 47) + 2 ** 20 }),
+    fc.constantFrom(MIN_TRACE_ADDRESS, MIN_TRACE_ADDRESS + 1, -1, -0xa00000, -(2 ** 52), -(2 ** 27)),
   ),
   size: fc.oneof(fc.integer({ min: 1, max: 64 }), fc.integer({ min: 1, max: 4096 })),
 });
@@ -98,11 +108,55 @@ describe('binary trace round trip', () => {
     );
   });
 
-  it('wraps deltas across the whole 53-bit range exactly', () => {
-    const records: TraceRecord[] = [0, 2 ** 53 - 1, 1, 2 ** 53 - 2, 2 ** 52, 0, 2 ** 52 + 1, 2 ** 52 - 1].map(
-      (addr) => ({ kind: LOAD, addr, size: 8 }),
-    );
-    expect(decode(encodeBinaryTrace(batchesOf(records))).records).toEqual(records);
+  it('wraps deltas across the whole sign-extended range exactly', () => {
+    const top = MAX_TRACE_ADDRESS;
+    const bottom = MIN_TRACE_ADDRESS;
+    const records: TraceRecord[] = [
+      0,
+      top,
+      1,
+      top - 1,
+      2 ** 52,
+      0,
+      2 ** 52 + 1,
+      2 ** 52 - 1,
+      bottom,
+      top,
+      bottom,
+      -1,
+      top,
+      bottom + 1,
+      top - 1,
+      -(2 ** 47),
+      2 ** 47 - 1,
+      -0xa00000,
+    ].map((addr) => ({ kind: LOAD, addr, size: 8 }));
+    expect(decode(encodeBinaryTrace(batchesOf(records, 100))).records).toEqual(records);
+  });
+
+  it('carries the vsyscall page and the kernel half in a few bytes', () => {
+    const b = new TraceBatch(2);
+    b.push(INSTR, -0xa00000, 8); // 0xffffffffff600000
+    b.push(INSTR, -0xa00000 + 0x400, 8);
+    const bytes = encodeBinaryTrace([b]);
+    // One block: tag + 4-byte varint of zigzag(-0xa00000) = 0x13fffff, then tag + 2-byte varint.
+    expect(bytes.length).toBe(BINARY_HEADER_BYTES + 8 + 5 + 3 + 16);
+    expect(decode(bytes).records).toEqual(b.toRecords());
+  });
+
+  it('still reads version 1 (addresses 0..2^53-1, deltas modulo 2^53)', () => {
+    // Written by the version-1 writer; the same records as lackey text, read independently.
+    const v1 = fixture('binary_v1_wrap.fltrace');
+    expect(v1[8]).toBe(1);
+    const expected: TraceRecord[] = [];
+    const text = parseLackey(fixture('binary_v1_wrap.txt'), (b) => {
+      expected.push(...b.toRecords());
+    });
+    expect(text.ok).toBe(true);
+    expect(expected.map((r) => r.addr)).toContain(2 ** 53 - 1);
+    const got = decode(v1, [3, 30]);
+    expect(got.result).toEqual({ ok: true, value: { records: 8, declaredRecords: null, stopped: false } });
+    expect(got.records).toEqual(expected);
   });
 
   it('is compact: a sequential fetch stream costs 2 bytes per record', () => {
@@ -176,7 +230,7 @@ describe('binary trace errors', () => {
     v[8] = 7;
     expect(decode(v).result).toMatchObject({
       offset: 8,
-      message: 'offset 8: unsupported version 7 (this reader supports 1)',
+      message: 'offset 8: unsupported version 7 (this reader supports 1 and 2)',
     });
     const f = good.slice();
     f[10] = 1;
@@ -256,7 +310,7 @@ describe('binary trace errors', () => {
     });
   });
 
-  it('an address varint of more than 8 bytes, or a delta beyond 2^53', () => {
+  it('an address varint of more than 8 bytes, or a delta beyond 2^54 (2^53 in version 1)', () => {
     /** A trace of one block holding one load record: tag then `varint`, and the end block. */
     const oneRecord = (varint: number[]) => {
       const head = encodeBinaryTrace([]).subarray(0, BINARY_HEADER_BYTES);
@@ -278,7 +332,22 @@ describe('binary trace errors', () => {
       offset: 28,
       message: 'offset 28: address varint longer than 8 bytes',
     });
-    expect(decode(oneRecord([0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x7f])).result).toMatchObject({
+    // Zigzag 2^54 - 1 is the largest value (the delta -2^53); 2^54 is one beyond.
+    const max = [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x1f];
+    expect(decode(oneRecord(max)).records).toEqual([{ kind: LOAD, addr: MIN_TRACE_ADDRESS, size: 8 }]);
+    expect(decode(oneRecord([0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x20])).result).toMatchObject({
+      offset: 28,
+      message: 'offset 28: address delta exceeds 2^54',
+    });
+    const v1 = (bytes: Uint8Array) => {
+      bytes[8] = 1;
+      return bytes;
+    };
+    // Version 1: zigzag 2^53 - 1 (the delta -2^52, wrapped to 2^52) is the largest, 2^53 beyond.
+    expect(decode(v1(oneRecord([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x0f]))).records).toEqual([
+      { kind: LOAD, addr: 2 ** 52, size: 8 },
+    ]);
+    expect(decode(v1(oneRecord([0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x10]))).result).toMatchObject({
       offset: 28,
       message: 'offset 28: address delta exceeds 2^53',
     });

@@ -10,6 +10,7 @@ import {
   BatchTarget,
   MAX_ACCESS_SIZE,
   MAX_TRACE_ADDRESS,
+  MIN_TRACE_ADDRESS,
   plainBytes,
   TraceBatch,
   type TraceInfo,
@@ -29,7 +30,7 @@ import {
   MAX_RECORD_BYTES,
   readU32,
   type TraceCorruptError,
-  TWO28,
+  TWO27,
   TWO32,
   TWO53,
 } from './binary_trace.js';
@@ -44,6 +45,12 @@ class DecodeState extends BatchTarget {
   errPos = 0;
   errWhat = '';
   readonly prev = new Float64Array(4);
+  /** Version 1: addresses 0..2^53-1, differences modulo 2^53 (else sign-extended, modulo 2^54). */
+  v1 = false;
+  /** Smallest address the hot loop takes without wrapping (0 in version 1, else -2^53 + 1). */
+  low = MIN_TRACE_ADDRESS + 1;
+  /** Bits of a zigzag value above its low 28 must stay below this (2^25 in version 1, else 2^26). */
+  hiLimit = 2 ** 26;
 }
 
 /**
@@ -51,7 +58,7 @@ class DecodeState extends BatchTarget {
  * batch (`cap`) is full. Returns the new position, or -1 after recording the error in `st`.
  */
 function decode(buf: Uint8Array, p: number, end: number, st: DecodeState, cap: number): number {
-  const { kinds, addrs, sizes, prev } = st;
+  const { kinds, addrs, sizes, prev, low } = st;
   let len = st.len;
   let left = st.left;
   while (left > 0 && len < cap) {
@@ -88,8 +95,8 @@ function decode(buf: Uint8Array, p: number, end: number, st: DecodeState, cap: n
       }
       if (b < 128) d = (zz >>> 1) ^ -(zz & 1);
       else {
-        // 5 to 8 bytes (deltas up to 2^53, e.g. between heap and stack): the bits above the
-        // low 28 gather in a second int32 and combine in double arithmetic, exactly.
+        // 5 to 8 bytes (large deltas, e.g. between heap and stack or into the upper half): the
+        // bits above the low 28 gather in a second int32 and combine in double arithmetic.
         b = buf[p++]!;
         let hi = b & 127;
         if (b > 127) {
@@ -105,16 +112,17 @@ function decode(buf: Uint8Array, p: number, end: number, st: DecodeState, cap: n
             }
           }
         }
-        const v = hi * TWO28 + zz;
-        if (v >= TWO53) return fail(st, rp, p > end ? PAST_END : 'address delta exceeds 2^53');
-        d = (zz & 1) === 0 ? v / 2 : -(v + 1) / 2; // v's low bit is zz's
+        if (hi >= st.hiLimit) return fail(st, rp, p > end ? PAST_END : st.v1 ? DELTA_V1 : DELTA_V2);
+        // The value hi * 2^28 + zz may exceed 2^53; halve it in parts (zz's low bit is its sign).
+        const half = hi * TWO27 + (zz >>> 1);
+        d = (zz & 1) === 0 ? half : -half - 1;
       }
     }
     if (p > end) return fail(st, rp, PAST_END);
     const pa = prev[k]!;
     let a = pa + d;
-    // Outside 0..2^53-1 (possibly inexact above 2^53): wrap modulo 2^53, exactly.
-    if (a < 0 || a > MAX_TRACE_ADDRESS) a = d >= 0 ? d - (TWO53 - pa) : a + TWO53;
+    // Outside the version's address range (possibly inexact beyond +-2^53): wrap it, exactly.
+    if (a < low || a > MAX_TRACE_ADDRESS) a = wrap(st.v1, pa, d);
     prev[k] = a;
     kinds[len] = k;
     addrs[len] = a;
@@ -128,6 +136,24 @@ function decode(buf: Uint8Array, p: number, end: number, st: DecodeState, cap: n
 }
 
 const PAST_END = 'record runs past the end of its block';
+const DELTA_V1 = 'address delta exceeds 2^53';
+const DELTA_V2 = 'address delta exceeds 2^54';
+
+/** `pa + d` wrapped into the version's address range (off the hot path). */
+function wrap(v1: boolean, pa: number, d: number): number {
+  return v1 ? wrap53(pa, d) : wrap54(pa, d);
+}
+
+/** Version 1: the address `pa + d` modulo 2^53, for pa in 0..2^53-1 and d in -2^53..2^53. */
+function wrap53(pa: number, d: number): number {
+  return d >= 0 ? d - (TWO53 - pa) : pa + d + TWO53;
+}
+
+/** `pa + d` wrapped modulo 2^54 into -2^53..2^53-1, exactly, for pa and d in that range. */
+function wrap54(pa: number, d: number): number {
+  if (d >= 0) return pa < TWO53 - d ? pa + d : pa - TWO53 + (d - TWO53);
+  return pa >= -TWO53 - d ? pa + d : pa + TWO53 + (d + TWO53);
+}
 
 function fail(st: DecodeState, pos: number, what: string): number {
   st.errPos = pos;
@@ -251,12 +277,16 @@ export class BinaryTraceReader {
           }
         }
         const version = buf[at + 8]! | (buf[at + 9]! << 8);
-        if (version !== BINARY_TRACE_VERSION) {
+        if (version !== BINARY_TRACE_VERSION && version !== 1) {
           return corrupt(
             base + 8,
-            `unsupported version ${version} (this reader supports ${BINARY_TRACE_VERSION})`,
+            `unsupported version ${version} (this reader supports 1 and ${BINARY_TRACE_VERSION})`,
           );
         }
+        const st = this.st;
+        st.v1 = version === 1;
+        st.low = st.v1 ? 0 : MIN_TRACE_ADDRESS + 1;
+        st.hiLimit = st.v1 ? 2 ** 25 : 2 ** 26;
         const flags = buf[at + 10]! | (buf[at + 11]! << 8);
         if (flags !== 0) return corrupt(base + 10, `unsupported flags 0x${flags.toString(16)} (expected 0)`);
         const lo = readU32(buf, at + 12);

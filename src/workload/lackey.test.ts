@@ -70,8 +70,36 @@ describe('LackeyParser', () => {
       code: 'TRACE_SYNTAX',
       line: 1,
       column: 4,
-      message: 'line 1, column 4: address 0x20000000000000 exceeds 2^53',
+      message:
+        'line 1, column 4: address 0x20000000000000 is not canonical (expected at most 0x1fffffffffffff, or an upper-half address from 0xffe0000000000000, at most 16 hex digits)',
     });
+  });
+
+  it('reads canonical upper-half addresses exactly, sign-extended', () => {
+    // The vsyscall page, the lowest 48-bit kernel-half address, the top byte, the lowest held.
+    const r = run(
+      'I  ffffffffff600000,8\n L ffff800000000000,8\n S ffffffffffffffff,1\n M 00ffe0000000000000,4\n',
+    );
+    expect(r.error).toBeNull();
+    expect(r.records).toEqual([
+      { kind: INSTR, addr: -0xa00000, size: 8 },
+      { kind: LOAD, addr: -(2 ** 47), size: 8 },
+      { kind: STORE, addr: -1, size: 1 },
+      { kind: MODIFY, addr: -(2 ** 53), size: 4 },
+    ]);
+  });
+
+  it.each([
+    ['ffdfffffffffffff', 'bits 63..53 mixed'],
+    ['8000000000000000', 'the lowest non-canonical upper-half value'],
+    ['0000800000000000ffff', 'more than 64 bits'],
+    ['1ffffffffffffffff', '17 digits'],
+  ])('rejects the non-canonical address %s (%s) naming line, column and what was expected', (a) => {
+    const e = errorOf(`I  1,1\n L\t${a},8\n`);
+    expect(e).toMatchObject({ code: 'TRACE_SYNTAX', line: 2, column: 4 });
+    expect(e.message).toBe(
+      `line 2, column 4: address 0x${a} is not canonical (expected at most 0x1fffffffffffff, or an upper-half address from 0xffe0000000000000, at most 16 hex digits)`,
+    );
   });
 
   it.each([
@@ -171,9 +199,9 @@ function reference(text: string): Ref {
     const line = lines[i]!;
     if (line === '' || line === '\r' || line.startsWith('==') || line.startsWith('--')) continue;
     const m = /^(I| [LSM])[ \t]+([0-9a-fA-F]+),([0-9]+)[ \t]*\r?$/.exec(line);
-    const addr = m ? Number.parseInt(m[2]!, 16) : 0;
+    const addr = m ? signExtended(BigInt(`0x${m[2]!}`)) : 0;
     const size = m ? Number(m[3]) : 0;
-    if (!m || addr > 2 ** 53 - 1 || size < 1 || size > 4096 || line.length > MAX_LINE_BYTES) {
+    if (!m || addr === null || size < 1 || size > 4096 || line.length > MAX_LINE_BYTES) {
       return { records, errorLine: i + 1 };
     }
     records.push({ kind: kinds[m[1]!]!, addr, size });
@@ -181,11 +209,24 @@ function reference(text: string): Ref {
   return { records, errorLine: null };
 }
 
+/** A 64-bit address in BigInt arithmetic, sign-extended; null when bits 63..53 differ or it needs more bits. */
+function signExtended(v: bigint): number | null {
+  if (v < 2n ** 53n) return Number(v);
+  if (v >= 2n ** 64n - 2n ** 53n && v < 2n ** 64n) return Number(v - 2n ** 64n);
+  return null;
+}
+
 const recordLine = fc
   .record({
     kind: fc.constantFrom('I', ' L', ' S', ' M'),
     gap: fc.constantFrom(' ', '  ', '\t'),
-    addr: fc.oneof(fc.nat({ max: 0xffffffff }), fc.maxSafeNat()),
+    addr: fc.oneof(
+      { weight: 4, arbitrary: fc.nat({ max: 0xffffffff }).map(BigInt) },
+      { weight: 2, arbitrary: fc.maxSafeNat().map(BigInt) },
+      // Around the canonical boundaries of the upper half, and beyond 64 bits.
+      { weight: 2, arbitrary: fc.bigInt({ min: 2n ** 64n - 2n ** 53n - 8n, max: 2n ** 64n - 1n }) },
+      { weight: 1, arbitrary: fc.bigInt({ min: 2n ** 53n - 4n, max: 2n ** 68n }) },
+    ),
     pad: fc.nat({ max: 8 }),
     upper: fc.boolean(),
     size: fc.integer({ min: 1, max: 64 }),

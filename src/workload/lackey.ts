@@ -9,7 +9,8 @@
  * ```
  *
  * Accepted syntax per line: `I` or a space followed by `L`/`S`/`M`, one or more spaces or tabs,
- * a hex address (no `0x`, any number of digits, value at most 2^53-1), `,`, a decimal size in
+ * a hex address (no `0x`, any number of digits: a 64-bit address at most 2^53-1, or an upper-half
+ * one from 0xffe0000000000000, read sign-extended as in `TraceBatch.addr`), `,`, a decimal size in
  * 1..4096 (`MAX_ACCESS_SIZE`), optional trailing spaces/tabs and an optional `\r`. Lines starting
  * with `==` or `--` (Valgrind's own messages) and blank lines are skipped; a line of only blanks
  * is an error. Record lines are at most {@link MAX_LINE_BYTES} bytes. The parser reads bytes

@@ -6,6 +6,7 @@
  */
 
 import { BatchTarget, KIND_LETTERS, MAX_ACCESS_SIZE, MAX_TRACE_ADDRESS } from '../sim/trace_batch.js';
+import { hex } from '../util/hex.js';
 
 /** Longest line accepted, in bytes (Valgrind lines are far shorter; this bounds memory). */
 export const MAX_LINE_BYTES = 4096;
@@ -70,7 +71,7 @@ export function describeScanError(buf: Uint8Array, st: ScanState): string {
     case E_HEX:
       return `expected a hex address after ${k}, found ${describeAt(buf, p)}`;
     case E_ADDR_RANGE:
-      return `address 0x${hexText(buf, p, errAux)} exceeds 2^53`;
+      return `address 0x${hexText(buf, p, errAux)} is not canonical (expected at most ${hex(MAX_TRACE_ADDRESS)}, or an upper-half address from ${hex(-(2 ** 53))}, at most 16 hex digits)`;
     case E_COMMA:
       return `missing ',' between address and size, found ${describeAt(buf, p)}`;
     case E_SIZE_DIGIT:
@@ -153,13 +154,19 @@ export function scan(buf: Uint8Array, start: number, end: number, st: ScanState,
     while (c === SP || c === TAB);
     let d = HEX[c]!;
     if (d < 0) break;
+    const hs = p;
     let addr = d;
     for (;;) {
       d = HEX[buf[++p]!]!;
       if (d < 0) break;
       addr = addr * 16 + d;
     }
-    if (addr > MAX_TRACE_ADDRESS || buf[p] !== COMMA) break;
+    // Above 2^53 the sum is inexact: re-read the digits as an upper-half address (rare).
+    if (addr > MAX_TRACE_ADDRESS) {
+      addr = upperHalf(buf, hs, p);
+      if (Number.isNaN(addr)) break;
+    }
+    if (buf[p] !== COMMA) break;
     c = buf[++p]! - 48;
     if (c < 0 || c > 9) break;
     let size = c;
@@ -212,7 +219,8 @@ function diagnose(buf: Uint8Array, st: ScanState, stop: number): number {
   let addr = 0;
   while (HEX[buf[p]!]! >= 0) addr = addr * 16 + HEX[buf[p++]!]!;
   if (p === ap) return st.error(E_HEX, ls, p, kind, 0);
-  if (addr > MAX_TRACE_ADDRESS) return st.error(E_ADDR_RANGE, ls, ap, kind, p);
+  if (addr > MAX_TRACE_ADDRESS && Number.isNaN(upperHalf(buf, ap, p)))
+    return st.error(E_ADDR_RANGE, ls, ap, kind, p);
   if (buf[p] !== COMMA) return st.error(E_COMMA, ls, p, kind, 0);
   const sp = ++p;
   let size = 0;
@@ -222,6 +230,27 @@ function diagnose(buf: Uint8Array, st: ScanState, stop: number): number {
   while (buf[p] === SP || buf[p] === TAB) p++;
   if (buf[p] === CR) p++;
   return st.error(E_EOL, ls, p, kind, 0);
+}
+
+const TWO32 = 4294967296;
+/** First 32 bits of the smallest upper-half address a trace holds exactly, 0xffe0000000000000 (-2^53). */
+const UPPER_HALF_HI = 0xffe00000;
+
+/**
+ * The hex digits `buf[from..to)` as a sign-extended address (see `TraceBatch.addr`): an upper-half
+ * 64-bit address (bits 63..53 set) as the exact negative number address - 2^64, or NaN when the
+ * digits are not such an address (more than 64 bits, or bits 63..53 mixed: not canonical).
+ * Leading zeros are allowed, as in the hot loop.
+ */
+export function upperHalf(buf: Uint8Array, from: number, to: number): number {
+  while (from < to - 1 && buf[from] === 48) from++;
+  if (to - from !== 16) return Number.NaN;
+  let hi = 0;
+  let lo = 0;
+  for (let q = from; q < from + 8; q++) hi = hi * 16 + HEX[buf[q]!]!;
+  for (let q = from + 8; q < to; q++) lo = lo * 16 + HEX[buf[q]!]!;
+  // (hi - 2^32) * 2^32 lies in -2^53..0 and is exact; adding lo (< 2^32) stays exact.
+  return hi >= UPPER_HALF_HI ? (hi - TWO32) * TWO32 + lo : Number.NaN;
 }
 
 /** Message for a record line over MAX_LINE_BYTES, naming its first non-text byte if any. */
