@@ -149,7 +149,7 @@ export { Attribution, type TopLists } from './sim/attribution.js';
 export { type CostModel, DEFAULT_COSTS, NOMINAL_CLOCK_HZ, overrideCosts } from './sim/cost.js';
 export { DESIGNS, type Design, type DesignOptions, designOptions } from './sim/designs.js';
 export { EventEngine } from './sim/engine.js';
-export { type IrqSimOptions, type IrqSimResult, runIrqSim } from './sim/irq_sim.js';
+export { type IrqSimOptions, type IrqSimResult, runIrqSim } from './sim/irq_run.js';
 export { Machine, type MachineConfig } from './sim/machine.js';
 export { Metrics } from './sim/metrics.js';
 export { Prng } from './sim/prng.js';

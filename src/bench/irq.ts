@@ -3,7 +3,7 @@
  * path (NIC raise, controller, kernel delivery, handler, ack and unmask), and the model's own
  * packets/s and p99 latency at 16 CPUs for both delivery designs, to follow them over time.
  */
-import { type IrqDelivery, type IrqSimOptions, runIrqSim } from '../sim/irq_sim.js';
+import { type IrqDelivery, type IrqSimOptions, runIrqSim } from '../sim/irq_run.js';
 import { unwrap } from '../util/result.js';
 import type { Recorder } from './harness.js';
 

@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { lineChart } from '../report/plot.js';
 import { formatNumber, formatTable } from '../report/table.js';
 import { microsToCycles } from '../sim/cost.js';
-import { type IrqDelivery, type IrqSimResult, runIrqSim } from '../sim/irq_sim.js';
+import { type IrqDelivery, type IrqSimResult, runIrqSim } from '../sim/irq_run.js';
 import {
   checkOutputs,
   interruptible,
@@ -57,13 +57,13 @@ const MAX_QUEUES = 1024;
 const MAX_DURATION_MS = 10_000;
 
 /** Parses `20000000`, `20M`, `500k`, `1.5G` (decimal multipliers) into packets per second. */
-export function parseRate(text: string): number {
+export function parseRate(text: string, flag = '--rate'): number {
   const m = /^(\d+(?:\.\d+)?)\s*([kmg]?)$/i.exec(text.trim());
   const mult: Record<string, number> = { '': 1, k: 1e3, m: 1e6, g: 1e9 };
   const v = m ? Number(m[1]) * mult[m[2]!.toLowerCase()]! : Number.NaN;
   if (!(v >= 1 && v <= 1e10)) {
     throw new UserError(
-      `--rate: '${text}' is not a packet rate (expected e.g. 2000000, 500k, 20M; 1 to 10G)`,
+      `${flag}: '${text}' is not a packet rate (expected e.g. 2000000, 500k, 20M; 1 to 10G)`,
     );
   }
   return v;

@@ -12,6 +12,7 @@ import { formatTable } from '../report/table.js';
 import { designOptions } from '../sim/designs.js';
 import { buildScaleSystem, type ScalePoint, type ScaleSystem, scalePoint } from '../sim/scale.js';
 import { createThreadedWorkload } from '../workload/synthetic.js';
+import { interferenceCommand } from './interference_cmd.js';
 import {
   checkOutputs,
   collect,
@@ -203,7 +204,23 @@ export function registerScaleCommand(program: Command): void {
         'scales, falling when the CPUs queue for one pager or one allocator lock. Latencies are cycles.\n' +
         'A progress bar shows on a terminal; Ctrl-C keeps the points done (exit status 130).\n',
     )
+    .option(
+      '--irq-rate <list>',
+      'run the interference study instead: NIC traffic at these loads (packets/s, e.g. 0,1M,2M,4M) next to the faulting program, for every combination of single/per-CPU pagers, core-thread/direct IRQs and global/partitioned RAM, at one --cpus count (default 4)',
+    )
+    .option('--queues <n>', 'with --irq-rate: NIC receive queues (default one per CPU)')
+    .option(
+      '--rings <where>',
+      'with --irq-rate: driver rings in ram, a managed dataspace paged on demand, or none',
+      'ram',
+    )
+    .option('--balance <mode>', 'with --irq-rate: static routes or irqbalance-style rebalancing', 'static')
+    .option('--duration <ms>', 'with --irq-rate: simulated time measured per run, in ms', '2')
     .action(async (f: Record<string, string | string[] | boolean | undefined>) => {
+      if (f.irqRate !== undefined) {
+        await interferenceCommand(f.cpus === '1,2,4,8,16,32,64' ? { ...f, cpus: '4' } : f);
+        return;
+      }
       const spec = parseScaleFlags(f);
       const dir = outDir(String(f.out));
       const a = join(dir, 'scale-throughput.svg');

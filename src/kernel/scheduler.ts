@@ -17,7 +17,7 @@
  *   expiry and preemption by a higher priority).
  * - The scheduler never sets `destroyed`: `remove` only forgets the thread (core destroys it).
  */
-import { err, invariant, ok, type Result } from '../util/result.js';
+import { err, InvariantError, invariant, ok, type Result } from '../util/result.js';
 import {
   type BlockedState,
   NO_TRANSITION,
@@ -70,6 +70,8 @@ interface Entry {
 interface Cpu {
   /** Ready queues indexed by priority (created lazily). */
   readonly levels: Entry[][];
+  /** Bit p set when level p's queue is not empty: the highest ready level in a few word scans. */
+  readonly ready: Uint32Array;
   current: Entry | null;
   lastRan: Thread | null;
   readonly stats: CpuSchedStats;
@@ -97,6 +99,7 @@ export class Scheduler implements ThreadHolder {
     for (let i = 0; i < cpuCount; i++) {
       this.cpus.push({
         levels: [],
+        ready: new Uint32Array(Math.ceil(this.levelCount / 32)),
         current: null,
         lastRan: null,
         stats: { contextSwitches: 0, preemptions: 0, quantumExpiries: 0, yields: 0, idleCycles: 0 },
@@ -180,18 +183,19 @@ export class Scheduler implements ThreadHolder {
    */
   pick(cpu: number): Thread | null {
     const c = this.cpu(cpu);
-    this.dropStale(c);
-    const best = this.highest(c);
+    const best = this.prune(c);
     const cur = c.current;
     if (cur) {
       if (best < 0 || best <= cur.thread.priority) return cur.thread;
       c.current = null;
       cur.thread.state = 'ready';
       this.level(c, cur.thread.priority).unshift(cur);
+      this.mark(c, cur.thread.priority);
       c.stats.preemptions++;
     }
     if (best < 0) return null;
     const next = this.level(c, best).shift()!;
+    this.mark(c, best);
     c.current = next;
     next.thread.state = 'running';
     if (c.lastRan !== next.thread) c.stats.contextSwitches++;
@@ -220,7 +224,7 @@ export class Scheduler implements ThreadHolder {
   /** True when `pick(cpu)` would change what runs (a ready thread outranks or there is no current). */
   needsReschedule(cpu: number): boolean {
     const c = this.cpu(cpu);
-    const best = this.highest(c);
+    const best = this.prune(c);
     if (best < 0) return false;
     return c.current === null || best > c.current.thread.priority;
   }
@@ -231,10 +235,8 @@ export class Scheduler implements ThreadHolder {
    * current thread until the next `pick`. Cycles on an idle CPU count as idle.
    */
   charge(cpu: number, cycles: number): boolean {
-    invariant(
-      cycles >= 0 && Number.isFinite(cycles),
-      `charged cycles must be finite and >= 0, got ${cycles}`,
-    );
+    if (!(cycles >= 0 && Number.isFinite(cycles)))
+      throw new InvariantError(`charged cycles must be finite and >= 0, got ${cycles}`);
     const c = this.cpu(cpu);
     const cur = c.current;
     if (!cur) {
@@ -248,6 +250,7 @@ export class Scheduler implements ThreadHolder {
     cur.used = 0;
     cur.thread.state = 'ready';
     this.level(c, cur.thread.priority).push(cur);
+    this.mark(c, cur.thread.priority);
     c.stats.preemptions++;
     c.stats.quantumExpiries++;
     return true;
@@ -262,6 +265,7 @@ export class Scheduler implements ThreadHolder {
     cur.used = 0;
     cur.thread.state = 'ready';
     this.level(c, cur.thread.priority).push(cur);
+    this.mark(c, cur.thread.priority);
     c.stats.yields++;
     return cur.thread;
   }
@@ -316,7 +320,8 @@ export class Scheduler implements ThreadHolder {
   readyQueue(cpu: number): Thread[] {
     const c = this.cpu(cpu);
     const out: Thread[] = [];
-    for (let p = c.levels.length - 1; p >= 0; p--) for (const e of c.levels[p] ?? []) out.push(e.thread);
+    for (let p = c.levels.length - 1; p >= 0; p--)
+      for (const e of c.levels[p] ?? []) if (!e.thread.blocked) out.push(e.thread);
     return out;
   }
 
@@ -345,7 +350,9 @@ export class Scheduler implements ThreadHolder {
 
   private cpu(cpu: number): Cpu {
     const c = this.cpus[cpu];
-    invariant(c !== undefined, `cpu ${cpu} does not exist (scheduler has ${this.cpuCount})`);
+    // Checked without building the message on every call: this runs per scheduling decision.
+    if (c === undefined)
+      throw new InvariantError(`cpu ${cpu} does not exist (scheduler has ${this.cpuCount})`);
     return c;
   }
 
@@ -373,23 +380,38 @@ export class Scheduler implements ThreadHolder {
     return q;
   }
 
-  /** Highest priority with a ready thread, or -1. */
+  /** Updates level p's bit in the ready bitmap after its queue changed. */
+  private mark(c: Cpu, p: number): void {
+    const w = p >>> 5;
+    const bit = 1 << (p & 31);
+    if ((c.levels[p]?.length ?? 0) > 0) c.ready[w]! |= bit;
+    else c.ready[w]! &= ~bit;
+  }
+
+  /** Highest priority with a queued thread, or -1. */
   private highest(c: Cpu): number {
-    for (let p = c.levels.length - 1; p >= 0; p--) if ((c.levels[p]?.length ?? 0) > 0) return p;
+    const r = c.ready;
+    for (let w = r.length - 1; w >= 0; w--) {
+      const v = r[w]!;
+      if (v !== 0) return w * 32 + 31 - Math.clz32(v);
+    }
     return -1;
   }
 
-  /** Forgets runnable entries whose thread another layer blocked (see `sync`). */
-  private dropStale(c: Cpu): void {
+  /**
+   * Forgets entries whose thread another layer blocked (see `sync`) where `pick` would meet them:
+   * the current thread and the heads of the highest levels. Returns the highest level with a
+   * runnable head, or -1. Stale entries deeper in a queue are dropped when they reach its head.
+   */
+  private prune(c: Cpu): number {
     if (c.current?.thread.blocked) this.detach(c.current);
-    for (const q of c.levels) {
-      if (!q) continue;
-      for (let i = q.length - 1; i >= 0; i--) {
-        if (q[i]!.thread.blocked) {
-          q[i]!.runnable = false;
-          q.splice(i, 1);
-        }
-      }
+    for (;;) {
+      const best = this.highest(c);
+      if (best < 0) return -1;
+      const q = c.levels[best]!;
+      if (!q[0]!.thread.blocked) return best;
+      q.shift()!.runnable = false;
+      this.mark(c, best);
     }
   }
 
@@ -398,6 +420,7 @@ export class Scheduler implements ThreadHolder {
     const q = this.level(c, e.thread.priority);
     if (head) q.unshift(e);
     else q.push(e);
+    this.mark(c, e.thread.priority);
     e.runnable = true;
     e.thread.state = 'ready';
   }
@@ -412,7 +435,10 @@ export class Scheduler implements ThreadHolder {
     if (c.current === e) c.current = null;
     const q = c.levels[e.thread.priority];
     const i = q ? q.indexOf(e) : -1;
-    if (i >= 0) q!.splice(i, 1);
+    if (i >= 0) {
+      q!.splice(i, 1);
+      this.mark(c, e.thread.priority);
+    }
     e.runnable = false;
   }
 }

@@ -7,7 +7,7 @@
 import { arch as archOf } from '../hw/arch.js';
 import { parseTlbSpec } from '../hw/tlb_spec.js';
 import { DESIGNS, designOptions } from '../sim/designs.js';
-import { IrqSim } from '../sim/irq_sim.js';
+import { checkIrqOptions } from '../sim/irq_run.js';
 import { isPow2 } from '../util/bits.js';
 import { hex, sizeName } from '../util/hex.js';
 import { createWorkload } from '../workload/synthetic.js';
@@ -201,7 +201,7 @@ export class SimChecker {
     }
     this.irqRuns.add(name);
     const cpus = a.cpus ?? this.s.data.machine.cpus;
-    const sim = IrqSim.create(irqSimOptions(a, design as 'direct', cpus));
+    const sim = checkIrqOptions(irqSimOptions(a, design as 'direct', cpus));
     if (!sim.ok) this.ctx.report(p(), `the IRQ simulation cannot run: ${sim.message}`);
   }
 

@@ -5,7 +5,7 @@
  * An expectation is an exact value or inclusive `{min, max}` bounds; a bound may name another
  * metric, so `irq.direct.irqLatency.p99: { max: irq.core.irqLatency.p99 }` compares two runs.
  */
-import type { IrqSimResult } from '../sim/irq_sim.js';
+import type { IrqSimResult } from '../sim/irq_run.js';
 import { isPow2 } from '../util/bits.js';
 import { sizeName } from '../util/hex.js';
 import { parseNumber } from './expr.js';

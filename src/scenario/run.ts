@@ -14,7 +14,7 @@ import { Core } from '../core/core.js';
 import { describeEvent } from '../core/events.js';
 import { type CostModel, DEFAULT_COSTS, overrideCosts } from '../sim/cost.js';
 import { designOptions } from '../sim/designs.js';
-import type { IrqSimResult } from '../sim/irq_sim.js';
+import type { IrqSimResult } from '../sim/irq_run.js';
 import { log2Floor } from '../util/bits.js';
 import { hex, sizeName } from '../util/hex.js';
 import { type Ok, ok } from '../util/result.js';

@@ -5,7 +5,7 @@
  */
 import type { CostModel } from '../sim/cost.js';
 import { microsToCycles } from '../sim/cost.js';
-import { type IrqSimOptions, type IrqSimResult, runIrqSim } from '../sim/irq_sim.js';
+import { type IrqSimOptions, type IrqSimResult, runIrqSim } from '../sim/irq_run.js';
 import type { StepInstance } from './expand.js';
 import type { LoadedScenario } from './load.js';
 import { checkMetric, irqMetrics, type MetricValues, metricValue } from './metrics.js';

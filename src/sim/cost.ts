@@ -49,6 +49,7 @@ export interface CostModel {
   readonly diskRead: number;
   readonly accessCycles: number;
   readonly ramAlloc: number;
+  readonly irqMigration: number;
 }
 
 /** Name of one cost. */
@@ -223,6 +224,13 @@ export const COST_INFO: Readonly<Record<CostKey, CostInfo>> = {
     what: 'critical section of core’s RAM allocator (AVL search, split, quota and metadata), held under its lock',
     source:
       'estimate: a few hundred instructions with cache misses in the allocator tree (Genode Allocator_avl)',
+    estimate: true,
+  },
+  irqMigration: {
+    cycles: 6000,
+    what: 'moving an IRQ and its handler thread to another CPU: reprogramming the MSI-X entry or IOAPIC redirection, migrating the thread, refilling its cache lines on the new CPU (plus one IPI to the old CPU, charged as ipi)',
+    source:
+      'estimate: an uncached MMIO write ~1 µs plus a thread migration and cold L1/L2 refill of a few KiB; irqbalance rebalances at most every 10 s for this reason (irqbalance(1))',
     estimate: true,
   },
 };

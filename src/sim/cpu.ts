@@ -1,37 +1,81 @@
 /**
- * One simulated CPU: its TLBs, its run queue, the address space it has loaded, and the time up
- * to which it is busy. Counters are plain fields on the hot path and go to the metrics registry
- * at the end of a run.
+ * One simulated CPU: its TLBs, the address space it has loaded, what it is executing (a kernel
+ * job or a step of a thread) and its counters. The executor (`executor.ts`) drives it; counters
+ * are plain fields on the hot path and go to the metrics registry at the end of a run.
  */
 import type { TlbLevelSpec } from '../hw/arch.js';
 import { Tlb } from '../hw/tlb.js';
-import type { SimThread } from './sim_thread.js';
+import type { Thread } from '../kernel/thread.js';
+import type { EventId } from './engine.js';
+import { KernelQueue } from './kernel_queue.js';
+
+/** What a CPU is doing: nothing, a kernel job, or a step of a thread. */
+export const IDLE = 0;
+export const KERNEL = 1;
+export const TASK = 2;
+
+/** Where a thread's cycles are accounted. */
+export type TaskCategory = 'user' | 'pager' | 'handler' | 'driver' | 'core';
+
+/**
+ * A thread as the executor runs it: a kernel thread plus what it does when it gets the CPU. The
+ * executor calls `begin` for the next step, charges the cycles it returns (stretched by any
+ * preemption), then calls `end` when they have passed.
+ */
+export interface SimTask {
+  readonly kernel: Thread;
+  readonly category: TaskCategory;
+  /** The executor's number for this task (kernel jobs name tasks by it); set on admission. */
+  index: number;
+  /** Cycles left of a step that was preempted (the executor resumes it; may be 0), else -1. */
+  left: number;
+  /**
+   * Starts the next step at `now`: returns the cycles it takes (≥ 0), or -1 when the task blocked
+   * or ended instead (it told the executor; the CPU picks again).
+   */
+  begin(cpu: Cpu, now: number): number;
+  /** The step in progress completed at `now`. */
+  end(cpu: Cpu, now: number): void;
+}
 
 /** A simulated CPU. */
 export class Cpu {
   readonly tlb: Tlb;
-  /** Simulated time up to which the CPU is busy (user slices, kernel, pager or handler work). */
+  /** Simulated time at which the CPU last finished something (a job, a step or part of one). */
   freeAt = 0;
-  /** A run event for this CPU is pending in the engine. */
-  scheduled = false;
-  /** The thread that ran last, and the ASID loaded. */
-  current: SimThread | null = null;
+  /** The task that ran last (a switch to another one is a context switch), and the ASID loaded. */
+  current: SimTask | null = null;
   loadedAsid = -1;
-  /** Start of the slice being run (for charging a thread that blocks in it). */
-  sliceStart = 0;
   /** ASIDs that may have entries in this CPU's TLBs (who needs a shootdown). */
   readonly asids = new Set<number>();
+
+  // Executor state (see executor.ts).
+  /** IDLE, KERNEL or TASK. */
+  mode = IDLE;
+  readonly kernelJobs = new KernelQueue();
+  /** The task whose step runs (mode TASK), when the step (re)started, when it ends, its event. */
+  runTask: SimTask | null = null;
+  runStart = 0;
+  runEnd = 0;
+  runEvent: EventId = -1;
+  /** Cycles of the running step proper (without the switch that preceded it). */
+  runCycles = 0;
 
   // Counters.
   userCycles = 0;
   kernelCycles = 0;
   pagerCycles = 0;
   handlerCycles = 0;
+  driverCycles = 0;
   ticks = 0;
   contextSwitches = 0;
   asSwitches = 0;
   tlbFlushes = 0;
   shootdownsReceived = 0;
+  /** Steps interrupted by a kernel job or a higher-priority thread. */
+  preemptions = 0;
+  /** Kernel jobs run (interrupt entries, IPIs, exception entries, deliveries). */
+  kernelJobsRun = 0;
 
   constructor(
     readonly id: number,
@@ -47,7 +91,21 @@ export class Cpu {
     this.tlbFlushes++;
   }
 
+  /** Adds `cycles` to the counter of `category`. */
+  account(category: TaskCategory, cycles: number): void {
+    if (category === 'user') this.userCycles += cycles;
+    else if (category === 'pager' || category === 'core') this.pagerCycles += cycles;
+    else if (category === 'driver') this.driverCycles += cycles;
+    else this.handlerCycles += cycles;
+  }
+
   toString(): string {
-    return `cpu ${this.id} (running ${this.current?.kernel.name ?? 'nothing'}, busy until ${this.freeAt})`;
+    const what =
+      this.mode === TASK
+        ? `running ${this.runTask?.kernel.name}`
+        : this.mode === KERNEL
+          ? 'in the kernel'
+          : 'idle';
+    return `cpu ${this.id} (${what}, busy until ${this.freeAt})`;
   }
 }

@@ -1,32 +1,32 @@
 /**
- * The machine's fault path and its reactions to core's events: a page fault travels to a pager
- * entrypoint, core resolves or reflects it, the faulter is blocked and resumed by the reply or a
- * wake-up, signals go to handler threads, and revocations shoot down TLB entries.
+ * The machine's fault path and its reactions to core's events.
  *
- * Apart from machine.ts because it runs per fault and per core operation, not per access: it
- * shares the machine's CPUs and handlers but none of the scheduling or translation state, and it
- * owns the "operation in progress" (time and CPU) that core's synchronous events are placed at.
+ * A page fault is an exception on the faulting CPU (a kernel job: entry plus the fault message's
+ * send), a message to a pager entrypoint (an IPI when the pager lives on another CPU), a step of
+ * the pager thread (core's lookup and the mapping's installation, or the reflection), and a reply
+ * that makes the faulter ready (another IPI across CPUs). Pager entrypoints are core threads at
+ * the highest priority, so the fault waits behind whatever the pager's CPU runs at kernel level
+ * (interrupts) and behind the faults queued before it, and nothing else.
+ *
+ * Core's events during an operation (wake-ups, revocations, eager mappings, signals) happen at the
+ * simulated time and CPU of the step that performed it (`perform`).
+ *
+ * Apart from machine.ts because it runs per fault and per core operation, not per access.
  */
 import type { Core } from '../core/core.js';
 import type { AccessType, CoreEvent } from '../core/events.js';
 import type { SignalContext } from '../core/signal.js';
 import type { Thread } from '../kernel/thread.js';
+import type { Translator } from './access_path.js';
 import type { CostModel } from './cost.js';
-import type { Cpu } from './cpu.js';
+import type { Cpu, SimTask } from './cpu.js';
 import type { DesignOptions } from './designs.js';
+import type { Executor } from './executor.js';
 import type { Handlers } from './handlers.js';
-import type { FaultSketch, MachineTimeline } from './machine_timeline.js';
+import type { MachineTimeline } from './machine_timeline.js';
 import type { Histogram } from './metrics.js';
-import type { SimThread } from './sim_thread.js';
-import type { Timeline, TrackHandle } from './timeline.js';
-
-/** A pager entrypoint: a core thread that serializes the faults it handles. */
-interface PagerEp {
-  readonly cpu: number;
-  freeAt: number;
-  handled: number;
-  track: TrackHandle;
-}
+import { PagerEntrypoint } from './pager_entrypoint.js';
+import type { Timeline } from './timeline.js';
 
 /** Machine-wide counters. */
 export interface Totals {
@@ -40,29 +40,40 @@ export interface Totals {
   eagerMappings: number;
 }
 
+/** A task that can take page faults: it translates addresses and blocks while its fault is served. */
+export interface FaultingTask extends SimTask, Translator {
+  /** Time the current fault began (for latency). */
+  faultStart: number;
+  /** Faults taken (a retry after a wake-up is not a new one). */
+  faults: number;
+  /** The current fault was reflected to a handler (its latency includes the handler's work). */
+  reflected: boolean;
+  /** The fault on `va` killed the task (core's error text): it runs no more. */
+  die(va: number, access: AccessType, error: string): void;
+}
+
 /** What the fault path needs from the machine. */
 export interface FaultHost {
   readonly core: Core;
   readonly design: DesignOptions;
   readonly costs: CostModel;
   readonly cpus: readonly Cpu[];
+  readonly exec: Executor;
   readonly handlers: Handlers;
   readonly timeline: Timeline | null;
   readonly drawing: MachineTimeline | null;
-  /** The simulated thread of each user thread (handler threads have none). */
-  readonly simOf: ReadonlyMap<Thread, SimThread>;
   /** Where error texts go (the machine's `errors`). */
   readonly errors: string[];
   readonly faultLatency: Histogram;
+  /** Latency of faults core resolved at once, and of faults reflected to a handler first. */
+  readonly faultLatencyByKind: { readonly resolved: Histogram; readonly reflected: Histogram };
   /** Extra cost of a kernel entry and exit on `cpu` under the design. */
   kernelEntryCost(cpu: Cpu): number;
-  /** Takes a thread off its CPU in a blocking state. */
-  blockThread(t: SimThread, state: 'blocked-fault' | 'dead-fault'): void;
-  /** Makes a blocked thread ready at time `at`. */
-  readyAt(t: SimThread, at: number): void;
+  /** A kernel thread for core (pager entrypoints) on `cpu`. */
+  coreThread(name: string, cpu: number): Thread;
 }
 
-/** The fault path of a machine: pager entrypoints, signal delivery and core's events. */
+/** The fault path of a machine: pager entrypoints, replies, wake-ups and core's events. */
 export class FaultPath {
   readonly totals: Totals = {
     faultsResolved: 0,
@@ -73,39 +84,67 @@ export class FaultPath {
     signals: 0,
     eagerMappings: 0,
   };
-  /** The fault that ended the current CPU slice, drawn after the slice (the machine resets it). */
-  lastFault: FaultSketch | null = null;
-  private readonly pagers: PagerEp[] = [];
-  /** Simulated time of the operation in progress (core events happen "now"). */
+  readonly pagers: PagerEntrypoint[] = [];
+  /** Simulated time and CPU of the operation in progress (core events happen "now", there). */
   private now = 0;
-  /** CPU performing the operation in progress (the shootdown initiator). */
   private nowCpu = 0;
   private readonly pendingSignals: SignalContext[] = [];
-  /** Cycles of eager mapping done by the core operation in progress. */
-  private eagerCycles = 0;
+  /** Cycles the core operation in progress caused beyond its own (eager mappings, shootdown waits). */
+  private debt = 0;
   private readonly costs: CostModel;
+  private readonly faulting = new Map<Thread, FaultingTask>();
+  // Kernel jobs.
+  private readonly jEntry: number;
+  private readonly jToPager: number;
+  private readonly jReply: number;
+  private readonly jWakeup: number;
+  private readonly jShootdown: number;
 
   constructor(private readonly host: FaultHost) {
     this.costs = host.costs;
+    const exec = host.exec;
     const pagerCount = host.design.pagers === 'single' ? 1 : host.cpus.length;
     for (let i = 0; i < pagerCount; i++) {
-      this.pagers.push({
-        cpu: i,
-        freeAt: 0,
-        handled: 0,
-        track: host.timeline?.namedTrack('core', `pager ep ${i}`) ?? 0,
-      });
+      const ep = new PagerEntrypoint(host.coreThread(`pager ep ${i}`, i), this);
+      this.pagers.push(ep);
+    }
+    this.jEntry = exec.defineJob((cpu, arg, now) => this.sendToPager(cpu, arg, now), 'page-fault entry');
+    this.jToPager = exec.defineJob(
+      (_cpu, arg) => (exec.taskAtIndex(arg) as PagerEntrypoint).arrived(),
+      'IPI: fault to pager',
+    );
+    this.jReply = exec.defineJob((_cpu, arg, now) => this.replied(arg, now), 'pager reply');
+    this.jWakeup = exec.defineJob((_cpu, arg) => this.exec.wake(this.taskAt(arg)), 'IPI: wake-up');
+    this.jShootdown = exec.defineJob((cpu) => {
+      cpu.shootdownsReceived++;
+    }, 'IPI: TLB shootdown');
+  }
+
+  private get exec(): Executor {
+    return this.host.exec;
+  }
+
+  /** Registers the pager threads (after the executor exists; they wait for faults). */
+  start(): void {
+    for (const ep of this.pagers) {
+      ep.kernel.state = 'in-ipc';
+      this.exec.admit(ep);
     }
   }
 
-  /** Core's next operation happens at `time` on `cpu`; returns the eager-mapping cycles it caused. */
+  /** Registers a task that can fault. */
+  addFaulting(task: FaultingTask): void {
+    this.faulting.set(task.kernel, task);
+  }
+
+  /** Core's next operation happens at `time` on `cpu`; returns the extra cycles it caused. */
   perform(time: number, cpu: number, op: () => void): number {
     this.now = time;
     this.nowCpu = cpu;
-    this.eagerCycles = 0;
+    this.debt = 0;
     op();
     this.flushSignals(cpu);
-    return this.eagerCycles;
+    return this.debt;
   }
 
   /** Reports a failure (a handler's, or a fault nobody handles). */
@@ -119,90 +158,121 @@ export class FaultPath {
     this.pendingSignals.push(ctx);
   }
 
-  /** The kernel delivers a page fault to the thread's pager entrypoint. */
-  pageFault(cpu: Cpu, t: SimThread, va: number, access: AccessType, at: number): void {
-    const { costs, host } = this;
-    const first = !t.retry;
-    if (first) {
-      t.retry = true;
-      t.faultStart = at;
-      t.faults++;
-    }
-    const entry = costs.exceptionEntryExit + host.kernelEntryCost(cpu);
-    cpu.kernelCycles += entry;
-    const ep = this.pagers[host.design.pagers === 'single' ? 0 : cpu.id]!;
-    let arrival = at + entry / 2 + costs.ipcRoundTrip / 2;
-    if (ep.cpu !== cpu.id) arrival += this.crossCpu();
-    const start = Math.max(arrival, ep.freeAt);
-    this.now = start;
-    this.nowCpu = ep.cpu;
-    const out = host.core.pageFault(t.kernel, va, access);
-    const res = out.resolution;
-    const work = costs.pagerLookup * res.depth + (out.kind === 'mapped' ? costs.mapInstall : 0);
-    const end = start + work;
-    ep.freeAt = end;
-    ep.handled++;
-    const pcpu = host.cpus[ep.cpu]!;
-    pcpu.pagerCycles += work;
-    pcpu.freeAt = Math.max(pcpu.freeAt, end);
-    // The faulting CPU is busy until its IPC left (per-CPU pagers: until the pager is done).
-    cpu.freeAt = Math.max(cpu.freeAt, ep.cpu === cpu.id ? end : at + entry / 2);
-    this.now = end;
-    let resume: number | undefined;
-    if (out.kind === 'reflected' && out.map.faultHandler)
-      host.handlers.of(out.map.faultHandler)?.faulters.push(t);
-    if (out.kind === 'mapped') {
-      this.totals.faultsResolved++;
-      resume = end + costs.ipcRoundTrip / 2;
-      if (ep.cpu !== cpu.id) resume += this.crossCpu();
-      host.faultLatency.record(resume - t.faultStart);
-      // Blocked until the pager's reply arrives.
-      host.blockThread(t, 'blocked-fault');
-      host.readyAt(t, resume);
-    } else if (out.kind === 'reflected') {
-      this.totals.faultsReflected++;
-      host.blockThread(t, 'blocked-fault');
-    } else {
-      this.error(out.text);
-      t.die(va, access, out.text);
-      host.blockThread(t, 'dead-fault');
-    }
-    this.lastFault = {
-      at,
-      entry,
-      pagerTrack: ep.track,
-      start,
-      end,
-      kind: out.kind,
-      first,
-      resume,
-      pagerCpu: ep.cpu,
-    };
-    this.flushSignals(ep.cpu);
-  }
-
   /** A message to another CPU: an IPI. Counted, and its latency returned. */
   crossCpu(): number {
     this.totals.crossCpu++;
     return this.costs.ipi;
   }
 
+  /**
+   * Task t's translation on `cpu` faulted at `now` (its step ended there): it blocks and the
+   * kernel takes the exception and sends the fault to its pager.
+   */
+  pageFault(cpu: Cpu, t: FaultingTask, now: number): void {
+    const first = !t.retry;
+    if (first) {
+      t.retry = true;
+      t.faultStart = now;
+      t.faults++;
+      t.reflected = false;
+    }
+    this.exec.block(t, 'blocked-fault');
+    const entry =
+      this.costs.exceptionEntryExit / 2 + this.host.kernelEntryCost(cpu) + this.costs.ipcRoundTrip / 2;
+    this.exec.kernel(cpu, this.jEntry, t.index, entry);
+    this.host.drawing?.faulted(t, now, first);
+  }
+
+  /** A pager with nothing to serve waits for the next fault message. */
+  blockPager(ep: PagerEntrypoint): void {
+    this.exec.block(ep, 'in-ipc');
+  }
+
+  /** A fault message reached a waiting pager. */
+  wakePager(ep: PagerEntrypoint): void {
+    this.exec.wake(ep);
+  }
+
+  /** The pager entrypoint serving faults from `cpu`. */
+  pagerFor(cpu: number): PagerEntrypoint {
+    return this.pagers[this.host.design.pagers === 'single' ? 0 : cpu]!;
+  }
+
+  /** The exception entry is done: the fault message goes to the pager (an IPI if it is remote). */
+  private sendToPager(cpu: Cpu, index: number, now: number): void {
+    const t = this.taskAt(index);
+    this.host.drawing?.entered(t, cpu.id, cpu.runStart, now);
+    const ep = this.pagerFor(cpu.id);
+    ep.queue.push(t);
+    if (ep.kernel.cpu === cpu.id) ep.arrived();
+    else this.exec.kernel(this.host.cpus[ep.kernel.cpu]!, this.jToPager, ep.index, this.crossCpu());
+  }
+
+  /** What a pager's next fault costs: core's lookup at every level walked, plus the mapping and the reply. */
+  serveCost(t: FaultingTask): number {
+    const res = this.host.core.resolve(t.kernel, t.faultVa, t.faultKind as AccessType, false);
+    const c = this.costs;
+    return c.pagerLookup * res.depth + (res.kind === 'mapped' ? c.mapInstall + c.ipcRoundTrip / 2 : 0);
+  }
+
+  /** Pager entrypoint `ep` resolves t's fault at `now` (the end of its step). */
+  serve(ep: PagerEntrypoint, t: FaultingTask, now: number, cpu: Cpu): void {
+    const host = this.host;
+    this.now = now;
+    this.nowCpu = cpu.id;
+    this.debt = 0;
+    const out = host.core.pageFault(t.kernel, t.faultVa, t.faultKind);
+    ep.handled++;
+    host.drawing?.served(t, ep, cpu.runStart, now, out.kind);
+    if (out.kind === 'mapped') {
+      this.totals.faultsResolved++;
+      // Core marked it ready; it runs once the reply reaches its CPU.
+      this.exec.block(t, 'blocked-fault');
+      const home = host.cpus[t.kernel.cpu]!;
+      const cost = this.costs.exceptionEntryExit / 2 + (home.id === cpu.id ? 0 : this.crossCpu());
+      this.exec.kernel(home, this.jReply, t.index, cost);
+    } else if (out.kind === 'reflected') {
+      this.totals.faultsReflected++;
+      t.reflected = true;
+      if (out.map.faultHandler) host.handlers.of(out.map.faultHandler)?.faulters.push(t);
+    } else {
+      this.error(out.text);
+      t.die(t.faultVa, t.faultKind, out.text);
+      this.exec.block(t, 'dead-fault');
+    }
+    this.flushSignals(cpu.id);
+  }
+
+  /** The pager's reply reached the faulter's CPU: it returns to user mode. */
+  private replied(index: number, now: number): void {
+    const t = this.taskAt(index);
+    const latency = now - t.faultStart;
+    this.host.faultLatency.record(latency);
+    (t.reflected ? this.host.faultLatencyByKind.reflected : this.host.faultLatencyByKind.resolved).record(
+      latency,
+    );
+    this.exec.wake(t);
+  }
+
+  private taskAt(index: number): FaultingTask {
+    return this.exec.taskAtIndex(index) as FaultingTask;
+  }
+
   /** Core's reaction to an operation, placed at the operation in progress. */
   onCoreEvent(e: CoreEvent): void {
     if (e.type === 'wakeup') {
-      const t = this.host.simOf.get(e.thread);
+      const t = this.faulting.get(e.thread);
       if (!t) return;
-      let at = this.now;
-      if (t.kernel.cpu !== this.nowCpu) at += this.crossCpu();
-      this.host.drawing?.woken(t, at);
-      // Core marked it ready; it runs once the wake-up reaches its CPU.
-      this.host.blockThread(t, 'blocked-fault');
-      this.host.readyAt(t, at);
+      // Core marked it ready; it retries once the wake-up reaches its CPU.
+      this.exec.block(t, 'blocked-fault');
+      const home = this.host.cpus[t.kernel.cpu]!;
+      if (home.id === this.nowCpu) this.exec.wake(t);
+      else this.exec.kernel(home, this.jWakeup, t.index, this.crossCpu());
     } else if (e.type === 'revoke') {
       this.shootdown(e.pd.asid, e.va, e.size);
     } else if (e.type === 'eager') {
       // Installing the mappings is work of whoever attached (charged to the step in progress).
-      this.eagerCycles += e.mappings.length * this.costs.mapInstall;
+      this.debt += e.mappings.length * this.costs.mapInstall;
       this.totals.eagerMappings += e.mappings.length;
     }
   }
@@ -211,25 +281,27 @@ export class FaultPath {
   private flushSignals(fromCpu: number): void {
     while (this.pendingSignals.length > 0) {
       this.totals.signals++;
-      this.host.handlers.signalled(this.pendingSignals.shift()!, fromCpu, this.now);
+      this.host.handlers.signalled(this.pendingSignals.shift()!, fromCpu);
     }
   }
 
-  /** Removes a range from every CPU's TLB that may hold it; remote CPUs get an IPI each. */
+  /**
+   * Removes a range from every CPU's TLB that may hold it. The initiator waits for each remote
+   * CPU's acknowledgement (its debt); each remote CPU takes the IPI as a kernel job.
+   */
   private shootdown(asid: number, va: number, size: number): void {
     const tl = this.host.timeline;
     for (const cpu of this.host.cpus) {
       if (!cpu.asids.has(asid)) continue;
       cpu.tlb.flushRange(asid, va, size);
       if (cpu.id === this.nowCpu) {
-        this.now += this.costs.invlpg;
+        this.debt += this.costs.invlpg;
         continue;
       }
       this.totals.shootdowns++;
       this.totals.crossCpu++;
-      cpu.shootdownsReceived++;
-      cpu.freeAt = Math.max(cpu.freeAt, this.now) + this.costs.tlbShootdown;
-      this.now += this.costs.tlbShootdown;
+      this.debt += this.costs.tlbShootdown;
+      this.exec.kernel(cpu, this.jShootdown, 0, this.costs.tlbShootdown);
       tl?.instant(tl.cpuTrack(cpu.id), 'TLB shootdown', 'tlb', this.now, 'g');
     }
   }

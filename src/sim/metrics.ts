@@ -12,7 +12,7 @@
  * Relative error is therefore <= 1/128 (0.79%) for values >= 1 and absolute error <= 1/128 below 1;
  * for values >= 256 it is <= 1/256. min, max, count and mean are exact.
  */
-import { invariant } from '../util/result.js';
+import { InvariantError, invariant } from '../util/result.js';
 
 /** Sub-buckets per power of two (log2 = 7). */
 export const SUB_BUCKETS = 128;
@@ -81,11 +81,11 @@ export class Histogram {
 
   /** Records `v` (finite, >= 0) `times` times (a positive integer). */
   record(v: number, times = 1): void {
-    invariant(v >= 0 && v < Number.POSITIVE_INFINITY, `histogram value ${v}: expected a finite number >= 0`);
-    invariant(
-      Number.isSafeInteger(times) && times > 0,
-      `histogram count ${times}: expected a positive integer`,
-    );
+    // Checked without building the message: record runs once per fault or interrupt.
+    if (!(v >= 0 && v < Number.POSITIVE_INFINITY))
+      throw new InvariantError(`histogram value ${v}: expected a finite number >= 0`);
+    if (!(Number.isSafeInteger(times) && times > 0))
+      throw new InvariantError(`histogram count ${times}: expected a positive integer`);
     const b = bucketOf(v);
     if (b >= this.counts.length) this.growTo(b + 1);
     this.counts[b]! += times;

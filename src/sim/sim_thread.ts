@@ -5,8 +5,9 @@
 import type { AccessType } from '../core/events.js';
 import type { Thread } from '../kernel/thread.js';
 import type { Attribution } from './attribution.js';
+import type { Cpu } from './cpu.js';
+import type { FaultingTask } from './machine_faults.js';
 import { INSTR, LOAD, TraceBatch } from './trace_batch.js';
-
 /**
  * The access a thread stopped at for good: a fault nobody could resolve killed it (`died`: the
  * null page, outside the user address space, ...), or it waits for a fault handler that failed
@@ -21,6 +22,14 @@ export interface ThreadStop {
   readonly access: AccessType;
   /** Core's error text for the fault, or the failed handler's. */
   readonly error: string;
+}
+
+/** What runs a traced thread's steps (the machine). */
+export interface WorkloadRunner {
+  /** Starts a slice of t's records at `now`: its cycles, or -1 when t blocked or ended instead. */
+  sliceBegin(t: SimThread, cpu: Cpu, now: number): number;
+  /** The slice's cycles passed: take its fault, or finish, or go on. */
+  sliceEnd(t: SimThread, cpu: Cpu, now: number): void;
 }
 
 /** Where a thread's accesses come from. */
@@ -124,8 +133,11 @@ export class PageSet {
   }
 }
 
-/** A simulated user thread. */
-export class SimThread {
+/** A simulated user thread: replays its records in slices on its CPU (see `access_path.ts`). */
+export class SimThread implements FaultingTask {
+  readonly category = 'user';
+  index = -1;
+  left = -1;
   /** The records being replayed: the thread's own buffer, or a batch lent by the source. */
   batch: TraceBatch;
   private readonly own: TraceBatch;
@@ -138,6 +150,11 @@ export class SimThread {
   retry = false;
   /** Time the current fault began (for latency). */
   faultStart = 0;
+  reflected = false;
+  /** The last slice ended in a page fault on `faultVa` (`faultKind` access). */
+  faulted = false;
+  faultVa = 0;
+  faultKind: AccessType = 'read';
   /** The source is exhausted. */
   done = false;
   /** Simulated time the last record completed (once done). */
@@ -169,6 +186,7 @@ export class SimThread {
     readonly kernel: Thread,
     readonly source: AccessSource,
     pageSize: number,
+    private readonly runner: WorkloadRunner,
     batchCapacity = 4096,
   ) {
     this.own = new TraceBatch(batchCapacity);
@@ -244,6 +262,14 @@ export class SimThread {
     if (n === 0 && !lent) this.done = true;
     else this.starved = true;
     return false;
+  }
+
+  begin(cpu: Cpu, now: number): number {
+    return this.runner.sliceBegin(this, cpu, now);
+  }
+
+  end(cpu: Cpu, now: number): void {
+    this.runner.sliceEnd(this, cpu, now);
   }
 
   /** Records that the access at `pos` of the current batch (at `va`) killed the thread. */

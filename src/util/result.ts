@@ -20,8 +20,16 @@ export interface Err<C extends string = string> {
 /** Either a value or a typed error. */
 export type Result<T, C extends string = string> = Ok<T> | Err<C>;
 
+// Results without a payload are shared: the scheduler and IPC return them on every operation.
+const OK_VOID: Ok<undefined> = Object.freeze({ ok: true, value: undefined });
+const OK_TRUE: Ok<boolean> = Object.freeze({ ok: true, value: true });
+const OK_FALSE: Ok<boolean> = Object.freeze({ ok: true, value: false });
+
 /** Wraps a value as a successful result. */
 export function ok<T>(value: T): Ok<T> {
+  if (value === undefined) return OK_VOID as Ok<T>;
+  if (value === true) return OK_TRUE as Ok<T>;
+  if (value === false) return OK_FALSE as Ok<T>;
   return { ok: true, value };
 }
 

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { unwrap } from '../util/result.js';
-import { type IrqSimOptions, type IrqSimResult, runIrqSim } from './irq_sim.js';
+import { type IrqSimOptions, type IrqSimResult, runIrqSim } from './irq_run.js';
 
 const MS = 3_000_000; // cycles per millisecond at the nominal clock
 

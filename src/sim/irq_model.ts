@@ -1,7 +1,7 @@
 /**
- * The IRQ simulation's contract (the driver is `irq_sim.ts`): its options, what it measures, the
- * option checks and the devices the options describe. Kept apart from the driver because scenarios,
- * the CLI and benchmarks build and read these shapes without the event loop.
+ * The contract of an IRQ run (`irq_run.ts` runs it on the machine): its options, what it measures,
+ * the option checks and the devices the options describe. Kept apart because scenarios, the CLI and
+ * benchmarks build and read these shapes without running anything.
  *
  * What a run measures:
  * - Arrivals and timer expiries stop at `durationCycles`; the run then continues until every ring
@@ -60,6 +60,8 @@ export interface IrqSimOptions {
     readonly workCycles?: number;
   };
   readonly reroutes?: readonly Reroute[];
+  /** An irqbalance-style balancer instead of static affinity (default none). */
+  readonly balance?: { readonly intervalCycles: number; readonly threshold?: number };
   /** Queues whose handler thread hangs before its first ack: their vectors stay masked. */
   readonly stalledQueues?: readonly number[];
 }
@@ -109,6 +111,8 @@ export interface IrqSimResult {
   readonly timer?: { readonly expirations: number; readonly read: number };
   /** Model checks, all zero in a correct run: deliveries of an IRQ still in service, deliveries to a CPU it was not routed to. */
   readonly violations: { readonly deliveredWhileMasked: number; readonly misrouted: number };
+  /** Handler threads moved to another CPU by reroutes or the balancer, and the cycles it cost. */
+  readonly migrations: { readonly count: number; readonly cycles: number; readonly rebalances: number };
 }
 
 /** Error code of the simulation. */
@@ -151,6 +155,8 @@ function checkOptions(o: IrqSimOptions): string | undefined {
       int(r.cpu, `reroutes[${i}].cpu`, 0, o.cpus - 1),
     ]),
     ...(o.stalledQueues ?? []).map((q, i) => int(q, `stalledQueues[${i}]`, 0, queues - 1)),
+    num(o.balance?.intervalCycles, 'balance intervalCycles', false),
+    num(o.balance?.threshold, 'balance threshold', true),
   ];
   return checks.find((c) => c !== undefined);
 }
