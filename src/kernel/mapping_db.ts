@@ -1,0 +1,496 @@
+/**
+ * The in-kernel mapping database (MDB) of the `local-rm` design (issue 15): which mapping was
+ * derived from which, so that revoking one removes everything derived from it in every space.
+ *
+ * Design note: why this structure.
+ * - Fiasco keeps one tree per physical frame, stored as a pre-order list with a depth byte per
+ *   node (a subtree is the run of deeper nodes after its root); smaller pages hang below a frame
+ *   in arrays of sub-frames; a (space, address) lookup scans the frame's tree, and depth stops at
+ *   255. Here a node links to its parent, first child and siblings instead: insertion and
+ *   unlinking are O(1), a subtree walk is O(its size) and iterative (mapping_db_walk.ts), so
+ *   neither a chain nor a fan of a million mappings touches the call stack, and depth is free.
+ * - Each space indexes its nodes by size class and virtual page (one hash map per size, as the
+ *   page tables do), so lookup by (space, va) costs one probe per page size. Fiasco finds the
+ *   frame through the sender's page table first; the MDB here stands alone and needs no scan.
+ * - A child may be smaller than its parent (a 2M mapping passed on as 4K pieces): each node keeps
+ *   its own frame. A partial revocation of a wide parent asks a per-parent index of children by
+ *   frame, built the first time one is needed (KidIndex): what Fiasco's sub-frame arrays give.
+ * - Roots (core's or sigma0's own mapping, or a manager's) are indexed by physical block, so no
+ *   two trees claim the same memory.
+ * Semantics follow L4/Fiasco: mapping derives the piece at the same offset with rights ∩ the
+ * parent's and a size <= the parent's; a destination already mapped is overmapped (its mappings
+ * and what derives from them go), unless it is the same frame from the same parent, which only
+ * gains rights; grant moves a node, which keeps its place in the tree; unmap never splits a
+ * mapping: with `self` it removes each mapping the flexpage touches whole, without it the
+ * children whose frames overlap the flexpage; a rights mask without read only downgrades. One
+ * divergence: overmapping the source or one of its ancestors is an error here (Fiasco silently
+ * unmaps it), so that a failed operation changes nothing. Every node's bytes are charged to the
+ * kernel memory of the space holding it (Fiasco: the receiver's quota) and move with a grant.
+ */
+import { hex, sizeName } from '../util/hex.js';
+import { type Err, err, invariant, ok, type Result } from '../util/result.js';
+import { type Flexpage, MAX_FPAGE_LOG2, MemRights, type MemRightsMask } from './flexpage.js';
+import type { KernelMemory, KernelMemoryErrorCode } from './mapping_db_memory.js';
+import {
+  collectOverlapping,
+  KidIndex,
+  MdbChange,
+  type MdbMapping,
+  MdbNode,
+  MdbSpace,
+  type SpaceId,
+} from './mapping_db_node.js';
+import { isAncestorOrSelf, linkChild, unlinkChild, walkSubtree } from './mapping_db_walk.js';
+
+/**
+ * Kernel memory one node costs: of the order of Fiasco's `Mapping` (space pointer, virtual page
+ * with depth, list link: two to three words) plus its share of the frame arrays.
+ */
+export const MDB_NODE_BYTES = 32;
+
+/** A partial unmap scans a parent's children directly up to this many, then builds its KidIndex. */
+const KID_SCAN_MAX = 32;
+
+/** Why a mapping-database operation failed (it then changed nothing). */
+export type MdbErrorCode =
+  | 'SIZE_UNSUPPORTED'
+  | 'MISALIGNED'
+  | 'ADDRESS_RANGE'
+  | 'NO_MAPPING'
+  | 'SIZE_EXCEEDS_PARENT'
+  | 'GRANT_PARTIAL'
+  | 'NO_RIGHTS'
+  | 'ONTO_ANCESTOR'
+  | 'ROOT_OVERLAP'
+  | KernelMemoryErrorCode;
+
+/** How to build a {@link MappingDb}. */
+export interface MappingDbOptions {
+  /** log2 of the page sizes mappings may have, ascending (the page tables' sizes). */
+  readonly pageSizesLog2: readonly number[];
+  /** Who pays for a space's nodes; asked once, when the space first holds a mapping. */
+  readonly memoryOf: (space: SpaceId) => KernelMemory;
+  /** Kernel memory per node; default {@link MDB_NODE_BYTES}. */
+  readonly nodeBytes?: number;
+}
+
+/** Options of {@link MappingDb.unmap}. */
+export interface UnmapOptions {
+  /** Also unmap (or downgrade) the space's own mappings, not only what derives from them. */
+  readonly self?: boolean;
+  /** Rights to take away ({@link MemRights}); with read the mappings go, else they are downgraded. Default rwx. */
+  readonly rights?: MemRightsMask;
+}
+
+type Changes = Result<MdbChange[], MdbErrorCode>;
+
+/** The mapping database: trees of derived mappings, indexed by space and virtual address. */
+export class MappingDb {
+  readonly pageSizesLog2: readonly number[];
+  readonly nodeBytes: number;
+  private readonly sizes: readonly number[];
+  private readonly clsOf = new Int8Array(64).fill(-1);
+  private readonly spaceRecs = new Map<SpaceId, MdbSpace>();
+  /** Roots by size class and physical block. */
+  private readonly roots: Map<number, MdbNode>[];
+  private readonly memoryOf: (space: SpaceId) => KernelMemory;
+  private liveNodes = 0;
+
+  constructor(opts: MappingDbOptions) {
+    const s = opts.pageSizesLog2;
+    invariant(
+      s.length > 0 &&
+        s.every((v, i) => Number.isInteger(v) && v >= 0 && v <= MAX_FPAGE_LOG2 && (i === 0 || v > s[i - 1]!)),
+      () =>
+        `mapping database page sizes must be ascending integers in 0..${MAX_FPAGE_LOG2}, got [${s.join(', ')}]`,
+    );
+    this.pageSizesLog2 = [...s];
+    this.sizes = s.map((v) => 2 ** v);
+    s.forEach((v, i) => {
+      this.clsOf[v] = i;
+    });
+    this.roots = s.map(() => new Map());
+    this.memoryOf = opts.memoryOf;
+    this.nodeBytes = opts.nodeBytes ?? MDB_NODE_BYTES;
+  }
+
+  /** Number of live mappings (nodes). */
+  get size(): number {
+    return this.liveNodes;
+  }
+
+  /**
+   * Enters a root mapping: `space` (core, sigma0, or a manager given memory by core) maps the
+   * physical block [pa, pa + size) at `va`. No other root may cover any of that block. Mappings
+   * of `space` overlapping [va, va + size) are overmapped.
+   */
+  insertRoot(space: SpaceId, va: number, pa: number, sizeLog2: number, rights: MemRightsMask): Changes {
+    const cls = this.cls(sizeLog2);
+    if (cls < 0) return this.unsupported(sizeLog2);
+    const size = this.sizes[cls]!;
+    const bad =
+      this.checkBlock('root virtual base', va, size) ?? this.checkBlock('root physical base', pa, size);
+    if (bad) return bad;
+    const r = rights & MemRights.RWX;
+    if ((r & MemRights.R) === 0)
+      return err('NO_RIGHTS', `a root mapping needs the read right, got ${rights}`);
+    const clash: MdbNode[] = [];
+    collectOverlapping(this.roots, this.sizes, pa, pa + size, clash);
+    if (clash.length > 0)
+      return err('ROOT_OVERLAP', `physical ${hex(pa)}+${sizeName(size)} is already the root of ${clash[0]}`);
+    const over: MdbNode[] = [];
+    const sp = this.prepareDestination(space, va, size, null, true, over);
+    if (!(sp instanceof MdbSpace)) return sp;
+    const changes: MdbChange[] = [];
+    for (const e of over) if (e.live) this.removeSubtree(e, changes);
+    const n = new MdbNode(sp, va, pa, sizeLog2, cls, r, null);
+    this.roots[cls]!.set(pa / size, n);
+    this.liveNodes++;
+    this.enter(n, changes);
+    return ok(changes);
+  }
+
+  /**
+   * Derives a mapping: the block of 2^sizeLog2 bytes at `fromVa` of the mapping `from` holds
+   * there is mapped at `toVa` in `to`, with rights `rights` ∩ the parent's (read required). The
+   * size may not exceed the parent's (a 4K piece of a 2M mapping is fine, the reverse is
+   * SIZE_EXCEEDS_PARENT). Overmaps what `to` has there, except the source and its ancestors
+   * (ONTO_ANCESTOR); the same frame again from the same parent only gains rights.
+   */
+  map(
+    from: SpaceId,
+    fromVa: number,
+    to: SpaceId,
+    toVa: number,
+    sizeLog2: number,
+    rights: MemRightsMask,
+  ): Changes {
+    const parent = this.source(from, fromVa, toVa, sizeLog2, rights);
+    if (!(parent instanceof MdbNode)) return parent;
+    const eff = rights & parent.rights;
+    const cls = this.clsOf[sizeLog2]!;
+    const size = this.sizes[cls]!;
+    const pa = parent.pa + (fromVa - parent.va);
+    const over: MdbNode[] = [];
+    const sp = this.prepareDestination(to, toVa, size, parent, false, over);
+    if (!(sp instanceof MdbSpace)) return sp;
+    const changes: MdbChange[] = [];
+    if (over.length === 1) {
+      const e = over[0]!;
+      if (e.parent === parent && e.va === toVa && e.cls === cls && e.pa === pa) {
+        if ((e.rights | eff) !== e.rights) {
+          e.rights |= eff;
+          changes.push(new MdbChange('rights', to, toVa, sizeLog2, pa, e.rights));
+        }
+        return ok(changes);
+      }
+    }
+    const charged = sp.memory.charge(this.nodeBytes, 'a mapping-database node');
+    if (!charged.ok) return this.dropIfEmpty(sp, charged);
+    for (const e of over) if (e.live) this.removeSubtree(e, changes);
+    const n = new MdbNode(sp, toVa, pa, sizeLog2, cls, eff, parent);
+    linkChild(parent, n);
+    this.liveNodes++;
+    this.enter(n, changes);
+    return ok(changes);
+  }
+
+  /**
+   * Grants the whole mapping `from` holds at `fromVa` (of exactly 2^sizeLog2 bytes; a part is
+   * GRANT_PARTIAL: map it instead) to `to` at `toVa`, keeping its place in its tree: what was
+   * derived from it stays derived from it. Rights ∩= `rights`, and its descendants lose what it
+   * lost. The node's kernel memory moves to `to`'s account. Overmaps like {@link MappingDb.map}.
+   */
+  grant(
+    from: SpaceId,
+    fromVa: number,
+    to: SpaceId,
+    toVa: number,
+    sizeLog2: number,
+    rights: MemRightsMask = MemRights.RWX,
+  ): Changes {
+    const n = this.source(from, fromVa, toVa, sizeLog2, rights);
+    if (!(n instanceof MdbNode)) return n;
+    const eff = rights & n.rights;
+    if (sizeLog2 < n.sizeLog2)
+      return err(
+        'GRANT_PARTIAL',
+        `cannot grant ${sizeName(2 ** sizeLog2)} of ${n}: grant moves whole mappings`,
+      );
+    const changes: MdbChange[] = [];
+    if (from === to && toVa === n.va) {
+      if (eff !== n.rights) this.downgrade(n, n.rights & ~eff, changes);
+      return ok(changes);
+    }
+    const over: MdbNode[] = [];
+    const sp = this.prepareDestination(to, toVa, this.sizes[n.cls]!, n, from !== to, over);
+    if (!(sp instanceof MdbSpace)) return sp;
+    for (const e of over) if (e.live) this.removeSubtree(e, changes);
+    changes.push(new MdbChange('unmap', from, n.va, n.sizeLog2, n.pa, n.rights));
+    this.unindex(n);
+    if (from !== to) n.sp.memory.release(this.nodeBytes);
+    const lost = n.rights & ~eff;
+    n.sp = sp;
+    n.va = toVa;
+    n.rights = eff;
+    this.enter(n, changes);
+    if (lost !== 0)
+      for (let c = n.firstChild; c !== null; c = c.nextSibling) this.downgrade(c, lost, changes);
+    return ok(changes);
+  }
+
+  /**
+   * Revokes through the flexpage `fpage` of `space` (its rights are ignored; `opts.rights` says
+   * what to take away): every mapping derived from the space's mappings there, recursively, and
+   * with `self` those mappings too. A mapping is never split: with `self` one the flexpage only
+   * touches goes whole; without it, only children whose frames overlap the flexpage go. Without
+   * the read right in `opts.rights` the mappings stay with fewer rights. Returns every change.
+   */
+  unmap(space: SpaceId, fpage: Flexpage, opts: UnmapOptions = {}): MdbChange[] {
+    const mask = (opts.rights ?? MemRights.RWX) & MemRights.RWX;
+    const sp = this.spaceRecs.get(space);
+    const changes: MdbChange[] = [];
+    if (mask === 0 || sp === undefined || sp.count === 0) return changes;
+    const full = (mask & MemRights.R) !== 0;
+    const hit: MdbNode[] = [];
+    collectOverlapping(sp.byVa, this.sizes, fpage.base, fpage.end, hit);
+    for (const m of hit) {
+      if (!m.live) continue; // gone with an earlier one (the space mapped to itself)
+      if (opts.self) {
+        if (full) this.removeSubtree(m, changes);
+        else this.downgrade(m, mask, changes);
+        continue;
+      }
+      const end = m.va + this.sizes[m.cls]!;
+      if (fpage.base <= m.va && fpage.end >= end) {
+        if (full) while (m.firstChild !== null) this.removeSubtree(m.firstChild, changes);
+        else for (let c = m.firstChild; c !== null; c = c.nextSibling) this.downgrade(c, mask, changes);
+        continue;
+      }
+      const paLo = m.pa + (Math.max(fpage.base, m.va) - m.va);
+      const paHi = m.pa + (Math.min(fpage.end, end) - m.va);
+      for (const c of this.childrenOverlapping(m, paLo, paHi)) {
+        if (full) this.removeSubtree(c, changes);
+        else this.downgrade(c, mask, changes);
+      }
+    }
+    return changes;
+  }
+
+  /** Task destruction: removes every mapping `space` holds and everything derived from them. */
+  destroySpace(space: SpaceId): MdbChange[] {
+    const sp = this.spaceRecs.get(space);
+    const changes: MdbChange[] = [];
+    if (sp === undefined) return changes;
+    for (const m of sp.byVa) {
+      // Removal edits the map being iterated; take each class's nodes first.
+      for (const n of [...m.values()]) if (n.live) this.removeSubtree(n, changes);
+    }
+    invariant(sp.count === 0, () => `space ${space} still holds ${sp.count} mappings after its destruction`);
+    this.spaceRecs.delete(space);
+    return changes;
+  }
+
+  /** The mapping of `space` that translates `va`. */
+  lookup(space: SpaceId, va: number): MdbMapping | undefined {
+    const sp = this.spaceRecs.get(space);
+    return sp === undefined ? undefined : this.find(sp, va);
+  }
+
+  /** The mappings of `space` overlapping [base, base + size), by virtual address. */
+  overlapping(space: SpaceId, base: number, size: number): MdbMapping[] {
+    const sp = this.spaceRecs.get(space);
+    const out: MdbNode[] = [];
+    if (sp !== undefined) collectOverlapping(sp.byVa, this.sizes, base, base + size, out);
+    return out.sort((a, b) => a.va - b.va);
+  }
+
+  /** Every mapping of `space`, by virtual address. */
+  mappingsOf(space: SpaceId): MdbMapping[] {
+    return this.overlapping(space, 0, 2 ** MAX_FPAGE_LOG2);
+  }
+
+  /** The spaces holding at least one mapping, ascending. */
+  spaces(): SpaceId[] {
+    return [...this.spaceRecs.values()]
+      .filter((s) => s.count > 0)
+      .map((s) => s.id)
+      .sort((a, b) => a - b);
+  }
+
+  /** The mapping `m` was derived from (null for a root). */
+  parentOf(m: MdbMapping): MdbMapping | null {
+    return node(m).parent;
+  }
+
+  /** The mappings derived directly from `m`, newest first. */
+  childrenOf(m: MdbMapping): MdbMapping[] {
+    const out: MdbMapping[] = [];
+    for (let c = node(m).firstChild; c !== null; c = c.nextSibling) out.push(c);
+    return out;
+  }
+
+  /** True when `m` is `ancestor` or derived from it, directly or not. */
+  isDerivedFrom(m: MdbMapping, ancestor: MdbMapping): boolean {
+    return isAncestorOrSelf(node(ancestor), node(m));
+  }
+
+  toString(): string {
+    return `mapping database (${this.liveNodes} mappings in ${this.spaces().length} spaces)`;
+  }
+
+  // ---- internals ----
+
+  private cls(sizeLog2: number): number {
+    return Number.isInteger(sizeLog2) && sizeLog2 >= 0 && sizeLog2 < 64 ? this.clsOf[sizeLog2]! : -1;
+  }
+
+  private unsupported(sizeLog2: number): Err<MdbErrorCode> {
+    return err(
+      'SIZE_UNSUPPORTED',
+      `mapping size 2^${sizeLog2} is not one of the page sizes 2^{${this.pageSizesLog2.join(', ')}}`,
+    );
+  }
+
+  private checkBlock(what: string, addr: number, size: number): Err<MdbErrorCode> | null {
+    if (addr % size !== 0)
+      return err('MISALIGNED', `${what} ${hex(addr)} must be a multiple of ${sizeName(size)}`);
+    if (addr < 0 || addr + size > 2 ** MAX_FPAGE_LOG2)
+      return err(
+        'ADDRESS_RANGE',
+        `${what} ${hex(addr)}+${sizeName(size)} must lie in [0, 2^${MAX_FPAGE_LOG2})`,
+      );
+    return null;
+  }
+
+  /** Checks a map or grant request's sizes and addresses and finds the sender's mapping. */
+  private source(
+    from: SpaceId,
+    fromVa: number,
+    toVa: number,
+    sizeLog2: number,
+    rights: MemRightsMask,
+  ): MdbNode | Err<MdbErrorCode> {
+    const cls = this.cls(sizeLog2);
+    if (cls < 0) return this.unsupported(sizeLog2);
+    const size = this.sizes[cls]!;
+    const bad =
+      this.checkBlock('send address', fromVa, size) ?? this.checkBlock('receive address', toVa, size);
+    if (bad) return bad;
+    const sp = this.spaceRecs.get(from);
+    const n = sp === undefined ? undefined : this.find(sp, fromVa);
+    if (n === undefined) return err('NO_MAPPING', `space ${from} has no mapping at ${hex(fromVa)} to send`);
+    if (sizeLog2 > n.sizeLog2)
+      return err('SIZE_EXCEEDS_PARENT', `cannot send ${sizeName(size)} from ${n}: larger than the mapping`);
+    if ((rights & n.rights & MemRights.R) === 0)
+      return err('NO_RIGHTS', `sending ${n} with rights ${rights} leaves no read right`);
+    return n;
+  }
+
+  /**
+   * Finds what the destination block overlaps, refuses to overmap `src` or an ancestor of it,
+   * and (when `charge`) charges the node to the destination space. Changes nothing on failure;
+   * on success `over` holds the destination's overlapping mappings.
+   */
+  private prepareDestination(
+    to: SpaceId,
+    va: number,
+    size: number,
+    src: MdbNode | null,
+    charge: boolean,
+    over: MdbNode[],
+  ): MdbSpace | Err<MdbErrorCode> {
+    let sp = this.spaceRecs.get(to);
+    if (sp !== undefined && sp.count > 0) collectOverlapping(sp.byVa, this.sizes, va, va + size, over);
+    if (src !== null)
+      for (const e of over)
+        if (isAncestorOrSelf(e, src))
+          return err(
+            'ONTO_ANCESTOR',
+            `mapping to space ${to} at ${hex(va)} would overmap ${e}, which ${src} derives from`,
+          );
+    if (sp === undefined) {
+      sp = new MdbSpace(to, this.memoryOf(to), this.sizes.length);
+      this.spaceRecs.set(to, sp);
+    }
+    if (charge) {
+      const c = sp.memory.charge(this.nodeBytes, 'a mapping-database node');
+      if (!c.ok) return this.dropIfEmpty(sp, c);
+    }
+    return sp;
+  }
+
+  /** Forgets a space record made for an operation that then failed. */
+  private dropIfEmpty<E>(sp: MdbSpace, e: E): E {
+    if (sp.count === 0) this.spaceRecs.delete(sp.id);
+    return e;
+  }
+
+  private find(sp: MdbSpace, va: number): MdbNode | undefined {
+    for (let k = this.sizes.length - 1; k >= 0; k--) {
+      const m = sp.byVa[k]!;
+      if (m.size === 0) continue;
+      const n = m.get(Math.floor(va / this.sizes[k]!));
+      if (n !== undefined) return n;
+    }
+    return undefined;
+  }
+
+  /** Indexes a (new or moved) node in its space and reports it installed. */
+  private enter(n: MdbNode, changes: MdbChange[]): void {
+    n.sp.byVa[n.cls]!.set(n.va / this.sizes[n.cls]!, n);
+    n.sp.count++;
+    changes.push(new MdbChange('map', n.sp.id, n.va, n.sizeLog2, n.pa, n.rights));
+  }
+
+  private unindex(n: MdbNode): void {
+    n.sp.byVa[n.cls]!.delete(n.va / this.sizes[n.cls]!);
+    n.sp.count--;
+  }
+
+  /** Removes `top` and everything derived from it, releasing their memory. */
+  private removeSubtree(top: MdbNode, changes: MdbChange[]): void {
+    if (top.parent !== null) unlinkChild(top);
+    else this.roots[top.cls]!.delete(top.pa / this.sizes[top.cls]!);
+    const bytes = this.nodeBytes;
+    let dead = 0;
+    walkSubtree(top, (n) => {
+      changes.push(new MdbChange('unmap', n.sp.id, n.va, n.sizeLog2, n.pa, n.rights));
+      n.sp.byVa[n.cls]!.delete(n.va / this.sizes[n.cls]!);
+      n.sp.count--;
+      n.sp.memory.release(bytes);
+      n.live = false;
+      dead++;
+      return true;
+    });
+    this.liveNodes -= dead;
+  }
+
+  /** Takes `mask` (no read) away from `top` and its descendants; stops where nothing changes. */
+  private downgrade(top: MdbNode, mask: MemRightsMask, changes: MdbChange[]): void {
+    walkSubtree(top, (n) => {
+      if ((n.rights & mask) === 0) return false; // children hold no more than their parent
+      n.rights &= ~mask;
+      changes.push(new MdbChange('rights', n.sp.id, n.va, n.sizeLog2, n.pa, n.rights));
+      return true;
+    });
+  }
+
+  /** `m`'s children whose frames overlap [paLo, paHi). */
+  private childrenOverlapping(m: MdbNode, paLo: number, paHi: number): MdbNode[] {
+    if (m.kids === null && m.childCount > KID_SCAN_MAX) {
+      m.kids = new KidIndex(this.sizes);
+      for (let c = m.firstChild; c !== null; c = c.nextSibling) m.kids.add(c);
+    }
+    if (m.kids !== null) return m.kids.overlapping(paLo, paHi);
+    const out: MdbNode[] = [];
+    for (let c = m.firstChild; c !== null; c = c.nextSibling)
+      if (c.pa < paHi && c.pa + this.sizes[c.cls]! > paLo) out.push(c);
+    return out;
+  }
+}
+
+function node(m: MdbMapping): MdbNode {
+  invariant(m instanceof MdbNode, 'not a mapping of a MappingDb');
+  return m;
+}
