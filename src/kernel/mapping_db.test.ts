@@ -277,6 +277,28 @@ describe('MappingDb.unmap', () => {
     expect(mdb.size).toBe(1 + n - 2);
   });
 
+  it('finds every child sharing a frame through the index as such children come and go', () => {
+    const { mdb } = withRoot();
+    for (let i = 0; i < 40; i++) unwrap(mdb.map(0, (i % 8) * K4, 1, i * K4, 12, R));
+    for (let s = 2; s <= 5; s++) unwrap(mdb.map(0, 3 * K4, s, 0, 12, R)); // frame 3: space 1 and spaces 2..5
+    expect(strs(mdb.unmap(0, fpage(0x7000, 12)))).toHaveLength(5); // builds the index (40 + 4 children)
+    // Remove the newest (the bucket's head), a middle one and the oldest of frame 3's children.
+    for (const s of [5, 3]) mdb.unmap(s, fpage(0, 12), { self: true });
+    mdb.unmap(1, fpage(3 * K4, 12), { self: true });
+    unwrap(mdb.map(0, 3 * K4, 6, 0, 12, R));
+    const r = strs(mdb.unmap(0, fpage(0x3000, 12))).sort();
+    expect(r).toEqual([
+      'unmap space 1 0x13000+4K -> 0x80003000 r--',
+      'unmap space 1 0x1b000+4K -> 0x80003000 r--',
+      'unmap space 1 0x23000+4K -> 0x80003000 r--',
+      'unmap space 1 0xb000+4K -> 0x80003000 r--',
+      'unmap space 2 0x0+4K -> 0x80003000 r--',
+      'unmap space 4 0x0+4K -> 0x80003000 r--',
+      'unmap space 6 0x0+4K -> 0x80003000 r--',
+    ]);
+    expect(mdb.size).toBe(1 + 40 - 5 - 5);
+  });
+
   it('without the read right downgrades, and skips what already lacks the right', () => {
     const { mdb } = withRoot();
     unwrap(mdb.map(0, 0x1000, 1, 0x1000, 12, RWX));

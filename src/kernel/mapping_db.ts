@@ -48,8 +48,8 @@ import { isAncestorOrSelf, linkChild, unlinkChild, walkSubtree } from './mapping
  */
 export const MDB_NODE_BYTES = 32;
 
-/** A partial unmap scans a parent's children directly up to this many, then builds its KidIndex. */
-const KID_SCAN_MAX = 32;
+/** Default of {@link MappingDbOptions.kidIndexAfter}. */
+const KID_INDEX_AFTER = 32;
 
 /** Why a mapping-database operation failed (it then changed nothing). */
 export type MdbErrorCode =
@@ -72,6 +72,11 @@ export interface MappingDbOptions {
   readonly memoryOf: (space: SpaceId) => KernelMemory;
   /** Kernel memory per node; default {@link MDB_NODE_BYTES}. */
   readonly nodeBytes?: number;
+  /**
+   * A partial unmap scans a parent's children directly while it has at most this many, and
+   * otherwise indexes them by frame (once; kept up to date afterwards). Default 32.
+   */
+  readonly kidIndexAfter?: number;
 }
 
 /** Options of {@link MappingDb.unmap}. */
@@ -94,6 +99,7 @@ export class MappingDb {
   /** Roots by size class and physical block. */
   private readonly roots: Map<number, MdbNode>[];
   private readonly memoryOf: (space: SpaceId) => KernelMemory;
+  private readonly kidIndexAfter: number;
   private liveNodes = 0;
 
   constructor(opts: MappingDbOptions) {
@@ -112,6 +118,7 @@ export class MappingDb {
     this.roots = s.map(() => new Map());
     this.memoryOf = opts.memoryOf;
     this.nodeBytes = opts.nodeBytes ?? MDB_NODE_BYTES;
+    this.kidIndexAfter = opts.kidIndexAfter ?? KID_INDEX_AFTER;
   }
 
   /** Number of live mappings (nodes). */
@@ -478,7 +485,7 @@ export class MappingDb {
 
   /** `m`'s children whose frames overlap [paLo, paHi). */
   private childrenOverlapping(m: MdbNode, paLo: number, paHi: number): MdbNode[] {
-    if (m.kids === null && m.childCount > KID_SCAN_MAX) {
+    if (m.kids === null && m.childCount > this.kidIndexAfter) {
       m.kids = new KidIndex(this.sizes);
       for (let c = m.firstChild; c !== null; c = c.nextSibling) m.kids.add(c);
     }
