@@ -31,25 +31,15 @@ import { hex, sizeName } from '../util/hex.js';
 import { type Err, err, invariant, ok, type Result } from '../util/result.js';
 import { type Flexpage, MAX_FPAGE_LOG2, MemRights, type MemRightsMask } from './flexpage.js';
 import type { KernelMemory, KernelMemoryErrorCode } from './mapping_db_memory.js';
-import {
-  collectOverlapping,
-  KidIndex,
-  MdbChange,
-  type MdbMapping,
-  MdbNode,
-  MdbSpace,
-  type SpaceId,
-} from './mapping_db_node.js';
-import { isAncestorOrSelf, linkChild, unlinkChild, walkSubtree } from './mapping_db_walk.js';
+import { type MdbChange, type MdbMapping, MdbNode, MdbSpace, type SpaceId } from './mapping_db_node.js';
+import { MdbStore } from './mapping_db_store.js';
+import { isAncestorOrSelf } from './mapping_db_walk.js';
 
 /**
  * Kernel memory one node costs: of the order of Fiasco's `Mapping` (space pointer, virtual page
  * with depth, list link: two to three words) plus its share of the frame arrays.
  */
 export const MDB_NODE_BYTES = 32;
-
-/** Default of {@link MappingDbOptions.kidIndexAfter}. */
-const KID_INDEX_AFTER = 32;
 
 /** Why a mapping-database operation failed (it then changed nothing). */
 export type MdbErrorCode =
@@ -68,7 +58,7 @@ export type MdbErrorCode =
 export interface MappingDbOptions {
   /** log2 of the page sizes mappings may have, ascending (the page tables' sizes). */
   readonly pageSizesLog2: readonly number[];
-  /** Who pays for a space's nodes; asked once, when the space first holds a mapping. */
+  /** Who pays for a space's nodes; asked when the space first holds a mapping (again after its destruction). */
   readonly memoryOf: (space: SpaceId) => KernelMemory;
   /** Kernel memory per node; default {@link MDB_NODE_BYTES}. */
   readonly nodeBytes?: number;
@@ -91,39 +81,32 @@ type Changes = Result<MdbChange[], MdbErrorCode>;
 
 /** The mapping database: trees of derived mappings, indexed by space and virtual address. */
 export class MappingDb {
-  readonly pageSizesLog2: readonly number[];
-  readonly nodeBytes: number;
-  private readonly sizes: readonly number[];
-  private readonly clsOf = new Int8Array(64).fill(-1);
-  private readonly spaceRecs = new Map<SpaceId, MdbSpace>();
-  /** Roots by size class and physical block. */
-  private readonly roots: Map<number, MdbNode>[];
-  private readonly memoryOf: (space: SpaceId) => KernelMemory;
-  private readonly kidIndexAfter: number;
-  private liveNodes = 0;
+  private readonly s: MdbStore;
 
   constructor(opts: MappingDbOptions) {
-    const s = opts.pageSizesLog2;
+    const z = opts.pageSizesLog2;
     invariant(
-      s.length > 0 &&
-        s.every((v, i) => Number.isInteger(v) && v >= 0 && v <= MAX_FPAGE_LOG2 && (i === 0 || v > s[i - 1]!)),
+      z.length > 0 &&
+        z.every((v, i) => Number.isInteger(v) && v >= 0 && v <= MAX_FPAGE_LOG2 && (i === 0 || v > z[i - 1]!)),
       () =>
-        `mapping database page sizes must be ascending integers in 0..${MAX_FPAGE_LOG2}, got [${s.join(', ')}]`,
+        `mapping database page sizes must be ascending integers in 0..${MAX_FPAGE_LOG2}, got [${z.join(', ')}]`,
     );
-    this.pageSizesLog2 = [...s];
-    this.sizes = s.map((v) => 2 ** v);
-    s.forEach((v, i) => {
-      this.clsOf[v] = i;
-    });
-    this.roots = s.map(() => new Map());
-    this.memoryOf = opts.memoryOf;
-    this.nodeBytes = opts.nodeBytes ?? MDB_NODE_BYTES;
-    this.kidIndexAfter = opts.kidIndexAfter ?? KID_INDEX_AFTER;
+    this.s = new MdbStore([...z], opts.memoryOf, opts.nodeBytes ?? MDB_NODE_BYTES, opts.kidIndexAfter ?? 32);
+  }
+
+  /** log2 of the page sizes mappings may have, ascending. */
+  get pageSizesLog2(): readonly number[] {
+    return this.s.pageSizesLog2;
+  }
+
+  /** Kernel memory one node costs its space. */
+  get nodeBytes(): number {
+    return this.s.nodeBytes;
   }
 
   /** Number of live mappings (nodes). */
   get size(): number {
-    return this.liveNodes;
+    return this.s.live;
   }
 
   /**
@@ -132,28 +115,24 @@ export class MappingDb {
    * of `space` overlapping [va, va + size) are overmapped.
    */
   insertRoot(space: SpaceId, va: number, pa: number, sizeLog2: number, rights: MemRightsMask): Changes {
-    const cls = this.cls(sizeLog2);
+    const cls = this.s.cls(sizeLog2);
     if (cls < 0) return this.unsupported(sizeLog2);
-    const size = this.sizes[cls]!;
-    const bad =
-      this.checkBlock('root virtual base', va, size) ?? this.checkBlock('root physical base', pa, size);
+    const size = this.s.sizes[cls]!;
+    const bad = checkBlock('root virtual base', va, size) ?? checkBlock('root physical base', pa, size);
     if (bad) return bad;
     const r = rights & MemRights.RWX;
     if ((r & MemRights.R) === 0)
       return err('NO_RIGHTS', `a root mapping needs the read right, got ${rights}`);
     const clash: MdbNode[] = [];
-    collectOverlapping(this.roots, this.sizes, pa, pa + size, clash);
+    this.s.rootsOverlapping(pa, pa + size, clash);
     if (clash.length > 0)
       return err('ROOT_OVERLAP', `physical ${hex(pa)}+${sizeName(size)} is already the root of ${clash[0]}`);
     const over: MdbNode[] = [];
-    const sp = this.prepareDestination(space, va, size, null, true, over);
+    const sp = this.destination(space, va, size, null, true, over);
     if (!(sp instanceof MdbSpace)) return sp;
     const changes: MdbChange[] = [];
-    for (const e of over) if (e.live) this.removeSubtree(e, changes);
-    const n = new MdbNode(sp, va, pa, sizeLog2, cls, r, null);
-    this.roots[cls]!.set(pa / size, n);
-    this.liveNodes++;
-    this.enter(n, changes);
+    for (const e of over) if (e.live) this.s.removeSubtree(e, changes);
+    this.s.insert(sp, va, pa, cls, r, null, changes);
     return ok(changes);
   }
 
@@ -175,30 +154,24 @@ export class MappingDb {
     const parent = this.source(from, fromVa, toVa, sizeLog2, rights);
     if (!(parent instanceof MdbNode)) return parent;
     const eff = rights & parent.rights;
-    const cls = this.clsOf[sizeLog2]!;
-    const size = this.sizes[cls]!;
+    const cls = this.s.cls(sizeLog2);
     const pa = parent.pa + (fromVa - parent.va);
     const over: MdbNode[] = [];
-    const sp = this.prepareDestination(to, toVa, size, parent, false, over);
+    const sp = this.destination(to, toVa, this.s.sizes[cls]!, parent, false, over);
     if (!(sp instanceof MdbSpace)) return sp;
     const changes: MdbChange[] = [];
-    if (over.length === 1) {
-      const e = over[0]!;
-      if (e.parent === parent && e.va === toVa && e.cls === cls && e.pa === pa) {
-        if ((e.rights | eff) !== e.rights) {
-          e.rights |= eff;
-          changes.push(new MdbChange('rights', to, toVa, sizeLog2, pa, e.rights));
-        }
-        return ok(changes);
-      }
+    const e = over[0];
+    if (over.length === 1 && e!.parent === parent && e!.va === toVa && e!.cls === cls && e!.pa === pa) {
+      this.s.upgrade(e!, eff, changes);
+      return ok(changes);
     }
-    const charged = sp.memory.charge(this.nodeBytes, 'a mapping-database node');
-    if (!charged.ok) return this.dropIfEmpty(sp, charged);
-    for (const e of over) if (e.live) this.removeSubtree(e, changes);
-    const n = new MdbNode(sp, toVa, pa, sizeLog2, cls, eff, parent);
-    linkChild(parent, n);
-    this.liveNodes++;
-    this.enter(n, changes);
+    const charged = this.s.charge(sp);
+    if (!charged.ok) {
+      this.s.dropIfEmpty(sp);
+      return charged;
+    }
+    for (const o of over) if (o.live) this.s.removeSubtree(o, changes);
+    this.s.insert(sp, toVa, pa, cls, eff, parent, changes);
     return ok(changes);
   }
 
@@ -226,23 +199,17 @@ export class MappingDb {
       );
     const changes: MdbChange[] = [];
     if (from === to && toVa === n.va) {
-      if (eff !== n.rights) this.downgrade(n, n.rights & ~eff, changes);
+      if (eff !== n.rights) this.s.downgrade(n, n.rights & ~eff, changes);
       return ok(changes);
     }
     const over: MdbNode[] = [];
-    const sp = this.prepareDestination(to, toVa, this.sizes[n.cls]!, n, from !== to, over);
+    const sp = this.destination(to, toVa, this.s.sizes[n.cls]!, n, from !== to, over);
     if (!(sp instanceof MdbSpace)) return sp;
-    for (const e of over) if (e.live) this.removeSubtree(e, changes);
-    changes.push(new MdbChange('unmap', from, n.va, n.sizeLog2, n.pa, n.rights));
-    this.unindex(n);
-    if (from !== to) n.sp.memory.release(this.nodeBytes);
+    for (const o of over) if (o.live) this.s.removeSubtree(o, changes);
     const lost = n.rights & ~eff;
-    n.sp = sp;
-    n.va = toVa;
-    n.rights = eff;
-    this.enter(n, changes);
+    this.s.move(n, sp, toVa, eff, changes);
     if (lost !== 0)
-      for (let c = n.firstChild; c !== null; c = c.nextSibling) this.downgrade(c, lost, changes);
+      for (let c = n.firstChild; c !== null; c = c.nextSibling) this.s.downgrade(c, lost, changes);
     return ok(changes);
   }
 
@@ -255,60 +222,67 @@ export class MappingDb {
    */
   unmap(space: SpaceId, fpage: Flexpage, opts: UnmapOptions = {}): MdbChange[] {
     const mask = (opts.rights ?? MemRights.RWX) & MemRights.RWX;
-    const sp = this.spaceRecs.get(space);
+    const sp = this.s.space(space);
     const changes: MdbChange[] = [];
-    if (mask === 0 || sp === undefined || sp.count === 0) return changes;
-    const full = (mask & MemRights.R) !== 0;
+    if (mask === 0 || sp === undefined) return changes;
+    const act = (m: MdbNode): void =>
+      (mask & MemRights.R) !== 0 ? this.s.removeSubtree(m, changes) : this.s.downgrade(m, mask, changes);
     const hit: MdbNode[] = [];
-    collectOverlapping(sp.byVa, this.sizes, fpage.base, fpage.end, hit);
+    this.s.overlapping(sp, fpage.base, fpage.end, hit);
     for (const m of hit) {
       if (!m.live) continue; // gone with an earlier one (the space mapped to itself)
       if (opts.self) {
-        if (full) this.removeSubtree(m, changes);
-        else this.downgrade(m, mask, changes);
+        act(m);
         continue;
       }
-      const end = m.va + this.sizes[m.cls]!;
+      const end = m.va + this.s.sizes[m.cls]!;
       if (fpage.base <= m.va && fpage.end >= end) {
-        if (full) while (m.firstChild !== null) this.removeSubtree(m.firstChild, changes);
-        else for (let c = m.firstChild; c !== null; c = c.nextSibling) this.downgrade(c, mask, changes);
+        if ((mask & MemRights.R) !== 0) while (m.firstChild !== null) act(m.firstChild);
+        else for (let c = m.firstChild; c !== null; c = c.nextSibling) act(c);
         continue;
       }
       const paLo = m.pa + (Math.max(fpage.base, m.va) - m.va);
       const paHi = m.pa + (Math.min(fpage.end, end) - m.va);
-      for (const c of this.childrenOverlapping(m, paLo, paHi)) {
-        if (full) this.removeSubtree(c, changes);
-        else this.downgrade(c, mask, changes);
-      }
+      for (const c of this.s.childrenOverlapping(m, paLo, paHi)) act(c);
     }
     return changes;
   }
 
   /** Task destruction: removes every mapping `space` holds and everything derived from them. */
   destroySpace(space: SpaceId): MdbChange[] {
-    const sp = this.spaceRecs.get(space);
+    const sp = this.s.space(space);
     const changes: MdbChange[] = [];
     if (sp === undefined) return changes;
-    for (const m of sp.byVa) {
-      // Removal edits the map being iterated; take each class's nodes first.
-      for (const n of [...m.values()]) if (n.live) this.removeSubtree(n, changes);
-    }
+    // Removal edits the maps being iterated; take each class's nodes first.
+    for (const m of sp.byVa) for (const n of [...m.values()]) if (n.live) this.s.removeSubtree(n, changes);
     invariant(sp.count === 0, () => `space ${space} still holds ${sp.count} mappings after its destruction`);
-    this.spaceRecs.delete(space);
+    this.s.dropIfEmpty(sp);
     return changes;
+  }
+
+  /**
+   * Whether `space` could pay for `nodes` more nodes now (charged and given back at once): lets
+   * a caller that performs several operations check before it starts.
+   */
+  canPay(space: SpaceId, nodes: number): Result<void, KernelMemoryErrorCode> {
+    const mem = this.s.memoryFor(space);
+    const bytes = nodes * this.s.nodeBytes;
+    const r = mem.charge(bytes, `${nodes} mapping-database nodes`);
+    if (r.ok) mem.release(bytes);
+    return r;
   }
 
   /** The mapping of `space` that translates `va`. */
   lookup(space: SpaceId, va: number): MdbMapping | undefined {
-    const sp = this.spaceRecs.get(space);
-    return sp === undefined ? undefined : this.find(sp, va);
+    const sp = this.s.space(space);
+    return sp === undefined ? undefined : this.s.find(sp, va);
   }
 
   /** The mappings of `space` overlapping [base, base + size), by virtual address. */
   overlapping(space: SpaceId, base: number, size: number): MdbMapping[] {
-    const sp = this.spaceRecs.get(space);
+    const sp = this.s.space(space);
     const out: MdbNode[] = [];
-    if (sp !== undefined) collectOverlapping(sp.byVa, this.sizes, base, base + size, out);
+    if (sp !== undefined) this.s.overlapping(sp, base, base + size, out);
     return out.sort((a, b) => a.va - b.va);
   }
 
@@ -319,10 +293,7 @@ export class MappingDb {
 
   /** The spaces holding at least one mapping, ascending. */
   spaces(): SpaceId[] {
-    return [...this.spaceRecs.values()]
-      .filter((s) => s.count > 0)
-      .map((s) => s.id)
-      .sort((a, b) => a - b);
+    return this.s.spaceIds();
   }
 
   /** The mapping `m` was derived from (null for a root). */
@@ -343,34 +314,17 @@ export class MappingDb {
   }
 
   toString(): string {
-    return `mapping database (${this.liveNodes} mappings in ${this.spaces().length} spaces)`;
-  }
-
-  // ---- internals ----
-
-  private cls(sizeLog2: number): number {
-    return Number.isInteger(sizeLog2) && sizeLog2 >= 0 && sizeLog2 < 64 ? this.clsOf[sizeLog2]! : -1;
+    return `mapping database (${this.s.live} mappings in ${this.spaces().length} spaces)`;
   }
 
   private unsupported(sizeLog2: number): Err<MdbErrorCode> {
     return err(
       'SIZE_UNSUPPORTED',
-      `mapping size 2^${sizeLog2} is not one of the page sizes 2^{${this.pageSizesLog2.join(', ')}}`,
+      `mapping size 2^${sizeLog2} is not one of the page sizes 2^{${this.s.pageSizesLog2.join(', ')}}`,
     );
   }
 
-  private checkBlock(what: string, addr: number, size: number): Err<MdbErrorCode> | null {
-    if (addr % size !== 0)
-      return err('MISALIGNED', `${what} ${hex(addr)} must be a multiple of ${sizeName(size)}`);
-    if (addr < 0 || addr + size > 2 ** MAX_FPAGE_LOG2)
-      return err(
-        'ADDRESS_RANGE',
-        `${what} ${hex(addr)}+${sizeName(size)} must lie in [0, 2^${MAX_FPAGE_LOG2})`,
-      );
-    return null;
-  }
-
-  /** Checks a map or grant request's sizes and addresses and finds the sender's mapping. */
+  /** Checks a map or grant request's size and addresses and finds the sender's mapping. */
   private source(
     from: SpaceId,
     fromVa: number,
@@ -378,14 +332,13 @@ export class MappingDb {
     sizeLog2: number,
     rights: MemRightsMask,
   ): MdbNode | Err<MdbErrorCode> {
-    const cls = this.cls(sizeLog2);
+    const cls = this.s.cls(sizeLog2);
     if (cls < 0) return this.unsupported(sizeLog2);
-    const size = this.sizes[cls]!;
-    const bad =
-      this.checkBlock('send address', fromVa, size) ?? this.checkBlock('receive address', toVa, size);
+    const size = this.s.sizes[cls]!;
+    const bad = checkBlock('send address', fromVa, size) ?? checkBlock('receive address', toVa, size);
     if (bad) return bad;
-    const sp = this.spaceRecs.get(from);
-    const n = sp === undefined ? undefined : this.find(sp, fromVa);
+    const sp = this.s.space(from);
+    const n = sp === undefined ? undefined : this.s.find(sp, fromVa);
     if (n === undefined) return err('NO_MAPPING', `space ${from} has no mapping at ${hex(fromVa)} to send`);
     if (sizeLog2 > n.sizeLog2)
       return err('SIZE_EXCEEDS_PARENT', `cannot send ${sizeName(size)} from ${n}: larger than the mapping`);
@@ -395,11 +348,11 @@ export class MappingDb {
   }
 
   /**
-   * Finds what the destination block overlaps, refuses to overmap `src` or an ancestor of it,
-   * and (when `charge`) charges the node to the destination space. Changes nothing on failure;
-   * on success `over` holds the destination's overlapping mappings.
+   * Collects into `over` what the destination block overlaps, refuses to overmap `src` or an
+   * ancestor of it, and (when `charge`) charges one node to the destination. Changes nothing on
+   * failure.
    */
-  private prepareDestination(
+  private destination(
     to: SpaceId,
     va: number,
     size: number,
@@ -407,8 +360,8 @@ export class MappingDb {
     charge: boolean,
     over: MdbNode[],
   ): MdbSpace | Err<MdbErrorCode> {
-    let sp = this.spaceRecs.get(to);
-    if (sp !== undefined && sp.count > 0) collectOverlapping(sp.byVa, this.sizes, va, va + size, over);
+    const known = this.s.space(to);
+    if (known !== undefined) this.s.overlapping(known, va, va + size, over);
     if (src !== null)
       for (const e of over)
         if (isAncestorOrSelf(e, src))
@@ -416,85 +369,27 @@ export class MappingDb {
             'ONTO_ANCESTOR',
             `mapping to space ${to} at ${hex(va)} would overmap ${e}, which ${src} derives from`,
           );
-    if (sp === undefined) {
-      sp = new MdbSpace(to, this.memoryOf(to), this.sizes.length);
-      this.spaceRecs.set(to, sp);
-    }
+    const sp = known ?? this.s.ensureSpace(to);
     if (charge) {
-      const c = sp.memory.charge(this.nodeBytes, 'a mapping-database node');
-      if (!c.ok) return this.dropIfEmpty(sp, c);
+      const c = this.s.charge(sp);
+      if (!c.ok) {
+        this.s.dropIfEmpty(sp);
+        return c;
+      }
     }
     return sp;
   }
+}
 
-  /** Forgets a space record made for an operation that then failed. */
-  private dropIfEmpty<E>(sp: MdbSpace, e: E): E {
-    if (sp.count === 0) this.spaceRecs.delete(sp.id);
-    return e;
-  }
-
-  private find(sp: MdbSpace, va: number): MdbNode | undefined {
-    for (let k = this.sizes.length - 1; k >= 0; k--) {
-      const m = sp.byVa[k]!;
-      if (m.size === 0) continue;
-      const n = m.get(Math.floor(va / this.sizes[k]!));
-      if (n !== undefined) return n;
-    }
-    return undefined;
-  }
-
-  /** Indexes a (new or moved) node in its space and reports it installed. */
-  private enter(n: MdbNode, changes: MdbChange[]): void {
-    n.sp.byVa[n.cls]!.set(n.va / this.sizes[n.cls]!, n);
-    n.sp.count++;
-    changes.push(new MdbChange('map', n.sp.id, n.va, n.sizeLog2, n.pa, n.rights));
-  }
-
-  private unindex(n: MdbNode): void {
-    n.sp.byVa[n.cls]!.delete(n.va / this.sizes[n.cls]!);
-    n.sp.count--;
-  }
-
-  /** Removes `top` and everything derived from it, releasing their memory. */
-  private removeSubtree(top: MdbNode, changes: MdbChange[]): void {
-    if (top.parent !== null) unlinkChild(top);
-    else this.roots[top.cls]!.delete(top.pa / this.sizes[top.cls]!);
-    const bytes = this.nodeBytes;
-    let dead = 0;
-    walkSubtree(top, (n) => {
-      changes.push(new MdbChange('unmap', n.sp.id, n.va, n.sizeLog2, n.pa, n.rights));
-      n.sp.byVa[n.cls]!.delete(n.va / this.sizes[n.cls]!);
-      n.sp.count--;
-      n.sp.memory.release(bytes);
-      n.live = false;
-      dead++;
-      return true;
-    });
-    this.liveNodes -= dead;
-  }
-
-  /** Takes `mask` (no read) away from `top` and its descendants; stops where nothing changes. */
-  private downgrade(top: MdbNode, mask: MemRightsMask, changes: MdbChange[]): void {
-    walkSubtree(top, (n) => {
-      if ((n.rights & mask) === 0) return false; // children hold no more than their parent
-      n.rights &= ~mask;
-      changes.push(new MdbChange('rights', n.sp.id, n.va, n.sizeLog2, n.pa, n.rights));
-      return true;
-    });
-  }
-
-  /** `m`'s children whose frames overlap [paLo, paHi). */
-  private childrenOverlapping(m: MdbNode, paLo: number, paHi: number): MdbNode[] {
-    if (m.kids === null && m.childCount > this.kidIndexAfter) {
-      m.kids = new KidIndex(this.sizes);
-      for (let c = m.firstChild; c !== null; c = c.nextSibling) m.kids.add(c);
-    }
-    if (m.kids !== null) return m.kids.overlapping(paLo, paHi);
-    const out: MdbNode[] = [];
-    for (let c = m.firstChild; c !== null; c = c.nextSibling)
-      if (c.pa < paHi && c.pa + this.sizes[c.cls]! > paLo) out.push(c);
-    return out;
-  }
+function checkBlock(what: string, addr: number, size: number): Err<MdbErrorCode> | null {
+  if (addr % size !== 0)
+    return err('MISALIGNED', `${what} ${hex(addr)} must be a multiple of ${sizeName(size)}`);
+  if (addr < 0 || addr + size > 2 ** MAX_FPAGE_LOG2)
+    return err(
+      'ADDRESS_RANGE',
+      `${what} ${hex(addr)}+${sizeName(size)} must lie in [0, 2^${MAX_FPAGE_LOG2})`,
+    );
+  return null;
 }
 
 function node(m: MdbMapping): MdbNode {
