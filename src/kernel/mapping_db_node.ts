@@ -40,11 +40,17 @@ export type MdbChangeKind =
 /** One change: which mapping, and its rights after the change (before it, for an unmap). */
 export class MdbChange {
   constructor(
+    /** What happened. */
     readonly kind: MdbChangeKind,
+    /** The address space whose page table changes. */
     readonly space: SpaceId,
+    /** Virtual base of the mapping. */
     readonly va: number,
+    /** log2 of its size. */
     readonly sizeLog2: number,
+    /** Physical base. */
     readonly pa: number,
+    /** Rights after the change; for an unmap, the rights it had. */
     readonly rights: MemRightsMask,
   ) {}
 
