@@ -98,7 +98,13 @@ export {
   type KernelMemoryErrorCode,
   KernelMemoryPool,
 } from './kernel/mapping_db_memory.js';
-export { MdbChange, type MdbChangeKind, type MdbMapping, type SpaceId } from './kernel/mapping_db_node.js';
+export {
+  MdbChange,
+  type MdbChangeKind,
+  MdbChanges,
+  type MdbMapping,
+  type SpaceId,
+} from './kernel/mapping_db_node.js';
 export {
   planTransfer,
   type TransferErrorCode,

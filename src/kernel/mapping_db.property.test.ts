@@ -15,7 +15,7 @@ import { Flexpage } from './flexpage.js';
 import { MappingDb, MDB_NODE_BYTES } from './mapping_db.js';
 import { KernelMemoryPool } from './mapping_db_memory.js';
 import { type Edge, NaiveMdb } from './mapping_db_model.testutil.js';
-import type { MdbChange } from './mapping_db_node.js';
+import { type MdbChange, MdbChanges } from './mapping_db_node.js';
 
 const SIZES = [12, 14, 16];
 const SPACES = 4;
@@ -40,7 +40,7 @@ interface Real {
 type Cmd = fc.Command<NaiveMdb, Real>;
 
 /** Applies a change list to the page tables and TLBs, checking each record against them. */
-function apply(real: Real, changes: readonly MdbChange[]): void {
+function apply(real: Real, changes: Iterable<MdbChange>): void {
   for (const c of changes) {
     const pt = real.pts[c.space]!;
     const fresh = new Mapping(c.va, c.pa, c.sizeLog2, (c.rights & W) !== 0, (c.rights & X) !== 0);
@@ -130,13 +130,13 @@ function justified(
 const code = (r: { ok: boolean; code?: string }) => (r.ok ? 'ok' : r.code);
 
 /** Runs one operation on both sides, applies the changes and checks everything. */
-function step(m: NaiveMdb, real: Real, modelRun: () => string, realRun: () => MdbChange[] | { ok: boolean }) {
+function step(m: NaiveMdb, real: Real, modelRun: () => string, realRun: () => MdbChanges | { ok: boolean }) {
   const expected = modelRun();
   const r = realRun();
-  if (Array.isArray(r)) apply(real, r);
+  if (r instanceof MdbChanges) apply(real, r);
   else {
     expect(code(r as { ok: boolean; code?: string })).toBe(expected);
-    if (r.ok) apply(real, (r as { value: MdbChange[] }).value);
+    if (r.ok) apply(real, (r as { value: MdbChanges }).value);
   }
   verify(m, real);
 }

@@ -137,7 +137,7 @@ describe('MappingDb.map', () => {
     expect(strs(unwrap(mdb.map(0, 0x1000, 1, 0x5000, 12, RW)))).toEqual([
       'rights space 1 0x5000+4K -> 0x80001000 rw-',
     ]);
-    expect(unwrap(mdb.map(0, 0x1000, 1, 0x5000, 12, R))).toEqual([]);
+    expect(strs(unwrap(mdb.map(0, 0x1000, 1, 0x5000, 12, R)))).toEqual([]);
     expect(mdb.lookup(2, 0x5000)?.live).toBe(true); // the child survives an upgrade
     expect([used(1), mdb.size]).toEqual([MDB_NODE_BYTES, 3]);
   });
@@ -237,7 +237,7 @@ describe('MappingDb.unmap', () => {
     const { mdb, used } = tree(4);
     const r = mdb.unmap(0, fpage(0, 21));
     expect(r.length).toBe(7);
-    expect(r.every((c) => c.kind === 'unmap')).toBe(true);
+    expect(r.toArray().every((c) => c.kind === 'unmap')).toBe(true);
     expect(mdb.size).toBe(1);
     expect([used(0), used(1), used(2), used(3)]).toEqual([MDB_NODE_BYTES, 0, 0, 0]);
   });
@@ -312,7 +312,7 @@ describe('MappingDb.unmap', () => {
       'rights space 2 0x1000+4K -> 0x80001000 r--',
     ]);
     expect(mdb.size).toBe(4);
-    expect(mdb.unmap(1, fpage(0, 16), { rights: 0, self: true })).toEqual([]);
+    expect(mdb.unmap(1, fpage(0, 16), { rights: 0, self: true }).length).toBe(0);
   });
 
   it('handles a space mapped into itself (each mapping removed once)', () => {
@@ -334,38 +334,41 @@ describe('MappingDb.destroySpace', () => {
     unwrap(mdb.map(2, 0, 3, 0, 12, RWX));
     unwrap(mdb.map(0, K4, 4, 0, 12, RWX)); // a sibling: not derived from space 1
     const r = mdb.destroySpace(1);
-    expect(r.map((c) => c.space)).toEqual([1, 2, 3]);
+    expect(r.toArray().map((c) => c.space)).toEqual([1, 2, 3]);
     expect(mdb.spaces()).toEqual([0, 4]);
     expect([used(1), used(2), used(3), used(4)]).toEqual([0, 0, 0, MDB_NODE_BYTES]);
-    expect(mdb.destroySpace(1)).toEqual([]);
+    expect(mdb.destroySpace(1).length).toBe(0);
     mdb.destroySpace(0);
     expect([mdb.size, used(0), used(4)]).toEqual([0, 0, 0]);
   });
 });
 
-describe('MappingDb at a million-ish scale', () => {
-  it('revokes a chain of 200,000 derived mappings without recursion', () => {
-    const { mdb, used } = withRoot();
-    let from = 0;
-    let va = 0;
-    for (let i = 1; i <= 200_000; i++) {
-      const to = 1 + (i % 4);
-      unwrap(mdb.map(from, va, to, i * K4, 12, RW));
-      from = to;
-      va = i * K4;
-    }
-    expect(mdb.lookup(from, va)!.depth).toBe(200_000);
-    expect(mdb.unmap(0, fpage(0, 21)).length).toBe(200_000);
-    expect([mdb.size, used(1) + used(2) + used(3) + used(4)]).toEqual([1, 0]);
+describe('MappingDb handles', () => {
+  it('are live views while the mapping lives, keep their last state after, and survive slot reuse', () => {
+    const { mdb } = withRoot();
+    unwrap(mdb.map(0, K4, 1, 0x5000, 12, RW));
+    const h = mdb.lookup(1, 0x5000)!;
+    expect(mdb.lookup(1, 0x5fff)).toBe(h); // one handle per mapping
+    unwrap(mdb.grant(1, 0x5000, 2, 0x9000, 12, R));
+    expect([h.live, h.space, h.va, h.rights]).toEqual([true, 2, 0x9000, R]);
+    mdb.unmap(2, fpage(0x9000, 12), { self: true });
+    unwrap(mdb.map(0, 2 * K4, 3, 0x7000, 12, RWX)); // reuses the freed slot
+    const g = mdb.lookup(3, 0x7000)!;
+    expect(g).not.toBe(h);
+    expect([h.live, h.space, h.va, h.pa, h.rights]).toEqual([false, 2, 0x9000, PA + K4, R]);
+    expect([g.live, g.space, g.pa]).toEqual([true, 3, PA + 2 * K4]);
+    expect([mdb.parentOf(h), mdb.childrenOf(h), mdb.isDerivedFrom(h, mdb.lookup(0, 0)!)]).toEqual([
+      null,
+      [],
+      false,
+    ]);
+    expect(mdb.isDerivedFrom(g, mdb.lookup(0, 0)!)).toBe(true);
   });
 
-  it('revokes one frame out of 200,000 children of a 1G mapping through the index', () => {
-    const { mdb } = mdbWithPools();
-    unwrap(mdb.insertRoot(0, 0, 0, 30, RWX));
-    for (let i = 0; i < 200_000; i++) unwrap(mdb.map(0, i * K4, 1 + (i % 3), i * K4, 12, RW));
-    // Child i lives in space 1 + i % 3; 0x1234 % 3 = 1.
-    expect(strs(mdb.unmap(0, fpage(0x1234000, 12)))).toEqual(['unmap space 2 0x1234000+4K -> 0x1234000 rw-']);
-    expect(mdb.unmap(0, fpage(0, 30)).length).toBe(199_999);
+  it('refuse mappings of another database', () => {
+    const a = withRoot().mdb;
+    const b = withRoot().mdb;
+    expect(() => a.parentOf(b.lookup(0, 0)!)).toThrow(/not a mapping of this MappingDb/);
   });
 });
 

@@ -31,8 +31,8 @@ export function fpage(base: number, log2: number): Flexpage {
 }
 
 /** The change list as strings. */
-export function strs(changes: readonly MdbChange[]): string[] {
-  return changes.map(String);
+export function strs(changes: Iterable<MdbChange>): string[] {
+  return [...changes].map(String);
 }
 
 /** Everything observable: each space's mappings with their parents, and each pool's usage. */

@@ -9,6 +9,9 @@
  *   255. Here a node links to its parent, first child and siblings instead: insertion and
  *   unlinking are O(1), a subtree walk is O(its size) and iterative (mapping_db_walk.ts), so
  *   neither a chain nor a fan of a million mappings touches the call stack, and depth is free.
+ * - Nodes are slots in typed-array columns (mapping_db_table.ts), and change lists are numbers
+ *   too (MdbChanges): with one object per node, a million insertions spent most of their time in
+ *   the garbage collector copying surviving nodes (measured: ~1 s of scavenges per million).
  * - Each space indexes its nodes by size class and virtual page (one hash map per size, as the
  *   page tables do), so lookup by (space, va) costs one probe per page size. Fiasco finds the
  *   frame through the sender's page table first; the MDB here stands alone and needs no scan.
@@ -30,54 +33,30 @@
 import { hex, sizeName } from '../util/hex.js';
 import { type Err, err, invariant, ok, type Result } from '../util/result.js';
 import { type Flexpage, MAX_FPAGE_LOG2, MemRights, type MemRightsMask } from './flexpage.js';
-import type { KernelMemory, KernelMemoryErrorCode } from './mapping_db_memory.js';
-import { type MdbChange, type MdbMapping, MdbNode, MdbSpace, type SpaceId } from './mapping_db_node.js';
+import type { KernelMemoryErrorCode } from './mapping_db_memory.js';
+import {
+  KID_INDEX_AFTER,
+  type MappingDbOptions,
+  MDB_NODE_BYTES,
+  MdbChanges,
+  type MdbErrorCode,
+  type MdbMapping,
+  MdbSpace,
+  type SpaceId,
+  type UnmapOptions,
+} from './mapping_db_node.js';
 import { MdbStore } from './mapping_db_store.js';
+import { MdbHandle, NONE } from './mapping_db_table.js';
 import { isAncestorOrSelf } from './mapping_db_walk.js';
 
-/**
- * Kernel memory one node costs: of the order of Fiasco's `Mapping` (space pointer, virtual page
- * with depth, list link: two to three words) plus its share of the frame arrays.
- */
-export const MDB_NODE_BYTES = 32;
+export {
+  type MappingDbOptions,
+  MDB_NODE_BYTES,
+  type MdbErrorCode,
+  type UnmapOptions,
+} from './mapping_db_node.js';
 
-/** Why a mapping-database operation failed (it then changed nothing). */
-export type MdbErrorCode =
-  | 'SIZE_UNSUPPORTED'
-  | 'MISALIGNED'
-  | 'ADDRESS_RANGE'
-  | 'NO_MAPPING'
-  | 'SIZE_EXCEEDS_PARENT'
-  | 'GRANT_PARTIAL'
-  | 'NO_RIGHTS'
-  | 'ONTO_ANCESTOR'
-  | 'ROOT_OVERLAP'
-  | KernelMemoryErrorCode;
-
-/** How to build a {@link MappingDb}. */
-export interface MappingDbOptions {
-  /** log2 of the page sizes mappings may have, ascending (the page tables' sizes). */
-  readonly pageSizesLog2: readonly number[];
-  /** Who pays for a space's nodes; asked when the space first holds a mapping (again after its destruction). */
-  readonly memoryOf: (space: SpaceId) => KernelMemory;
-  /** Kernel memory per node; default {@link MDB_NODE_BYTES}. */
-  readonly nodeBytes?: number;
-  /**
-   * A partial unmap scans a parent's children directly while it has at most this many, and
-   * otherwise indexes them by frame (once; kept up to date afterwards). Default 32.
-   */
-  readonly kidIndexAfter?: number;
-}
-
-/** Options of {@link MappingDb.unmap}. */
-export interface UnmapOptions {
-  /** Also unmap (or downgrade) the space's own mappings, not only what derives from them. */
-  readonly self?: boolean;
-  /** Rights to take away ({@link MemRights}); with read the mappings go, else they are downgraded. Default rwx. */
-  readonly rights?: MemRightsMask;
-}
-
-type Changes = Result<MdbChange[], MdbErrorCode>;
+type Changes = Result<MdbChanges, MdbErrorCode>;
 
 /** The mapping database: trees of derived mappings, indexed by space and virtual address. */
 export class MappingDb {
@@ -91,7 +70,12 @@ export class MappingDb {
       () =>
         `mapping database page sizes must be ascending integers in 0..${MAX_FPAGE_LOG2}, got [${z.join(', ')}]`,
     );
-    this.s = new MdbStore([...z], opts.memoryOf, opts.nodeBytes ?? MDB_NODE_BYTES, opts.kidIndexAfter ?? 32);
+    this.s = new MdbStore(
+      [...z],
+      opts.memoryOf,
+      opts.nodeBytes ?? MDB_NODE_BYTES,
+      opts.kidIndexAfter ?? KID_INDEX_AFTER,
+    );
   }
 
   /** log2 of the page sizes mappings may have, ascending. */
@@ -123,16 +107,19 @@ export class MappingDb {
     const r = rights & MemRights.RWX;
     if ((r & MemRights.R) === 0)
       return err('NO_RIGHTS', `a root mapping needs the read right, got ${rights}`);
-    const clash: MdbNode[] = [];
+    const clash: number[] = [];
     this.s.rootsOverlapping(pa, pa + size, clash);
     if (clash.length > 0)
-      return err('ROOT_OVERLAP', `physical ${hex(pa)}+${sizeName(size)} is already the root of ${clash[0]}`);
-    const over: MdbNode[] = [];
-    const sp = this.destination(space, va, size, null, true, over);
+      return err(
+        'ROOT_OVERLAP',
+        `physical ${hex(pa)}+${sizeName(size)} is already the root of ${this.s.describe(clash[0]!)}`,
+      );
+    const over: number[] = [];
+    const sp = this.destination(space, va, size, NONE, true, over);
     if (!(sp instanceof MdbSpace)) return sp;
-    const changes: MdbChange[] = [];
-    for (const e of over) if (e.live) this.s.removeSubtree(e, changes);
-    this.s.insert(sp, va, pa, cls, r, null, changes);
+    const changes = new MdbChanges();
+    for (const e of over) if (this.s.t.live(e)) this.s.removeSubtree(e, changes);
+    this.s.insert(sp, va, pa, cls, r, NONE, changes);
     return ok(changes);
   }
 
@@ -152,17 +139,24 @@ export class MappingDb {
     rights: MemRightsMask,
   ): Changes {
     const parent = this.source(from, fromVa, toVa, sizeLog2, rights);
-    if (!(parent instanceof MdbNode)) return parent;
-    const eff = rights & parent.rights;
+    if (typeof parent !== 'number') return parent;
+    const t = this.s.t;
+    const eff = rights & t.rights[parent]!;
     const cls = this.s.cls(sizeLog2);
-    const pa = parent.pa + (fromVa - parent.va);
-    const over: MdbNode[] = [];
+    const pa = t.pa[parent]! + (fromVa - t.va[parent]!);
+    const over: number[] = [];
     const sp = this.destination(to, toVa, this.s.sizes[cls]!, parent, false, over);
     if (!(sp instanceof MdbSpace)) return sp;
-    const changes: MdbChange[] = [];
-    const e = over[0];
-    if (over.length === 1 && e!.parent === parent && e!.va === toVa && e!.cls === cls && e!.pa === pa) {
-      this.s.upgrade(e!, eff, changes);
+    const changes = new MdbChanges();
+    const e = over[0]!;
+    if (
+      over.length === 1 &&
+      t.parent[e] === parent &&
+      t.va[e] === toVa &&
+      t.cls[e] === cls &&
+      t.pa[e] === pa
+    ) {
+      this.s.upgrade(e, eff, changes);
       return ok(changes);
     }
     const charged = this.s.charge(sp);
@@ -170,7 +164,7 @@ export class MappingDb {
       this.s.dropIfEmpty(sp);
       return charged;
     }
-    for (const o of over) if (o.live) this.s.removeSubtree(o, changes);
+    for (const o of over) if (t.live(o)) this.s.removeSubtree(o, changes);
     this.s.insert(sp, toVa, pa, cls, eff, parent, changes);
     return ok(changes);
   }
@@ -190,26 +184,27 @@ export class MappingDb {
     rights: MemRightsMask = MemRights.RWX,
   ): Changes {
     const n = this.source(from, fromVa, toVa, sizeLog2, rights);
-    if (!(n instanceof MdbNode)) return n;
-    const eff = rights & n.rights;
-    if (sizeLog2 < n.sizeLog2)
+    if (typeof n !== 'number') return n;
+    const t = this.s.t;
+    const had = t.rights[n]!;
+    const eff = rights & had;
+    if (sizeLog2 < this.s.pageSizesLog2[t.cls[n]!]!)
       return err(
         'GRANT_PARTIAL',
-        `cannot grant ${sizeName(2 ** sizeLog2)} of ${n}: grant moves whole mappings`,
+        `cannot grant ${sizeName(2 ** sizeLog2)} of ${this.s.describe(n)}: grant moves whole mappings`,
       );
-    const changes: MdbChange[] = [];
-    if (from === to && toVa === n.va) {
-      if (eff !== n.rights) this.s.downgrade(n, n.rights & ~eff, changes);
+    const changes = new MdbChanges();
+    if (from === to && toVa === t.va[n]) {
+      if (eff !== had) this.s.downgrade(n, had & ~eff, changes);
       return ok(changes);
     }
-    const over: MdbNode[] = [];
-    const sp = this.destination(to, toVa, this.s.sizes[n.cls]!, n, from !== to, over);
+    const over: number[] = [];
+    const sp = this.destination(to, toVa, this.s.sizes[t.cls[n]!]!, n, from !== to, over);
     if (!(sp instanceof MdbSpace)) return sp;
-    for (const o of over) if (o.live) this.s.removeSubtree(o, changes);
-    const lost = n.rights & ~eff;
+    for (const o of over) if (t.live(o)) this.s.removeSubtree(o, changes);
+    const lost = had & ~eff;
     this.s.move(n, sp, toVa, eff, changes);
-    if (lost !== 0)
-      for (let c = n.firstChild; c !== null; c = c.nextSibling) this.s.downgrade(c, lost, changes);
+    if (lost !== 0) for (let c = t.first[n]!; c !== NONE; c = t.next[c]!) this.s.downgrade(c, lost, changes);
     return ok(changes);
   }
 
@@ -220,41 +215,45 @@ export class MappingDb {
    * touches goes whole; without it, only children whose frames overlap the flexpage go. Without
    * the read right in `opts.rights` the mappings stay with fewer rights. Returns every change.
    */
-  unmap(space: SpaceId, fpage: Flexpage, opts: UnmapOptions = {}): MdbChange[] {
+  unmap(space: SpaceId, fpage: Flexpage, opts: UnmapOptions = {}): MdbChanges {
     const mask = (opts.rights ?? MemRights.RWX) & MemRights.RWX;
     const sp = this.s.space(space);
-    const changes: MdbChange[] = [];
+    const changes = new MdbChanges();
     if (mask === 0 || sp === undefined) return changes;
-    const act = (m: MdbNode): void =>
-      (mask & MemRights.R) !== 0 ? this.s.removeSubtree(m, changes) : this.s.downgrade(m, mask, changes);
-    const hit: MdbNode[] = [];
+    const t = this.s.t;
+    const full = (mask & MemRights.R) !== 0;
+    const act = (m: number): void =>
+      full ? this.s.removeSubtree(m, changes) : this.s.downgrade(m, mask, changes);
+    const hit: number[] = [];
     this.s.overlapping(sp, fpage.base, fpage.end, hit);
     for (const m of hit) {
-      if (!m.live) continue; // gone with an earlier one (the space mapped to itself)
+      if (!t.live(m)) continue; // gone with an earlier one (the space mapped to itself)
       if (opts.self) {
         act(m);
         continue;
       }
-      const end = m.va + this.s.sizes[m.cls]!;
-      if (fpage.base <= m.va && fpage.end >= end) {
-        if ((mask & MemRights.R) !== 0) while (m.firstChild !== null) act(m.firstChild);
-        else for (let c = m.firstChild; c !== null; c = c.nextSibling) act(c);
+      const va = t.va[m]!;
+      const end = va + this.s.sizes[t.cls[m]!]!;
+      if (fpage.base <= va && fpage.end >= end) {
+        if (full) while (t.first[m] !== NONE) act(t.first[m]!);
+        else for (let c = t.first[m]!; c !== NONE; c = t.next[c]!) act(c);
         continue;
       }
-      const paLo = m.pa + (Math.max(fpage.base, m.va) - m.va);
-      const paHi = m.pa + (Math.min(fpage.end, end) - m.va);
+      const paLo = t.pa[m]! + (Math.max(fpage.base, va) - va);
+      const paHi = t.pa[m]! + (Math.min(fpage.end, end) - va);
       for (const c of this.s.childrenOverlapping(m, paLo, paHi)) act(c);
     }
     return changes;
   }
 
   /** Task destruction: removes every mapping `space` holds and everything derived from them. */
-  destroySpace(space: SpaceId): MdbChange[] {
+  destroySpace(space: SpaceId): MdbChanges {
     const sp = this.s.space(space);
-    const changes: MdbChange[] = [];
+    const changes = new MdbChanges();
     if (sp === undefined) return changes;
     // Removal edits the maps being iterated; take each class's nodes first.
-    for (const m of sp.byVa) for (const n of [...m.values()]) if (n.live) this.s.removeSubtree(n, changes);
+    for (const m of sp.byVa)
+      for (const n of [...m.values()]) if (this.s.t.live(n)) this.s.removeSubtree(n, changes);
     invariant(sp.count === 0, () => `space ${space} still holds ${sp.count} mappings after its destruction`);
     this.s.dropIfEmpty(sp);
     return changes;
@@ -275,15 +274,16 @@ export class MappingDb {
   /** The mapping of `space` that translates `va`. */
   lookup(space: SpaceId, va: number): MdbMapping | undefined {
     const sp = this.s.space(space);
-    return sp === undefined ? undefined : this.s.find(sp, va);
+    const n = sp === undefined ? NONE : this.s.find(sp, va);
+    return n === NONE ? undefined : this.s.t.handle(n);
   }
 
   /** The mappings of `space` overlapping [base, base + size), by virtual address. */
   overlapping(space: SpaceId, base: number, size: number): MdbMapping[] {
     const sp = this.s.space(space);
-    const out: MdbNode[] = [];
+    const out: number[] = [];
     if (sp !== undefined) this.s.overlapping(sp, base, base + size, out);
-    return out.sort((a, b) => a.va - b.va);
+    return out.map((n) => this.s.t.handle(n)).sort((a, b) => a.va - b.va);
   }
 
   /** Every mapping of `space`, by virtual address. */
@@ -296,25 +296,37 @@ export class MappingDb {
     return this.s.spaceIds();
   }
 
-  /** The mapping `m` was derived from (null for a root). */
+  /** The mapping `m` was derived from (null for a root, or when `m` is no longer live). */
   parentOf(m: MdbMapping): MdbMapping | null {
-    return node(m).parent;
+    const n = this.slot(m);
+    const p = n === NONE ? NONE : this.s.t.parent[n]!;
+    return p === NONE ? null : this.s.t.handle(p);
   }
 
-  /** The mappings derived directly from `m`, newest first. */
+  /** The mappings derived directly from `m`, newest first (none once `m` is dead). */
   childrenOf(m: MdbMapping): MdbMapping[] {
+    const t = this.s.t;
     const out: MdbMapping[] = [];
-    for (let c = node(m).firstChild; c !== null; c = c.nextSibling) out.push(c);
+    const n = this.slot(m);
+    if (n !== NONE) for (let c = t.first[n]!; c !== NONE; c = t.next[c]!) out.push(t.handle(c));
     return out;
   }
 
-  /** True when `m` is `ancestor` or derived from it, directly or not. */
+  /** True when `m` is `ancestor` or derived from it, directly or not (both live). */
   isDerivedFrom(m: MdbMapping, ancestor: MdbMapping): boolean {
-    return isAncestorOrSelf(node(ancestor), node(m));
+    const n = this.slot(m);
+    const a = this.slot(ancestor);
+    return n !== NONE && a !== NONE && isAncestorOrSelf(this.s.t, a, n);
   }
 
   toString(): string {
     return `mapping database (${this.s.live} mappings in ${this.spaces().length} spaces)`;
+  }
+
+  /** The slot of a live handle of this database, NONE for a dead one. */
+  private slot(m: MdbMapping): number {
+    invariant(m instanceof MdbHandle && this.s.t.owns(m), 'not a mapping of this MappingDb');
+    return m.live ? m.slot : NONE;
   }
 
   private unsupported(sizeLog2: number): Err<MdbErrorCode> {
@@ -331,19 +343,23 @@ export class MappingDb {
     toVa: number,
     sizeLog2: number,
     rights: MemRightsMask,
-  ): MdbNode | Err<MdbErrorCode> {
+  ): number | Err<MdbErrorCode> {
     const cls = this.s.cls(sizeLog2);
     if (cls < 0) return this.unsupported(sizeLog2);
     const size = this.s.sizes[cls]!;
     const bad = checkBlock('send address', fromVa, size) ?? checkBlock('receive address', toVa, size);
     if (bad) return bad;
     const sp = this.s.space(from);
-    const n = sp === undefined ? undefined : this.s.find(sp, fromVa);
-    if (n === undefined) return err('NO_MAPPING', `space ${from} has no mapping at ${hex(fromVa)} to send`);
-    if (sizeLog2 > n.sizeLog2)
-      return err('SIZE_EXCEEDS_PARENT', `cannot send ${sizeName(size)} from ${n}: larger than the mapping`);
-    if ((rights & n.rights & MemRights.R) === 0)
-      return err('NO_RIGHTS', `sending ${n} with rights ${rights} leaves no read right`);
+    const n = sp === undefined ? NONE : this.s.find(sp, fromVa);
+    if (n === NONE) return err('NO_MAPPING', `space ${from} has no mapping at ${hex(fromVa)} to send`);
+    const t = this.s.t;
+    if (sizeLog2 > this.s.pageSizesLog2[t.cls[n]!]!)
+      return err(
+        'SIZE_EXCEEDS_PARENT',
+        `cannot send ${sizeName(size)} from ${this.s.describe(n)}: larger than the mapping`,
+      );
+    if ((rights & t.rights[n]! & MemRights.R) === 0)
+      return err('NO_RIGHTS', `sending ${this.s.describe(n)} with rights ${rights} leaves no read right`);
     return n;
   }
 
@@ -356,18 +372,18 @@ export class MappingDb {
     to: SpaceId,
     va: number,
     size: number,
-    src: MdbNode | null,
+    src: number,
     charge: boolean,
-    over: MdbNode[],
+    over: number[],
   ): MdbSpace | Err<MdbErrorCode> {
     const known = this.s.space(to);
     if (known !== undefined) this.s.overlapping(known, va, va + size, over);
-    if (src !== null)
+    if (src !== NONE)
       for (const e of over)
-        if (isAncestorOrSelf(e, src))
+        if (isAncestorOrSelf(this.s.t, e, src))
           return err(
             'ONTO_ANCESTOR',
-            `mapping to space ${to} at ${hex(va)} would overmap ${e}, which ${src} derives from`,
+            `mapping to space ${to} at ${hex(va)} would overmap ${this.s.describe(e)}, which ${this.s.describe(src)} derives from`,
           );
     const sp = known ?? this.s.ensureSpace(to);
     if (charge) {
@@ -382,7 +398,8 @@ export class MappingDb {
 }
 
 function checkBlock(what: string, addr: number, size: number): Err<MdbErrorCode> | null {
-  if (addr % size !== 0)
+  // Division by a power of two is exact; cheaper than a floating-point remainder above 2^31.
+  if (Math.floor(addr / size) * size !== addr)
     return err('MISALIGNED', `${what} ${hex(addr)} must be a multiple of ${sizeName(size)}`);
   if (addr < 0 || addr + size > 2 ** MAX_FPAGE_LOG2)
     return err(
@@ -390,9 +407,4 @@ function checkBlock(what: string, addr: number, size: number): Err<MdbErrorCode>
       `${what} ${hex(addr)}+${sizeName(size)} must lie in [0, 2^${MAX_FPAGE_LOG2})`,
     );
   return null;
-}
-
-function node(m: MdbMapping): MdbNode {
-  invariant(m instanceof MdbNode, 'not a mapping of a MappingDb');
-  return m;
 }

@@ -1,19 +1,22 @@
 /**
- * The mapping database's storage: the trees, the per-space and root indexes, and the memory each
- * node costs. It enforces no L4 rule (mapping_db.ts does); it only keeps the structures in step,
- * reports every mapping it enters, removes or changes, and charges and returns node memory.
+ * The mapping database's storage: the node table, the per-space and root indexes, the children
+ * indexes of wide nodes, and the memory each node costs. It enforces no L4 rule (mapping_db.ts
+ * does); it keeps the structures in step, reports every mapping it enters, removes or changes,
+ * and charges and returns node memory.
  */
+import { hex, sizeName } from '../util/hex.js';
 import type { Result } from '../util/result.js';
-import type { MemRightsMask } from './flexpage.js';
+import { type MemRightsMask, memRightsName } from './flexpage.js';
 import type { KernelMemory, KernelMemoryErrorCode } from './mapping_db_memory.js';
 import {
   collectOverlapping,
   KidIndex,
-  MdbChange,
-  MdbNode,
+  type MdbChangeKind,
+  type MdbChanges,
   MdbSpace,
   type SpaceId,
 } from './mapping_db_node.js';
+import { NONE, NodeTable } from './mapping_db_table.js';
 import { linkChild, unlinkChild, walkSubtree } from './mapping_db_walk.js';
 
 /** What the kernel-memory charge of one node says it is for. */
@@ -23,12 +26,18 @@ const WHAT = 'a mapping-database node';
 export class MdbStore {
   /** Page sizes in bytes, ascending (index = size class). */
   readonly sizes: readonly number[];
+  readonly t: NodeTable;
   /** Live nodes. */
   live = 0;
   private readonly clsOf = new Int8Array(64).fill(-1);
   private readonly spaceRecs = new Map<SpaceId, MdbSpace>();
+  /** Space records by slot (what node columns refer to); a freed slot is reused. */
+  private readonly spaceSlots: (MdbSpace | undefined)[] = [];
+  private readonly freeSpaceSlots: number[] = [];
   /** Roots by size class and physical block. */
-  private readonly roots: Map<number, MdbNode>[];
+  private readonly roots: Map<number, number>[];
+  /** Children-by-frame indexes of wide nodes, by node. */
+  private readonly kids = new Map<number, KidIndex>();
 
   constructor(
     readonly pageSizesLog2: readonly number[],
@@ -41,6 +50,7 @@ export class MdbStore {
       this.clsOf[v] = i;
     });
     this.roots = pageSizesLog2.map(() => new Map());
+    this.t = new NodeTable(pageSizesLog2);
   }
 
   /** The size class of 2^sizeLog2 bytes, or -1. */
@@ -56,15 +66,20 @@ export class MdbStore {
   ensureSpace(id: SpaceId): MdbSpace {
     let sp = this.spaceRecs.get(id);
     if (sp === undefined) {
-      sp = new MdbSpace(id, this.memoryOf(id), this.sizes.length);
+      const slot = this.freeSpaceSlots.pop() ?? this.spaceSlots.length;
+      sp = new MdbSpace(id, slot, this.memoryOf(id), this.sizes.length);
       this.spaceRecs.set(id, sp);
+      this.spaceSlots[slot] = sp;
     }
     return sp;
   }
 
   /** Forgets a space's record when it holds nothing (after a failed operation, or its destruction). */
   dropIfEmpty(sp: MdbSpace): void {
-    if (sp.count === 0) this.spaceRecs.delete(sp.id);
+    if (sp.count !== 0 || this.spaceRecs.get(sp.id) !== sp) return;
+    this.spaceRecs.delete(sp.id);
+    this.spaceSlots[sp.slot] = undefined;
+    this.freeSpaceSlots.push(sp.slot);
   }
 
   /** Ids of the spaces holding mappings, ascending. */
@@ -85,109 +100,137 @@ export class MdbStore {
     return sp.memory.charge(this.nodeBytes, WHAT);
   }
 
-  /** The node of `sp` translating `va`. */
-  find(sp: MdbSpace, va: number): MdbNode | undefined {
+  /** The node of `sp` translating `va`, or NONE. */
+  find(sp: MdbSpace, va: number): number {
     for (let k = this.sizes.length - 1; k >= 0; k--) {
       const m = sp.byVa[k]!;
       if (m.size === 0) continue;
       const n = m.get(Math.floor(va / this.sizes[k]!));
       if (n !== undefined) return n;
     }
-    return undefined;
+    return NONE;
   }
 
   /** Appends `sp`'s nodes overlapping [base, end) to `out`. */
-  overlapping(sp: MdbSpace, base: number, end: number, out: MdbNode[]): void {
+  overlapping(sp: MdbSpace, base: number, end: number, out: number[]): void {
     if (sp.count > 0) collectOverlapping(sp.byVa, this.sizes, base, end, out);
   }
 
   /** Appends the roots whose frames overlap [pa, end) to `out`. */
-  rootsOverlapping(pa: number, end: number, out: MdbNode[]): void {
+  rootsOverlapping(pa: number, end: number, out: number[]): void {
     collectOverlapping(this.roots, this.sizes, pa, end, out);
   }
 
-  /** Enters a node (already paid for) below `parent`, or as a root. */
+  /** Enters a node (already paid for) below `parent`, or as a root (parent NONE). */
   insert(
     sp: MdbSpace,
     va: number,
     pa: number,
     cls: number,
     rights: MemRightsMask,
-    parent: MdbNode | null,
-    changes: MdbChange[],
-  ): MdbNode {
-    const n = new MdbNode(sp, va, pa, this.pageSizesLog2[cls]!, cls, rights, parent);
-    if (parent === null) this.roots[cls]!.set(pa / this.sizes[cls]!, n);
-    else linkChild(parent, n);
+    parent: number,
+    changes: MdbChanges,
+  ): number {
+    const n = this.t.alloc(va, pa, sp.id, sp.slot, cls, rights, parent);
+    if (parent === NONE) this.roots[cls]!.set(pa / this.sizes[cls]!, n);
+    else {
+      linkChild(this.t, parent, n);
+      if (this.kids.size > 0) this.kids.get(parent)?.add(n);
+    }
     this.live++;
-    this.enter(n, changes);
+    this.enter(n, sp, changes);
     return n;
   }
 
   /** Moves a node to (sp, va) with `rights`, keeping its place in its tree; its memory moves to sp's payer. */
-  move(n: MdbNode, sp: MdbSpace, va: number, rights: MemRightsMask, changes: MdbChange[]): void {
-    changes.push(new MdbChange('unmap', n.sp.id, n.va, n.sizeLog2, n.pa, n.rights));
-    n.sp.byVa[n.cls]!.delete(n.va / this.sizes[n.cls]!);
-    n.sp.count--;
-    if (n.sp !== sp) n.sp.memory.release(this.nodeBytes);
-    n.sp = sp;
-    n.va = va;
-    n.rights = rights;
-    this.enter(n, changes);
+  move(n: number, sp: MdbSpace, va: number, rights: MemRightsMask, changes: MdbChanges): void {
+    const t = this.t;
+    const old = this.spaceSlots[t.sp[n]!]!;
+    this.record('unmap', n, changes);
+    old.byVa[t.cls[n]!]!.delete(t.va[n]! / this.sizes[t.cls[n]!]!);
+    old.count--;
+    if (old !== sp) old.memory.release(this.nodeBytes);
+    t.sid[n] = sp.id;
+    t.sp[n] = sp.slot;
+    t.va[n] = va;
+    t.rights[n] = rights;
+    this.enter(n, sp, changes);
   }
 
   /** Gives a node more rights (its children keep theirs). */
-  upgrade(n: MdbNode, rights: MemRightsMask, changes: MdbChange[]): void {
-    if ((n.rights | rights) === n.rights) return;
-    n.rights |= rights;
-    changes.push(new MdbChange('rights', n.sp.id, n.va, n.sizeLog2, n.pa, n.rights));
+  upgrade(n: number, rights: MemRightsMask, changes: MdbChanges): void {
+    const r = this.t.rights[n]!;
+    if ((r | rights) === r) return;
+    this.t.rights[n] = r | rights;
+    this.record('rights', n, changes);
   }
 
   /** Removes `top` and everything derived from it, returning their memory. */
-  removeSubtree(top: MdbNode, changes: MdbChange[]): void {
-    if (top.parent !== null) unlinkChild(top);
-    else this.roots[top.cls]!.delete(top.pa / this.sizes[top.cls]!);
-    const bytes = this.nodeBytes;
-    const sizes = this.sizes;
-    let dead = 0;
-    walkSubtree(top, (n) => {
-      changes.push(new MdbChange('unmap', n.sp.id, n.va, n.sizeLog2, n.pa, n.rights));
-      n.sp.byVa[n.cls]!.delete(n.va / sizes[n.cls]!);
-      n.sp.count--;
-      n.sp.memory.release(bytes);
-      n.live = false;
-      dead++;
+  removeSubtree(top: number, changes: MdbChanges): void {
+    const t = this.t;
+    if (t.parent[top] !== NONE) {
+      if (this.kids.size > 0) this.kids.get(t.parent[top]!)?.remove(top);
+      unlinkChild(t, top);
+    } else this.roots[t.cls[top]!]!.delete(t.pa[top]! / this.sizes[t.cls[top]!]!);
+    const { nodeBytes: bytes, sizes, spaceSlots } = this;
+    const dead: number[] = [];
+    walkSubtree(t, top, (n) => {
+      const sp = spaceSlots[t.sp[n]!]!;
+      this.record('unmap', n, changes);
+      sp.byVa[t.cls[n]!]!.delete(t.va[n]! / sizes[t.cls[n]!]!);
+      sp.count--;
+      sp.memory.release(bytes);
+      t.kill(n);
+      dead.push(n);
       return true;
     });
-    this.live -= dead;
+    if (this.kids.size > 0) for (const n of dead) this.kids.delete(n);
+    t.recycle(dead);
+    this.live -= dead.length;
   }
 
   /** Takes `mask` (no read) away from `top` and its descendants; stops where nothing changes. */
-  downgrade(top: MdbNode, mask: MemRightsMask, changes: MdbChange[]): void {
-    walkSubtree(top, (n) => {
-      if ((n.rights & mask) === 0) return false; // children hold no more than their parent
-      n.rights &= ~mask;
-      changes.push(new MdbChange('rights', n.sp.id, n.va, n.sizeLog2, n.pa, n.rights));
+  downgrade(top: number, mask: MemRightsMask, changes: MdbChanges): void {
+    const t = this.t;
+    walkSubtree(t, top, (n) => {
+      if ((t.rights[n]! & mask) === 0) return false; // children hold no more than their parent
+      t.rights[n]! &= ~mask;
+      this.record('rights', n, changes);
       return true;
     });
   }
 
   /** `m`'s children whose frames overlap [paLo, paHi): a scan of few children, else the KidIndex. */
-  childrenOverlapping(m: MdbNode, paLo: number, paHi: number): MdbNode[] {
-    if (m.kids === null && m.childCount > this.kidIndexAfter) {
-      m.kids = new KidIndex(this.sizes);
-      for (let c = m.firstChild; c !== null; c = c.nextSibling) m.kids.add(c);
+  childrenOverlapping(m: number, paLo: number, paHi: number): number[] {
+    const t = this.t;
+    let idx = this.kids.get(m);
+    if (idx === undefined && t.kidCount[m]! > this.kidIndexAfter) {
+      idx = new KidIndex(t, this.sizes);
+      for (let c = t.first[m]!; c !== NONE; c = t.next[c]!) idx.add(c);
+      this.kids.set(m, idx);
     }
-    if (m.kids !== null) return m.kids.overlapping(paLo, paHi);
-    const out: MdbNode[] = [];
-    for (let c = m.firstChild; c !== null; c = c.nextSibling)
-      if (c.pa < paHi && c.pa + this.sizes[c.cls]! > paLo) out.push(c);
+    if (idx !== undefined) return idx.overlapping(paLo, paHi);
+    const out: number[] = [];
+    for (let c = t.first[m]!; c !== NONE; c = t.next[c]!)
+      if (t.pa[c]! < paHi && t.pa[c]! + this.sizes[t.cls[c]!]! > paLo) out.push(c);
     return out;
   }
 
-  private enter(n: MdbNode, changes: MdbChange[]): void {
-    n.sp.byVa[n.cls]!.set(n.va / this.sizes[n.cls]!, n);
-    n.sp.count++;
-    changes.push(new MdbChange('map', n.sp.id, n.va, n.sizeLog2, n.pa, n.rights));
+  /** Node `n` in words, for error messages. */
+  describe(n: number): string {
+    const t = this.t;
+    return `space ${t.sid[n]} ${hex(t.va[n]!)}+${sizeName(this.sizes[t.cls[n]!]!)} -> ${hex(t.pa[n]!)} ${memRightsName(t.rights[n]!)}`;
+  }
+
+  /** Records a change of node `n` as it is now. */
+  record(kind: MdbChangeKind, n: number, changes: MdbChanges): void {
+    const t = this.t;
+    changes.push(kind, t.sid[n]!, t.va[n]!, this.pageSizesLog2[t.cls[n]!]!, t.pa[n]!, t.rights[n]!);
+  }
+
+  private enter(n: number, sp: MdbSpace, changes: MdbChanges): void {
+    sp.byVa[this.t.cls[n]!]!.set(this.t.va[n]! / this.sizes[this.t.cls[n]!]!, n);
+    sp.count++;
+    this.record('map', n, changes);
   }
 }

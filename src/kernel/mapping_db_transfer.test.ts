@@ -46,7 +46,7 @@ describe('transferMapItem', () => {
     expect(strs(r)).toEqual(
       [0, 1, 2, 3].map((i) => `map space 2 0x${(i * K4).toString(16)}+4K -> 0x8040${i}000 r--`),
     );
-    expect(unwrap(transferMapItem(mdb, MANAGER, item(fp(8 * M2, 21), 0), CLIENT, fp(0, 21)))).toEqual([]);
+    expect(unwrap(transferMapItem(mdb, MANAGER, item(fp(8 * M2, 21), 0), CLIENT, fp(0, 21))).length).toBe(0);
   });
 
   it('grants a whole mapping (it keeps its place in the tree) and demotes a partial grant to a map', () => {
@@ -124,7 +124,7 @@ describe('transferMapItem', () => {
             if (c) expect(c.sizeLog2).toBeLessThanOrEqual(s!.sizeLog2);
           }
           expect(mdb.mappingsOf(CLIENT).every((c) => c.va >= rb && c.va < rb + n)).toBe(true);
-          expect(r.every((c) => c.kind === 'map')).toBe(true);
+          expect(r.toArray().every((c) => c.kind === 'map')).toBe(true);
           expect(unwrap(planTransfer(mdb, MANAGER, it, win)).length).toBe(r.length);
         },
       ),

@@ -15,7 +15,7 @@ import { hex, sizeName } from '../util/hex.js';
 import { err, invariant, ok, type Result } from '../util/result.js';
 import { type Flexpage, type MapItem, MemRights, reconcile } from './flexpage.js';
 import type { MappingDb, MdbErrorCode } from './mapping_db.js';
-import type { MdbChange, MdbMapping, SpaceId } from './mapping_db_node.js';
+import { MdbChanges, type MdbMapping, type SpaceId } from './mapping_db_node.js';
 
 /** Why a map item could not be applied (nothing changed). */
 export type TransferErrorCode = MdbErrorCode | 'OVERLAPPING_TRANSFER';
@@ -76,7 +76,7 @@ export function transferMapItem(
   item: MapItem,
   to: SpaceId,
   window: Flexpage,
-): Result<MdbChange[], TransferErrorCode> {
+): Result<MdbChanges, TransferErrorCode> {
   const t = reconcile(item, window);
   const n = 2 ** t.sizeLog2;
   if (from === to && t.sendBase < t.receiveBase + n && t.receiveBase < t.sendBase + n)
@@ -103,7 +103,7 @@ export function transferMapItem(
   }
   const pay = mdb.canPay(to, nodes);
   if (!pay.ok) return pay;
-  const changes: MdbChange[] = [];
+  const changes = new MdbChanges();
   for (const p of plan.value) {
     const r = p.grant
       ? mdb.grant(from, p.fromVa, to, p.toVa, p.sizeLog2, t.rights)
@@ -112,7 +112,7 @@ export function transferMapItem(
       r.ok,
       () => `${item}: piece ${hex(p.fromVa)} -> ${hex(p.toVa)} failed after its checks: ${r.ok || r.message}`,
     );
-    for (const c of r.value) changes.push(c);
+    changes.append(r.value);
   }
   return ok(changes);
 }
