@@ -365,6 +365,20 @@ describe('MappingDb handles', () => {
     expect(mdb.isDerivedFrom(g, mdb.lookup(0, 0)!)).toBe(true);
   });
 
+  it("do not let a reused slot inherit the dead node's children index", () => {
+    const pools = mdbWithPools();
+    const mdb = new MappingDb({ pageSizesLog2: [12, 21, 30], memoryOf: pools.pool, kidIndexAfter: 0 });
+    unwrap(mdb.insertRoot(0, 0, 0, 30, RWX));
+    unwrap(mdb.map(0, 0, 1, 0, 21, RWX)); // P
+    unwrap(mdb.map(1, 0, 2, 0, 12, RWX)); // P's child, frame 0
+    expect(mdb.unmap(1, fpage(0x5000, 12)).length).toBe(0); // indexes P's children
+    mdb.unmap(1, fpage(0, 21), { self: true }); // P and its child die
+    unwrap(mdb.map(0, M2, 3, 0, 21, RWX)); // reuses the child's slot
+    unwrap(mdb.map(0, 0, 4, 0, 21, RWX)); // reuses P's slot, same frame as P, no children
+    expect(strs(mdb.unmap(4, fpage(0, 12)))).toEqual([]);
+    expect(mdb.lookup(3, 0)?.live).toBe(true);
+  });
+
   it('refuse mappings of another database', () => {
     const a = withRoot().mdb;
     const b = withRoot().mdb;
