@@ -355,7 +355,8 @@ export class MappingDb {
       toVa >= 0 &&
       fromVa + size <= MAX_END &&
       toVa + size <= MAX_END;
-    if (!fine) return (checkBlock('send address', fromVa, size) ?? checkBlock('receive address', toVa, size))!;
+    if (!fine)
+      return (checkBlock('send address', fromVa, size) ?? checkBlock('receive address', toVa, size))!;
     const sp = this.s.space(from);
     const n = sp === undefined ? NONE : this.s.find(sp, fromVa);
     if (n === NONE) return err('NO_MAPPING', `space ${from} has no mapping at ${hex(fromVa)} to send`);
