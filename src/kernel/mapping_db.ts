@@ -12,9 +12,11 @@
  * - Nodes are slots in typed-array columns (mapping_db_table.ts), and change lists are numbers
  *   too (MdbChanges): with one object per node, a million insertions spent most of their time in
  *   the garbage collector copying surviving nodes (measured: ~1 s of scavenges per million).
- * - Each space indexes its nodes by size class and virtual page (one hash map per size, as the
- *   page tables do), so lookup by (space, va) costs one probe per page size. Fiasco finds the
- *   frame through the sender's page table first; the MDB here stands alone and needs no scan.
+ * - Each space indexes its nodes by size class and virtual page, so lookup by (space, va) costs
+ *   one probe per page size; Fiasco finds the frame through the sender's page table first, the
+ *   MDB here stands alone and needs no scan. Pages are grouped 16 to a hash entry
+ *   (mapping_db_vaindex.ts): a plain hash map per size spent the hot path in cache misses, and
+ *   grouping halved the time of both insertion and revocation.
  * - A child may be smaller than its parent (a 2M mapping passed on as 4K pieces): each node keeps
  *   its own frame. A partial revocation of a wide parent asks a per-parent index of children by
  *   frame, built the first time one is needed (KidIndex): what Fiasco's sub-frame arrays give.
@@ -251,9 +253,9 @@ export class MappingDb {
     const sp = this.s.space(space);
     const changes = new MdbChanges();
     if (sp === undefined) return changes;
-    // Removal edits the maps being iterated; take each class's nodes first.
+    // values() copies: removal edits the index being iterated.
     for (const m of sp.byVa)
-      for (const n of [...m.values()]) if (this.s.t.live(n)) this.s.removeSubtree(n, changes);
+      for (const n of m.values()) if (this.s.t.live(n)) this.s.removeSubtree(n, changes);
     invariant(sp.count === 0, () => `space ${space} still holds ${sp.count} mappings after its destruction`);
     this.s.dropIfEmpty(sp);
     return changes;

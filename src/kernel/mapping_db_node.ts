@@ -8,6 +8,7 @@ import type { MemRightsMask } from './flexpage.js';
 import { memRightsName } from './flexpage.js';
 import type { KernelMemory, KernelMemoryErrorCode } from './mapping_db_memory.js';
 import { NONE, type NodeTable } from './mapping_db_table.js';
+import { VaIndex } from './mapping_db_vaindex.js';
 
 /** Names an address space (a task) in the mapping database, e.g. its protection domain's id. */
 export type SpaceId = number;
@@ -202,8 +203,8 @@ export class MdbChanges implements Iterable<MdbChange> {
 
 /** A space's bookkeeping: its nodes by size class and virtual page, and who pays for them. */
 export class MdbSpace {
-  /** One map per size class, from va / size to node slot. */
-  readonly byVa: Map<number, number>[];
+  /** One index per size class, from va / size to node slot. */
+  readonly byVa: VaIndex[];
   /** Live nodes held. */
   count = 0;
 
@@ -214,7 +215,7 @@ export class MdbSpace {
     readonly memory: KernelMemory,
     classes: number,
   ) {
-    this.byVa = Array.from({ length: classes }, () => new Map());
+    this.byVa = Array.from({ length: classes }, () => new VaIndex());
   }
 }
 

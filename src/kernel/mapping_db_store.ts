@@ -106,14 +106,18 @@ export class MdbStore {
       const m = sp.byVa[k]!;
       if (m.size === 0) continue;
       const n = m.get(Math.floor(va / this.sizes[k]!));
-      if (n !== undefined) return n;
+      if (n !== NONE) return n;
     }
     return NONE;
   }
 
   /** Appends `sp`'s nodes overlapping [base, end) to `out`. */
   overlapping(sp: MdbSpace, base: number, end: number, out: number[]): void {
-    if (sp.count > 0) collectOverlapping(sp.byVa, this.sizes, base, end, out);
+    if (sp.count === 0) return;
+    for (let k = 0; k < this.sizes.length; k++) {
+      const m = sp.byVa[k]!;
+      if (m.size > 0) m.collect(Math.floor(base / this.sizes[k]!), Math.ceil(end / this.sizes[k]!), out);
+    }
   }
 
   /** Appends the roots whose frames overlap [pa, end) to `out`. */
