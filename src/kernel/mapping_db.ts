@@ -37,7 +37,9 @@ import { type Err, err, invariant, ok, type Result } from '../util/result.js';
 import { type Flexpage, MAX_FPAGE_LOG2, MemRights, type MemRightsMask } from './flexpage.js';
 import type { KernelMemoryErrorCode } from './mapping_db_memory.js';
 import {
+  checkBlock,
   KID_INDEX_AFTER,
+  MAX_END,
   type MappingDbOptions,
   MDB_NODE_BYTES,
   MdbChanges,
@@ -405,18 +407,4 @@ export class MappingDb {
     }
     return sp;
   }
-}
-
-const MAX_END = 2 ** MAX_FPAGE_LOG2;
-
-function checkBlock(what: string, addr: number, size: number): Err<MdbErrorCode> | null {
-  // Division by a power of two is exact; cheaper than a floating-point remainder above 2^31.
-  if (Math.floor(addr / size) * size !== addr)
-    return err('MISALIGNED', `${what} ${hex(addr)} must be a multiple of ${sizeName(size)}`);
-  if (addr < 0 || addr + size > 2 ** MAX_FPAGE_LOG2)
-    return err(
-      'ADDRESS_RANGE',
-      `${what} ${hex(addr)}+${sizeName(size)} must lie in [0, 2^${MAX_FPAGE_LOG2})`,
-    );
-  return null;
 }

@@ -4,8 +4,8 @@
  * mapping_db.ts explains why the structure looks like this.
  */
 import { hex, sizeName } from '../util/hex.js';
-import type { MemRightsMask } from './flexpage.js';
-import { memRightsName } from './flexpage.js';
+import { type Err, err } from '../util/result.js';
+import { MAX_FPAGE_LOG2, type MemRightsMask, memRightsName } from './flexpage.js';
 import type { KernelMemory, KernelMemoryErrorCode } from './mapping_db_memory.js';
 import { NONE, type NodeTable } from './mapping_db_table.js';
 import { VaIndex } from './mapping_db_vaindex.js';
@@ -298,4 +298,20 @@ export class KidIndex {
     for (const h of heads) for (let n = h; n !== NONE; n = this.t.frameNext[n]!) out.push(n);
     return out;
   }
+}
+
+/** One past the highest modelled address. */
+export const MAX_END = 2 ** MAX_FPAGE_LOG2;
+
+/** Why `addr` cannot be the base of a block of `size` bytes, or null. */
+export function checkBlock(what: string, addr: number, size: number): Err<MdbErrorCode> | null {
+  // Division by a power of two is exact; cheaper than a floating-point remainder above 2^31.
+  if (Math.floor(addr / size) * size !== addr)
+    return err('MISALIGNED', `${what} ${hex(addr)} must be a multiple of ${sizeName(size)}`);
+  if (addr < 0 || addr + size > 2 ** MAX_FPAGE_LOG2)
+    return err(
+      'ADDRESS_RANGE',
+      `${what} ${hex(addr)}+${sizeName(size)} must lie in [0, 2^${MAX_FPAGE_LOG2})`,
+    );
+  return null;
 }
