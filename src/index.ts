@@ -111,7 +111,45 @@ export { RangeAllocator } from './hw/range_allocator.js';
 export { Tlb, type TlbAccess, type TlbMapping } from './hw/tlb.js';
 export { formatTlbSpec, parseTlbSpec, TLB_SPEC_HELP } from './hw/tlb_spec.js';
 export { CapRegistry, CapSpace, type Right, Rights } from './kernel/capability.js';
+// The in-kernel mapping database of the local-rm design (issue 15): flexpages, map items, revocation.
+export {
+  Flexpage,
+  type FlexpageErrorCode,
+  MAX_FPAGE_LOG2,
+  MapItem,
+  MemRights,
+  type MemRightsMask,
+  MIN_FPAGE_LOG2,
+  memRightsName,
+  reconcile,
+  type Transfer,
+} from './kernel/flexpage.js';
 export { Endpoint } from './kernel/ipc.js';
+export {
+  MappingDb,
+  type MappingDbOptions,
+  MDB_NODE_BYTES,
+  type MdbErrorCode,
+  type UnmapOptions,
+} from './kernel/mapping_db.js';
+export {
+  type KernelMemory,
+  type KernelMemoryErrorCode,
+  KernelMemoryPool,
+} from './kernel/mapping_db_memory.js';
+export {
+  MdbChange,
+  type MdbChangeKind,
+  MdbChanges,
+  type MdbMapping,
+  type SpaceId,
+} from './kernel/mapping_db_node.js';
+export {
+  planTransfer,
+  type TransferErrorCode,
+  type TransferPiece,
+  transferMapItem,
+} from './kernel/mapping_db_transfer.js';
 export {
   type MmapErrorCode,
   type MmapRange,

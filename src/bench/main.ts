@@ -5,6 +5,7 @@
 import { coreBenchmarks } from './core.js';
 import { type Figure, Recorder } from './harness.js';
 import { irqBenchmarks } from './irq.js';
+import { mdbBenchmarks } from './mdb.js';
 import { replayBenchmarks } from './replay.js';
 import { simBenchmarks } from './sim.js';
 
@@ -13,6 +14,7 @@ const groups: Array<[string, (r: Recorder) => Promise<void>]> = [
   ['sim', simBenchmarks],
   ['replay', replayBenchmarks],
   ['irq', irqBenchmarks],
+  ['mdb', mdbBenchmarks],
 ];
 
 async function main(): Promise<void> {
