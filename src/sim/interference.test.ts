@@ -86,7 +86,7 @@ describe('the interference study (faults and interrupts on the same CPUs)', () =
   });
 
   it('irqbalance-style rebalancing spreads queues all routed to CPU 0, and counts what the moves cost', () => {
-    const skewed: InterferenceSpec = { ...SPEC, queues: 8, routing: 'cpu0' };
+    const skewed: InterferenceSpec = { ...SPEC, queues: 8, routing: { cpu: 0 } };
     const fixed = point(LOCAL, 2_000_000, skewed);
     const balanced = point(LOCAL, 2_000_000, { ...skewed, balance: { intervalCycles: 300_000 } });
     expect(fixed.migrations).toBe(0);
