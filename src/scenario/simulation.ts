@@ -28,6 +28,7 @@ import type { MetricValues } from './metrics.js';
 import { CannotProceed, type Names } from './names.js';
 import { type Path, type Problem, type ScenarioError, scenarioError } from './problem.js';
 import type { ComponentData, ScenarioData } from './schema.js';
+import { type NicArgs, nicSummary, type StartedNic, startedNicMetrics, startNic } from './sim_nic.js';
 
 /** RAM starts here in every scenario machine. */
 export const RAM_BASE = 0x40000000;
@@ -59,6 +60,7 @@ export type BehaviourSite = {
   | { readonly kind: 'on_demand'; readonly args: OnDemandArgs }
   | { readonly kind: 'synthetic'; readonly args: SyntheticArgs }
   | { readonly kind: 'trace_player'; readonly args: { readonly thread: string; readonly trace: string } }
+  | { readonly kind: 'nic'; readonly args: NicArgs }
 );
 
 /** Every behaviour of the scenario, in file order. */
@@ -134,6 +136,8 @@ export class Simulation {
   /** User threads with a behaviour, by `component.thread`, with what they run. */
   readonly players = new Map<string, { readonly thread: SimThread; readonly what: string }>();
   private readonly handlers: Handler[] = [];
+  /** The NIC of a nic behaviour, once the simulation started it. */
+  private nic: StartedNic | null = null;
   /** Core events during the run, by type. */
   readonly events = new Map<string, number>();
   ran = false;
@@ -226,7 +230,7 @@ export class Simulation {
     return ok(t);
   }
 
-  /** Starts every on_demand handler (at the simulate step); returns the log lines. */
+  /** Starts every on_demand handler and the NIC (at the simulate step); returns the log lines. */
   startHandlers(s: LoadedScenario, names: Names): string[] {
     const core = this.machine.core;
     const lines: string[] = [];
@@ -263,6 +267,12 @@ export class Simulation {
         `on_demand: thread '${name}' of ${b.component} on cpu ${cpu} pages ${names.mapName(map)} in ${sizeName(chunk)} chunks`,
       );
     }
+    for (const b of behaviours(s.data)) {
+      if (b.kind !== 'nic') continue;
+      const started = startNic(this.machine, b.component, b.args, names);
+      this.nic = started.nic;
+      lines.push(started.line);
+    }
     return lines;
   }
 
@@ -297,7 +307,8 @@ export class Simulation {
       'faults.latency.max': lat.count ? lat.max : 0,
       'faults.latency.count': lat.count,
       'pages.touched': sum((t) => t.pages.size),
-      cycles: m.elapsed,
+      // Arrivals fall between cycles (exponential gaps): the run ends on a whole cycle.
+      cycles: Math.round(m.elapsed),
       'cyclesBy.user': cpuSum((x) => x.userCycles),
       'cyclesBy.kernel': cpuSum((x) => x.kernelCycles),
       'cyclesBy.pager': cpuSum((x) => x.pagerCycles),
@@ -309,6 +320,7 @@ export class Simulation {
       steals: c.steals,
       signals: c.signals,
       chunks: this.handlers.reduce((a, h) => a + h.handler.chunks, 0),
+      ...(this.nic ? startedNicMetrics(m, this.nic) : {}),
     };
     const sizes = new Map<number, number>();
     for (const s of components) {
@@ -343,6 +355,7 @@ export class Simulation {
     lines.push(
       `cross-CPU messages ${v['crossCpu.messages']}, shootdowns ${v.shootdowns}, lock wait ${v['lock.waitCycles']} cycles (${v['lock.contended']} contended), steals ${v.steals}, signals ${v.signals}`,
     );
+    if (this.nic) lines.push(...nicSummary(v, this.nic));
     lines.push(`core events: ${[...this.events].map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}`);
     for (const e of this.machine.errors.slice(0, 5)) lines.push(`error: ${e}`);
     if (this.machine.errors.length > 5) lines.push(`… ${this.machine.errors.length - 5} more error(s)`);
