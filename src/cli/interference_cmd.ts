@@ -16,7 +16,7 @@ import {
 } from '../sim/interference.js';
 import { steadyFaulter } from '../workload/programs.js';
 import { parsePositiveInt, parseSize, UserError, writeFileAtomic } from './io.js';
-import { parseRate } from './irq_cmd.js';
+import { parseRate, parseRouteFlags } from './irq_cmd.js';
 
 type Flags = Record<string, string | string[] | boolean | undefined>;
 
@@ -40,15 +40,13 @@ export function parseInterferenceFlags(f: Flags): InterferenceSpec {
   const rings = String(f.rings ?? 'ram');
   if (rings !== 'ram' && rings !== 'managed' && rings !== 'none')
     throw new UserError(`--rings: '${rings}' is not one of ram, managed, none`);
-  const balance = String(f.balance ?? 'static');
-  if (balance !== 'static' && balance !== 'irqbalance')
-    throw new UserError(`--balance: '${balance}' is not one of static, irqbalance`);
   const durationMs = Number(f.duration ?? '2');
   if (!(durationMs > 0 && durationMs <= 1000))
     throw new UserError(
       `--duration: '${String(f.duration)}' is not a duration in ms (expected > 0 and <= 1000)`,
     );
   const durationCycles = Math.round(microsToCycles(durationMs * 1000));
+  const route = parseRouteFlags(f, durationMs);
   return {
     cpus,
     rates: parseRates(String(f.irqRate)),
@@ -59,7 +57,11 @@ export function parseInterferenceFlags(f: Flags): InterferenceSpec {
     chunk: parseSize(String(f.chunk ?? '64K'), '--chunk'),
     computePerAccess: 64,
     rings,
-    balance: balance === 'irqbalance' ? { intervalCycles: Math.round(durationCycles / 20) } : undefined,
+    routing: route.routing === 'cpu0' ? { cpu: 0 } : undefined,
+    balance:
+      route.balance === 'irqbalance'
+        ? { intervalCycles: Math.round(microsToCycles(route.balanceIntervalUs)) }
+        : undefined,
     seed: parsePositiveInt(String(f.seed ?? '1'), '--seed'),
   };
 }
