@@ -83,7 +83,7 @@ export interface InterferencePoint extends Combination {
   readonly cpus: number;
   /** Offered load, packets per second. */
   readonly irqRate: number;
-  /** Every fault of the program, and split by whether core resolved it at once or reflected it. */
+  /** Every page fault on the machine (the program's and the drivers', `driverFaults` of them), and split by whether core resolved it at once or reflected it. */
   readonly faults: Latency & { readonly resolved: Latency; readonly reflected: Latency };
   readonly irqs: Latency;
   readonly packets: { readonly handled: number; readonly dropped: number };

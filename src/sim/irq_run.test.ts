@@ -147,7 +147,9 @@ describe('IrqSim', () => {
     // The balancer moved queues (each move costs irqMigration plus an IPI) onto every other CPU.
     expect(balanced.migrations.count).toBeGreaterThanOrEqual(3);
     expect(balanced.migrations.rebalances).toBe(balanced.migrations.count);
-    expect(balanced.migrations.cycles).toBe(balanced.migrations.count * (DEFAULT_COSTS.irqMigration + DEFAULT_COSTS.ipi));
+    expect(balanced.migrations.cycles).toBe(
+      balanced.migrations.count * (DEFAULT_COSTS.irqMigration + DEFAULT_COSTS.ipi),
+    );
     for (const load of balanced.cpuLoad.slice(1)) expect(load).toBeGreaterThan(0);
     expect(balanced.irqLatency.p99 * 2).toBeLessThan(fixed.irqLatency.p99);
     expect(balanced.packets.dropped).toBeLessThan(fixed.packets.dropped);
