@@ -224,6 +224,7 @@ export class Machine implements WorkloadRunner {
         faults: this.faults,
         delivery: this.design.irqDelivery,
         walkCycles: this.access.walkCycles,
+        drawing: this.drawing,
         kernelEntryCost: (c) => this.kernelEntryCost(c),
         driverThread: (name, cpu) => unwrap(this.core.createThread(session, name, cpu)),
         coreThread: (name, cpu) => this.coreThread(name, cpu),

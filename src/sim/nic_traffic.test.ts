@@ -9,9 +9,11 @@ import type { DriverTask } from './driver_task.js';
 import type { IrqPath } from './irq_path.js';
 import { irqResult } from './irq_run.js';
 import type { Machine } from './machine.js';
+import { SAMPLE_CYCLES } from './machine_timeline.js';
 import { addNicTraffic, type NicTraffic, ringBytes } from './nic_traffic.js';
 import { buildTracedSystem, type TracedSystem } from './replay.js';
-import type { Timeline } from './timeline.js';
+import { CPU_PID, Timeline, type TraceEvent } from './timeline.js';
+import { checkTimeline } from './timeline_check.js';
 
 const MS = 3_000_000;
 
@@ -297,6 +299,117 @@ describe('NIC traffic on the machine of a faulting program', () => {
       expect(atCore).toBe(irqDelivery === 'core-thread' ? 20 : 0);
       expect(irq.counters.migrations).toBe(inFault + atCore);
       expectNothingLost(m, irq, s);
+    }
+  });
+});
+
+describe('a mixed run (faulting program and NIC) on a timeline', () => {
+  const spec = (irqDelivery: 'direct' | 'core-thread', seed = 7): MixedSpec => ({
+    cpus: 2,
+    pagers: 'single',
+    irqDelivery,
+    allocator: 'global',
+    records: 20_000,
+    seed,
+    nic: { ratePps: 1e6, durationCycles: MS, queues: 2, seed, rings: 'ram' },
+  });
+
+  /** Runs and returns the run's figures and its timeline, both as JSON text. */
+  function record(s: MixedSpec): { result: string; timeline: string; irq: IrqPath; m: Machine } {
+    const tl = new Timeline(3000, { maxEvents: 200_000 });
+    const { sys, irq } = build(s, tl);
+    sys.machine.run();
+    const m = sys.machine;
+    const r = irqResult(m, irq, { design: s.irqDelivery, cpus: s.cpus, ratePps: 1e6, durationCycles: MS });
+    const result = JSON.stringify({
+      irq: r,
+      faults: m.faultLatency.summary(),
+      counters: m.counters,
+      cpus: m.cpus.map((c) => [c.userCycles, c.kernelCycles, c.pagerCycles, c.handlerCycles, c.driverCycles]),
+      threads: m.threads.map((t) => [t.records, t.faults, t.tlbMisses, t.finishedAt]),
+    });
+    return { result, timeline: JSON.stringify(tl.toJSON()), irq, m };
+  }
+
+  it('is deterministic: the same inputs give byte-identical figures and timeline; another seed does not', () => {
+    for (const design of ['direct', 'core-thread'] as const) {
+      const a = record(spec(design));
+      const b = record(spec(design));
+      expect(b.result).toBe(a.result);
+      expect(b.timeline).toBe(a.timeline);
+      const c = record(spec(design, 8));
+      expect(c.result).not.toBe(a.result);
+      expect(c.timeline).not.toBe(a.timeline);
+    }
+  });
+
+  it('validates and shows the IRQ work: entries on CPU tracks, driver tracks, arrows raise → kernel → driver for a sample', () => {
+    for (const design of ['direct', 'core-thread'] as const) {
+      const { timeline, irq, m } = record(spec(design));
+      const json = JSON.parse(timeline) as { traceEvents: TraceEvent[] };
+      expect(checkTimeline(json)).toEqual([]);
+      const ev = json.traceEvents;
+      const name = (pid: number, tid?: number) =>
+        (
+          ev.find(
+            (e) =>
+              e.ph === 'M' &&
+              e.pid === pid &&
+              (tid === undefined ? e.name === 'process_name' : e.name === 'thread_name' && e.tid === tid),
+          )?.args as { name: string } | undefined
+        )?.name;
+      const slices = ev.filter((e) => e.ph === 'X');
+      // Interrupt entries on the CPU tracks; with core-thread also the IPIs to core and its IRQ thread.
+      const onCpus = new Set(slices.filter((e) => e.pid === CPU_PID).map((e) => e.name));
+      expect(onCpus).toContain('IRQ');
+      if (design === 'core-thread') {
+        expect(onCpus).toContain('IPI: IRQ to core');
+        expect(onCpus).toContain('irq thread');
+      }
+      // Every driver thread has a track in the driver's PD with its runs.
+      const driverPid = ev.find(
+        (e) =>
+          e.ph === 'M' &&
+          e.name === 'process_name' &&
+          (e.args as { name: string }).name.includes('nic driver'),
+      )!.pid;
+      const driverTracks = new Set(
+        slices.filter((e) => e.pid === driverPid && e.name === 'running').map((e) => e.tid),
+      );
+      expect([...driverTracks].map((tid) => name(driverPid, tid)).sort()).toEqual(['rx0', 'rx1']);
+      // Device tracks: one slice per sampled IRQ, from its raise to its driver's start.
+      const devicePid = ev.find(
+        (e) => e.ph === 'M' && e.name === 'process_name' && (e.args as { name: string }).name === 'devices',
+      )!.pid;
+      const sampled = slices.filter((e) => e.pid === devicePid);
+      const delivered = irq.latency.count;
+      expect(sampled.length).toBeGreaterThan(0);
+      // A sample: at most one per IRQ per 100 µs of the run (plus the first).
+      expect(sampled.length).toBeLessThanOrEqual(2 * (Math.ceil(m.engine.now / SAMPLE_CYCLES) + 1));
+      expect(sampled.length).toBeLessThan(delivered / 4);
+      // The arrows of the sample: each ends in a driver's run and passes an interrupt entry; some
+      // start at the device (the entry came later than the raise).
+      const flows = new Map<number, TraceEvent[]>();
+      for (const e of slices) {
+        const id = (e as { bind_id?: number }).bind_id;
+        if (id !== undefined) flows.set(id, [...(flows.get(id) ?? []), e]);
+      }
+      // (Arrows of the drivers' page faults start at a page-fault entry.)
+      const irqFlows = [...flows.values()]
+        .map((f) => f.sort((a, b) => a.ts - b.ts))
+        .filter((f) => f[0]!.pid === devicePid || f[0]!.name === 'IRQ');
+      expect(irqFlows.length).toBeGreaterThan(sampled.length / 2);
+      expect(irqFlows.length).toBeLessThanOrEqual(sampled.length);
+      for (const f of irqFlows) {
+        expect([f.at(-1)!.pid, f.at(-1)!.name]).toEqual([driverPid, 'running']);
+        expect(f.some((e) => e.pid === CPU_PID && e.name === 'IRQ')).toBe(true);
+        expect(f.every((e) => e.pid === CPU_PID || e.pid === devicePid || e === f.at(-1))).toBe(true);
+      }
+      const fromDevice = irqFlows.filter((f) => f[0]!.pid === devicePid);
+      expect(fromDevice.length).toBeGreaterThan(0);
+      for (const f of fromDevice) expect(f[1]!.name).toBe('IRQ');
+      if (design === 'core-thread')
+        expect(irqFlows.some((f) => f.some((e) => e.name === 'irq thread'))).toBe(true);
     }
   });
 });
