@@ -1,42 +1,46 @@
 /**
- * The on-demand fault handler: a dataspace manager that backs a managed dataspace with RAM
- * chunks as they are touched (Genode's iso9660 or a growing stack work this way). On each
- * signal it drains `fault()` until NONE, allocating and attaching one chunk per fault.
+ * The on-demand dataspace manager: it backs a managed dataspace with RAM chunks as they are
+ * touched (Genode's iso9660 or a growing stack work this way). The same manager serves each
+ * fault-handling design in that design's way:
  *
- * Behaviours are generators: they yield the work they are about to do so the simulator can
- * charge its cost and advance time, then perform it against core when resumed. Core's wake-ups
- * therefore happen at the simulated time the attach completes.
+ * - `async` (Genode): wait for the region map's fault signal, then drain `fault()` until NONE,
+ *   allocating and attaching one chunk per fault; core wakes the faulters on attach.
+ * - `sync-core-rpc`: serve core's `resolve_fault` calls: back the chunk, then reply; core waits.
+ * - `local-rm`: serve `map` requests from region mappers: back the chunk if needed, then answer
+ *   with the region that holds the address (the kernel installs the mapping).
+ *
+ * Every RPC to core goes through `coreRpc`: core runs the operation when it serves the call.
  */
 import type { Core } from '../core/core.js';
+import type { Dataspace } from '../core/dataspace.js';
 import type { PdSession } from '../core/pd_session.js';
-import type { RegionMap } from '../core/region_map.js';
+import type { FaultState, RegionMap } from '../core/region_map.js';
+import type { SignalContext } from '../core/signal.js';
 import { alignDown } from '../util/bits.js';
 import { hex } from '../util/hex.js';
+import type { Result } from '../util/result.js';
+import {
+  type Action,
+  coreRpc,
+  type Port,
+  type Program,
+  receive,
+  reply,
+  waitSignal,
+  zero,
+} from './program.js';
 
-/** A unit of work a behaviour performs, for the simulator to charge. */
-export type Work =
-  /** An RPC to core: the fault query, a RAM allocation of `bytes`, an attach at `address`. */
-  | {
-      readonly kind: 'rpc';
-      readonly what: 'fault' | 'alloc' | 'attach';
-      readonly bytes?: number;
-      readonly address?: number;
-    }
-  /** Zero-filling fresh RAM. */
-  | { readonly kind: 'zero'; readonly bytes: number }
-  /** Plain computation. */
-  | { readonly kind: 'compute'; readonly cycles: number }
-  /** The allocation came from another CPU's partition (its own ran dry): a steal. */
-  | { readonly kind: 'steal'; readonly partition: number }
-  /** A failure the behaviour cannot recover from (reported, then the behaviour stops). */
-  | { readonly kind: 'error'; readonly text: string };
-
-/** Options of the on-demand handler. */
+/** Options of the on-demand manager. */
 export interface OnDemandOptions {
   /** Bytes of RAM backing each touched chunk (a power of two, at least a page). */
   readonly chunk: number;
   /** CPU whose RAM partition allocations come from (partitioned designs). */
   readonly cpu?: number;
+}
+
+/** A `resolve_fault` request from core (sync-core-rpc): the fault in the managed map's coordinates. */
+export interface ResolveRequest {
+  readonly address: number;
 }
 
 /** A dataspace manager paging a managed dataspace on demand. */
@@ -52,33 +56,59 @@ export class OnDemandHandler {
     readonly options: OnDemandOptions,
   ) {}
 
-  /** One signal's worth of work: drain fault() until NONE. */
-  *onSignal(): Generator<Work, void, void> {
+  /** The async design: on each signal, drain `fault()` until NONE. */
+  *onSignals(ctx: SignalContext): Program {
     for (;;) {
-      yield { kind: 'rpc', what: 'fault' };
-      const st = this.map.fault();
-      if (st.type === 'NONE') return;
-      const chunk = Math.min(this.options.chunk, this.map.size);
-      const base = alignDown(st.address, chunk);
-      const size = Math.min(chunk, this.map.size - base);
-      yield { kind: 'rpc', what: 'alloc', bytes: size };
-      const ds = this.core.allocRam(this.session, size, { cpu: this.options.cpu });
-      if (!ds.ok) {
-        yield { kind: 'error', text: `on-demand handler cannot back ${hex(base)}: ${ds.message}` };
-        return;
-      }
-      const home = this.options.cpu ?? 0;
-      if (ds.value.partition !== home % this.core.phys.partitions)
-        yield { kind: 'steal', partition: ds.value.partition };
-      yield { kind: 'zero', bytes: size };
-      yield { kind: 'rpc', what: 'attach', address: base };
-      const r = this.map.attach(ds.value, { at: base, writeable: true, executable: true });
-      if (!r.ok) {
-        this.core.free(this.session, ds.value);
-        yield { kind: 'error', text: `on-demand handler cannot attach at ${hex(base)}: ${r.message}` };
-        return;
-      }
-      this.chunks++;
+      yield* waitSignal(ctx);
+      yield* this.drain();
     }
+  }
+
+  /** One signal's worth of work: drain `fault()` until NONE. */
+  *drain(): Generator<Action, void, unknown> {
+    for (;;) {
+      const st = yield* coreRpc<FaultState>('fault', () => this.map.fault());
+      if (st.type === 'NONE') return;
+      if (!(yield* this.back(st.address))) return;
+    }
+  }
+
+  /** The sync-core-rpc design: serve core's `resolve_fault` calls on `port`. */
+  *resolveFaults(port: Port): Program {
+    for (;;) {
+      const req = yield* receive<ResolveRequest>(port);
+      const ok = this.map.lookup(req.msg.address) !== undefined || (yield* this.back(req.msg.address));
+      yield* reply(port, ok);
+    }
+  }
+
+  /**
+   * Backs the chunk around `address` (map coordinates): allocate RAM, zero it, attach it.
+   * Returns false (after reporting) when RAM or the attach failed.
+   */
+  *back(address: number): Generator<Action, boolean, unknown> {
+    const chunk = Math.min(this.options.chunk, this.map.size);
+    const base = alignDown(address, chunk);
+    const size = Math.min(chunk, this.map.size - base);
+    const ds = yield* coreRpc<Result<Dataspace>>(
+      'alloc',
+      () => this.core.allocRam(this.session, size, { cpu: this.options.cpu }),
+      size,
+    );
+    if (!ds.ok) {
+      yield { op: 'error', text: `on-demand handler cannot back ${hex(base)}: ${ds.message}` };
+      return false;
+    }
+    yield* zero(size);
+    const r = yield* coreRpc<Result<unknown>>('attach', () =>
+      this.map.attach(ds.value, { at: base, writeable: true, executable: true }),
+    );
+    if (!r.ok) {
+      yield* coreRpc('free', () => this.core.free(this.session, ds.value));
+      yield { op: 'error', text: `on-demand handler cannot attach at ${hex(base)}: ${r.message}` };
+      return false;
+    }
+    this.chunks++;
+    return true;
   }
 }

@@ -21,15 +21,17 @@ import { Scheduler } from '../kernel/scheduler.js';
 import type { Thread } from '../kernel/thread.js';
 import { invariant, unwrap } from '../util/result.js';
 import { AccessPath } from './access_path.js';
+import type { LockCounters } from './core_services.js';
 import { type CostModel, DEFAULT_COSTS } from './cost.js';
 import { Cpu, type SimTask } from './cpu.js';
 import { type DesignOptions, designOptions } from './designs.js';
 import type { DriverTask } from './driver_task.js';
 import { EventEngine } from './engine.js';
 import { Executor } from './executor.js';
-import { type HandlerCounters, Handlers, type HandlerThread } from './handlers.js';
+import type { Handlers, HandlerThread } from './handlers.js';
 import { IrqPath, type IrqSetup } from './irq_path.js';
 import { FaultPath, type Totals } from './machine_faults.js';
+import { MachinePrograms } from './machine_programs.js';
 import { MachineTimeline } from './machine_timeline.js';
 import { Histogram, Metrics } from './metrics.js';
 import { type AccessSource, SimThread, type WorkloadRunner } from './sim_thread.js';
@@ -84,6 +86,8 @@ export class Machine implements WorkloadRunner {
   readonly cpus: Cpu[];
   readonly threads: SimThread[] = [];
   readonly handlers: Handlers;
+  /** Program threads, IPC ports, core's RPC entrypoints, allocator locks, the trust log. */
+  readonly programs: MachinePrograms;
   readonly errors: string[] = [];
   readonly faultLatency = new Metrics().histogram('faults.latency');
   /** Fault latency split: faults core resolved at once, faults reflected to a handler first. */
@@ -128,21 +132,20 @@ export class Machine implements WorkloadRunner {
       switchCost: (cpu, task) => this.switchCost(cpu, task),
       tickCost: (cpu) => this.costs.irqEntry + this.costs.irqAck + this.kernelEntryCost(cpu),
     });
-    // The handlers reach the fault path only when they run, after it exists.
-    this.handlers = new Handlers(
-      {
-        core: this.core,
-        costs: this.costs,
-        cpus: this.cpus,
-        exec: this.exec,
-        drawing,
-        kernelEntryCost: (c) => this.kernelEntryCost(c),
-        crossCpu: () => this.faults.crossCpu(),
-        perform: (time, cpu, op) => this.faults.perform(time, cpu, op),
-        error: (text) => this.faults.error(text),
-      },
-      this.design.allocator === 'partitioned' ? n : 1,
-    );
+    this.programs = new MachinePrograms({
+      engine: this.engine,
+      exec: this.exec,
+      cpus: this.cpus,
+      costs: this.costs,
+      design: this.design,
+      core: this.core,
+      corePd: this.corePd,
+      drawing,
+      faults: () => this.faults,
+      kernelEntryCost: (c) => this.kernelEntryCost(c),
+      coreThread: (name, cpu) => this.coreThread(name, cpu),
+    });
+    this.handlers = this.programs.handlers;
     this.faults = new FaultPath({
       core: this.core,
       design: this.design,
@@ -150,6 +153,9 @@ export class Machine implements WorkloadRunner {
       cpus: this.cpus,
       exec: this.exec,
       handlers: this.handlers,
+      actions: this.programs.actions,
+      trust: this.programs.trust,
+      ipcTimeout: this.design.ipcTimeout === 'never' ? undefined : this.design.ipcTimeout,
       timeline: this.timeline,
       drawing,
       errors: this.errors,
@@ -159,6 +165,7 @@ export class Machine implements WorkloadRunner {
       coreThread: (name, cpu) => this.coreThread(name, cpu),
     });
     this.faults.start();
+    this.programs.start();
     this.core.eagerMapping = this.design.eagerMapping;
     this.core.onEvent((e) => this.faults.onCoreEvent(e));
   }
@@ -187,7 +194,10 @@ export class Machine implements WorkloadRunner {
     return t;
   }
 
-  /** Adds a handler thread that runs `behaviour` whenever `ctx` is signalled. */
+  /**
+   * Adds a handler thread (a dataspace manager) for the managed map `behaviour` pages, whose faults
+   * are signalled to `ctx`; it works the way the design's fault handling asks for.
+   */
   addHandler(
     session: PdSession,
     name: string,
@@ -196,12 +206,7 @@ export class Machine implements WorkloadRunner {
     ctx: SignalContext,
     priority: number = PRIORITY.handler,
   ): HandlerThread {
-    const k = unwrap(this.core.createThread(session, name, cpu));
-    k.priority = priority;
-    const track = this.timeline?.threadTrack(session.pd.id, session.label, k.id, name) ?? 0;
-    const h = this.handlers.add(k, behaviour, ctx, track);
-    ctx.listen((c) => this.faults.queueSignal(c));
-    return h;
+    return this.programs.addHandler(session, name, cpu, behaviour, ctx, priority);
   }
 
   /**
@@ -257,9 +262,9 @@ export class Machine implements WorkloadRunner {
     return t;
   }
 
-  /** Machine-wide counters (the handlers' lock and steal counts included). */
-  get counters(): Readonly<Totals & HandlerCounters> {
-    return { ...this.faults.totals, ...this.handlers.counters };
+  /** Machine-wide counters (the allocator locks' wait and steal counts included). */
+  get counters(): Readonly<Totals & LockCounters> {
+    return { ...this.faults.totals, ...this.programs.locks.counters };
   }
 
   // ---------------------------------------------------------------- traced threads
