@@ -21,7 +21,9 @@ import { hex } from '../util/hex.js';
 import type { Result } from '../util/result.js';
 import {
   type Action,
+  call,
   coreRpc,
+  lookup,
   type Port,
   type Program,
   receive,
@@ -42,6 +44,18 @@ export interface OnDemandOptions {
 export interface ResolveRequest {
   readonly address: number;
 }
+
+/** A `map` request from a region mapper or an outer manager (local-rm), in the map's coordinates. */
+export interface MapRequest {
+  readonly address: number;
+}
+
+/**
+ * Where a manager gets the memory behind `address` of its map from (local-rm): the manager of a
+ * nested managed dataspace (a port, the address in its map), or core's RAM service (`core`); null
+ * when nothing backs the address.
+ */
+export type NextHop = (address: number) => { readonly port: Port; readonly address: number } | 'core' | null;
 
 /** A dataspace manager paging a managed dataspace on demand. */
 export class OnDemandHandler {
@@ -77,16 +91,37 @@ export class OnDemandHandler {
   *resolveFaults(port: Port): Program {
     for (;;) {
       const req = yield* receive<ResolveRequest>(port);
-      const ok = this.map.lookup(req.msg.address) !== undefined || (yield* this.back(req.msg.address));
+      const ok = this.map.lookup(req.msg.address) !== null || (yield* this.back(req.msg.address));
       yield* reply(port, ok);
     }
   }
 
   /**
-   * Backs the chunk around `address` (map coordinates): allocate RAM, zero it, attach it.
+   * The local-rm design: serve `map` requests on `port`. Back the chunk if nothing is attached
+   * there (the map is the manager's own: attaching is a local lookup, not an RPC), then obtain the
+   * memory from the next level (a nested manager, or core's RAM service) and answer: the kernel
+   * installs the map item in the requester's address space.
+   */
+  *serveMaps(port: Port, next: NextHop, timeout?: number): Program {
+    for (;;) {
+      const req = yield* receive<MapRequest>(port);
+      const address = req.msg.address;
+      yield* lookup();
+      let ok = this.map.lookup(address) !== null || (yield* this.back(address, true));
+      const hop = ok ? next(address) : null;
+      if (hop === 'core') yield* coreRpc('map', () => true);
+      else if (hop !== null) ok = (yield* call<boolean>(hop.port, { address: hop.address }, timeout)).ok;
+      else ok = false;
+      yield* reply(port, ok);
+    }
+  }
+
+  /**
+   * Backs the chunk around `address` (map coordinates): allocate RAM, zero it, attach it (by an
+   * RPC to core, or as a local lookup when the map is the manager's own, `local`).
    * Returns false (after reporting) when RAM or the attach failed.
    */
-  *back(address: number): Generator<Action, boolean, unknown> {
+  *back(address: number, local = false): Generator<Action, boolean, unknown> {
     const chunk = Math.min(this.options.chunk, this.map.size);
     const base = alignDown(address, chunk);
     const size = Math.min(chunk, this.map.size - base);
@@ -100,9 +135,12 @@ export class OnDemandHandler {
       return false;
     }
     yield* zero(size);
-    const r = yield* coreRpc<Result<unknown>>('attach', () =>
-      this.map.attach(ds.value, { at: base, writeable: true, executable: true }),
-    );
+    const attach = () => this.map.attach(ds.value, { at: base, writeable: true, executable: true });
+    let r: Result<unknown>;
+    if (local) {
+      yield* lookup();
+      r = attach();
+    } else r = yield* coreRpc<Result<unknown>>('attach', attach);
     if (!r.ok) {
       yield* coreRpc('free', () => this.core.free(this.session, ds.value));
       yield { op: 'error', text: `on-demand handler cannot attach at ${hex(base)}: ${r.message}` };

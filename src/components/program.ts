@@ -11,7 +11,7 @@
 import type { SignalContext } from '../core/signal.js';
 
 /** RPCs to core that the machine knows how to price (core's work on top of the IPC). */
-export type CoreRpcName = 'fault' | 'alloc' | 'attach' | 'detach' | 'free';
+export type CoreRpcName = 'fault' | 'alloc' | 'attach' | 'detach' | 'free' | 'map';
 
 /** An IPC port the machine resolves to a kernel endpoint (a server's request queue). */
 export interface Port {
@@ -36,6 +36,8 @@ export type Action =
   | { readonly op: 'compute'; readonly cycles: number }
   /** Zero-filling `bytes` of fresh memory. */
   | { readonly op: 'zero'; readonly bytes: number }
+  /** A lookup in a region map the component keeps itself (a local region mapper's, a manager's). */
+  | { readonly op: 'lookup' }
   /** Wait for a signal on `ctx`; resumes with the coalesced count (≥ 1). */
   | { readonly op: 'wait-signal'; readonly ctx: SignalContext }
   /** An RPC to core: core's entrypoint runs `run` and the program resumes with its result. */
@@ -64,6 +66,11 @@ export function* compute(cycles: number): Generator<Action, void, unknown> {
 /** Zero-fills `bytes`. */
 export function* zero(bytes: number): Generator<Action, void, unknown> {
   yield { op: 'zero', bytes };
+}
+
+/** Looks an address up in a region map the component keeps itself. */
+export function* lookup(): Generator<Action, void, unknown> {
+  yield { op: 'lookup' };
 }
 
 /** Waits for a signal on `ctx`; returns how many were coalesced. */

@@ -70,6 +70,8 @@ function workOf(r: CoreRequest, c: CostModel): number {
       return c.lockAcquire + c.ramAlloc;
     case 'free':
       return c.lockAcquire;
+    case 'map':
+      return c.pagerLookup + c.mapInstall;
   }
 }
 

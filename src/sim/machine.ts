@@ -30,6 +30,7 @@ import { EventEngine } from './engine.js';
 import { Executor } from './executor.js';
 import type { Handlers, HandlerThread } from './handlers.js';
 import { IrqPath, type IrqSetup } from './irq_path.js';
+import { LocalRm } from './local_rm.js';
 import { FaultPath, type Totals } from './machine_faults.js';
 import { MachinePrograms } from './machine_programs.js';
 import { MachineTimeline } from './machine_timeline.js';
@@ -66,6 +67,8 @@ export const PRIORITY = {
   handler: 160,
   /** Drivers' interrupt handler threads. */
   driver: 128,
+  /** A task's own region mapper (local-rm): its threads wait for it. */
+  regionMapper: 200,
   /** Traced and synthetic programs, unless a scenario says otherwise. */
   user: 0,
 } as const;
@@ -102,6 +105,8 @@ export class Machine implements WorkloadRunner {
   /** Pager entrypoints, replies, wake-ups, core's events and the machine-wide counters. */
   readonly faults: FaultPath;
   private nextCoreThread = 0;
+  /** The local-rm design's mapping database and region mappers (null in other designs). */
+  readonly localRm: LocalRm | null = null;
   /** The interrupt side, once devices were added. */
   irq: IrqPath | null = null;
 
@@ -127,6 +132,7 @@ export class Machine implements WorkloadRunner {
     this.cpus = Array.from({ length: n }, (_, i) => new Cpu(i, config.tlb ?? this.arch.tlb));
     this.scheduler = new Scheduler(n, { quantum: config.quantum ?? 30_000_000 });
     const drawing = this.drawing;
+    const ipcTimeout = this.design.ipcTimeout === 'never' ? undefined : this.design.ipcTimeout;
     this.exec = new Executor(this.engine, this.scheduler, this.cpus, {
       drawing,
       switchCost: (cpu, task) => this.switchCost(cpu, task),
@@ -144,8 +150,25 @@ export class Machine implements WorkloadRunner {
       faults: () => this.faults,
       kernelEntryCost: (c) => this.kernelEntryCost(c),
       coreThread: (name, cpu) => this.coreThread(name, cpu),
+      localRm: () => this.localRm,
+      ipcTimeout,
     });
     this.handlers = this.programs.handlers;
+    if (this.design.faultHandling === 'local-rm') {
+      this.localRm = new LocalRm({
+        core: this.core,
+        corePd: this.corePd,
+        costs: this.costs,
+        cpus: this.cpus,
+        ipc: this.programs.ipc,
+        trust: this.programs.trust,
+        faults: () => this.faults,
+        ipcTimeout,
+        shootdown: (asid, va, size) => this.faults.shootdown(asid, va, size),
+      });
+      // Core keeps no record of the region mappers' mappings: the MDB revokes them.
+      this.core.revokesMappings = false;
+    }
     this.faults = new FaultPath({
       core: this.core,
       design: this.design,
@@ -155,7 +178,7 @@ export class Machine implements WorkloadRunner {
       handlers: this.handlers,
       actions: this.programs.actions,
       trust: this.programs.trust,
-      ipcTimeout: this.design.ipcTimeout === 'never' ? undefined : this.design.ipcTimeout,
+      ipcTimeout,
       timeline: this.timeline,
       drawing,
       errors: this.errors,
@@ -167,7 +190,10 @@ export class Machine implements WorkloadRunner {
     this.faults.start();
     this.programs.start();
     this.core.eagerMapping = this.design.eagerMapping;
-    this.core.onEvent((e) => this.faults.onCoreEvent(e));
+    this.core.onEvent((e) => {
+      this.faults.onCoreEvent(e);
+      this.localRm?.onCoreEvent(e);
+    });
   }
 
   /** A kernel thread in core's protection domain on `cpu`, at core's priority. */
@@ -188,6 +214,9 @@ export class Machine implements WorkloadRunner {
     const k = unwrap(this.core.createThread(session, name, cpu));
     k.priority = priority;
     const t = new SimThread(k, source, this.page, this);
+    // local-rm: the task's first thread brings its region mapper along.
+    if (this.localRm && !this.faults.hasServer(session.pd))
+      this.programs.addRegionMapper(session, cpu, PRIORITY.regionMapper);
     this.threads.push(t);
     this.faults.addFaulting(t);
     this.exec.admit(t);

@@ -244,6 +244,11 @@ export class FaultPath {
     this.host.drawing?.faulted(t, now, first);
   }
 
+  /** True when `pd` has a fault server of its own (local-rm's region mapper). */
+  hasServer(pd: ProtectionDomain): boolean {
+    return this.ownServer.has(pd);
+  }
+
   /** The pager entrypoint serving faults from `cpu`. */
   pagerFor(cpu: number): FaultServer {
     return this.pagers[this.host.design.pagers === 'single' ? 0 : cpu]!;
@@ -287,6 +292,7 @@ export class FaultPath {
       const res = host.core.resolve(t.kernel, t.faultVa, t.faultKind, false);
       const port = res.kind === 'unresolved' ? this.syncManagers.get(res.map) : undefined;
       if (port && res.kind === 'unresolved') {
+        this.totals.faultsReflected++;
         t.reflected = true;
         return { kind: 'manager', port, address: res.address };
       }
@@ -316,6 +322,16 @@ export class FaultPath {
     const home = this.host.cpus[t.kernel.cpu]!;
     const cost = this.costs.exceptionEntryExit / 2 + (home.id === cpu.id ? 0 : this.crossCpu());
     this.exec.kernel(home, this.jReply, t.index, cost);
+  }
+
+  /** CPU of the core operation in progress. */
+  get currentCpu(): number {
+    return this.nowCpu;
+  }
+
+  /** A faulter whose fault nobody can resolve dies (it stays blocked until destroyed). */
+  killFaulter(t: FaultingTask): void {
+    this.exec.block(t, 'dead-fault');
   }
 
   /** t's fault is given up (sync-core-rpc): it stays blocked, and the loss is counted. */
@@ -370,7 +386,7 @@ export class FaultPath {
    * Removes a range from every CPU's TLB that may hold it. The initiator waits for each remote
    * CPU's acknowledgement (its debt); each remote CPU takes the IPI as a kernel job.
    */
-  private shootdown(asid: number, va: number, size: number): void {
+  shootdown(asid: number, va: number, size: number): void {
     const tl = this.host.timeline;
     for (const cpu of this.host.cpus) {
       if (!cpu.asids.has(asid)) continue;

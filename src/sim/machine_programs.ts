@@ -21,6 +21,7 @@ import type { EventEngine } from './engine.js';
 import type { Executor } from './executor.js';
 import { Handlers, type HandlerThread } from './handlers.js';
 import { IpcPath } from './ipc_path.js';
+import type { LocalRm } from './local_rm.js';
 import type { FaultPath } from './machine_faults.js';
 import type { MachineTimeline } from './machine_timeline.js';
 import { ProgramActions } from './program_actions.js';
@@ -41,6 +42,10 @@ export interface ProgramsHost {
   faults(): FaultPath;
   kernelEntryCost(cpu: Cpu): number;
   coreThread(name: string, cpu: number): Thread;
+  /** The local-rm design's mapping database and region mappers, when that is the design. */
+  localRm(): LocalRm | null;
+  /** The timeout of the synchronous designs' calls (undefined: never). */
+  readonly ipcTimeout: number | undefined;
 }
 
 /** The machine's program threads; see the module comment. */
@@ -120,7 +125,13 @@ export class MachinePrograms {
     this.grantCore(session.pd);
     const faults = this.host.faults();
     let program = behaviour.onSignals(ctx);
-    if (this.host.design.faultHandling === 'sync-core-rpc') {
+    const rm = this.host.localRm();
+    if (rm) {
+      // local-rm: region mappers call the manager, which answers with map items.
+      const port = this.ipc.port(`${name}: map`, session.pd);
+      rm.addManager(behaviour.map, port);
+      program = behaviour.serveMaps(port, rm.nextHop(behaviour.map), this.host.ipcTimeout);
+    } else if (this.host.design.faultHandling === 'sync-core-rpc') {
       // Core calls the manager: core must hold a capability to the manager's port.
       const port = this.ipc.port(`${name}: resolve_fault`, session.pd);
       this.ipc.grant(port, this.host.corePd);
@@ -129,12 +140,31 @@ export class MachinePrograms {
     }
     const task = new ProgramTask(k, 'handler', program, this.actions);
     const h = this.handlers.add(task, ctx);
+    if (rm) {
+      this.host.exec.admit(task);
+      return h;
+    }
     ctx.listen((c) => {
       this.trust.record('core', session.label, 'signal', 'fault signal');
       faults.queueSignal(c);
     });
     this.host.exec.admit(task);
     return h;
+  }
+
+  /**
+   * Starts the region mapper of `session`'s task on `cpu` (local-rm): the kernel sends the task's
+   * page faults to it instead of to core.
+   */
+  addRegionMapper(session: PdSession, cpu: number, priority: number): ProgramTask {
+    const rm = this.host.localRm()!;
+    const k = unwrap(this.host.core.createThread(session, 'region mapper', cpu));
+    k.priority = priority;
+    this.grantCore(session.pd);
+    const task = new ProgramTask(k, 'pager', rm.regionMapper(session.pd), this.actions);
+    this.host.faults().addServer(session.pd, task);
+    this.host.exec.admit(task);
+    return task;
   }
 
   /** A program thread ended: it leaves every port (its callers see IPC_ABORTED) and the CPU. */

@@ -91,6 +91,8 @@ export class ProgramActions implements ActionHost {
         return a.cycles + debt;
       case 'zero':
         return (a.bytes / 1024) * costs.pageZeroPerKiB + debt;
+      case 'lookup':
+        return costs.pagerLookup + debt;
       case 'wait-signal':
         this.host.signalWaited(t, now);
         if (a.ctx.pending > 0) return costs.kernelEntryExit + entry() + debt;
