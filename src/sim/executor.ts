@@ -189,7 +189,10 @@ export class Executor {
       let cycles = task.left;
       if (cycles >= 0) task.left = -1;
       else {
+        // While the task decides its step nothing else starts here: its decision may wake threads.
+        cpu.mode = ENDING;
         cycles = task.begin(cpu, now + sw);
+        cpu.mode = IDLE;
         if (cycles < 0) {
           if (this.scheduler.current(cpu.id) === k && !k.blocked) stillRunning(k);
           cpu.kernelCycles += sw;
