@@ -19,15 +19,19 @@ import type { SignalContext } from '../core/signal.js';
 import { alignDown } from '../util/bits.js';
 import { hex } from '../util/hex.js';
 import type { Result } from '../util/result.js';
+import type { Misbehaviour } from './misbehaviour.js';
 import {
   type Action,
   call,
   coreRpc,
+  hang,
   lookup,
   type Port,
   type Program,
   receive,
   reply,
+  sleep,
+  touch,
   waitSignal,
   zero,
 } from './program.js';
@@ -38,6 +42,20 @@ export interface OnDemandOptions {
   readonly chunk: number;
   /** CPU whose RAM partition allocations come from (partitioned designs). */
   readonly cpu?: number;
+  /** How the manager misbehaves, if it does (see `misbehaviour.ts`). */
+  readonly misbehave?: Misbehaviour;
+  /**
+   * Where the manager attached the managed dataspace in its own address space (needed by
+   * `faults-itself`: its own access there faults in the map it manages).
+   */
+  readonly selfAttach?: number;
+}
+
+/** A local-rm map answer: whether the memory is there, and whether the item is the wrong one. */
+export interface MapAnswer {
+  readonly ok: boolean;
+  /** The manager sends a map item of other memory than the region holds (`wrong-mapping`). */
+  readonly wrong?: boolean;
 }
 
 /** A `resolve_fault` request from core (sync-core-rpc): the fault in the managed map's coordinates. */
@@ -74,6 +92,7 @@ export class OnDemandHandler {
   *onSignals(ctx: SignalContext): Program {
     for (;;) {
       yield* waitSignal(ctx);
+      if (!(yield* this.misbehaveBefore())) continue;
       yield* this.drain();
     }
   }
@@ -91,8 +110,37 @@ export class OnDemandHandler {
   *resolveFaults(port: Port): Program {
     for (;;) {
       const req = yield* receive<ResolveRequest>(port);
+      if (!(yield* this.misbehaveBefore(req.msg.address))) continue;
       const ok = this.map.lookup(req.msg.address) !== null || (yield* this.back(req.msg.address));
       yield* reply(port, ok);
+    }
+  }
+
+  /**
+   * What a misbehaving manager does when a request (or signal) arrives, before serving it. Returns
+   * false when it does not serve it (it never will).
+   */
+  private *misbehaveBefore(address?: number): Generator<Action, boolean, unknown> {
+    const m = this.options.misbehave;
+    if (!m) return true;
+    switch (m.kind) {
+      case 'never-replies':
+        yield* hang();
+        return false;
+      case 'replies-late':
+        yield* sleep(m.cycles);
+        return true;
+      case 'dies':
+        yield { op: 'exit' };
+        return false;
+      case 'faults-itself': {
+        // Its own access to memory it manages, not yet backed: it needs itself to resolve it.
+        const at = address ?? this.map.fault().address;
+        if (this.options.selfAttach !== undefined) yield* touch(this.options.selfAttach + at, 'read');
+        return true;
+      }
+      case 'wrong-mapping':
+        return true;
     }
   }
 
@@ -106,13 +154,16 @@ export class OnDemandHandler {
     for (;;) {
       const req = yield* receive<MapRequest>(port);
       const address = req.msg.address;
+      if (!(yield* this.misbehaveBefore(address))) continue;
       yield* lookup();
       let ok = this.map.lookup(address) !== null || (yield* this.back(address, true));
       const hop = ok ? next(address) : null;
       if (hop === 'core') yield* coreRpc('map', () => true);
-      else if (hop !== null) ok = (yield* call<boolean>(hop.port, { address: hop.address }, timeout)).ok;
+      else if (hop !== null) ok = (yield* call<MapAnswer>(hop.port, { address: hop.address }, timeout)).ok;
       else ok = false;
-      yield* reply(port, ok);
+      const answer: MapAnswer =
+        this.options.misbehave?.kind === 'wrong-mapping' ? { ok, wrong: true } : { ok };
+      yield* reply(port, answer);
     }
   }
 
@@ -135,7 +186,9 @@ export class OnDemandHandler {
       return false;
     }
     yield* zero(size);
-    const attach = () => this.map.attach(ds.value, { at: base, writeable: true, executable: true });
+    // wrong-mapping: the chunk goes one chunk too far (over another region, or where nobody faulted).
+    const at = this.options.misbehave?.kind === 'wrong-mapping' ? base + chunk : base;
+    const attach = () => this.map.attach(ds.value, { at, writeable: true, executable: true });
     let r: Result<unknown>;
     if (local) {
       yield* lookup();
@@ -143,7 +196,7 @@ export class OnDemandHandler {
     } else r = yield* coreRpc<Result<unknown>>('attach', attach);
     if (!r.ok) {
       yield* coreRpc('free', () => this.core.free(this.session, ds.value));
-      yield { op: 'error', text: `on-demand handler cannot attach at ${hex(base)}: ${r.message}` };
+      yield { op: 'error', text: `on-demand handler cannot attach at ${hex(at)}: ${r.message}` };
       return false;
     }
     this.chunks++;

@@ -8,6 +8,7 @@
  * Programs compose with `yield*`: the helpers below yield one action and return its typed outcome,
  * e.g. `const st = yield* coreRpc('fault', () => map.fault())`.
  */
+import type { AccessType } from '../core/events.js';
 import type { SignalContext } from '../core/signal.js';
 
 /** RPCs to core that the machine knows how to price (core's work on top of the IPC). */
@@ -50,6 +51,10 @@ export type Action =
   | { readonly op: 'reply'; readonly port: Port; readonly msg: unknown }
   /** Do nothing for `cycles`, off the CPU (a misbehaving party replying late). */
   | { readonly op: 'sleep'; readonly cycles: number }
+  /** Block for ever, off the CPU (a misbehaving party that never answers). */
+  | { readonly op: 'hang' }
+  /** Touch `address` of the thread's own address space (it may fault, like any thread). */
+  | { readonly op: 'access'; readonly address: number; readonly access: AccessType }
   /** A failure the program cannot recover from: reported, and the thread stops. */
   | { readonly op: 'error'; readonly text: string }
   /** The thread ends (it dies: its pending calls are aborted, its clients see IPC_ABORTED). */
@@ -102,6 +107,16 @@ export function* receive<M>(port: Port): Generator<Action, Received<M>, unknown>
 /** Answers the request received last on `port`. */
 export function* reply(port: Port, msg: unknown): Generator<Action, void, unknown> {
   yield { op: 'reply', port, msg };
+}
+
+/** Blocks for ever. */
+export function* hang(): Generator<Action, void, unknown> {
+  yield { op: 'hang' };
+}
+
+/** Touches `address` of the thread's own address space. */
+export function* touch(address: number, access: AccessType): Generator<Action, void, unknown> {
+  yield { op: 'access', address, access };
 }
 
 /** Sleeps off the CPU for `cycles`. */

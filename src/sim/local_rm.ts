@@ -17,7 +17,7 @@
  * The region mapper itself must be paged by someone else: core's pager (the special case). It
  * touches no memory in the model, so its faults never happen, but the routing is explicit.
  */
-import type { MapRequest, NextHop } from '../components/on_demand_handler.js';
+import type { MapAnswer, MapRequest, NextHop } from '../components/on_demand_handler.js';
 import type { CallOutcome, Port } from '../components/program.js';
 import type { Core } from '../core/core.js';
 import type { Dataspace } from '../core/dataspace.js';
@@ -64,12 +64,14 @@ export interface LocalRmCounters {
   unmaps: number;
   /** Largest kernel memory the MDB held at once, in bytes. */
   peakBytes: number;
+  /** Map items of other memory than the region holds, installed because a manager sent them. */
+  wrongMappings: number;
 }
 
 /** The mapping database and the region mappers of one machine; see the module comment. */
 export class LocalRm {
   readonly mdb: MappingDb;
-  readonly counters: LocalRmCounters = { mapItems: 0, revoked: 0, unmaps: 0, peakBytes: 0 };
+  readonly counters: LocalRmCounters = { mapItems: 0, revoked: 0, unmaps: 0, peakBytes: 0, wrongMappings: 0 };
   private readonly pools = new Map<number, KernelMemoryPool>();
   private readonly pdOf = new Map<number, ProtectionDomain>();
   /** The `map` port of each managed region map's manager. */
@@ -131,7 +133,7 @@ export class LocalRm {
         yield { op: 'perform', run: () => this.fail(t), cycles: 0 };
         continue;
       }
-      let ok = true;
+      let answer: MapAnswer = { ok: true };
       if (hop === 'core') yield { op: 'core', what: 'map', run: () => true };
       else {
         const r = (yield {
@@ -139,20 +141,21 @@ export class LocalRm {
           port: hop.port,
           msg: { address: hop.address } satisfies MapRequest,
           timeout: this.host.ipcTimeout,
-        }) as CallOutcome<boolean>;
+        }) as CallOutcome<MapAnswer>;
         if (!r.ok) {
           this.host.faults().lost(t, r.message);
           continue;
         }
-        ok = r.reply;
+        answer = r.reply;
       }
       const res = core.resolve(t.kernel, t.faultVa, t.faultKind, true);
-      if (!ok || res.kind !== 'mapped') {
+      if (!answer.ok || res.kind !== 'mapped') {
         yield { op: 'perform', run: () => this.fail(t), cycles: 0 };
         continue;
       }
       const levels = res.walk?.length ?? res.depth;
-      yield { op: 'perform', run: () => this.install(t, res, pd), cycles: costs.mapInstall * levels };
+      const wrong = answer.wrong === true;
+      yield { op: 'perform', run: () => this.install(t, res, pd, wrong), cycles: costs.mapInstall * levels };
     }
   }
 
@@ -183,7 +186,12 @@ export class LocalRm {
    * Installs the map items of a resolved fault: core's root for the frames, each manager's mapping
    * derived from the level below, the task's from its manager's. Then the reply goes to t.
    */
-  private install(t: FaultingTask, res: Extract<Resolution, { kind: 'mapped' }>, pd: ProtectionDomain): void {
+  private install(
+    t: FaultingTask,
+    res: Extract<Resolution, { kind: 'mapped' }>,
+    pd: ProtectionDomain,
+    wrong: boolean,
+  ): void {
     const { core, corePd } = this.host;
     const walk = res.walk ?? [];
     // Spaces from the task down: the task's, then each managed map's manager at the map's base.
@@ -213,6 +221,21 @@ export class LocalRm {
     for (let i = chain.length - 1; i >= 0; i--) {
       const c = chain[i]!;
       const va = alignDown(c.addr, size);
+      if (i === 0 && wrong && chain.length > 1) {
+        // A wrong map item: the manager sends other memory it holds; the kernel cannot tell.
+        const other = this.mdb
+          .mappingsOf(chain[1]!.pd.id)
+          .find((m) => m.pa !== alignDown(pa, 2 ** m.sizeLog2));
+        if (other) {
+          const m = Math.min(n, other.sizeLog2);
+          const r = this.mdb.map(fromSpace, other.va, c.pd.id, alignDown(c.addr, 2 ** m), m, rights);
+          invariant(r.ok, () => `local-rm wrong map item: ${r.ok ? '' : r.message}`);
+          changes.push(r.value);
+          this.counters.mapItems++;
+          this.counters.wrongMappings++;
+          break;
+        }
+      }
       this.pdOf.set(c.pd.id, c.pd);
       const have = this.mdb.lookup(c.pd.id, va);
       if (i > 0 && have && have.sizeLog2 >= n && have.pa + (va - have.va) === paB) {

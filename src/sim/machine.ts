@@ -152,6 +152,12 @@ export class Machine implements WorkloadRunner {
       coreThread: (name, cpu) => this.coreThread(name, cpu),
       localRm: () => this.localRm,
       ipcTimeout,
+      walkCycles: this.access.walkCycles,
+      translate: (cpu, t, va, access) => {
+        const asid = t.kernel.pd.asid;
+        cpu.asids.add(asid);
+        return this.access.translate(cpu, t, asid, va, access, 'data');
+      },
     });
     this.handlers = this.programs.handlers;
     if (this.design.faultHandling === 'local-rm') {

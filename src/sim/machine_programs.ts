@@ -8,6 +8,7 @@
 import type { OnDemandHandler } from '../components/on_demand_handler.js';
 import type { Port } from '../components/program.js';
 import type { Core } from '../core/core.js';
+import type { AccessType } from '../core/events.js';
 import type { PdSession } from '../core/pd_session.js';
 import type { SignalContext } from '../core/signal.js';
 import type { ProtectionDomain } from '../kernel/protection_domain.js';
@@ -46,6 +47,10 @@ export interface ProgramsHost {
   localRm(): LocalRm | null;
   /** The timeout of the synchronous designs' calls (undefined: never). */
   readonly ipcTimeout: number | undefined;
+  /** One translation of `va` by a program thread on `cpu` (extra cycles, or -1 on a fault). */
+  translate(cpu: Cpu, t: ProgramTask, va: number, access: AccessType): number;
+  /** Cycles of a page walk that ends in a fault. */
+  readonly walkCycles: number;
 }
 
 /** The machine's program threads; see the module comment. */
@@ -55,6 +60,8 @@ export class MachinePrograms {
   readonly actions: ProgramActions;
   readonly locks: AllocatorLocks;
   readonly handlers: Handlers;
+  /** Priority of the region mappers local-rm starts for managers. */
+  rmPriority = 200;
   /** Ports of core's RPC entrypoints: one per pager entrypoint. */
   readonly corePorts: Port[] = [];
   private readonly coreTasks: ProgramTask[] = [];
@@ -79,6 +86,9 @@ export class MachinePrograms {
       ended: (t) => this.ended(t),
       signalTaken: (t, now, n) => this.handlers.took(t, now, n),
       signalWaited: (t, now) => this.handlers.waits(t, now),
+      translate: (cpu, t, va, access) => host.translate(cpu, t, va, access),
+      walkCycles: host.walkCycles,
+      pageFault: (cpu, t, now) => host.faults().pageFault(cpu, t, now),
     });
     this.handlers = new Handlers({
       costs,
@@ -139,9 +149,12 @@ export class MachinePrograms {
       program = behaviour.resolveFaults(port);
     }
     const task = new ProgramTask(k, 'handler', program, this.actions);
+    faults.addFaulting(task);
     const h = this.handlers.add(task, ctx);
     if (rm) {
       this.host.exec.admit(task);
+      // A manager is a task too: its own faults go to its own region mapper.
+      if (!faults.hasServer(session.pd)) this.addRegionMapper(session, cpu, this.rmPriority);
       return h;
     }
     ctx.listen((c) => {

@@ -6,6 +6,7 @@
  * have passed; blocking actions leave the thread blocked until their outcome is delivered.
  */
 import type { Action, Port } from '../components/program.js';
+import type { AccessType } from '../core/events.js';
 import type { SignalContext } from '../core/signal.js';
 import type { CostModel } from './cost.js';
 import type { Cpu } from './cpu.js';
@@ -54,6 +55,12 @@ export interface ActionsHost {
   signalTaken(task: ProgramTask, now: number, count: number): void;
   /** A handler waits for its next signal at `now` (its run of work ends). */
   signalWaited(task: ProgramTask, now: number): void;
+  /** One translation of `va` by t on `cpu`: extra cycles, or -1 when it faults. */
+  translate(cpu: Cpu, t: ProgramTask, va: number, access: AccessType): number;
+  /** Cycles of a page walk that ends in a fault. */
+  readonly walkCycles: number;
+  /** t's translation faulted at `now`: the kernel takes the fault. */
+  pageFault(cpu: Cpu, t: ProgramTask, now: number): void;
 }
 
 /** Charges and performs actions; see the module comment. */
@@ -68,7 +75,7 @@ export class ProgramActions implements ActionHost {
     const t = this.signalWaiters.get(ctx);
     if (!t) return;
     this.signalWaiters.delete(ctx);
-    t.retry();
+    t.recharge();
     this.host.exec.wake(t);
   }
 
@@ -77,7 +84,7 @@ export class ProgramActions implements ActionHost {
     const t = inbox.waiter;
     if (!t) return;
     inbox.waiter = null;
-    t.retry();
+    t.recharge();
     this.host.exec.wake(t);
   }
 
@@ -115,6 +122,16 @@ export class ProgramActions implements ActionHost {
       case 'error':
       case 'exit':
         return debt;
+      case 'hang':
+        t.debt = debt;
+        exec.block(t, 'in-ipc');
+        return BLOCKED;
+      case 'access': {
+        const c = this.host.translate(cpu, t, a.address, a.access);
+        if (c >= 0) return c + costs.accessCycles + debt;
+        t.accessFaulted = true;
+        return this.host.walkCycles + debt;
+      }
       case 'perform':
         return a.cycles + debt;
       case 'lock': {
@@ -171,6 +188,12 @@ export class ProgramActions implements ActionHost {
       }
       case 'next-fault':
         return this.host.inboxOf(t).queue.shift();
+      case 'access':
+        if (!t.accessFaulted) return undefined;
+        t.accessFaulted = false;
+        // The thread blocks in the fault; when it is resolved the access is charged again.
+        this.host.pageFault(cpu, t, now);
+        return BLOCKED;
       default:
         return undefined;
     }
@@ -186,7 +209,7 @@ export class ProgramActions implements ActionHost {
     exec.block(t, 'in-ipc');
     engine.at(at, () => {
       if (t.finished || t.kernel.state === 'destroyed') return;
-      t.retry();
+      t.recharge();
       exec.wake(t);
     });
   }

@@ -9,8 +9,10 @@
  * with an outcome the program has not seen yet.
  */
 import type { Action, CallOutcome, Program } from '../components/program.js';
+import type { AccessType } from '../core/events.js';
 import type { Thread } from '../kernel/thread.js';
-import type { Cpu, SimTask, TaskCategory } from './cpu.js';
+import type { Cpu, TaskCategory } from './cpu.js';
+import type { FaultingTask } from './machine_faults.js';
 
 /** Actions only the machine's own programs (core's threads) yield. */
 export type MachineAction =
@@ -40,10 +42,27 @@ export interface ActionHost {
   ended(task: ProgramTask, cpu: Cpu, now: number): void;
 }
 
-/** A thread running a program; see the module comment. */
-export class ProgramTask implements SimTask {
+/**
+ * A thread running a program; see the module comment. It can take page faults like any thread
+ * (a program's `access`): the translation counters and fault state are for that.
+ */
+export class ProgramTask implements FaultingTask {
   index = -1;
   left = -1;
+  translations = 0;
+  tlbHits = 0;
+  tlbMisses = 0;
+  walks = 0;
+  retry = false;
+  faultVa = 0;
+  faultKind: AccessType = 'read';
+  faultStart = 0;
+  faults = 0;
+  reflected = false;
+  /** The `access` being charged faulted: performing it raises the page fault. */
+  accessFaulted = false;
+  /** The error that killed the thread in a fault, if one did. */
+  died: string | null = null;
   /** The action the program yielded last (null before the first and after the end). */
   action: AnyAction | null = null;
   /**
@@ -68,6 +87,14 @@ export class ProgramTask implements SimTask {
     private readonly program: MachineProgram | Program,
     private readonly host: ActionHost,
   ) {}
+
+  die(_va: number, _access: AccessType, error: string): void {
+    this.died ??= error;
+  }
+
+  /** Program threads' misses and faults are not attributed (attribution covers traced programs). */
+  noteMiss(_va: number): void {}
+  noteFault(_va: number): void {}
 
   /** True once the program has ended. */
   get finished(): boolean {
@@ -118,7 +145,7 @@ export class ProgramTask implements SimTask {
   }
 
   /** The waited-for action is charged again when the thread runs (its condition now holds). */
-  retry(): void {
+  recharge(): void {
     this.phase = 'retry';
   }
 
