@@ -186,8 +186,9 @@ export class OnDemandHandler {
       return false;
     }
     yield* zero(size);
-    // wrong-mapping: the chunk goes one chunk too far (over another region, or where nobody faulted).
-    const at = this.options.misbehave?.kind === 'wrong-mapping' ? base + chunk : base;
+    // wrong-mapping: the chunk goes one chunk too far (over another region, or where nobody
+    // faulted). Under local-rm the wrongness is in the map item instead (see serveMaps).
+    const at = this.options.misbehave?.kind === 'wrong-mapping' && !local ? base + chunk : base;
     const attach = () => this.map.attach(ds.value, { at, writeable: true, executable: true });
     let r: Result<unknown>;
     if (local) {
