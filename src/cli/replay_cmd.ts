@@ -41,7 +41,7 @@ export async function replayWithUi(
   trace: string,
   designs: readonly string[],
   flags: RunFlags & { reader?: ReaderMode },
-  opts: { timeline: boolean; quiet: boolean },
+  opts: { timeline: boolean; quiet: boolean; tlbSamples?: boolean },
 ): Promise<ReplayOutcome> {
   const runs = runOptions(designs, flags);
   let stop = false;
@@ -61,6 +61,7 @@ export async function replayWithUi(
     return await replay(trace, runs, {
       reader: flags.reader,
       timeline: opts.timeline,
+      tlbSamples: opts.tlbSamples,
       shouldStop: () => stop,
       onProgress: bar
         ? (b, total) => {
@@ -87,6 +88,10 @@ export function registerReplayCommands(program: Command): void {
       )
       .option('--design <name>', 'design to run (see `faultline designs`)', 'genode')
       .option('--json', 'print one JSON object (schema in docs/OUTPUT.md)')
+      .option(
+        '--tlb-samples',
+        'with --json: add every CPU’s TLB contents after each 65,536 records (for faultline view)',
+      )
       .option('--timeline <file>', 'write a Chrome trace-event JSON timeline (open in ui.perfetto.dev)')
       .option('--report <file>', 'write an HTML report'),
   )
@@ -94,11 +99,18 @@ export function registerReplayCommands(program: Command): void {
     .action(
       async (
         trace: string,
-        flags: RunFlags & { design: string; json?: boolean; timeline?: string; report?: string },
+        flags: RunFlags & {
+          design: string;
+          json?: boolean;
+          timeline?: string;
+          report?: string;
+          tlbSamples?: boolean;
+        },
       ) => {
         const out = await replayWithUi(trace, [flags.design], flags, {
           timeline: !!flags.timeline,
           quiet: !!flags.json,
+          tlbSamples: !!flags.tlbSamples,
         });
         const r = out.results[0]!;
         if (flags.timeline) await writeFileAtomic(flags.timeline, JSON.stringify(out.timelines[0]!.toJSON()));
@@ -113,7 +125,7 @@ export function registerReplayCommands(program: Command): void {
         }
         if (flags.json) {
           process.stdout.write(
-            `${JSON.stringify({ ...r, trace: traceInfo(out), interrupted: out.interrupted })}\n`,
+            `${JSON.stringify({ ...r, ...samplesOf(out, 0), trace: traceInfo(out), interrupted: out.interrupted })}\n`,
           );
         } else {
           if (out.interrupted) process.stdout.write('interrupted: partial result\n');
@@ -128,14 +140,25 @@ export function registerReplayCommands(program: Command): void {
       .description('run several designs on the same trace, side by side, with an SVG plot and an HTML report')
       .option('--design <name>', 'a design to compare (repeat; default genode and 4k-only)', collect)
       .option('--out <dir>', 'where to write compare.svg and compare.html', 'faultline-out')
-      .option('--json', 'print {"results": [...]} instead of the table'),
+      .option('--json', 'print {"results": [...]} instead of the table')
+      .option('--tlb-samples', 'with --json: add each design’s TLB contents after each 65,536 records'),
   ).action(
     async (
       trace: string,
-      flags: RunFlags & { reader?: ReaderMode; design?: string[]; out: string; json?: boolean },
+      flags: RunFlags & {
+        reader?: ReaderMode;
+        design?: string[];
+        out: string;
+        json?: boolean;
+        tlbSamples?: boolean;
+      },
     ) => {
       const designs = flags.design?.length ? flags.design : ['genode', '4k-only'];
-      const out = await replayWithUi(trace, designs, flags, { timeline: false, quiet: !!flags.json });
+      const out = await replayWithUi(trace, designs, flags, {
+        timeline: false,
+        quiet: !!flags.json,
+        tlbSamples: !!flags.tlbSamples,
+      });
       const svg = await comparisonChart(out.results, `designs on ${trace}`);
       if (!svg.ok) throw new UserError(svg.message);
       const html = comparisonHtml(out.results, svg.value, [
@@ -148,7 +171,7 @@ export function registerReplayCommands(program: Command): void {
       if (html.ok) await writeFileAtomic(htmlPath, html.value);
       if (flags.json) {
         process.stdout.write(
-          `${JSON.stringify({ results: out.results, trace: traceInfo(out), interrupted: out.interrupted })}\n`,
+          `${JSON.stringify({ results: out.results.map((r, i) => ({ ...r, ...samplesOf(out, i) })), trace: traceInfo(out), interrupted: out.interrupted })}\n`,
         );
       } else {
         process.stdout.write(`${comparisonTable(out.results)}\n\nplot: ${svgPath}\nreport: ${htmlPath}\n`);
@@ -178,6 +201,12 @@ export function registerReplayCommands(program: Command): void {
       for (const [k, v] of Object.entries(optionChoices())) lines.push(`  ${k}: ${v.join(' | ')}`);
       process.stdout.write(`${lines.join('\n')}\n`);
     });
+}
+
+/** `{tlbSamples: [...]}` for run i when samples were taken, else nothing (the JSON stays as it was). */
+function samplesOf(out: ReplayOutcome, i: number) {
+  const s = out.samples[i];
+  return s && s.length > 0 ? { tlbSamples: s } : {};
 }
 
 function traceInfo(out: ReplayOutcome) {

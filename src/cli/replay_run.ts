@@ -6,6 +6,7 @@ import { stat } from 'node:fs/promises';
 import { buildTracedSystem, type RunResult, summarize, type TracedSystem } from '../sim/replay.js';
 import { PushSource } from '../sim/sim_thread.js';
 import { Timeline } from '../sim/timeline.js';
+import { sampleTlbs, type TlbSample } from '../sim/tlb_samples.js';
 import type { TraceBatch } from '../sim/trace_batch.js';
 import { UserError } from './io.js';
 import type { RunOptions } from './run_options.js';
@@ -22,6 +23,8 @@ export interface ReplayOutcome {
   readonly trace: TraceSummary;
   /** True when the user interrupted the run (Ctrl-C): results are partial. */
   readonly interrupted: boolean;
+  /** Per run, the TLB samples taken after every batch (empty unless `tlbSamples` was asked for). */
+  readonly samples: TlbSample[][];
 }
 
 /** Hooks for progress and interruption. */
@@ -33,6 +36,8 @@ export interface ReplayHooks {
   readonly shouldStop?: () => boolean;
   /** Where a trace file is parsed (default 'auto': a reader thread for large files). */
   readonly reader?: ReaderMode;
+  /** Sample every CPU's TLBs after each batch (65,536 records) and at the end. */
+  readonly tlbSamples?: boolean;
 }
 
 /** Replays a trace file (or a stream, e.g. valgrind's output) through every run. */
@@ -41,15 +46,18 @@ export async function replay(
   runs: readonly RunOptions[],
   hooks: ReplayHooks = {},
 ): Promise<ReplayOutcome> {
-  const systems: Array<{ sys: TracedSystem; src: PushSource; timeline: Timeline | null }> = runs.map(
-    (r, i) => {
-      const src = new PushSource();
-      const timeline =
-        hooks.timeline && i === 0 ? new Timeline(CYCLES_PER_US, { otherData: { design: r.design } }) : null;
-      const sys = buildTracedSystem([src], { ...r.system, timeline: timeline ?? undefined });
-      return { sys, src, timeline };
-    },
-  );
+  const systems: Array<{
+    sys: TracedSystem;
+    src: PushSource;
+    timeline: Timeline | null;
+    samples: TlbSample[];
+  }> = runs.map((r, i) => {
+    const src = new PushSource();
+    const timeline =
+      hooks.timeline && i === 0 ? new Timeline(CYCLES_PER_US, { otherData: { design: r.design } }) : null;
+    const sys = buildTracedSystem([src], { ...r.system, timeline: timeline ?? undefined });
+    return { sys, src, timeline, samples: [] };
+  });
   let interrupted = false;
   const sink = (batch: TraceBatch): boolean => {
     for (const s of systems) {
@@ -57,6 +65,7 @@ export async function replay(
       s.sys.machine.kick(s.sys.threads[0]!);
       s.sys.machine.run();
       if (s.src.hasPending) throw new Error('internal: a replayed batch was not consumed');
+      if (hooks.tlbSamples) s.samples.push(sampleTlbs(s.sys.machine));
     }
     if (hooks.shouldStop?.()) {
       interrupted = true;
@@ -81,11 +90,13 @@ export async function replay(
     s.src.end();
     s.sys.machine.kick(s.sys.threads[0]!);
     s.sys.machine.run();
+    if (hooks.tlbSamples) s.samples.push(sampleTlbs(s.sys.machine));
   }
   return {
     results: systems.map((s, i) => summarize(s.sys, runs[i]!.design)),
     timelines: systems.map((s) => s.timeline),
     trace: read.value,
     interrupted,
+    samples: systems.map((s) => s.samples),
   };
 }
