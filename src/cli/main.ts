@@ -14,6 +14,7 @@ import { registerReplayCommands } from './replay_cmd.js';
 import { registerScaleCommand } from './scale_cmd.js';
 import { registerScenarioCommands } from './scenario_cmd.js';
 import { registerTraceCommands } from './trace_cmd.js';
+import { registerViewCommand } from './view_cmd.js';
 
 const program = new Command();
 program
@@ -36,6 +37,7 @@ registerScaleCommand(program);
 registerScenarioCommands(program);
 registerExplainCommand(program);
 registerTraceCommands(program);
+registerViewCommand(program);
 
 program
   .command('demo')
