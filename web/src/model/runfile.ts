@@ -57,15 +57,17 @@ export function entriesBySize(s: TlbSample, cpu: number): Record<string, number>
   return out;
 }
 
-/** Hit rate between consecutive samples (translations that hit some level). */
-export function intervalHitRates(samples: readonly TlbSample[]): { records: number; rate: number }[] {
-  const out: { records: number; rate: number }[] = [];
+/** Per interval between consecutive samples: the hit rate and the misses (translations that missed every level). */
+export function intervals(
+  samples: readonly TlbSample[],
+): { records: number; rate: number; misses: number }[] {
+  const out: { records: number; rate: number; misses: number }[] = [];
   let h = 0;
   let m = 0;
   for (const s of samples) {
     const dh = s.hits - h;
     const dm = s.misses - m;
-    if (dh + dm > 0) out.push({ records: s.records, rate: dh / (dh + dm) });
+    if (dh + dm > 0) out.push({ records: s.records, rate: dh / (dh + dm), misses: dm });
     h = s.hits;
     m = s.misses;
   }

@@ -37,7 +37,9 @@ function windowOf(f: FaultView): [number, number] {
 /**
  * Moving the outermost region by s moves every window by s and the fault's physical address by
  * -s (the same virtual address now reaches s bytes earlier into the dataspace). The smallest move
- * that makes both agree in the low n bits gives 2^n when the aligned block still fits.
+ * that makes both agree in the low n bits gives 2^n when the aligned block then fits the moved
+ * windows; the largest such n wins. (Core's `ifAlignedLog2` keeps the windows where they are, so
+ * a move can do better: a 64K dataspace attached 4K-aligned gets 64K once its window is aligned.)
  */
 export function counterfactual(
   f: FaultView,
@@ -48,14 +50,14 @@ export function counterfactual(
   const d = f.decision;
   if (d.kind !== 'mapped') return null;
   const e = d.explain;
-  if (e.ifAlignedLog2 <= e.chosenLog2) return null;
   const top = f.walk[0]?.region;
   if (!top) return null;
   const va = f.address;
   const pa = d.mapping.pa + (va - d.mapping.va);
   const [lo, hi] = windowOf(f);
   let best: { s: number; size: number } | null = null;
-  for (let n = e.ifAlignedLog2; n > e.chosenLog2 && !best; n--) {
+  // From the largest size the kernel maps down: the first move that gets more than now.
+  for (let n = e.mapSizesLog2.at(-1)!; n > e.chosenLog2 && !best; n--) {
     const m = 2 ** n;
     const s0 = (((pa - va) % m) + m) % m;
     for (const s of [s0, s0 - m].sort((a, b) => Math.abs(a) - Math.abs(b) || a - b)) {

@@ -5,7 +5,7 @@
  */
 import { useState } from 'preact/hooks';
 import type { TlbSample } from '../../../src/sim/tlb_samples.js';
-import { entriesBySize, intervalHitRates, type RunResultView } from '../model/runfile.js';
+import { entriesBySize, intervals, type RunResultView } from '../model/runfile.js';
 import { Bars, fmt, LineChart, StackChart } from './charts.js';
 import { sizeColour } from './palette.js';
 
@@ -111,6 +111,7 @@ function TlbOverTime({ samples, width }: { samples: readonly TlbSample[]; width:
   const cpus = samples[0]!.cpus.map((c) => c.cpu);
   const busy = cpus.filter((c) => samples.some((x) => Object.keys(entriesBySize(x, c)).length > 0));
   const chartW = Math.max(320, Math.min(width - 40, 900));
+  const iv = intervals(samples);
   return (
     <div class="tlb-time" data-testid="tlb-over-time">
       <h3>TLB contents over time</h3>
@@ -182,20 +183,20 @@ function TlbOverTime({ samples, width }: { samples: readonly TlbSample[]; width:
           </div>
         );
       })}
-      <h4>Hit rate per interval (all threads)</h4>
+      <h4>
+        TLB misses per interval (all threads){' '}
+        <span class="muted">
+          lowest hit rate in an interval: {(Math.min(...iv.map((p) => p.rate)) * 100).toFixed(3)} %
+        </span>
+      </h4>
       <LineChart
         series={[
-          {
-            key: 'rate',
-            colour: '#16a34a',
-            points: intervalHitRates(samples).map((p) => ({ x: p.records, y: p.rate })),
-          },
+          { key: 'misses', colour: '#dc2626', points: iv.map((p) => ({ x: p.records, y: p.misses })) },
         ]}
         width={chartW}
         height={140}
         xLabel="records"
-        yMax={1}
-        testId="hit-rate"
+        testId="misses"
       />
     </div>
   );

@@ -91,17 +91,17 @@ export function WhyView({ episode, events, steps, text, width, before, onApply }
       <Chart e={e} width={width} />
       <div class="counterfactual" data-testid="counterfactual">
         <h3>What if the attach were aligned?</h3>
-        {e.ifAlignedLog2 <= e.chosenLog2 ? (
-          <p>
-            Alignment is not what limits this fault: with virtual and physical addresses agreeing in every bit
-            the same fault would still get {chosen}. The window, the dataspace or the page sizes bind.
-          </p>
-        ) : cf ? (
+        {cf ? (
           <Counter cf={cf} e={e} text={text} onApply={onApply} chosen={chosen} />
-        ) : (
+        ) : e.ifAlignedLog2 > e.chosenLog2 ? (
           <p>
             With matching virtual/physical alignment the same fault would get {sizeName(2 ** e.ifAlignedLog2)}
             , but no shift of the outermost attach keeps the fault inside the region and gets there.
+          </p>
+        ) : (
+          <p>
+            Alignment is not what limits this fault: no shift of the attach gets it more than {chosen}. The
+            window, the dataspace or the page sizes bind.
           </p>
         )}
       </div>
@@ -128,15 +128,20 @@ function Counter({
 }) {
   const target = sizeName(2 ** cf.sizeLog2);
   const edit = cf.step ? setScalar(text, [...cf.step.path, 'attach', 'at'], hex(cf.newAt)) : null;
-  const bits = Math.log2(2 ** cf.sizeLog2);
+  const bits = cf.sizeLog2;
   return (
     <>
       <p>
-        With matching virtual/physical alignment the same fault would get{' '}
-        <b>{sizeName(2 ** e.ifAlignedLog2)}</b>. Attaching <span class="mono">{cf.dataspace}</span> to{' '}
-        <span class="mono">{cf.map}</span> at <b class="mono">{hex(cf.newAt)}</b> instead of{' '}
-        <span class="mono">{hex(cf.oldAt)}</span> makes the fault's virtual and physical addresses agree in
-        their low {bits} bits: a <b>{target}</b> mapping instead of {chosen}.
+        {e.ifAlignedLog2 > e.chosenLog2 && (
+          <>
+            With matching virtual/physical alignment the same fault would get{' '}
+            <b>{sizeName(2 ** e.ifAlignedLog2)}</b>.{' '}
+          </>
+        )}
+        Attaching <span class="mono">{cf.dataspace}</span> to <span class="mono">{cf.map}</span> at{' '}
+        <b class="mono">{hex(cf.newAt)}</b> instead of <span class="mono">{hex(cf.oldAt)}</span> puts the
+        fault's {target} block inside the window with virtual and physical addresses agreeing in their low{' '}
+        {bits} bits: a <b>{target}</b> mapping instead of {chosen}.
       </p>
       {edit?.ok ? (
         <button
