@@ -7,12 +7,14 @@ import { type Figure, Recorder } from './harness.js';
 import { irqBenchmarks } from './irq.js';
 import { replayBenchmarks } from './replay.js';
 import { simBenchmarks } from './sim.js';
+import { viewBenchmarks } from './view.js';
 
 const groups: Array<[string, (r: Recorder) => Promise<void>]> = [
   ['core', coreBenchmarks],
   ['sim', simBenchmarks],
   ['replay', replayBenchmarks],
   ['irq', irqBenchmarks],
+  ['view', viewBenchmarks],
 ];
 
 async function main(): Promise<void> {

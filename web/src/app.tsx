@@ -392,6 +392,7 @@ export function App() {
             )}
             {tab === 'why' && session && (
               <WhyView
+                episodes={episodes}
                 episode={episode}
                 events={session.events}
                 steps={session.steps}
@@ -399,6 +400,10 @@ export function App() {
                 width={size.width}
                 before={before}
                 onApply={apply}
+                onEpisode={(id) => {
+                  const ep = episodes[id];
+                  if (ep) toFrame(ep, ep.frames.length - 1);
+                }}
               />
             )}
             {tab === 'replay' && runFile?.kind === 'replay' && (

@@ -32,7 +32,17 @@ function snapshot(maps: MapView[], spaceId = maps[0]!.ref.id): SystemSnapshot {
     position: 0,
     arch: 'x86_64',
     mapSizesLog2: [12, 21, 30],
-    pds: [{ id: 1, label: 'init -> app', name: 'app', spaceId, threads: [], mappings: [] }],
+    pds: [
+      {
+        id: 1,
+        label: 'init -> app',
+        name: 'app',
+        spaceId,
+        threads: [],
+        mappings: [],
+        quota: { ramUsed: 0, ramLimit: 1, capsUsed: 0, capLimit: 1 },
+      },
+    ],
     maps: new Map(maps.map((m) => [m.ref.id, m])),
     loose: [],
   };

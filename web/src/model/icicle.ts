@@ -74,7 +74,7 @@ export function describe(n: SpaceNode): { title: string; sub: string } {
     case 'system':
       return { title: 'system', sub: '' };
     case 'space':
-      return { title: n.name!, sub: `address space #${n.mapId}, ${sizeName(n.hi)}` };
+      return { title: n.name!, sub: `map #${n.mapId}, ${sizeName(n.hi)}` };
     case 'loose':
       return { title: n.name!, sub: `region map #${n.mapId}, ${sizeName(n.hi)}, not attached` };
     case 'gap':

@@ -53,6 +53,12 @@ export function snapshot(core: Core, labels: Labels, position: number): SystemSn
         waitingAt: t.state === 'destroyed' ? null : (core.waitingAt(t)?.id ?? null),
       })),
       mappings,
+      quota: {
+        ramUsed: s.quota.ramUsed,
+        ramLimit: s.quota.ramLimit,
+        capsUsed: s.quota.capsUsed,
+        capLimit: s.quota.capLimit,
+      },
     });
   }
   const spaces = new Set(pds.map((p) => p.spaceId));

@@ -92,6 +92,13 @@ export interface PdView {
   readonly threads: readonly ThreadView[];
   /** Installed mappings, by virtual address. */
   readonly mappings: readonly MappingView[];
+  /** Quota use and limits. */
+  readonly quota: {
+    readonly ramUsed: number;
+    readonly ramLimit: number;
+    readonly capsUsed: number;
+    readonly capLimit: number;
+  };
 }
 
 /** The whole system between two steps. */

@@ -76,24 +76,16 @@ export function FaultPath({ episodes, episode, frame, steps, width, onFrame, onE
     );
   }
   const f = episode.frames[frame];
-  const shown = episodes.length > 1500 ? nearby(episodes, episode.id) : episodes;
   return (
     <div class="fault-path" ref={root}>
       <div class="toolbar">
-        <label>
-          fault{' '}
-          <select
-            data-testid="episode-select"
-            value={episode.id}
-            onChange={(e) => onEpisode(Number((e.target as HTMLSelectElement).value))}
-          >
-            {shown.map((e) => (
-              <option key={e.id} value={e.id}>
-                {episodeTitle(e, steps)}
-              </option>
-            ))}
-          </select>
-        </label>
+        <EpisodeSelect
+          episodes={episodes}
+          episode={episode}
+          steps={steps}
+          onEpisode={onEpisode}
+          testId="episode-select"
+        />
         <span class="controls">
           <button type="button" title="first frame" onClick={() => go(0)} disabled={frame === 0}>
             <Icon name="first" />
@@ -138,8 +130,41 @@ export function FaultPath({ episodes, episode, frame, steps, width, onFrame, onE
   );
 }
 
+/** Picks one of the run's faults (up to 1500 around the selected one: long runs have thousands). */
+export function EpisodeSelect({
+  episodes,
+  episode,
+  steps,
+  onEpisode,
+  testId,
+}: {
+  episodes: readonly Episode[];
+  episode: Episode;
+  steps: readonly StepInfo[];
+  onEpisode(id: number): void;
+  testId: string;
+}) {
+  const shown = episodes.length > 1500 ? nearby(episodes, episode.id) : episodes;
+  return (
+    <label class="episode-select">
+      fault{' '}
+      <select
+        data-testid={testId}
+        value={episode.id}
+        onChange={(e) => onEpisode(Number((e.target as HTMLSelectElement).value))}
+      >
+        {shown.map((e) => (
+          <option key={e.id} value={e.id}>
+            {episodeTitle(e, steps)}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
 /** Up to 1500 episodes around the selected one (long runs have thousands). */
-function nearby(episodes: readonly Episode[], id: number): readonly Episode[] {
+export function nearby(episodes: readonly Episode[], id: number): readonly Episode[] {
   const from = Math.max(0, Math.min(id - 750, episodes.length - 1500));
   return episodes.slice(from, from + 1500);
 }
@@ -255,7 +280,7 @@ function FrameView({
   const c = TONE_COLOUR[fr.tone] ?? '#334155';
   const cls = `frame ${state} tone-${fr.tone}`;
   if (x1 === x2) {
-    const w = Math.min(laneW * 1.9, Math.max(90, fr.label.length * 6.4 + 18));
+    const w = Math.min(laneW * 1.9, Math.max(90, fr.label.length * 7.1 + 20));
     // Keep notes of the outer lanes inside the drawing.
     const cx = Math.max(w / 2 + 2, Math.min(svgW - w / 2 - 2, x1));
     return (
@@ -270,7 +295,7 @@ function FrameView({
       >
         <rect x={cx - w / 2} y={y - 15} width={w} height={24} rx={5} fill="#fff" stroke={c} class="note" />
         <text x={cx} y={y + 1} text-anchor="middle" class="note-text" fill={c}>
-          {clip(fr.label, w - 10, 6.2)}
+          {clip(fr.label, w - 12, 7.1)}
         </text>
       </g>
     );
@@ -300,7 +325,7 @@ function FrameView({
         style={{ '--len': `${len}` }}
       />
       <text x={(x1 + x2) / 2} y={y - 7} text-anchor="middle" class="msg-label" fill={c}>
-        {clip(fr.label, Math.max(len + laneW * 0.7, 170), 6.2)}
+        {clip(fr.label, Math.max(len + laneW * 0.7, 170), 7.1)}
       </text>
     </g>
   );

@@ -6,6 +6,7 @@
  */
 import { useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { hex, sizeName } from '../../../src/util/hex.js';
+import { approxSize } from '../model/format.js';
 import {
   ancestors,
   bundleCounts,
@@ -424,6 +425,22 @@ function NodeInfo({ node, snapshot }: { node: SpaceNode; snapshot: SystemSnapsho
                 <dd>{hex(r.offset)}</dd>
               </>
             )}
+          </>
+        )}
+        {pd && d.kind === 'space' && (
+          <>
+            <dt>PD</dt>
+            <dd>{pd.label}</dd>
+            <dt>RAM quota</dt>
+            <dd>
+              {approxSize(pd.quota.ramUsed)} of {approxSize(pd.quota.ramLimit)} used
+            </dd>
+            <dt>capabilities</dt>
+            <dd>
+              {pd.quota.capsUsed} of {pd.quota.capLimit} used
+            </dd>
+            <dt>mappings</dt>
+            <dd>{pd.mappings.length.toLocaleString('en')}</dd>
           </>
         )}
         {map && (d.kind === 'space' || d.kind === 'loose') && (

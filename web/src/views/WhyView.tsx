@@ -10,9 +10,11 @@ import type { StepInfo } from '../model/session.js';
 import type { ExplainView, ViewEvent } from '../model/types.js';
 import { counterfactual } from '../model/why.js';
 import { setScalar } from '../model/yaml_edit.js';
+import { EpisodeSelect, episodeTitle } from './FaultPath.js';
 import { sizeColour } from './palette.js';
 
 export interface WhyViewProps {
+  readonly episodes: readonly Episode[];
   readonly episode: Episode | undefined;
   readonly events: readonly ViewEvent[];
   readonly steps: readonly StepInfo[];
@@ -21,12 +23,23 @@ export interface WhyViewProps {
   /** What the same fault got before the last apply, to show the change. */
   readonly before: string | null;
   onApply(text: string, note: string): void;
+  onEpisode(id: number): void;
 }
 
 const ROW = 46;
 const LEFT = 150;
 
-export function WhyView({ episode, events, steps, text, width, before, onApply }: WhyViewProps) {
+export function WhyView({
+  episodes,
+  episode,
+  events,
+  steps,
+  text,
+  width,
+  before,
+  onApply,
+  onEpisode,
+}: WhyViewProps) {
   if (!episode) {
     return (
       <div class="empty">
@@ -42,15 +55,35 @@ export function WhyView({ episode, events, steps, text, width, before, onApply }
       d.kind === 'too-deep'
         ? 'core gave up: the nesting is deeper than five levels'
         : d.kind === 'unresolved'
-          ? `${d.reason.replace('_', ' ').toLowerCase()} at ${hex(d.address)} of ${d.map.name}${d.handler ? `, reflected to '${d.handler}'` : ''}`
+          ? `${d.reason === 'NO_REGION' ? 'nothing attached' : d.reason === 'RESERVED' ? 'a reserved hole' : `${d.reason.split('_')[0]} violation`} at ${hex(d.address)} of ${d.map.name}${d.handler ? `, reflected to '${d.handler}'` : ''}`
           : '';
+    const mapped = episodes.filter(
+      (e) => e.outcome === 'mapped' || (e.outcome === 'explained' && mappedAttempt(e)),
+    );
     return (
       <div class="why" data-testid="why">
+        <EpisodeSelect
+          episodes={episodes}
+          episode={episode}
+          steps={steps}
+          onEpisode={onEpisode}
+          testId="why-select"
+        />
         <h2>
           {episode.thread.name} {episode.access.toUpperCase()} {hex(episode.address)}: no mapping{' '}
           {episode.outcome === 'waiting' ? 'yet' : ''}
         </h2>
         <p>The walk ended without a leaf dataspace: {why}. There is no size to explain.</p>
+        {mapped.length > 0 && (
+          <p>
+            Faults of this run that got a mapping:{' '}
+            {mapped.slice(-8).map((e) => (
+              <button type="button" class="link fault-link" key={e.id} onClick={() => onEpisode(e.id)}>
+                {episodeTitle(e, steps)}
+              </button>
+            ))}
+          </p>
+        )}
       </div>
     );
   }
@@ -61,6 +94,13 @@ export function WhyView({ episode, events, steps, text, width, before, onApply }
   const now = `${chosen}`;
   return (
     <div class="why" data-testid="why">
+      <EpisodeSelect
+        episodes={episodes}
+        episode={episode}
+        steps={steps}
+        onEpisode={onEpisode}
+        testId="why-select"
+      />
       <h2>
         Why{' '}
         <span class="size-badge" data-testid="chosen-size" style={{ background: sizeColour(e.chosenLog2) }}>

@@ -91,7 +91,9 @@ describe('WhyView', () => {
     const text = SHIPPED.find((x) => x.name === 'superpages_x86_64')!.text;
     const html = renderToString(
       <WhyView
+        episodes={eps}
         episode={ep}
+        onEpisode={noop}
         events={ses.events}
         steps={ses.steps}
         text={text}
