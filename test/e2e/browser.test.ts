@@ -65,7 +65,11 @@ afterEach(() => {
   expect(seen).toEqual([]);
 });
 
-const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
+/** A screenshot of the views (or of the editor) as a test artifact. */
+const shot = (name: string, part: '.main' | '.left' | 'page' = '.main') =>
+  part === 'page'
+    ? page.screenshot({ path: join(ARTIFACTS, `${name}.png`) })
+    : page.locator(part).screenshot({ path: join(ARTIFACTS, `${name}.png`) });
 const text = async (sel: string) => (await page.locator(sel).first().textContent()) ?? '';
 
 function expected(name: string) {
@@ -76,12 +80,19 @@ function expected(name: string) {
   const last = episodeAt(eps, ses.steps.length - 1);
   const mapped = last && mappedAttempt(last);
   const final = ses.stateAt(ses.steps.length);
-  return { ses, last, size: mapped?.decision.kind === 'mapped' ? sizeName(2 ** mapped.decision.mapping.sizeLog2) : null, final };
+  return {
+    ses,
+    last,
+    size: mapped?.decision.kind === 'mapped' ? sizeName(2 ** mapped.decision.mapping.sizeLog2) : null,
+    final,
+  };
 }
 
 it('opens with the file given on the command line', async () => {
   await page.waitForSelector('[data-testid="summary"]');
-  expect(await text('[data-testid="summary"]')).toMatch(/^trace_player: 7 step\(s\), all expectations hold, simulated/);
+  expect(await text('[data-testid="summary"]')).toMatch(
+    /^trace_player: 7 step\(s\), all expectations hold, simulated/,
+  );
 });
 
 describe.each(SHIPPED.map((s) => s.name))('%s', (name) => {
@@ -103,7 +114,11 @@ describe.each(SHIPPED.map((s) => s.name))('%s', (name) => {
       }
       const regions = [...want.final.maps.values()].reduce((n, m) => n + m.regions.length, 0);
       if (regions > 0) {
-        const drawn = await page.locator('[data-kind="leaf"], [data-kind="managed"], [data-kind="reserved"], [data-testid="bundle"]').count();
+        const drawn = await page
+          .locator(
+            '[data-kind="leaf"], [data-kind="managed"], [data-kind="reserved"], [data-testid="bundle"]',
+          )
+          .count();
         expect(drawn).toBeGreaterThan(0);
       }
     } else {
@@ -124,14 +139,29 @@ describe.each(SHIPPED.map((s) => s.name))('%s', (name) => {
     await page.click('[data-testid="tab-path"]');
     const ep = want.last;
     if (ep) {
+      // Step through every frame from the first in the page, then compare with the model's frames.
       await page.click('button[title="first frame"]');
-      for (let i = 0; i < ep.frames.length; i++) {
-        expect(await text('[data-testid="frame-counter"]')).toBe(`frame ${i + 1} / ${ep.frames.length}`);
-        expect(await text('[data-testid="frame-caption"]')).toContain(ep.frames[i]!.detail);
-        if (i < ep.frames.length - 1) await page.click('[data-testid="frame-next"]');
-      }
+      const seen = await page.evaluate(async (n) => {
+        const read = () => [
+          document.querySelector('[data-testid="frame-counter"]')?.textContent ?? '',
+          document.querySelector('[data-testid="frame-caption"]')?.textContent ?? '',
+        ];
+        const out = [read()];
+        for (let i = 1; i < n; i++) {
+          document.querySelector<HTMLButtonElement>('[data-testid="frame-next"]')!.click();
+          await new Promise((r) => requestAnimationFrame(r));
+          out.push(read());
+        }
+        return out;
+      }, ep.frames.length);
+      expect(seen.map(([counter]) => counter)).toEqual(
+        ep.frames.map((_, i) => `frame ${i + 1} / ${ep.frames.length}`),
+      );
+      for (const [i, [, caption]] of seen.entries()) expect(caption).toContain(ep.frames[i]!.detail);
       await page.click('[data-testid="frame-prev"]');
-      expect(await text('[data-testid="frame-counter"]')).toBe(`frame ${Math.max(1, ep.frames.length - 1)} / ${ep.frames.length}`);
+      expect(await text('[data-testid="frame-counter"]')).toBe(
+        `frame ${Math.max(1, ep.frames.length - 1)} / ${ep.frames.length}`,
+      );
     } else {
       await page.waitForSelector('[data-testid="fault-path-empty"]');
     }
@@ -157,14 +187,16 @@ describe.each(SHIPPED.map((s) => s.name))('%s', (name) => {
     await marker.waitFor({ timeout: 10_000 });
     expect(await marker.textContent()).toMatch(/colour/);
     expect(await page.locator('[data-testid="inline-error"]').count()).toBe(1);
-    await shot(`${name}-broken-yaml`);
+    await shot(`${name}-broken-yaml`, '.left');
   }, 60_000);
 });
 
 describe('why this size: apply the counterfactual and re-run', () => {
   it('moves the misaligned attach of superpages_x86_64 and the same fault gets 2M', async () => {
     await page.selectOption('[data-testid="scenario-select"]', 'scenarios/superpages_x86_64.yaml');
-    await page.waitForFunction(() => document.querySelector('[data-testid="summary"]')?.textContent?.startsWith('superpages_x86_64:'));
+    await page.waitForFunction(() =>
+      document.querySelector('[data-testid="summary"]')?.textContent?.startsWith('superpages_x86_64:'),
+    );
     await page.click('[data-testid="steps-tab"]');
     await page.click('.steprow:has(.label:text-is("11"))');
     await page.click('[data-testid="tab-why"]');
@@ -175,7 +207,7 @@ describe('why this size: apply the counterfactual and re-run', () => {
     expect(await text('[data-testid="chosen-size"]')).toBe('2M');
     // The scenario itself expected 4K there: the run says so.
     expect(await text('[data-testid="summary"]')).toMatch(/1 failed/);
-    await shot('superpages_x86_64-counterfactual-applied');
+    await shot('superpages_x86_64-counterfactual-applied', 'page');
   }, 60_000);
 });
 
