@@ -183,21 +183,34 @@ function TlbOverTime({ samples, width }: { samples: readonly TlbSample[]; width:
           </div>
         );
       })}
-      <h4>
-        TLB misses per interval (all threads){' '}
-        <span class="muted">
-          lowest hit rate in an interval: {(Math.min(...iv.map((p) => p.rate)) * 100).toFixed(3)} %
-        </span>
-      </h4>
-      <LineChart
-        series={[
-          { key: 'misses', colour: '#dc2626', points: iv.map((p) => ({ x: p.records, y: p.misses })) },
-        ]}
-        width={chartW}
-        height={140}
-        xLabel="records"
-        testId="misses"
-      />
+      <div class="pair">
+        <div>
+          <h4>Hit rate per interval, % (all threads)</h4>
+          <LineChart
+            series={[
+              { key: 'rate', colour: '#16a34a', points: iv.map((p) => ({ x: p.records, y: p.rate * 100 })) },
+            ]}
+            width={Math.floor(chartW / 2) - 8}
+            height={150}
+            xLabel="records"
+            yMin={Math.floor(Math.min(...iv.map((p) => p.rate)) * 1000) / 10}
+            yMax={100}
+            testId="hit-rate"
+          />
+        </div>
+        <div>
+          <h4>TLB misses per interval</h4>
+          <LineChart
+            series={[
+              { key: 'misses', colour: '#dc2626', points: iv.map((p) => ({ x: p.records, y: p.misses })) },
+            ]}
+            width={Math.floor(chartW / 2) - 8}
+            height={150}
+            xLabel="records"
+            testId="misses"
+          />
+        </div>
+      </div>
     </div>
   );
 }

@@ -69,6 +69,7 @@ export function LineChart({
   width,
   height,
   xLabel,
+  yMin,
   yMax,
   testId,
 }: {
@@ -76,6 +77,7 @@ export function LineChart({
   width: number;
   height: number;
   xLabel: string;
+  yMin?: number;
   yMax?: number;
   testId?: string;
 }) {
@@ -84,7 +86,7 @@ export function LineChart({
     .domain([Math.min(0, ...all.map((p) => p.x)), Math.max(1, ...all.map((p) => p.x))])
     .range([M.left, width - M.right]);
   const y = scaleLinear()
-    .domain([0, yMax ?? Math.max(1e-9, ...all.map((p) => p.y))])
+    .domain([yMin ?? 0, yMax ?? Math.max(1e-9, ...all.map((p) => p.y))])
     .nice()
     .range([height - M.bottom, M.top]);
   const l = line<{ x: number; y: number }>()
