@@ -62,6 +62,7 @@ export function App() {
     f: string,
     tr: TraceInputs,
     keep?: { label: string; thread: string; address: number },
+    fresh = false,
   ) => {
     mark('load-start');
     const s = ScenarioSession.load(t, f, tr);
@@ -69,8 +70,9 @@ export function App() {
     setRanText(t);
     if (!('steps' in s)) {
       setProblems(s.problems);
-      setSession(null);
-      setBanner(`${s.problems.length} problem(s): see the marked lines`);
+      setBanner(
+        `${s.problems.length} problem(s), marked at their lines: not run${session && !fresh ? '; the views still show the last run' : ''}`,
+      );
       return null;
     }
     setProblems([]);
@@ -100,7 +102,8 @@ export function App() {
     setFile(f);
     setTraces(tr);
     setBefore(null);
-    run(t, f, tr);
+    setSession(null);
+    run(t, f, tr, undefined, true);
     if (tab === 'replay' || tab === 'compare') setTab('space');
   };
 
