@@ -14,6 +14,7 @@ import { ScenarioSession, type TraceInputs } from './model/session.js';
 import { recordBatches, SHIPPED, shippedTraces } from './model/shipped.js';
 import { caretToLine, Editor, type LineNote } from './views/Editor.js';
 import { FaultPath } from './views/FaultPath.js';
+import { Header, useSize } from './views/Header.js';
 import { mark } from './views/perf.js';
 import { CompareView, ReplayView } from './views/RunViews.js';
 import { SpaceView } from './views/SpaceView.js';
@@ -23,19 +24,6 @@ import { WhyView } from './views/WhyView.js';
 type Tab = 'space' | 'path' | 'why' | 'replay' | 'compare';
 
 const DEFAULT_SCENARIO = 'rm_fault';
-
-function useSize(ref: { current: HTMLElement | null }): { width: number; height: number } {
-  const [size, setSize] = useState({ width: 900, height: 600 });
-  useEffect(() => {
-    const el = ref.current;
-    if (!el) return;
-    const ro = new ResizeObserver(() => setSize({ width: el.clientWidth, height: el.clientHeight }));
-    ro.observe(el);
-    setSize({ width: el.clientWidth, height: el.clientHeight });
-    return () => ro.disconnect();
-  }, []);
-  return size;
-}
 
 export function App() {
   const [text, setText] = useState('');
@@ -249,60 +237,13 @@ export function App() {
   ];
   return (
     <div class="app">
-      <header>
-        <div class="brand">
-          faultline <span>view</span>
-        </div>
-        <label class="picker">
-          scenario{' '}
-          <select
-            data-testid="scenario-select"
-            value={SHIPPED.some((s) => `scenarios/${s.name}.yaml` === file) ? file : ''}
-            onChange={(e) =>
-              openShipped((e.target as HTMLSelectElement).value.replace(/^scenarios\/|\.yaml$/g, ''))
-            }
-          >
-            <option value="" disabled>
-              {file && !file.startsWith('scenarios/') ? file : 'choose a shipped scenario'}
-            </option>
-            {SHIPPED.map((s) => (
-              <option key={s.name} value={`scenarios/${s.name}.yaml`} title={s.description}>
-                {s.name}: {s.description}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label class="open button">
-          Open file…
-          <input
-            type="file"
-            accept=".yaml,.yml,.json"
-            data-testid="open-file"
-            onChange={(e) => {
-              const f = (e.target as HTMLInputElement).files?.[0];
-              if (f) void onFile(f);
-            }}
-          />
-        </label>
-        <button
-          type="button"
-          class="primary"
-          data-testid="run"
-          onClick={() => run(text, file, traces)}
-          title="Ctrl+Enter"
-        >
-          Run ▶
-        </button>
-        {session && (
-          <span class="summary" data-testid="summary">
-            {session.name}: {session.steps.length} step(s),{' '}
-            {session.steps.reduce((n, s) => n + s.failures.length, 0) === 0
-              ? 'all expectations hold'
-              : `${session.steps.reduce((n, s) => n + s.failures.length, 0)} failed`}
-            {session.simulated ? ', simulated' : ''}
-          </span>
-        )}
-      </header>
+      <Header
+        file={file}
+        session={session}
+        onShipped={openShipped}
+        onFile={(f) => void onFile(f)}
+        onRun={() => run(text, file, traces)}
+      />
       {banner && (
         <div class="banner" data-testid="banner">
           {banner}

@@ -6,7 +6,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Icicle, mappingsIn, type SpaceNode, visibleCells } from './icicle.js';
+import { Icicle, type SpaceNode } from './icicle.js';
+import { mappingsIn, visibleCells } from './icicle_cells.js';
 import type { MapView, RegionView, SystemSnapshot } from './types.js';
 
 const PAGE = 4096;
