@@ -1,8 +1,10 @@
 /**
  * The stepper runs a scenario exactly as `runScenario` does, one step at a time: for every
  * shipped scenario both give the same failures, the same number of steps and the same log text
- * for every step the runner logs. Then what stepping adds: pausing, the state between steps, and
- * reaching the same state again from a fresh stepper.
+ * for every step the runner logs (both drive the one `Runner`; this keeps it so). Then what
+ * stepping adds: pausing, the state between steps (what the setup and create_component create,
+ * Genode's stack and linker areas included), and reaching the same state again from a fresh
+ * stepper.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -165,5 +167,111 @@ describe('stepping', () => {
     expect(seen.filter((t) => t === 'attach')).toHaveLength(2);
     expect(seen).toContain('fault');
     expect(seen).toContain('resolved');
+  });
+});
+
+const AREAS = `
+name: areas
+machine: { arch: x86_64, ram: 64M }
+components:
+  - name: app
+    ram: 4M
+    caps: 100
+    areas: true
+    threads: [{ name: main, ip: 0x1000 }]
+steps:
+  - create_component:
+      name: child
+      ram: 1M
+      caps: 20
+      areas: true
+      threads: [{ name: ep, ip: 0x2000 }]
+  - alloc_ram: { name: stack, owner: child, size: 16K }
+  - attach: { map: child.stack_area, dataspace: stack, writeable: true, var: stack_at }
+  - alloc_ram: { name: ds, owner: app, size: 8K }
+  - attach: { map: app, dataspace: ds, writeable: true, var: ds_at }
+  - write: { thread: app.main, address: '\${ds_at + 4K}', value: 0x42, expect: { outcome: mapped } }
+  - create_thread: { component: child, name: worker }
+  - read: { thread: child.ep, address: 0x18000000, expect: { outcome: error } }
+  - expect_errors: { count: 1 }
+`;
+
+describe('stepping what the setup and the steps create', () => {
+  it("names a component's stack and linker areas after the setup and after create_component", () => {
+    const s = load(AREAS);
+    const st = stepper(s);
+    // Genode's areas: region maps attached at 0x40000000 (stack) and 0x50000000 (linker).
+    const bases = (map: string) =>
+      st.names
+        .map(map)
+        .regions()
+        .map((r) => r.base);
+    expect(bases('app')).toEqual([0x40000000, 0x50000000]);
+    expect(st.names.maps.has('app.stack_area')).toBe(true);
+    expect(st.names.maps.has('app.linker_area')).toBe(true);
+    expect(st.names.components.has('child')).toBe(false);
+
+    const created = st.next()!;
+    expect(created.kind).toBe('create_component');
+    expect(created.failures).toEqual([]);
+    expect(bases('child')).toEqual([0x40000000, 0x50000000]);
+    expect(st.names.thread('child.ep').ip).toBe(0x2000);
+
+    st.next();
+    const attach = st.next()!;
+    // The stack area is its own region map: the attach lands at its start, and binds the var.
+    expect(bases('child.stack_area')).toEqual([0]);
+    expect(attach.text).toMatch(/, stack_at = 0x0$/);
+  });
+
+  it('runs attach vars, create_thread and expect_errors as runScenario does', () => {
+    const s = load(AREAS);
+    const steps = all(stepper(s));
+    const report = runScenario(s);
+    if (!report.ok) throw new Error(report.message);
+    expect(report.value.failures.map(formatFailure)).toEqual([]);
+    expect(steps.flatMap((x) => x.failures)).toEqual([]);
+    expect(steps.map((x) => x.kind)).toEqual([
+      'create_component',
+      'alloc_ram',
+      'attach',
+      'alloc_ram',
+      'attach',
+      'write',
+      'create_thread',
+      'read',
+      'expect_errors',
+    ]);
+    const write = steps[5]!;
+    expect(write.step?.kind === 'write' && write.step.args.address).toBe(
+      Number(/ds_at = (0x[0-9a-f]+)/.exec(steps[4]!.text)![1]) + 0x1000,
+    );
+    expect(steps[8]!.text).toBe('expect_errors -> 1 error line(s)');
+    for (const x of steps) expect(report.value.log).toContain(`step ${x.label} (line ${x.line}): ${x.text}`);
+  });
+
+  it('an expect_errors that finds an unchecked line fails in the stepper too', () => {
+    const s = load(AREAS.replace('expect_errors: { count: 1 }', 'expect_errors: { count: 0 }'));
+    const st = stepper(s);
+    const last = all(st).at(-1)!;
+    expect(last.failures.map((f) => f.message)).toEqual([
+      expect.stringMatching(/^expected 0 error line\(s\), got 1: '.*' \(step 8\)$/),
+    ]);
+    const report = runScenario(s);
+    if (!report.ok) throw new Error(report.message);
+    expect(st.failures.map(formatFailure)).toEqual(report.value.failures.map(formatFailure));
+  });
+
+  it('a failed setup leaves nothing to step, with the failure the runner reports', () => {
+    const s = load(TWO_STEPS.replace('caps: 20', 'caps: 1'));
+    const st = stepper(s);
+    expect(st.done).toBe(true);
+    expect(st.next()).toBeNull();
+    expect(st.position).toBe(0);
+    expect(st.failures.map((f) => [f.step, f.line])).toEqual([['setup', 5]]);
+    const report = runScenario(s);
+    if (!report.ok) throw new Error(report.message);
+    expect(report.value.stopped).toBe(true);
+    expect(st.failures.map(formatFailure)).toEqual(report.value.failures.map(formatFailure));
   });
 });
