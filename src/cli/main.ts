@@ -17,6 +17,7 @@ import { registerScaleCommand } from './scale_cmd.js';
 import { registerScenarioCommands } from './scenario_cmd.js';
 import { registerTraceCommands } from './trace_cmd.js';
 import { faultlineVersion } from './version.js';
+import { registerViewCommand } from './view_cmd.js';
 
 const program = new Command();
 program
@@ -41,6 +42,7 @@ registerScenarioCommands(program);
 registerExplainCommand(program);
 registerTraceCommands(program);
 registerPteCommand(program);
+registerViewCommand(program);
 
 program
   .command('demo')
