@@ -8,7 +8,27 @@
 // Swap and memory-mapped files (issue 16): the file provider, block devices, not-present PTEs,
 // the kernel's swap registry, memory-mapped range lists and page replacement.
 export { type FileErrorCode, FileProvider, type FileProviderStats } from './components/file_provider.js';
-export { OnDemandHandler, type Work } from './components/on_demand_handler.js';
+export {
+  OnDemandHandler,
+  type OnDemandOptions,
+  type ResolveRequest,
+} from './components/on_demand_handler.js';
+export {
+  type Action,
+  type CallOutcome,
+  type CoreRpcName,
+  call,
+  compute,
+  coreRpc,
+  type Port,
+  type Program,
+  type Received,
+  receive,
+  reply,
+  sleep,
+  waitSignal,
+  zero,
+} from './components/program.js';
 export {
   type AccessOutcome,
   Core,

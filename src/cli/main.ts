@@ -17,6 +17,7 @@ import { registerScaleCommand } from './scale_cmd.js';
 import { registerScenarioCommands } from './scenario_cmd.js';
 import { registerTraceCommands } from './trace_cmd.js';
 import { faultlineVersion } from './version.js';
+import { registerViewCommand } from './view_cmd.js';
 
 const program = new Command();
 program
@@ -41,6 +42,7 @@ registerScenarioCommands(program);
 registerExplainCommand(program);
 registerTraceCommands(program);
 registerPteCommand(program);
+registerViewCommand(program);
 
 program
   .command('demo')
@@ -54,6 +56,14 @@ program
 
 // No command at all runs the tour (`npm start`); an unknown command stays an error.
 const argv = process.argv.length > 2 ? process.argv : [...process.argv, 'demo'];
+
+// A reader that stops early (`faultline ... | head`) is not an error: finish quietly.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
+}
 
 program.parseAsync(argv).catch((e: unknown) => {
   if (e instanceof CommanderError) {

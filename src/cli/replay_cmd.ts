@@ -113,7 +113,7 @@ export async function replayWithUi(
   trace: string,
   runs: readonly RunOptions[],
   flags: WindowFlags & { reader?: ReaderMode },
-  opts: { timeline: boolean; quiet: boolean; stop: Interrupt },
+  opts: { timeline: boolean; quiet: boolean; stop: Interrupt; tlbSamples?: boolean },
 ): Promise<ReplayOutcome> {
   const { window, top } = windowOptions(flags);
   const bar =
@@ -131,6 +131,7 @@ export async function replayWithUi(
       window,
       top,
       shouldStop: () => opts.stop.requested,
+      tlbSamples: opts.tlbSamples,
       onProgress: bar
         ? (b, total) => {
             if (!started && total > 0) {
@@ -156,6 +157,10 @@ export function registerReplayCommands(program: Command): void {
         )
         .option('--design <name>', 'design to run (see `faultline designs`)', 'genode')
         .option('--json', 'print one JSON object (schema in docs/OUTPUT.md)')
+        .option(
+          '--tlb-samples',
+          'with --json: add every CPU’s TLB contents after each 65,536 records (for faultline view)',
+        )
         .option('--timeline <file>', 'write a Chrome trace-event JSON timeline (open in ui.perfetto.dev)')
         .option('--report <file>', 'write an HTML report'),
     ),
@@ -171,6 +176,7 @@ export function registerReplayCommands(program: Command): void {
             json?: boolean;
             timeline?: string;
             report?: string;
+            tlbSamples?: boolean;
           },
       ) => {
         const runs = runOptions([flags.design], flags);
@@ -184,6 +190,7 @@ export function registerReplayCommands(program: Command): void {
             timeline: flags.timeline !== undefined,
             quiet: !!flags.json,
             stop,
+            tlbSamples: !!flags.tlbSamples,
           }),
         );
         const r = out.results[0]!;
@@ -202,7 +209,7 @@ export function registerReplayCommands(program: Command): void {
         }
         if (flags.json) {
           process.stdout.write(
-            `${JSON.stringify({ ...r, trace: traceInfo(out), interrupted: out.interrupted })}\n`,
+            `${JSON.stringify({ ...r, ...samplesOf(out, 0), trace: traceInfo(out), interrupted: out.interrupted })}\n`,
           );
         } else {
           if (out.interrupted) process.stdout.write('interrupted: partial result\n');
@@ -222,12 +229,20 @@ export function registerReplayCommands(program: Command): void {
         )
         .option('--design <name>', 'a design to compare (repeat; default genode and 4k-only)', collect)
         .option('--out <dir>', 'where to write compare.svg and compare.html', 'faultline-out')
-        .option('--json', 'print {"results": [...]} instead of the table'),
+        .option('--json', 'print {"results": [...]} instead of the table')
+        .option('--tlb-samples', 'with --json: add every CPU’s TLB contents after each 65,536 records'),
     ),
   ).action(
     async (
       trace: string,
-      flags: RunFlags & WindowFlags & { reader?: ReaderMode; design?: string[]; out: string; json?: boolean },
+      flags: RunFlags &
+        WindowFlags & {
+          reader?: ReaderMode;
+          design?: string[];
+          out: string;
+          json?: boolean;
+          tlbSamples?: boolean;
+        },
     ) => {
       const designs = flags.design?.length ? flags.design : ['genode', '4k-only'];
       const runs = runOptions(designs, flags);
@@ -243,7 +258,12 @@ export function registerReplayCommands(program: Command): void {
         [trace],
       );
       const out = await interruptible((stop) =>
-        replayWithUi(trace, runs, flags, { timeline: false, quiet: !!flags.json, stop }),
+        replayWithUi(trace, runs, flags, {
+          timeline: false,
+          quiet: !!flags.json,
+          stop,
+          tlbSamples: !!flags.tlbSamples,
+        }),
       );
       const svg = await comparisonChart(out.results, `designs on ${trace}`);
       if (!svg.ok) throw new UserError(svg.message);
@@ -253,7 +273,7 @@ export function registerReplayCommands(program: Command): void {
       await writeFileAtomic(htmlPath, html.value);
       if (flags.json) {
         process.stdout.write(
-          `${JSON.stringify({ results: out.results, trace: traceInfo(out), interrupted: out.interrupted })}\n`,
+          `${JSON.stringify({ results: out.results.map((r, i) => ({ ...r, ...samplesOf(out, i) })), trace: traceInfo(out), interrupted: out.interrupted })}\n`,
         );
       } else {
         if (out.interrupted) process.stdout.write('interrupted: partial result\n');
@@ -317,6 +337,12 @@ function stopLines(out: ReplayOutcome): string {
 /** Exit status EXIT_THREAD_STOPPED when a traced thread stopped in any run (unless the user interrupted it). */
 function setStopExit(out: ReplayOutcome): void {
   if (!out.interrupted && out.results.some((r) => r.stopped)) process.exitCode = EXIT_THREAD_STOPPED;
+}
+
+/** `{tlbSamples: [...]}` for run i when samples were taken, else nothing (the JSON stays as it was). */
+function samplesOf(out: ReplayOutcome, i: number) {
+  const s = out.samples[i];
+  return s && s.length > 0 ? { tlbSamples: s } : {};
 }
 
 function traceInfo(out: ReplayOutcome) {

@@ -170,7 +170,7 @@ describe('faultline run on the simulator', () => {
     const d = file('design.yaml', TRACE('t.txt').replace('steps:', 'design: genode-fast\nsteps:'));
     expect(await runScenarioFile(d)).toMatchObject({
       exitCode: 2,
-      stderr: `${d}:15:9 design: unknown design 'genode-fast'; expected one of genode, genode-single-pager, 4k-only, partitioned, trampoline, trampoline-pcid\n`,
+      stderr: `${d}:15:9 design: unknown design 'genode-fast'; expected one of genode, genode-single-pager, 4k-only, partitioned, trampoline, sync-core-rpc, local-rm, trampoline-pcid\n`,
     });
   });
 

@@ -187,12 +187,12 @@ describe('design, machine and steps', () => {
     [
       'an unknown design',
       edit('steps:', 'design: fast\nsteps:'),
-      "bad.yaml:15:9 design: unknown design 'fast'; expected one of genode, genode-single-pager, 4k-only, partitioned, trampoline, trampoline-pcid",
+      "bad.yaml:15:9 design: unknown design 'fast'; expected one of genode, genode-single-pager, 4k-only, partitioned, trampoline, sync-core-rpc, local-rm, trampoline-pcid",
     ],
     [
       'an unknown override',
       edit('steps:', 'overrides: { pagers: single, speed: 2 }\nsteps:'),
-      "bad.yaml:15:37 overrides.speed: unknown design option 'speed'; expected one of pagers, allocator, mapping, kernelEntry, asidTags, eagerMapping, irqDelivery",
+      "bad.yaml:15:37 overrides.speed: unknown design option 'speed'; expected one of pagers, allocator, mapping, kernelEntry, asidTags, eagerMapping, irqDelivery, faultHandling, ipcTimeout",
     ],
     [
       'a bad override value',

@@ -19,7 +19,7 @@
 import type { Scheduler } from '../kernel/scheduler.js';
 import type { BlockedState, Thread } from '../kernel/thread.js';
 import { InvariantError, unwrap } from '../util/result.js';
-import { type Cpu, IDLE, KERNEL, type SimTask, TASK } from './cpu.js';
+import { type Cpu, ENDING, IDLE, KERNEL, type SimTask, TASK } from './cpu.js';
 import type { EventEngine } from './engine.js';
 import type { MachineTimeline } from './machine_timeline.js';
 
@@ -191,7 +191,10 @@ export class Executor {
       let cycles = task.left;
       if (cycles >= 0) task.left = -1;
       else {
+        // While the task decides its step nothing else starts here: its decision may wake threads.
+        cpu.mode = ENDING;
         cycles = task.begin(cpu, now + sw);
+        cpu.mode = IDLE;
         if (cycles < 0) {
           if (this.scheduler.current(cpu.id) === k && !k.blocked) stillRunning(k);
           cpu.kernelCycles += sw;
@@ -213,12 +216,15 @@ export class Executor {
     const kind = q.headKind;
     const arg = q.headArg;
     q.shift();
-    cpu.mode = IDLE;
+    // While the job's effects run, nothing starts on this CPU: they may wake threads or queue jobs
+    // here, and the choice of what runs next is made once, after them.
+    cpu.mode = ENDING;
     const now = this.engine.now;
     cpu.freeAt = now;
     this.host.drawing?.kernel(cpu, kind, cpu.runStart, now);
     this.done[kind]!(cpu, arg, now);
-    if (cpu.mode === IDLE) this.dispatch(cpu);
+    cpu.mode = IDLE;
+    this.dispatch(cpu);
   }
 
   private stepDone(cpu: Cpu): void {
@@ -227,7 +233,7 @@ export class Executor {
     const cycles = cpu.runCycles;
     cpu.account(task.category, cycles);
     cpu.kernelCycles += now - cpu.runStart - cycles;
-    cpu.mode = IDLE;
+    cpu.mode = ENDING;
     cpu.runTask = null;
     cpu.freeAt = now;
     this.host.drawing?.task(cpu, task, cpu.runStart, now);
@@ -235,7 +241,8 @@ export class Executor {
     if (this.scheduler.chargeIf(cpu.id, task.kernel, cycles))
       cpu.kernelJobs.push(this.tickJob, 0, this.host.tickCost(cpu));
     task.end(cpu, now);
-    if (cpu.mode === IDLE) this.dispatch(cpu);
+    cpu.mode = IDLE;
+    this.dispatch(cpu);
   }
 }
 
