@@ -15,7 +15,9 @@ function memory(
   opts: { replacement?: ReplacementName; swapBlocks?: number[]; unit?: number } = {},
 ) {
   const swap = new SwapRegistry({ budgetBlocks: swapBudgetBlocks(fmt), policy: 'round-robin' });
-  (opts.swapBlocks ?? [64]).forEach((blocks, i) => unwrap(swap.register({ name: `s${i}`, blocks, port: i })));
+  (opts.swapBlocks ?? [64]).forEach((blocks, i) => {
+    unwrap(swap.register({ name: `s${i}`, blocks, port: i }));
+  });
   const mem = new PagedMemory({
     pageSize: P,
     unitPages: opts.unit ?? 1,
