@@ -4,12 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { DESIGNS } from '../sim/designs.js';
 import {
   registerScenarioCommands,
   runScenarioFile,
   schemaOutput,
   validateScenarioFile,
 } from './scenario_cmd.js';
+
+const DESIGN_NAMES = DESIGNS.map((d) => d.name).join(', ');
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const DIR = mkdtempSync(join(tmpdir(), 'faultline-scenario-'));
@@ -170,7 +173,7 @@ describe('faultline run on the simulator', () => {
     const d = file('design.yaml', TRACE('t.txt').replace('steps:', 'design: genode-fast\nsteps:'));
     expect(await runScenarioFile(d)).toMatchObject({
       exitCode: 2,
-      stderr: `${d}:15:9 design: unknown design 'genode-fast'; expected one of genode, genode-single-pager, 4k-only, partitioned, trampoline, trampoline-pcid\n`,
+      stderr: `${d}:15:9 design: unknown design 'genode-fast'; expected one of ${DESIGN_NAMES}\n`,
     });
   });
 

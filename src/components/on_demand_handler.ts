@@ -15,10 +15,10 @@ import { hex } from '../util/hex.js';
 
 /** A unit of work a behaviour performs, for the simulator to charge. */
 export type Work =
-  /** An RPC to core: the fault query, a RAM allocation of `bytes`, an attach at `address`. */
+  /** An RPC to core: the fault query, a RAM allocation of `bytes`, an attach or detach at `address`. */
   | {
       readonly kind: 'rpc';
-      readonly what: 'fault' | 'alloc' | 'attach';
+      readonly what: 'fault' | 'alloc' | 'attach' | 'detach';
       readonly bytes?: number;
       readonly address?: number;
     }
@@ -29,7 +29,21 @@ export type Work =
   /** The allocation came from another CPU's partition (its own ran dry): a steal. */
   | { readonly kind: 'steal'; readonly partition: number }
   /** A failure the behaviour cannot recover from (reported, then the behaviour stops). */
-  | { readonly kind: 'error'; readonly text: string };
+  | { readonly kind: 'error'; readonly text: string }
+  /** Waiting off the CPU for an answer (a swap provider's or file server's reply): `waiting-disk`. */
+  | { readonly kind: 'wait'; readonly until: IoWait };
+
+/** Something a behaviour waits for; whoever completes it sets `done` and calls `waiter`. */
+export interface IoWait {
+  done: boolean;
+  /** Set by the simulator while the thread waits: makes it ready again. */
+  waiter: (() => void) | null;
+}
+
+/** A fault handler's behaviour: one signal's worth of work, piece by piece. */
+export interface HandlerBehaviour {
+  onSignal(): Generator<Work, void, void>;
+}
 
 /** Options of the on-demand handler. */
 export interface OnDemandOptions {
@@ -40,7 +54,7 @@ export interface OnDemandOptions {
 }
 
 /** A dataspace manager paging a managed dataspace on demand. */
-export class OnDemandHandler {
+export class OnDemandHandler implements HandlerBehaviour {
   /** Chunks attached so far. */
   chunks = 0;
 

@@ -133,17 +133,25 @@ export class PhysicalMemory {
    */
   readBytes(pa: number, size: number): Uint8Array | null {
     if (this.bytes.size === 0) return null;
-    let out: Uint8Array | null = null;
+    const out = new Uint8Array(size);
+    let any = false;
     if (size <= this.bytes.size) {
       for (let i = 0; i < size; i++) {
         const v = this.bytes.get(pa + i);
-        if (v !== undefined) (out ??= new Uint8Array(size))[i] = v;
+        if (v !== undefined) {
+          out[i] = v;
+          any = true;
+        }
       }
     } else {
-      for (const [a, v] of this.bytes)
-        if (a >= pa && a < pa + size) (out ??= new Uint8Array(size))[a - pa] = v;
+      for (const [a, v] of this.bytes) {
+        if (a >= pa && a < pa + size) {
+          out[a - pa] = v;
+          any = true;
+        }
+      }
     }
-    return out;
+    return any ? out : null;
   }
 
   /** Stores `size` bytes at pa: `data`, or zeros when it is null (a page read back from swap or a file). */

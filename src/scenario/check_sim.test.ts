@@ -1,5 +1,6 @@
 /** Invalid simulated parts of scenario files: every problem as `file:line:col path: message`. */
 import { describe, expect, it } from 'vitest';
+import { DESIGNS, optionChoices } from '../sim/designs.js';
 import { loadScenario } from './load.js';
 import { formatProblem } from './problem.js';
 
@@ -125,12 +126,12 @@ describe('design, machine and steps', () => {
     [
       'an unknown design',
       edit('steps:', 'design: fast\nsteps:'),
-      "bad.yaml:15:9 design: unknown design 'fast'; expected one of genode, genode-single-pager, 4k-only, partitioned, trampoline, trampoline-pcid",
+      `bad.yaml:15:9 design: unknown design 'fast'; expected one of ${DESIGNS.map((d) => d.name).join(', ')}`,
     ],
     [
       'an unknown override',
       edit('steps:', 'overrides: { pagers: single, speed: 2 }\nsteps:'),
-      "bad.yaml:15:37 overrides.speed: unknown design option 'speed'; expected one of pagers, allocator, mapping, kernelEntry, asidTags, eagerMapping, irqDelivery",
+      `bad.yaml:15:37 overrides.speed: unknown design option 'speed'; expected one of ${Object.keys(optionChoices()).join(', ')}`,
     ],
     [
       'a bad override value',

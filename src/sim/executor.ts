@@ -47,6 +47,12 @@ export class Executor {
   private readonly kernelEnd: ((now: number) => void)[];
   private readonly stepEnd: ((now: number) => void)[];
   private readonly tickJob: number;
+  /**
+   * Per CPU: a kernel job's or a step's effect is being performed. Dispatching then would start
+   * the next piece before the effect is complete (a task could begin again with the work it just
+   * finished), so it waits until the effect returns, at the same simulated time.
+   */
+  private readonly performing: Uint8Array;
 
   constructor(
     private readonly engine: EventEngine,
@@ -54,6 +60,7 @@ export class Executor {
     private readonly cpus: readonly Cpu[],
     private readonly host: ExecutorHost,
   ) {
+    this.performing = new Uint8Array(cpus.length);
     this.kernelEnd = cpus.map((c) => () => this.kernelDone(c));
     this.stepEnd = cpus.map((c) => () => this.stepDone(c));
     this.tickJob = this.defineJob((cpu) => {
@@ -164,6 +171,7 @@ export class Executor {
 
   /** Starts the next thing on an idle CPU: a kernel job, else a step of the picked thread. */
   private dispatch(cpu: Cpu): void {
+    if (this.performing[cpu.id] === 1) return;
     const now = this.engine.now;
     if (cpu.kernelJobs.size > 0) {
       const cost = cpu.kernelJobs.headCost;
@@ -215,7 +223,9 @@ export class Executor {
     const now = this.engine.now;
     cpu.freeAt = now;
     this.host.drawing?.kernel(cpu, kind, cpu.runStart, now);
+    this.performing[cpu.id] = 1;
     this.done[kind]!(cpu, arg, now);
+    this.performing[cpu.id] = 0;
     if (cpu.mode === IDLE) this.dispatch(cpu);
   }
 
@@ -232,7 +242,9 @@ export class Executor {
     // A still-running thread is charged now; one that blocked in the step was charged then.
     if (this.scheduler.current(cpu.id) === task.kernel && this.scheduler.charge(cpu.id, cycles))
       cpu.kernelJobs.push(this.tickJob, 0, this.host.tickCost(cpu));
+    this.performing[cpu.id] = 1;
     task.end(cpu, now);
+    this.performing[cpu.id] = 0;
     if (cpu.mode === IDLE) this.dispatch(cpu);
   }
 }

@@ -8,7 +8,7 @@
  * The RAM allocator's lock is taken in virtual-time order of the requests: a handler that finds
  * it held sleeps until its turn, off the CPU.
  */
-import type { OnDemandHandler, Work } from '../components/on_demand_handler.js';
+import type { HandlerBehaviour, Work } from '../components/on_demand_handler.js';
 import type { Core } from '../core/core.js';
 import type { SignalContext } from '../core/signal.js';
 import type { Thread } from '../kernel/thread.js';
@@ -62,7 +62,7 @@ export class HandlerThread implements SimTask {
 
   constructor(
     readonly kernel: Thread,
-    readonly behaviour: OnDemandHandler,
+    readonly behaviour: HandlerBehaviour,
     readonly ctx: SignalContext,
     readonly track: TrackHandle,
     private readonly owner: Handlers,
@@ -102,7 +102,7 @@ export class Handlers {
   }
 
   /** Adds a handler thread for `ctx` (waiting for its first signal). */
-  add(kernel: Thread, behaviour: OnDemandHandler, ctx: SignalContext, track: TrackHandle): HandlerThread {
+  add(kernel: Thread, behaviour: HandlerBehaviour, ctx: SignalContext, track: TrackHandle): HandlerThread {
     kernel.state = 'waiting-signal';
     const h = new HandlerThread(kernel, behaviour, ctx, track, this);
     this.list.push(h);
@@ -152,7 +152,14 @@ export class Handlers {
       cost += costs.ipcRoundTrip;
     } else if (w.kind === 'zero') cost += (w.bytes / 1024) * costs.pageZeroPerKiB;
     else if (w.kind === 'compute') cost += w.cycles;
-    else if (w.kind === 'steal') {
+    else if (w.kind === 'wait') {
+      // Issue 16: the behaviour waits for a provider's reply, off the CPU, until it arrives.
+      if (!w.until.done) {
+        host.exec.block(h, 'waiting-disk');
+        w.until.waiter = () => host.exec.wake(h);
+        return -1;
+      }
+    } else if (w.kind === 'steal') {
       if (this.takeLock(h, now, w.partition) < 0) return -1;
       this.counters.steals++;
       cost += host.crossCpu() + costs.lockAcquire + costs.ramAlloc;

@@ -85,6 +85,13 @@ export class FaultPath {
     eagerMappings: 0,
   };
   readonly pagers: PagerEntrypoint[] = [];
+  /**
+   * Issue 16 hooks (`sim/swap_system.ts`): a fault the kernel pages itself (Brendan's design) is
+   * taken by `divert` instead of going to a pager (it returns true); `onReplied` sees each fault's
+   * latency as it is recorded.
+   */
+  divert: ((cpu: Cpu, t: FaultingTask, now: number) => boolean) | null = null;
+  onReplied: ((t: FaultingTask, latency: number) => void) | null = null;
   /** Simulated time and CPU of the operation in progress (core events happen "now", there). */
   private now = 0;
   private nowCpu = 0;
@@ -169,6 +176,7 @@ export class FaultPath {
    * kernel takes the exception and sends the fault to its pager.
    */
   pageFault(cpu: Cpu, t: FaultingTask, now: number): void {
+    if (this.divert?.(cpu, t, now)) return;
     const first = !t.retry;
     if (first) {
       t.retry = true;
@@ -251,6 +259,7 @@ export class FaultPath {
     (t.reflected ? this.host.faultLatencyByKind.reflected : this.host.faultLatencyByKind.resolved).record(
       latency,
     );
+    this.onReplied?.(t, latency);
     this.exec.wake(t);
   }
 

@@ -1,0 +1,223 @@
+/**
+ * A Genode-style dataspace manager that swaps (issue 16, design option `swap: manager`): it pages
+ * a managed dataspace in chunks like the on-demand handler, but under a RAM limit. When no frame
+ * is free it evicts a chunk by **detaching** it (core revokes its mappings everywhere), writes the
+ * chunk's dirty pages to a swap provider (or their file), and reuses its RAM dataspace. A chunk
+ * that was swapped out comes back through the **reflected fault**: the manager reads its pages
+ * from the providers and attaches the dataspace again, which wakes the faulters.
+ *
+ * Which pages are dirty and which chunks were used recently comes from the hardware's bits that
+ * the model keeps (`PagedMemory`); Genode offers no such interface, so this is the idealised
+ * manager a kernel with an accessed/dirty query would allow.
+ *
+ * Without eviction the work is exactly the on-demand handler's (fault, alloc, zero, attach), so a
+ * RAM limit the program fits in changes nothing.
+ */
+import type { Core } from '../core/core.js';
+import type { Dataspace } from '../core/dataspace.js';
+import type { PdSession } from '../core/pd_session.js';
+import type { RegionMap } from '../core/region_map.js';
+import {
+  type Eviction,
+  NONE,
+  type PagedMemory,
+  type PageSource,
+  type PageTarget,
+} from '../kernel/paged_memory.js';
+import type { Thread } from '../kernel/thread.js';
+import { alignDown } from '../util/bits.js';
+import { hex } from '../util/hex.js';
+import type { HandlerBehaviour, IoWait, Work } from './on_demand_handler.js';
+
+/** A page transfer the manager waits for; `failure` says why it failed (null: it worked). */
+export interface PageWait extends IoWait {
+  failure: string | null;
+  /** A read's bytes (null: zeros). */
+  data: Uint8Array | null;
+  /** Cycles the manager spends on the reply (copying the page out, or unmapping it from the provider). */
+  receiveCycles: number;
+  /** The server that answers. */
+  readonly server: string;
+}
+
+/** What the manager needs from the simulator. */
+export interface SwapManagerEnv {
+  readonly mem: PagedMemory;
+  /** Cycles to send a transfer (message, copy or mapping). */
+  sendCost(op: 'read' | 'write'): number;
+  /** Sends a page transfer now; the manager then waits on the result. */
+  send(op: 'read' | 'write', where: PageSource | PageTarget, data: Uint8Array | null): PageWait;
+  /** Removes the TLB entries of units whose accessed bits were cleared; returns the cycles. */
+  flushCleared(units: readonly number[]): number;
+  /** The faulting thread dies with `text` (a failed transfer, no memory): a clear error. */
+  terminate(t: Thread, text: string): void;
+  /** The threads waiting in a unit were served: with I/O (major) or not, by `server` if any. */
+  served(threads: readonly Thread[], major: boolean, server: string | null): void;
+}
+
+/** Options of the swapping manager. */
+export interface SwapManagerOptions {
+  /** Bytes per chunk: the unit the manager attaches and evicts (a power of two, at least a page). */
+  readonly chunk: number;
+  /** CPU whose RAM partition allocations come from. */
+  readonly cpu?: number;
+}
+
+/** A dataspace manager that pages a managed dataspace under a RAM limit. */
+export class SwapManager implements HandlerBehaviour {
+  /** Chunks attached so far (as the on-demand handler counts them). */
+  chunks = 0;
+  /** The RAM dataspace of each frame. */
+  private readonly dsOf: Dataspace[] = [];
+
+  constructor(
+    private readonly core: Core,
+    readonly session: PdSession,
+    readonly map: RegionMap,
+    private readonly env: SwapManagerEnv,
+    readonly options: SwapManagerOptions,
+  ) {}
+
+  *onSignal(): Generator<Work, void, void> {
+    for (;;) {
+      yield { kind: 'rpc', what: 'fault' };
+      const st = this.map.fault();
+      if (st.type === 'NONE') return;
+      const chunk = Math.min(this.options.chunk, this.map.size);
+      const base = alignDown(st.address, chunk);
+      const size = Math.min(chunk, this.map.size - base);
+      const head = this.map.faulters()[0]!.thread;
+      const mem = this.env.mem;
+      if (mem.frameOf(mem.unitOf(base)) !== NONE || mem.transitOf(mem.unitOf(base)) !== null) {
+        yield {
+          kind: 'error',
+          text: `swap manager: fault at ${hex(st.address)} in a chunk it already holds`,
+        };
+        return;
+      }
+      let frame = mem.allocFrame();
+      let fresh = false;
+      if (frame !== NONE && this.dsOf[frame] === undefined) {
+        yield { kind: 'rpc', what: 'alloc', bytes: size };
+        const ds = this.core.allocRam(this.session, size, { cpu: this.options.cpu });
+        if (!ds.ok) {
+          mem.releaseFrame(frame);
+          yield { kind: 'error', text: `swap manager cannot back ${hex(base)}: ${ds.message}` };
+          return;
+        }
+        const home = this.options.cpu ?? 0;
+        if (ds.value.partition !== home % this.core.phys.partitions)
+          yield { kind: 'steal', partition: ds.value.partition };
+        this.dsOf[frame] = ds.value;
+        fresh = true;
+      } else if (frame === NONE) {
+        const ev = mem.planEviction();
+        const flush = this.env.flushCleared(mem.takeCleared());
+        if (flush > 0) yield { kind: 'compute', cycles: flush };
+        if (!ev.ok) {
+          this.env.terminate(head, `out of memory: ${ev.message}`);
+          yield { kind: 'error', text: `swap manager cannot evict for ${hex(base)}: ${ev.message}` };
+          continue;
+        }
+        const evicted = yield* this.evict(ev.value, head);
+        if (evicted === NONE) continue;
+        frame = evicted;
+      }
+      const ok = yield* this.fill(frame, base, size, fresh, head);
+      if (!ok) continue;
+      yield { kind: 'rpc', what: 'attach', address: base };
+      const r = this.map.attach(this.dsOf[frame]!, {
+        at: base,
+        writeable: this.writeable(base),
+        executable: true,
+      });
+      if (!r.ok) {
+        yield { kind: 'error', text: `swap manager cannot attach at ${hex(base)}: ${r.message}` };
+        return;
+      }
+      this.chunks++;
+    }
+  }
+
+  /** Detaches the victim, writes its dirty pages; returns its frame, or NONE when a write failed. */
+  private *evict(ev: Eviction, head: Thread): Generator<Work, number, void> {
+    const mem = this.env.mem;
+    const ds = this.dsOf[ev.frame]!;
+    yield { kind: 'rpc', what: 'detach', address: ev.va };
+    this.map.detach(ev.va);
+    for (const w of ev.writes) {
+      yield { kind: 'compute', cycles: this.env.sendCost('write') };
+      const data = this.core.phys.readBytes(ds.phys + w.page * mem.pageSize, mem.pageSize);
+      const wait = this.env.send('write', w.target, data);
+      yield { kind: 'wait', until: wait };
+      if (wait.receiveCycles > 0) yield { kind: 'compute', cycles: wait.receiveCycles };
+      if (wait.failure !== null) {
+        // Nothing is lost: the victim goes back where it was, the faulting thread dies.
+        yield { kind: 'rpc', what: 'attach', address: ev.va };
+        this.map.attach(ds, { at: ev.va, writeable: this.writeable(ev.va), executable: true });
+        mem.evictionFailed(ev);
+        this.env.terminate(head, `swap-out of the page at ${hex(w.va)} failed: ${wait.failure}`);
+        return NONE;
+      }
+    }
+    return mem.evictionDone(ev);
+  }
+
+  /** Brings the chunk's pages into the frame's dataspace; false when a read failed. */
+  private *fill(
+    frame: number,
+    base: number,
+    size: number,
+    fresh: boolean,
+    head: Thread,
+  ): Generator<Work, boolean, void> {
+    const mem = this.env.mem;
+    const ds = this.dsOf[frame]!;
+    const pin = mem.beginPageIn(base, frame);
+    if (!pin.ok) {
+      yield { kind: 'error', text: `swap manager: ${pin.message}` };
+      return false;
+    }
+    // A new dataspace is zero-filled whole, as the on-demand handler's; a reused one page by page.
+    if (fresh) yield { kind: 'zero', bytes: size };
+    let zeros = 0;
+    let server: string | null = null;
+    for (const [i, src] of pin.value.sources.entries()) {
+      const pa = ds.phys + i * mem.pageSize;
+      if (src.kind === 'zero') {
+        if (!fresh) {
+          this.core.phys.zero(pa, mem.pageSize);
+          zeros += mem.pageSize;
+        }
+        continue;
+      }
+      yield { kind: 'compute', cycles: this.env.sendCost('read') };
+      const wait = this.env.send('read', src, null);
+      yield { kind: 'wait', until: wait };
+      if (wait.receiveCycles > 0) yield { kind: 'compute', cycles: wait.receiveCycles };
+      if (wait.failure !== null) {
+        mem.pageInFailed(pin.value);
+        this.env.terminate(
+          head,
+          `swap-in of the page at ${hex(base + i * mem.pageSize)} failed: ${wait.failure}`,
+        );
+        return false;
+      }
+      server = wait.server;
+      this.core.phys.writeBytes(pa, mem.pageSize, wait.data);
+    }
+    if (zeros > 0) yield { kind: 'zero', bytes: zeros };
+    const threads = this.map
+      .faulters()
+      .filter((f) => f.address >= base && f.address < base + size)
+      .map((f) => f.thread);
+    this.env.served(threads, pin.value.major, server);
+    mem.pageInDone(pin.value);
+    return true;
+  }
+
+  private writeable(va: number): boolean {
+    const r = this.env.mem.options.mmaps.find(va);
+    return !r || r.writable;
+  }
+}
