@@ -216,6 +216,11 @@ export class SwapManager implements HandlerBehaviour {
     return true;
   }
 
+  /** Physical address of a frame's dataspace (NaN before the frame was first used). */
+  framePhys(frame: number): number {
+    return this.dsOf[frame]?.phys ?? Number.NaN;
+  }
+
   private writeable(va: number): boolean {
     const r = this.env.mem.options.mmaps.find(va);
     return !r || r.writable;

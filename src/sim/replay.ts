@@ -75,10 +75,12 @@ export function buildTracedSystem(
       ? unwrap(SwapSystem.create({ machine, app, manager, memory, chunk }, paging))
       : null;
   if (swap?.pager === 'kernel') swap.startKernel();
-  const handler =
-    swap?.pager === 'manager'
-      ? new SwapManager(core, manager, memory, swap.managerEnv(handlerCpu), { chunk, cpu: handlerCpu })
-      : new OnDemandHandler(core, manager, memory, { chunk, cpu: handlerCpu });
+  let handler: OnDemandHandler | SwapManager;
+  if (swap?.pager === 'manager') {
+    const m = new SwapManager(core, manager, memory, swap.managerEnv(handlerCpu), { chunk, cpu: handlerCpu });
+    swap.framePhys = (f) => m.framePhys(f);
+    handler = m;
+  } else handler = new OnDemandHandler(core, manager, memory, { chunk, cpu: handlerCpu });
   machine.addHandler(manager, 'handler', handlerCpu, handler, ctx);
   const threads = sources.map((src, i) =>
     machine.addThread(app, sources.length === 1 ? 'main' : `thread ${i}`, i % machine.cpus.length, src),

@@ -373,7 +373,7 @@ export class KernelPager {
   }
 
   /** Physical address of frame f. */
-  private paOf(f: number): number {
+  paOf(f: number): number {
     if (this.poolBase >= 0) return this.poolBase + f * this.sys.mem.unitBytes;
     let pa = this.framePa[f];
     if (pa === undefined) {

@@ -16,7 +16,7 @@ import { BLOCK_SIZE, BlockDevice } from '../hw/block_device.js';
 import { blockDevicePreset, presetSpec } from '../hw/block_device_presets.js';
 import { type PteFormat, pteBudget, pteFormat, swapBudgetBlocks } from '../hw/pte.js';
 import { MmapRangeList } from '../kernel/mmap_ranges.js';
-import { PagedMemory, type PageSource, type PageTarget } from '../kernel/paged_memory.js';
+import { NONE, PagedMemory, type PageSource, type PageTarget } from '../kernel/paged_memory.js';
 import { SwapRegistry } from '../kernel/swap_registry.js';
 import type { Thread } from '../kernel/thread.js';
 import { err, ok, type Result, unwrap } from '../util/result.js';
@@ -299,9 +299,22 @@ export class SwapSystem implements PagingHooks {
 
   // ---------------------------------------------------------------- the two pagers
 
+  /** Physical address of a frame, as the pager that owns the frames says. */
+  framePhys: (frame: number) => number = () => Number.NaN;
+
+  /** Physical address of the byte at `va` of a resident unit (NaN when it is not resident). */
+  physOf(va: number): number {
+    const mem = this.mem;
+    const unit = mem.unitOf(va);
+    const f = mem.frameOf(unit);
+    return f === NONE ? Number.NaN : this.framePhys(f) + (va - unit * mem.unitBytes);
+  }
+
   /** Brendan's design: the kernel pages the program's faults itself. */
   startKernel(): KernelPager {
-    return new KernelPager(this);
+    const k = new KernelPager(this);
+    this.framePhys = (f) => k.paOf(f);
+    return k;
   }
 
   /** Genode's design: the environment of a swapping dataspace manager whose thread runs on `cpu`. */
