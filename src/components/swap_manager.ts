@@ -115,8 +115,7 @@ export class SwapManager implements HandlerBehaviour {
         const flush = this.env.flushCleared(mem.takeCleared());
         if (flush > 0) yield { kind: 'compute', cycles: flush };
         if (!ev.ok) {
-          this.env.terminate(head, `out of memory: ${ev.message}`);
-          yield { kind: 'error', text: `swap manager cannot evict for ${hex(base)}: ${ev.message}` };
+          this.env.terminate(head, `out of memory: RAM limit reached and ${ev.message}`);
           continue;
         }
         const evicted = yield* this.evict(ev.value, head);
@@ -156,7 +155,9 @@ export class SwapManager implements HandlerBehaviour {
         yield { kind: 'rpc', what: 'attach', address: ev.va };
         this.map.attach(ds, { at: ev.va, writeable: this.writeable(ev.va), executable: true });
         mem.evictionFailed(ev);
-        this.env.terminate(head, `swap-out of the page at ${hex(w.va)} failed: ${wait.failure}`);
+        const what =
+          w.target.kind === 'file' ? 'writing back the memory-mapped page' : 'swap-out of the page';
+        this.env.terminate(head, `${what} at ${hex(w.va)} failed: ${wait.failure}`);
         return NONE;
       }
     }

@@ -273,7 +273,7 @@ export class PagedMemory {
       this.stats.swapFullRetries++;
       policy.insert(frame);
     }
-    return err('SWAP_FULL', `no unit can be evicted: ${lastError}`);
+    return err('SWAP_FULL', `no page can be evicted: ${lastError}`);
   }
 
   /**

@@ -25,7 +25,7 @@ import { invariant } from '../util/result.js';
 import type { Cpu } from './cpu.js';
 import type { IoServerTask } from './io_server_task.js';
 import type { FaultingTask } from './machine_faults.js';
-import type { SwapSystem, Transfer } from './swap_system.js';
+import { failureText, type SwapSystem, type Transfer, transferText } from './swap_system.js';
 
 /** Function IDs of the kernel's messages to swap providers and the VFS. */
 export const FN_READ = 1;
@@ -187,7 +187,7 @@ export class KernelPager {
       const r = mem.planEviction();
       const flush = this.flushCleared(cpu.id);
       if (!r.ok) {
-        this.fail(k, cpu, `out of memory: ${r.message}`);
+        this.fail(k, cpu, `out of memory: RAM limit reached and ${r.message}`);
         return;
       }
       const ev = r.value;
@@ -240,7 +240,7 @@ export class KernelPager {
     if (r.status !== 'ok') {
       sys.mem.evictionFailed(ev);
       this.wakeWaiters(ev.unit);
-      this.fail(k, cpu, this.failText(r, 'write', ev.va));
+      this.fail(k, cpu, this.failText(r, 'write', ev.writes[0]!.target.kind === 'file', ev.va));
       return;
     }
     const f = sys.mem.evictionDone(ev);
@@ -312,7 +312,7 @@ export class KernelPager {
       const r = k.reply;
       sys.mem.pageInFailed(pin);
       this.wakeWaiters(pin.unit);
-      this.fail(k, cpu, this.failText(r, 'read', k.va));
+      this.fail(k, cpu, this.failText(r, 'read', pin.sources[0]!.kind === 'file', k.va));
       return;
     }
     sys.parts.machine.core.phys.writeBytes(this.paOf(pin.frame), sys.mem.unitBytes, data);
@@ -348,12 +348,8 @@ export class KernelPager {
     this.sys.terminate(k.t, cpu, `thread '${k.t.kernel.name}' terminated: ${text}`);
   }
 
-  private failText(r: Transfer, op: 'read' | 'write', va: number): string {
-    const what = `${op} of the page at ${hex(va)} by ${r.server.server.name}`;
-    if (r.status === 'DEAD') return `${what} failed: the provider is dead`;
-    if (r.status === 'TIMEOUT')
-      return `${what} timed out (no reply within ${this.sys.options.timeoutUs ?? 30_000_000} µs)`;
-    return `${what} failed with an I/O error`;
+  private failText(r: Transfer, op: 'read' | 'write', file: boolean, va: number): string {
+    return `${transferText(op, file, va)} failed: ${failureText(r, this.sys.timeout)}`;
   }
 
   /** Flushes the TLB entries of units whose accessed bits clock cleared; returns the cycles. */

@@ -19,6 +19,7 @@ import { MmapRangeList } from '../kernel/mmap_ranges.js';
 import { NONE, PagedMemory, type PageSource, type PageTarget } from '../kernel/paged_memory.js';
 import { SwapRegistry } from '../kernel/swap_registry.js';
 import type { Thread } from '../kernel/thread.js';
+import { hex } from '../util/hex.js';
 import { err, ok, type Result, unwrap } from '../util/result.js';
 import type { PagingHooks } from './access_path.js';
 import { NOMINAL_CLOCK_HZ } from './cost.js';
@@ -195,6 +196,24 @@ export class SwapSystem implements PagingHooks {
     return this.byPort.get(port);
   }
 
+  /** The swap provider named `name`. */
+  provider(name: string): IoServerTask | undefined {
+    return this.servers.find((t) => t.server.name === name);
+  }
+
+  /**
+   * The provider's server dies now (its thread is gone): what it holds fails, the kernel gives it
+   * no new blocks, and pages it holds can no longer be read (their faults terminate their threads).
+   */
+  killProvider(name: string): boolean {
+    const t = this.provider(name);
+    if (!t) return false;
+    t.kill();
+    const info = this.registry.providers().find((p) => p.port === t.port);
+    if (info) unwrap(this.registry.markDead(info.id));
+    return true;
+  }
+
   /** The file server (started on the first memory-mapped file). */
   fileServerTask(): IoServerTask {
     if (this.fileServer === null) {
@@ -341,7 +360,7 @@ export class SwapSystem implements PagingHooks {
           server: '',
         };
         const server = this.transfer(op, cpu, where, data, flow, (t) => {
-          wait.failure = t.status === 'ok' ? null : failureText(t);
+          wait.failure = t.status === 'ok' ? null : failureText(t, this.timeout);
           wait.data = t.data;
           wait.receiveCycles = t.status === 'ok' ? this.receiveCost(op, t.server, cpu) : 0;
           wait.done = true;
@@ -534,12 +553,24 @@ export function checkPaging(
   return ok({ fmt: fmt.value, providers: list.value });
 }
 
-/** Why a transfer failed, in words. */
-export function failureText(t: Transfer): string {
-  const who = t.server.server.name;
-  if (t.status === 'DEAD') return `swap provider '${who}' is dead`;
-  if (t.status === 'TIMEOUT') return `no reply from '${who}' in time`;
-  return `'${who}' reported an I/O error`;
+/** Why a transfer failed, in words: `'swap0' reported an I/O error`. */
+export function failureText(t: Transfer, timeoutCycles: number): string {
+  const who = `'${t.server.server.name}'`;
+  if (t.status === 'DEAD') return `${who} is dead`;
+  if (t.status === 'TIMEOUT') return `${who} did not answer within ${timeoutCycles / NOMINAL_CLOCK_HZ} s`;
+  return `${who} reported an I/O error`;
+}
+
+/** What a failed transfer of the page at `va` was: `swap-in of the page at 0x1000`. */
+export function transferText(op: 'read' | 'write', file: boolean, va: number): string {
+  const what = file
+    ? op === 'read'
+      ? 'reading'
+      : 'writing back'
+    : op === 'read'
+      ? 'swap-in of'
+      : 'swap-out of';
+  return `${what} the ${file ? 'memory-mapped ' : ''}page at ${hex(va)}`;
 }
 
 /** p50, p99, max and count of a histogram (zeros when empty). */
