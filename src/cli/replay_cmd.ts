@@ -22,6 +22,7 @@ import {
   UserError,
   writeFileAtomic,
 } from './io.js';
+import { addPagingFlags } from './paging_options.js';
 import { EXIT_THREAD_STOPPED, type ReplayOutcome, replay } from './replay_run.js';
 import { type RunFlags, type RunOptions, runOptions } from './run_options.js';
 import type { ReaderMode } from './trace_thread.js';
@@ -149,15 +150,17 @@ export async function replayWithUi(
 /** Registers replay, compare and designs. */
 export function registerReplayCommands(program: Command): void {
   addWindowFlags(
-    addRunFlags(
-      addReaderFlag(program.command('replay <trace>'))
-        .description(
-          'replay a memory-access trace (Valgrind lackey text, gzip, or faultline binary) through a design',
-        )
-        .option('--design <name>', 'design to run (see `faultline designs`)', 'genode')
-        .option('--json', 'print one JSON object (schema in docs/OUTPUT.md)')
-        .option('--timeline <file>', 'write a Chrome trace-event JSON timeline (open in ui.perfetto.dev)')
-        .option('--report <file>', 'write an HTML report'),
+    addPagingFlags(
+      addRunFlags(
+        addReaderFlag(program.command('replay <trace>'))
+          .description(
+            'replay a memory-access trace (Valgrind lackey text, gzip, or faultline binary) through a design',
+          )
+          .option('--design <name>', 'design to run (see `faultline designs`)', 'genode')
+          .option('--json', 'print one JSON object (schema in docs/OUTPUT.md)')
+          .option('--timeline <file>', 'write a Chrome trace-event JSON timeline (open in ui.perfetto.dev)')
+          .option('--report <file>', 'write an HTML report'),
+      ),
     ),
   )
     .addHelpText('after', `\nTLB specs (--tlb):\n  ${TLB_SPEC_HELP}\n`)
@@ -215,14 +218,16 @@ export function registerReplayCommands(program: Command): void {
     );
 
   addWindowFlags(
-    addRunFlags(
-      addReaderFlag(program.command('compare <trace>'))
-        .description(
-          'run several designs on the same trace, side by side, with an SVG plot and an HTML report',
-        )
-        .option('--design <name>', 'a design to compare (repeat; default genode and 4k-only)', collect)
-        .option('--out <dir>', 'where to write compare.svg and compare.html', 'faultline-out')
-        .option('--json', 'print {"results": [...]} instead of the table'),
+    addPagingFlags(
+      addRunFlags(
+        addReaderFlag(program.command('compare <trace>'))
+          .description(
+            'run several designs on the same trace, side by side, with an SVG plot and an HTML report',
+          )
+          .option('--design <name>', 'a design to compare (repeat; default genode and 4k-only)', collect)
+          .option('--out <dir>', 'where to write compare.svg and compare.html', 'faultline-out')
+          .option('--json', 'print {"results": [...]} instead of the table'),
+      ),
     ),
   ).action(
     async (

@@ -186,6 +186,7 @@ export async function replay(
         window: windowConfig,
         top,
         trace: read.value,
+        paging: sys.paging,
       });
       const result = summarize(s.sys, r.design, { from: s.from, top });
       return {

@@ -8,7 +8,9 @@ import { parseTlbSpec } from '../hw/tlb_spec.js';
 import { type CostModel, DEFAULT_COSTS, overrideCosts, parseCostAssignments } from '../sim/cost.js';
 import { type DesignOptions, designOptions, parseOverrides } from '../sim/designs.js';
 import type { TracedSystemOptions } from '../sim/replay.js';
+import { checkPaging } from '../sim/swap_system.js';
 import { parseChoice, parseIntIn, parsePositiveInt, parseSize, UserError } from './io.js';
+import { type PagingFlags, pagingOptions } from './paging_options.js';
 
 /** Most simulated CPUs any command accepts. */
 export const MAX_CPUS = 256;
@@ -17,7 +19,7 @@ export const MAX_CPUS = 256;
 export const MAX_COST_CYCLES = 1_000_000_000;
 
 /** Raw flags as commander hands them over. */
-export interface RunFlags {
+export interface RunFlags extends PagingFlags {
   arch?: string;
   cpus?: string;
   tlb?: string;
@@ -98,17 +100,22 @@ export function runOptions(designs: readonly string[], flags: RunFlags): RunOpti
   if (!overrides.ok) throw new UserError(`--set: ${overrides.message}`);
   const chunk = flags.chunk !== undefined ? parseChunk(flags.chunk, 2 ** arch.pageSizesLog2[0]!) : 2 ** 21;
   const seed = flags.seed !== undefined ? parseSeed(flags.seed) : 1;
+  const paging = pagingOptions(flags);
   return designs.map((design) => {
     // The design's name first, then the overrides on it, each error under its own flag.
     const named = designOptions(design);
     if (!named.ok) throw new UserError(`--design: ${named.message}`);
     const d = designOptions(design, overrides.value);
     if (!d.ok) throw new UserError(`--set: ${d.message}`);
+    if (paging) {
+      const c = checkPaging(archName, d.value.swap, chunk, paging);
+      if (!c.ok) throw new UserError(`${paging.providers ? '--swap' : '--ram'}: ${design}: ${c.message}`);
+    }
     return {
       design,
       options: d.value,
       seed,
-      system: { arch: archName, cpus, tlb, costs, design: d.value, chunk },
+      system: { arch: archName, cpus, tlb, costs, design: d.value, chunk, ...(paging ? { paging } : {}) },
     };
   });
 }

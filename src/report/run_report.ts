@@ -9,6 +9,7 @@ import { ok, type Result } from '../util/result.js';
 import { HtmlReport } from './html.js';
 import { panelChart } from './plot_panels.js';
 import { type CaptionedTable, configPairs, configText, levelTable, topTables } from './run_sections.js';
+import { swapRows, swapTables } from './swap_sections.js';
 import { type Cell, formatTable } from './table.js';
 
 /** The rows every comparison shows: label and how to read it from a result. */
@@ -47,6 +48,7 @@ function mappingSizes(results: readonly RunResult[]): string[] {
 /** Rows of the side-by-side table (metric, then one column per design). */
 export function comparisonRows(results: readonly RunResult[]): Cell[][] {
   const rows: Cell[][] = ROWS.map(([label, f]) => [label, ...results.map(f)]);
+  rows.push(...swapRows(results));
   for (const size of mappingSizes(results))
     rows.push([`${size} mappings`, ...results.map((r) => r.mappings[size] ?? 0)]);
   const intervals = results.map((r) => r.intervals?.length);
@@ -57,7 +59,7 @@ export function comparisonRows(results: readonly RunResult[]): Cell[][] {
 
 /** The per-level and top-list tables of every result, in result order. */
 export function detailTables(results: readonly RunResult[]): CaptionedTable[] {
-  return results.flatMap((r) => [levelTable(r), ...topTables(r)]);
+  return results.flatMap((r) => [levelTable(r), ...swapTables(r), ...topTables(r)]);
 }
 
 /**

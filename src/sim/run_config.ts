@@ -9,6 +9,7 @@ import { formatTlbSpec } from '../hw/tlb_spec.js';
 import { sizeName } from '../util/hex.js';
 import { type CostModel, DEFAULT_COSTS } from './cost.js';
 import { type DesignOptions, designOptions } from './designs.js';
+import { DEFAULT_SWAP, type PagingOptions } from './swap_options.js';
 
 /** The input file of a run. */
 export interface TraceInfo {
@@ -71,6 +72,18 @@ export interface RunConfig {
   /** Length of the top lists (0: no attribution). */
   readonly top: number;
   readonly trace: TraceInfo;
+  /** The RAM limit and swap (`--ram`, issue 16); absent without a limit. */
+  readonly paging?: PagingConfig;
+}
+
+/** The paging part of a configuration. */
+export interface PagingConfig {
+  /** The limit, e.g. `"512K"`. */
+  readonly ram: string;
+  readonly replacement: string;
+  readonly policy: string;
+  /** Providers as `name device size [prio n]`. */
+  readonly swap: readonly string[];
 }
 
 /** What {@link runConfig} is built from. */
@@ -87,6 +100,7 @@ export interface RunConfigInput {
   readonly window: WindowConfig;
   readonly top: number;
   readonly trace: TraceInfo;
+  readonly paging?: PagingOptions;
 }
 
 function differing<T extends object>(actual: T, base: T): Partial<T> {
@@ -126,7 +140,27 @@ export function runConfig(c: RunConfigInput): RunConfig {
     window: { ...c.window },
     top: c.top,
     trace: { file: c.trace.file, format: c.trace.format, gzip: c.trace.gzip, records: c.trace.records },
+    ...(c.paging?.ram != null ? { paging: pagingConfig(c.paging) } : {}),
   };
+}
+
+/** The paging options as a configuration states them. */
+function pagingConfig(p: PagingOptions): PagingConfig {
+  const providers = p.providers ?? [DEFAULT_SWAP];
+  return {
+    ram: sizeName(p.ram ?? 0),
+    replacement: p.replacement ?? 'clock',
+    policy: p.policy ?? 'priority',
+    swap: providers.map(
+      (x, i) =>
+        `${x.name ?? `swap${i}`} ${x.device} ${sizeName(x.blocks * 4096)}${x.priority === undefined ? '' : ` prio ${x.priority}`}`,
+    ),
+  };
+}
+
+/** The paging line: `512K, clock, swap0 nvme 1G`. */
+export function pagingText(p: PagingConfig): string {
+  return `RAM ${p.ram}, replacement ${p.replacement}, swap ${p.swap.join(' + ')}${p.swap.length > 1 ? ` (${p.policy})` : ''}`;
 }
 
 /** The design and its overrides: `genode (pagers=single)`. */

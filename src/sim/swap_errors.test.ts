@@ -51,7 +51,9 @@ for (const design of ['kernel-swap', '4k-only']) {
       d.swap.provider('swap0')!.server.device.kill(d.sys.machine.engine.now);
       const before = d.sys.machine.engine.now;
       expect(d.read(A)).toBeNaN();
-      expect(d.thread.fatal!.error).toMatch(/terminated: swap-in of the page at 0x100000 failed: 'swap0' did not answer within 30 s/);
+      expect(d.thread.fatal!.error).toMatch(
+        /terminated: swap-in of the page at 0x100000 failed: 'swap0' did not answer within 30 s/,
+      );
       expect(d.sys.machine.engine.now - before).toBeGreaterThanOrEqual(30 * 3e9);
       expect(d.swap.result().providers[0]!.timeouts).toBe(1);
     });

@@ -19,7 +19,7 @@ import { MmapRangeList } from '../kernel/mmap_ranges.js';
 import { NONE, PagedMemory, type PageSource, type PageTarget } from '../kernel/paged_memory.js';
 import { SwapRegistry } from '../kernel/swap_registry.js';
 import type { Thread } from '../kernel/thread.js';
-import { hex } from '../util/hex.js';
+import { hex, sizeName } from '../util/hex.js';
 import { err, ok, type Result, unwrap } from '../util/result.js';
 import type { PagingHooks } from './access_path.js';
 import { NOMINAL_CLOCK_HZ } from './cost.js';
@@ -529,8 +529,11 @@ export function checkPaging(
   const page = 2 ** archOf(arch).pageSizesLog2[0]!;
   const unit = pager === 'kernel' ? page : chunk;
   if (options.ram !== null && !(options.ram >= unit)) {
-    const what = pager === 'kernel' ? 'page' : 'chunk of the dataspace manager (--chunk)';
-    return err('INVALID_SWAP', `a RAM limit of ${options.ram} bytes holds no ${unit}-byte ${what}`);
+    const what =
+      pager === 'kernel'
+        ? 'page'
+        : 'chunk, the unit the dataspace manager evicts; use a smaller --chunk (e.g. 4K) or a larger limit';
+    return err('INVALID_SWAP', `a RAM limit of ${sizeName(options.ram)} holds no ${sizeName(unit)} ${what}`);
   }
   const list = checkProviders(options.providers ?? (options.ram === null ? [] : [DEFAULT_SWAP]));
   if (!list.ok) return list;
