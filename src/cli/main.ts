@@ -15,6 +15,7 @@ import { registerReplayCommands } from './replay_cmd.js';
 import { parseArch } from './run_options.js';
 import { registerScaleCommand } from './scale_cmd.js';
 import { registerScenarioCommands } from './scenario_cmd.js';
+import { registerSwapSweepCommand } from './swap_sweep_cmd.js';
 import { registerTraceCommands } from './trace_cmd.js';
 import { faultlineVersion } from './version.js';
 
@@ -41,6 +42,7 @@ registerScenarioCommands(program);
 registerExplainCommand(program);
 registerTraceCommands(program);
 registerPteCommand(program);
+registerSwapSweepCommand(program);
 
 program
   .command('demo')

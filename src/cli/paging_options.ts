@@ -32,8 +32,8 @@ export function addPagingFlags(cmd: Command): Command {
       'clock',
     )
     .option(
-      '--swap <device[:size][@prio]>',
-      `a swap provider with its own block device (${BLOCK_DEVICE_PRESET_NAMES.join(', ')}), size and priority; repeatable (default nvme:1G)`,
+      '--swap <spec>',
+      `a swap provider: DEVICE[:SIZE][@PRIORITY], DEVICE one of ${BLOCK_DEVICE_PRESET_NAMES.join(', ')}; repeatable (default nvme:1G)`,
       collect,
     )
     .option(
