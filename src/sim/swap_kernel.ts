@@ -316,7 +316,6 @@ export class KernelPager {
       return;
     }
     sys.parts.machine.core.phys.writeBytes(this.paOf(pin.frame), sys.mem.unitBytes, data);
-    sys.drawing?.end(k.flow, cpu.id, cpu.runStart, now);
     sys.mem.pageInDone(pin);
     this.wakeWaiters(pin.unit);
     this.resume(k, cpu, now, pin.major);
