@@ -8,7 +8,7 @@ import { parseTlbSpec } from '../hw/tlb_spec.js';
 import { type CostModel, DEFAULT_COSTS, overrideCosts, parseCostAssignments } from '../sim/cost.js';
 import { type DesignOptions, designOptions, parseOverrides } from '../sim/designs.js';
 import type { TracedSystemOptions } from '../sim/replay.js';
-import { checkPaging } from '../sim/swap_system.js';
+import { checkPaging } from '../sim/swap_options.js';
 import { parseChoice, parseIntIn, parsePositiveInt, parseSize, UserError } from './io.js';
 import { type PagingFlags, pagingOptions } from './paging_options.js';
 

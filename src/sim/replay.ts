@@ -17,8 +17,9 @@ import { type ReplayStop, threadStop } from './replay_stop.js';
 import type { RunConfig } from './run_config.js';
 import { bySizeName, diffStats, type LevelCounts, markStats, type StatsMark, zeroMark } from './run_stats.js';
 import type { AccessSource, SimThread } from './sim_thread.js';
+import { latencyOf } from './swap_figures.js';
 import type { LatencyResult, PagingOptions, SwapResult } from './swap_options.js';
-import { latencyOf, SwapSystem } from './swap_system.js';
+import { SwapSystem } from './swap_system.js';
 
 /** Options of the traced system. */
 export interface TracedSystemOptions extends MachineConfig {

@@ -25,7 +25,8 @@ import { invariant } from '../util/result.js';
 import type { Cpu } from './cpu.js';
 import type { IoServerTask } from './io_server_task.js';
 import type { FaultingTask } from './machine_faults.js';
-import { failureText, type SwapSystem, type Transfer, transferText } from './swap_system.js';
+import { failureText, transferText } from './swap_figures.js';
+import type { SwapSystem, Transfer } from './swap_system.js';
 
 /** Function IDs of the kernel's messages to swap providers and the VFS. */
 export const FN_READ = 1;

@@ -3,9 +3,12 @@
  * replacement policy, the swap providers with their block devices, and the figures a run reports
  * (`swap` and `faults.major`/`faults.minor` in docs/OUTPUT.md).
  */
+import { type ArchName, arch as archOf } from '../hw/arch.js';
 import { BLOCK_DEVICE_PRESET_NAMES, type BlockDevicePresetName } from '../hw/block_device_presets.js';
+import { type PteFormat, pteBudget, pteFormat, swapBudgetBlocks } from '../hw/pte.js';
 import type { ReplacementName } from '../kernel/replacement.js';
-import type { SwapPolicy } from '../kernel/swap_registry.js';
+import { type SwapPolicy, SwapRegistry } from '../kernel/swap_registry.js';
+import { sizeName } from '../util/hex.js';
 import { err, ok, type Result } from '../util/result.js';
 
 /** One swap provider: a block device preset and its size. */
@@ -124,4 +127,46 @@ export function checkProviders(
       );
   }
   return ok(list);
+}
+
+/**
+ * Checks paging options for an architecture and pager without building anything: the RAM limit
+ * holds a unit (a page for the kernel, a chunk for the manager), the providers are well formed,
+ * the architecture has a not-present PTE format, and every provider fits the block numbers its
+ * PTE can hold (a provider too large is refused with the registry's message).
+ */
+export function checkPaging(
+  arch: ArchName,
+  pager: 'kernel' | 'manager',
+  chunk: number,
+  options: PagingOptions,
+): Result<{ fmt: PteFormat; providers: readonly SwapProviderOptions[] }, 'INVALID_SWAP'> {
+  const page = 2 ** archOf(arch).pageSizesLog2[0]!;
+  const unit = pager === 'kernel' ? page : chunk;
+  if (options.ram !== null && !(options.ram >= unit)) {
+    const what =
+      pager === 'kernel'
+        ? 'page'
+        : 'chunk, the unit the dataspace manager evicts; use a smaller --chunk (e.g. 4K) or a larger limit';
+    return err('INVALID_SWAP', `a RAM limit of ${sizeName(options.ram)} holds no ${sizeName(unit)} ${what}`);
+  }
+  const list = checkProviders(options.providers ?? (options.ram === null ? [] : [DEFAULT_SWAP]));
+  if (!list.ok) return list;
+  const fmt = pteFormat(arch);
+  if (!fmt.ok) return err('INVALID_SWAP', `paging needs a not-present PTE format: ${fmt.message}`);
+  const b = pteBudget(fmt.value);
+  const registry = new SwapRegistry({
+    budgetBlocks: swapBudgetBlocks(fmt.value),
+    budgetSource: `the ${arch} not-present PTE (${b.blockBits}-bit block numbers)`,
+  });
+  for (const [i, p] of list.value.entries()) {
+    const r = registry.register({
+      name: p.name ?? `swap${i}`,
+      blocks: p.blocks,
+      port: i,
+      priority: p.priority,
+    });
+    if (!r.ok) return err('INVALID_SWAP', r.message);
+  }
+  return ok({ fmt: fmt.value, providers: list.value });
 }

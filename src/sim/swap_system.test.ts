@@ -6,7 +6,7 @@ import { designOptions } from './designs.js';
 import { buildTracedSystem, type RunResult, summarize } from './replay.js';
 import type { AccessSource } from './sim_thread.js';
 import type { PagingOptions } from './swap_options.js';
-import { checkPaging } from './swap_system.js';
+import { checkPaging } from './swap_options.js';
 import { type AccessKind, INSTR, LOAD, STORE, type TraceBatch } from './trace_batch.js';
 
 const P = 4096;

@@ -8,18 +8,15 @@
  */
 import { FileServer, type ServerCompletion, SwapProvider } from '../components/block_server.js';
 import { FileProvider } from '../components/file_provider.js';
-import type { PageWait, SwapManagerEnv } from '../components/swap_manager.js';
+import type { SwapManagerEnv } from '../components/swap_manager.js';
 import type { PdSession } from '../core/pd_session.js';
 import type { RegionMap } from '../core/region_map.js';
-import { type ArchName, arch as archOf } from '../hw/arch.js';
 import { BLOCK_SIZE, BlockDevice } from '../hw/block_device.js';
 import { blockDevicePreset, presetSpec } from '../hw/block_device_presets.js';
-import { type PteFormat, pteBudget, pteFormat, swapBudgetBlocks } from '../hw/pte.js';
+import { type PteFormat, pteBudget, swapBudgetBlocks } from '../hw/pte.js';
 import { MmapRangeList } from '../kernel/mmap_ranges.js';
 import { NONE, PagedMemory, type PageSource, type PageTarget } from '../kernel/paged_memory.js';
 import { SwapRegistry } from '../kernel/swap_registry.js';
-import type { Thread } from '../kernel/thread.js';
-import { hex, sizeName } from '../util/hex.js';
 import { err, ok, type Result, unwrap } from '../util/result.js';
 import type { PagingHooks } from './access_path.js';
 import { NOMINAL_CLOCK_HZ } from './cost.js';
@@ -29,16 +26,10 @@ import type { Machine } from './machine.js';
 import { PRIORITY } from './machine.js';
 import type { FaultingTask } from './machine_faults.js';
 import { Histogram } from './metrics.js';
+import { swapResult } from './swap_figures.js';
 import { KernelPager } from './swap_kernel.js';
-import {
-  checkProviders,
-  DEFAULT_SWAP,
-  DEFAULT_SWAP_TIMEOUT_US,
-  type LatencyResult,
-  type PagingOptions,
-  type SwapProviderOptions,
-  type SwapResult,
-} from './swap_options.js';
+import { managerEnv } from './swap_manager_env.js';
+import { checkPaging, DEFAULT_SWAP_TIMEOUT_US, type PagingOptions, type SwapResult } from './swap_options.js';
 import { SwapTimeline } from './swap_timeline.js';
 
 /** How a page transfer ended. */
@@ -55,7 +46,7 @@ export interface Transfer {
 }
 
 /** Per-server counters. */
-interface ServerFigures {
+export interface ServerFigures {
   ins: number;
   outs: number;
   timeouts: number;
@@ -108,7 +99,8 @@ export class SwapSystem implements PagingHooks {
   readonly drawing: SwapTimeline | null;
   readonly timeout: number;
   private fileServer: IoServerTask | null = null;
-  private readonly figures = new Map<IoServerTask, ServerFigures>();
+  /** Per-server counters. */
+  readonly figures = new Map<IoServerTask, ServerFigures>();
   private readonly byPort = new Map<number, IoServerTask>();
   private readonly replies = new ReplyBox();
   private readonly jobs;
@@ -116,7 +108,7 @@ export class SwapSystem implements PagingHooks {
   /** Faulters a manager served, with what their fault was (its latency is recorded at the reply). */
   readonly served = new Map<FaultingTask, { major: boolean; server: IoServerTask | null }>();
   /** The paged memory's counters at the last reset. */
-  private base = { evictions: 0, evictionsDirty: 0, zeroFills: 0 };
+  base = { evictions: 0, evictionsDirty: 0, zeroFills: 0 };
 
   private constructor(
     readonly parts: PagedSystemParts,
@@ -336,60 +328,6 @@ export class SwapSystem implements PagingHooks {
     return k;
   }
 
-  /** Genode's design: the environment of a swapping dataspace manager whose thread runs on `cpu`. */
-  managerEnv(cpu: number): SwapManagerEnv {
-    const m = this.parts.machine;
-    const taskOf = (th: Thread) => m.threads.find((t) => t.kernel === th);
-    m.faults.onReplied = (t, latency) => {
-      const s = this.served.get(t);
-      if (!s) return;
-      this.served.delete(t);
-      this.faultDone(t, latency, s.major, s.server);
-    };
-    return {
-      mem: this.mem,
-      sendCost: (op) => this.sendCost(op),
-      send: (op, where, data) => {
-        const flow = this.drawing?.start(cpu, m.cpus[cpu]!.runStart, m.engine.now) ?? 0;
-        const wait: PageWait = {
-          done: false,
-          waiter: null,
-          failure: null,
-          data: null,
-          receiveCycles: 0,
-          server: '',
-        };
-        const server = this.transfer(op, cpu, where, data, flow, (t) => {
-          wait.failure = t.status === 'ok' ? null : failureText(t, this.timeout);
-          wait.data = t.data;
-          wait.receiveCycles = t.status === 'ok' ? this.receiveCost(op, t.server, cpu) : 0;
-          wait.done = true;
-          wait.waiter?.();
-        });
-        (wait as { server: string }).server = server.server.name;
-        return wait;
-      },
-      flushCleared: (units) => {
-        let cost = 0;
-        for (const u of units) cost += this.flushTlb(cpu, u * this.mem.unitBytes, this.mem.unitBytes);
-        return cost;
-      },
-      terminate: (th, text) => {
-        const t = taskOf(th);
-        if (!t) return;
-        this.parts.memory.removeFaulter(th);
-        this.terminate(t, cpu, `thread '${th.name}' terminated: ${text}`);
-      },
-      served: (threads, major, name) => {
-        const server = name === null ? null : (this.servers.find((x) => x.server.name === name) ?? null);
-        for (const th of threads) {
-          const t = taskOf(th);
-          if (t) this.served.set(t, { major, server });
-        }
-      },
-    };
-  }
-
   // ---------------------------------------------------------------- TLB and threads
 
   /**
@@ -427,6 +365,16 @@ export class SwapSystem implements PagingHooks {
 
   // ---------------------------------------------------------------- figures
 
+  /** The figures of the run (since the last reset). */
+  result(): SwapResult {
+    return swapResult(this);
+  }
+
+  /** Genode's design: the environment of a swapping dataspace manager whose thread runs on `cpu`. */
+  managerEnv(cpu: number): SwapManagerEnv {
+    return managerEnv(this, cpu);
+  }
+
   /** Forgets every figure (the end of a warm-up). */
   reset(): void {
     for (const k of Object.keys(this.counters) as (keyof PagingCounters)[]) this.counters[k] = 0;
@@ -439,54 +387,6 @@ export class SwapSystem implements PagingHooks {
       f.latency.reset();
     }
     this.base = { ...this.mem.stats };
-  }
-
-  /** The figures of the run (since the last reset). */
-  result(): SwapResult {
-    const s = this.mem.stats;
-    const providers = this.servers.map((t) => {
-      const f = this.figures.get(t)!;
-      const info = this.registry.providers().find((p) => p.port === t.port)!;
-      const dev = t.server.device;
-      return {
-        name: t.server.name,
-        device: dev.spec.name,
-        blocks: info.blocks,
-        used: info.used,
-        ins: f.ins,
-        outs: f.outs,
-        bytesIn: f.ins * BLOCK_SIZE,
-        bytesOut: f.outs * BLOCK_SIZE,
-        cacheHits: t.server.stats.cacheHits,
-        ioErrors: t.server.stats.ioErrors,
-        timeouts: f.timeouts,
-        dead: t.dead || info.dead,
-        queueWaitCycles: dev.stats.queueWaitCycles,
-        latency: latencyOf(f.latency),
-      };
-    });
-    const ins = providers.reduce((a, p) => a + p.ins, 0);
-    const outs = providers.reduce((a, p) => a + p.outs, 0);
-    return {
-      ram: this.options.ram,
-      frames: this.mem.frames.capacity,
-      unit: this.mem.unitBytes,
-      pager: this.pager,
-      data: this.mode,
-      replacement: this.options.replacement ?? 'clock',
-      ins,
-      outs,
-      bytesIn: ins * BLOCK_SIZE,
-      bytesOut: outs * BLOCK_SIZE,
-      fileIns: this.counters.fileIns,
-      fileOuts: this.counters.fileOuts,
-      diskWaitCycles: this.counters.diskWait,
-      evictions: s.evictions - this.base.evictions,
-      evictionsDirty: s.evictionsDirty - this.base.evictionsDirty,
-      zeroFills: s.zeroFills - this.base.zeroFills,
-      terminated: this.counters.terminated,
-      providers,
-    };
   }
 
   private addServer(server: SwapProvider | FileServer, port: number, cpu: number): IoServerTask {
@@ -512,73 +412,4 @@ export class SwapSystem implements PagingHooks {
     if (server instanceof SwapProvider) this.servers.push(t);
     return t;
   }
-}
-
-/**
- * Checks paging options for an architecture and pager without building anything: the RAM limit
- * holds a unit (a page for the kernel, a chunk for the manager), the providers are well formed,
- * the architecture has a not-present PTE format, and every provider fits the block numbers its
- * PTE can hold (a provider too large is refused with the registry's message).
- */
-export function checkPaging(
-  arch: ArchName,
-  pager: 'kernel' | 'manager',
-  chunk: number,
-  options: PagingOptions,
-): Result<{ fmt: PteFormat; providers: readonly SwapProviderOptions[] }, 'INVALID_SWAP'> {
-  const page = 2 ** archOf(arch).pageSizesLog2[0]!;
-  const unit = pager === 'kernel' ? page : chunk;
-  if (options.ram !== null && !(options.ram >= unit)) {
-    const what =
-      pager === 'kernel'
-        ? 'page'
-        : 'chunk, the unit the dataspace manager evicts; use a smaller --chunk (e.g. 4K) or a larger limit';
-    return err('INVALID_SWAP', `a RAM limit of ${sizeName(options.ram)} holds no ${sizeName(unit)} ${what}`);
-  }
-  const list = checkProviders(options.providers ?? (options.ram === null ? [] : [DEFAULT_SWAP]));
-  if (!list.ok) return list;
-  const fmt = pteFormat(arch);
-  if (!fmt.ok) return err('INVALID_SWAP', `paging needs a not-present PTE format: ${fmt.message}`);
-  const b = pteBudget(fmt.value);
-  const registry = new SwapRegistry({
-    budgetBlocks: swapBudgetBlocks(fmt.value),
-    budgetSource: `the ${arch} not-present PTE (${b.blockBits}-bit block numbers)`,
-  });
-  for (const [i, p] of list.value.entries()) {
-    const r = registry.register({
-      name: p.name ?? `swap${i}`,
-      blocks: p.blocks,
-      port: i,
-      priority: p.priority,
-    });
-    if (!r.ok) return err('INVALID_SWAP', r.message);
-  }
-  return ok({ fmt: fmt.value, providers: list.value });
-}
-
-/** Why a transfer failed, in words: `'swap0' reported an I/O error`. */
-export function failureText(t: Transfer, timeoutCycles: number): string {
-  const who = `'${t.server.server.name}'`;
-  if (t.status === 'DEAD') return `${who} is dead`;
-  if (t.status === 'TIMEOUT') return `${who} did not answer within ${timeoutCycles / NOMINAL_CLOCK_HZ} s`;
-  return `${who} reported an I/O error`;
-}
-
-/** What a failed transfer of the page at `va` was: `swap-in of the page at 0x1000`. */
-export function transferText(op: 'read' | 'write', file: boolean, va: number): string {
-  const what = file
-    ? op === 'read'
-      ? 'reading'
-      : 'writing back'
-    : op === 'read'
-      ? 'swap-in of'
-      : 'swap-out of';
-  return `${what} the ${file ? 'memory-mapped ' : ''}page at ${hex(va)}`;
-}
-
-/** p50, p99, max and count of a histogram (zeros when empty). */
-export function latencyOf(h: Histogram): LatencyResult {
-  return h.count === 0
-    ? { p50: 0, p99: 0, max: 0, count: 0 }
-    : { p50: h.percentile(0.5), p99: h.percentile(0.99), max: h.max, count: h.count };
 }
