@@ -8,6 +8,7 @@ import { irqBenchmarks } from './irq.js';
 import { mdbBenchmarks } from './mdb.js';
 import { replayBenchmarks } from './replay.js';
 import { simBenchmarks } from './sim.js';
+import { swapBenchmarks } from './swap.js';
 
 const groups: Array<[string, (r: Recorder) => Promise<void>]> = [
   ['core', coreBenchmarks],
@@ -15,6 +16,7 @@ const groups: Array<[string, (r: Recorder) => Promise<void>]> = [
   ['replay', replayBenchmarks],
   ['irq', irqBenchmarks],
   ['mdb', mdbBenchmarks],
+  ['swap', swapBenchmarks],
 ];
 
 async function main(): Promise<void> {
