@@ -10,6 +10,7 @@
  * reads them relative to the scenario file) and handed over as record batches.
  */
 import { OnDemandHandler } from '../components/on_demand_handler.js';
+import type { SwapManager } from '../components/swap_manager.js';
 import type { PdSession } from '../core/pd_session.js';
 import { COSTS } from '../core/quota.js';
 import { arch as archOf, type TlbLevelSpec } from '../hw/arch.js';
@@ -18,6 +19,7 @@ import { type CostModel, NOMINAL_CLOCK_HZ } from '../sim/cost.js';
 import { type DesignOptions, designOptions } from '../sim/designs.js';
 import { Machine } from '../sim/machine.js';
 import type { AccessSource, SimThread } from '../sim/sim_thread.js';
+import type { SwapSystem } from '../sim/swap_system.js';
 import type { TraceBatch } from '../sim/trace_batch.js';
 import { sizeName } from '../util/hex.js';
 import { err, type Ok, ok, type Result } from '../util/result.js';
@@ -26,6 +28,7 @@ import { stepKindOf } from './expand.js';
 import type { LoadedScenario } from './load.js';
 import type { MetricValues } from './metrics.js';
 import { CannotProceed, type Names } from './names.js';
+import { pagingMetrics, type ScenarioPaging, startPaging } from './paging.js';
 import { type Path, type Problem, type ScenarioError, scenarioError } from './problem.js';
 import type { ComponentData, ScenarioData } from './schema.js';
 
@@ -126,7 +129,7 @@ interface Handler {
   readonly map: string;
   readonly cpu: number;
   readonly chunk: number;
-  readonly handler: OnDemandHandler;
+  readonly handler: OnDemandHandler | SwapManager;
 }
 
 /** The machine of a simulated scenario and what runs on it. */
@@ -134,6 +137,8 @@ export class Simulation {
   /** User threads with a behaviour, by `component.thread`, with what they run. */
   readonly players = new Map<string, { readonly thread: SimThread; readonly what: string }>();
   private readonly handlers: Handler[] = [];
+  /** The paged memory of the on_demand handler with a RAM limit, if one has. */
+  private swap: SwapSystem | null = null;
   /** Core events during the run, by type. */
   readonly events = new Map<string, number>();
   ran = false;
@@ -256,7 +261,16 @@ export class Simulation {
       if (!ctx.ok) continue;
       why(core.setFaultHandler(map, ctx.value));
       const chunk = b.args.chunk as number;
-      const handler = new OnDemandHandler(core, session, map, { chunk, cpu });
+      let handler: OnDemandHandler | SwapManager;
+      if (b.args.ram !== undefined) {
+        // Issue 16: a RAM limit makes the handler a swapping dataspace manager.
+        const p = startPaging(this.machine, session, map, chunk, cpu, b.args as unknown as ScenarioPaging);
+        why(p);
+        if (!p.ok) continue;
+        handler = p.value.handler;
+        this.swap = p.value.swap;
+        lines.push(`on_demand: ${p.value.line}`);
+      } else handler = new OnDemandHandler(core, session, map, { chunk, cpu });
       this.machine.addHandler(session, name, cpu, handler, ctx.value);
       this.handlers.push({ name: `${b.component}.'${name}'`, map: b.args.map, cpu, chunk, handler });
       lines.push(
@@ -309,6 +323,7 @@ export class Simulation {
       steals: c.steals,
       signals: c.signals,
       chunks: this.handlers.reduce((a, h) => a + h.handler.chunks, 0),
+      ...pagingMetrics(this.swap),
     };
     const sizes = new Map<number, number>();
     for (const s of components) {
@@ -343,6 +358,10 @@ export class Simulation {
     lines.push(
       `cross-CPU messages ${v['crossCpu.messages']}, shootdowns ${v.shootdowns}, lock wait ${v['lock.waitCycles']} cycles (${v['lock.contended']} contended), steals ${v.steals}, signals ${v.signals}`,
     );
+    if (this.swap)
+      lines.push(
+        `paging: ${v['faults.major']} major / ${v['faults.minor']} minor fault(s), ${v['swap.ins']} swap-in(s), ${v['swap.outs']} swap-out(s), ${v['swap.evictions']} eviction(s), ${v['swap.diskWaitCycles']} cycles waiting for disk`,
+      );
     lines.push(`core events: ${[...this.events].map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}`);
     for (const e of this.machine.errors.slice(0, 5)) lines.push(`error: ${e}`);
     if (this.machine.errors.length > 5) lines.push(`… ${this.machine.errors.length - 5} more error(s)`);
