@@ -305,6 +305,8 @@ export class SwapSystem implements PagingHooks {
       this.latency.minor.record(latency);
     }
     if (server) this.figures.get(server)?.latency.record(latency);
+    const cap = this.mem.frames.capacity;
+    this.drawing?.frames(this.parts.machine.engine.now, this.mem.resident, cap === null ? 0 : cap - this.mem.frames.inUse);
     void t;
   }
 
