@@ -7,7 +7,7 @@ import { hex } from '../util/hex.js';
 import { NOMINAL_CLOCK_HZ } from './cost.js';
 import type { Histogram } from './metrics.js';
 import type { LatencyResult, SwapResult } from './swap_options.js';
-import type { SwapSystem, Transfer } from './swap_system.js';
+import type { PageTransfer, SwapSystem } from './swap_system.js';
 
 /** The figures of a swap system's run (since its last reset). */
 export function swapResult(sys: SwapSystem): SwapResult {
@@ -58,7 +58,7 @@ export function swapResult(sys: SwapSystem): SwapResult {
 }
 
 /** Why a transfer failed, in words: `'swap0' reported an I/O error`. */
-export function failureText(t: Transfer, timeoutCycles: number): string {
+export function failureText(t: PageTransfer, timeoutCycles: number): string {
   const who = `'${t.server.server.name}'`;
   if (t.status === 'DEAD') return `${who} is dead`;
   if (t.status === 'TIMEOUT') return `${who} did not answer within ${timeoutCycles / NOMINAL_CLOCK_HZ} s`;

@@ -9,7 +9,7 @@
 import type { IoWait } from '../components/on_demand_handler.js';
 import type { MmapRange } from '../kernel/mmap_ranges.js';
 import { err, ok, type Result } from '../util/result.js';
-import type { SwapSystem, Transfer } from './swap_system.js';
+import type { PageTransfer, SwapSystem } from './swap_system.js';
 
 /** What `mmap` is asked for. */
 export interface MmapRequest {
@@ -52,7 +52,7 @@ export function msync(sys: SwapSystem, index: number, cpu: number): SyncWait {
     sys.mem.cleaned(w.va);
     sys.flushTlb(cpu, w.va - (w.va % sys.mem.pageSize), sys.mem.pageSize);
     wait.pages++;
-    sys.transfer('write', cpu, w.target, data, 0, (t: Transfer) => {
+    sys.transfer('write', cpu, w.target, data, 0, (t: PageTransfer) => {
       // A failed write-back leaves the page dirty, to be written again.
       if (t.status !== 'ok') {
         wait.failed++;

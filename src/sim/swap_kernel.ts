@@ -26,7 +26,7 @@ import type { Cpu } from './cpu.js';
 import type { IoServerTask } from './io_server_task.js';
 import type { FaultingTask } from './machine_faults.js';
 import { failureText, transferText } from './swap_figures.js';
-import type { SwapSystem, Transfer } from './swap_system.js';
+import type { PageTransfer, SwapSystem } from './swap_system.js';
 
 /** Function IDs of the kernel's messages to swap providers and the VFS. */
 export const FN_READ = 1;
@@ -44,7 +44,7 @@ interface KFault {
   ev: Eviction | null;
   frame: number;
   pin: PageIn | null;
-  reply: Transfer | null;
+  reply: PageTransfer | null;
   server: IoServerTask | null;
   /** The arrow of the transfer in progress on the timeline. */
   flow: number;
@@ -53,7 +53,7 @@ interface KFault {
 /** The kernel's pager for one paged address space. */
 export class KernelPager {
   /** Each thread's message queue (a kernel object): replies land here. */
-  readonly queues = new Map<FaultingTask, MessageQueue<Transfer>>();
+  readonly queues = new Map<FaultingTask, MessageQueue<PageTransfer>>();
   private readonly faults = new Map<FaultingTask, KFault>();
   /** Threads waiting for a unit another fault is moving. */
   private readonly waiters = new Map<number, FaultingTask[]>();
@@ -78,7 +78,7 @@ export class KernelPager {
   }
 
   /** The thread's message queue. */
-  queueOf(t: FaultingTask): MessageQueue<Transfer> {
+  queueOf(t: FaultingTask): MessageQueue<PageTransfer> {
     let q = this.queues.get(t);
     if (!q) {
       q = new MessageQueue();
@@ -277,7 +277,7 @@ export class KernelPager {
   }
 
   /** A reply (or the kernel's failure) reached the thread's CPU: it jumps the queue, the kernel goes on. */
-  private replied(k: KFault, cpu: Cpu, fn: number, r: Transfer): void {
+  private replied(k: KFault, cpu: Cpu, fn: number, r: PageTransfer): void {
     const sys = this.sys;
     const m = sys.parts.machine;
     const q = this.queueOf(k.t);
@@ -348,7 +348,7 @@ export class KernelPager {
     this.sys.terminate(k.t, cpu, `thread '${k.t.kernel.name}' terminated: ${text}`);
   }
 
-  private failText(r: Transfer, op: 'read' | 'write', file: boolean, va: number): string {
+  private failText(r: PageTransfer, op: 'read' | 'write', file: boolean, va: number): string {
     return `${transferText(op, file, va)} failed: ${failureText(r, this.sys.timeout)}`;
   }
 

@@ -36,7 +36,7 @@ import { SwapTimeline } from './swap_timeline.js';
 export type TransferStatus = 'ok' | 'IO_ERROR' | 'DEAD' | 'TIMEOUT';
 
 /** The result of a page transfer. */
-export interface Transfer {
+export interface PageTransfer {
   readonly status: TransferStatus;
   /** A read's bytes (null: zeros). */
   readonly data: Uint8Array | null;
@@ -251,7 +251,7 @@ export class SwapSystem implements PagingHooks {
     where: PageSource | PageTarget,
     data: Uint8Array | null,
     flow: number,
-    done: (t: Transfer) => void,
+    done: (t: PageTransfer) => void,
   ): IoServerTask {
     const m = this.parts.machine;
     const server =
@@ -306,7 +306,11 @@ export class SwapSystem implements PagingHooks {
     }
     if (server) this.figures.get(server)?.latency.record(latency);
     const cap = this.mem.frames.capacity;
-    this.drawing?.frames(this.parts.machine.engine.now, this.mem.resident, cap === null ? 0 : cap - this.mem.frames.inUse);
+    this.drawing?.frames(
+      this.parts.machine.engine.now,
+      this.mem.resident,
+      cap === null ? 0 : cap - this.mem.frames.inUse,
+    );
     void t;
   }
 
