@@ -67,6 +67,16 @@ describe('paging on the command line', () => {
     expect([...flows.values()].filter((n) => n === 5)).toHaveLength(18);
   });
 
+  it('with a RAM limit the trace fits in, the figures equal those without a limit', () => {
+    const plain = JSON.parse(cli('replay', 'test/fixtures/lackey_small.txt', '--json').out);
+    const limited = JSON.parse(cli('replay', 'test/fixtures/lackey_small.txt', '--json', '--ram', '64M').out);
+    expect([limited.swap.ins, limited.swap.outs, limited.swap.evictions]).toEqual([0, 0, 0]);
+    for (const k of ['major', 'minor', 'latencyByKind']) delete limited.faults[k];
+    delete limited.swap;
+    delete limited.config.paging;
+    expect(limited).toEqual(plain);
+  });
+
   it('swap-sweep: a point per design and limit, the slowdown of the full working set is 1', () => {
     const out = join(tmp, 'sweep');
     const r = cli('swap-sweep', TRACE, '--shares', '0.5,1', '--out', out, '--json');

@@ -25,11 +25,11 @@ export function swapResult(sys: SwapSystem): SwapResult {
       outs: f.outs,
       bytesIn: f.ins * BLOCK_SIZE,
       bytesOut: f.outs * BLOCK_SIZE,
-      cacheHits: t.server.stats.cacheHits,
-      ioErrors: t.server.stats.ioErrors,
+      cacheHits: t.server.stats.cacheHits - f.from.cacheHits,
+      ioErrors: t.server.stats.ioErrors - f.from.ioErrors,
       timeouts: f.timeouts,
       dead: t.dead || info.dead,
-      queueWaitCycles: dev.stats.queueWaitCycles,
+      queueWaitCycles: dev.stats.queueWaitCycles - f.from.queueWaitCycles,
       latency: latencyOf(f.latency),
     };
   });

@@ -3,11 +3,11 @@ import { describe, expect, it } from 'vitest';
 import type { TlbLevelSpec } from '../hw/arch.js';
 import { unwrap } from '../util/result.js';
 import { designOptions } from './designs.js';
-import { buildTracedSystem, type RunResult, summarize } from './replay.js';
-import type { AccessSource } from './sim_thread.js';
+import { buildTracedSystem, type RunResult, resetStatistics, summarize } from './replay.js';
+import { type AccessSource, PushSource } from './sim_thread.js';
 import type { PagingOptions } from './swap_options.js';
 import { checkPaging } from './swap_options.js';
-import { type AccessKind, INSTR, LOAD, STORE, type TraceBatch } from './trace_batch.js';
+import { type AccessKind, INSTR, LOAD, STORE, TraceBatch } from './trace_batch.js';
 
 const P = 4096;
 const BASE = 0x400000;
@@ -112,6 +112,36 @@ describe('paged memory on the machine', () => {
         expect([swap!.ins, swap!.outs, swap!.evictions]).toEqual([0, 0, 0]);
       }
     }
+  });
+
+  it('a warm-up reset counts the swap figures afresh: before plus after equals a run without it', () => {
+    const records: (readonly [AccessKind, number])[] = [];
+    for (let i = 0; i < 600; i++) records.push([i % 2 ? STORE : LOAD, BASE + ((i * 5) % 23) * P]);
+    const paging = { ram: 6 * P, providers: [{ device: 'sata-ssd' as const, blocks: 64 }] };
+    const whole = run('kernel-swap', records, paging);
+    const src = new PushSource();
+    const sys = buildTracedSystem([src], {
+      design: unwrap(designOptions('kernel-swap')),
+      tlb: SMALL_TLB,
+      paging,
+    });
+    const push = (part: typeof records) => {
+      const b = new TraceBatch(part.length);
+      for (const [k, va] of part) b.push(k, va, 8);
+      src.push(b);
+      sys.machine.kick(sys.threads[0]!);
+      sys.machine.run();
+    };
+    push(records.slice(0, 300));
+    const before = summarize(sys, 'kernel-swap').swap!;
+    const mark = resetStatistics(sys);
+    push(records.slice(300));
+    const after = summarize(sys, 'kernel-swap', { from: mark }).swap!;
+    expect(before.ins + after.ins).toBe(whole.swap!.ins);
+    expect(before.outs + after.outs).toBe(whole.swap!.outs);
+    expect(before.evictions + after.evictions).toBe(whole.swap!.evictions);
+    expect(after.ins).toBeGreaterThan(0);
+    expect(after.providers[0]!.ins).toBe(after.ins);
   });
 
   it('refuses a provider larger than the PTE can name, and a limit below one unit', () => {

@@ -51,6 +51,8 @@ export interface ServerFigures {
   outs: number;
   timeouts: number;
   readonly latency: Histogram;
+  /** The server's and its device's own counters at the last reset. */
+  from: { cacheHits: number; ioErrors: number; queueWaitCycles: number };
 }
 
 /** The traced system's parts the paged memory needs. */
@@ -386,11 +388,17 @@ export class SwapSystem implements PagingHooks {
     for (const k of Object.keys(this.counters) as (keyof PagingCounters)[]) this.counters[k] = 0;
     this.latency.major.reset();
     this.latency.minor.reset();
-    for (const f of this.figures.values()) {
+    for (const [t, f] of this.figures) {
       f.ins = 0;
       f.outs = 0;
       f.timeouts = 0;
       f.latency.reset();
+      const st = t.server.stats;
+      f.from = {
+        cacheHits: st.cacheHits,
+        ioErrors: st.ioErrors,
+        queueWaitCycles: t.server.device.stats.queueWaitCycles,
+      };
     }
     this.base = { ...this.mem.stats };
   }
@@ -413,7 +421,13 @@ export class SwapSystem implements PagingHooks {
     };
     const t = new IoServerTask(k, server, port, host, this.jobs, this.replies);
     m.exec.admit(t);
-    this.figures.set(t, { ins: 0, outs: 0, timeouts: 0, latency: new Histogram() });
+    this.figures.set(t, {
+      ins: 0,
+      outs: 0,
+      timeouts: 0,
+      latency: new Histogram(),
+      from: { cacheHits: 0, ioErrors: 0, queueWaitCycles: 0 },
+    });
     this.byPort.set(port, t);
     if (server instanceof SwapProvider) this.servers.push(t);
     return t;
