@@ -51,6 +51,7 @@ describe('paging on the command line', () => {
       replacement: 'clock',
       policy: 'priority',
       swap: ['swap0 nvme 1G'],
+      mmap: [],
     });
     const json = JSON.parse(readFileSync(tl, 'utf8')) as TraceJson;
     expect(checkTimeline(json)).toEqual([]);
@@ -65,6 +66,27 @@ describe('paging on the command line', () => {
     for (const e of json.traceEvents)
       if (e.ph === 'X' && e.bind_id !== undefined) flows.set(e.bind_id, (flows.get(e.bind_id) ?? 0) + 1);
     expect([...flows.values()].filter((n) => n === 5)).toHaveLength(18);
+  });
+
+  it('--mmap: pages of a mapped file come from the file server and go back to it, never to swap', () => {
+    const r = cli(
+      'replay',
+      TRACE,
+      '--design',
+      'kernel-swap',
+      '--ram',
+      '8K',
+      '--mmap',
+      '0x10000000+24K',
+      '--json',
+    );
+    expect(r.err).toBe('');
+    const j = JSON.parse(r.out);
+    // 18 faults read the file; the 6 written pages go back once each when first evicted.
+    expect([j.swap.fileIns, j.swap.fileOuts, j.swap.ins, j.swap.outs, j.faults.major]).toEqual([
+      18, 6, 0, 0, 18,
+    ]);
+    expect(j.config.paging.mmap).toEqual(['0x10000000+24K rw']);
   });
 
   it('with a RAM limit the trace fits in, the figures equal those without a limit', () => {
@@ -109,6 +131,10 @@ describe('paging on the command line', () => {
       [
         ['--ram', '64K', '--replacement', 'random'],
         /^faultline: --replacement: 'random' is not one of clock, lru, fifo/,
+      ],
+      [
+        ['--design', 'kernel-swap', '--mmap', '0x1800+4K'],
+        /^faultline: --mmap: kernel-swap: mmap at 0x1800\+4K: start and size must be multiples of 4K/,
       ],
     ];
     for (const [args, want] of cases) {

@@ -17,6 +17,7 @@ export interface PagingFlags {
   replacement?: string;
   swap?: string[];
   swapPolicy?: string;
+  mmap?: string[];
 }
 
 /** Adds the paging flags to a command. */
@@ -40,6 +41,11 @@ export function addPagingFlags(cmd: Command): Command {
       '--swap-policy <policy>',
       `how the kernel picks a provider: ${SWAP_POLICIES.join(', ')}`,
       'priority',
+    )
+    .option(
+      '--mmap <range>',
+      'map START+SIZE[:ro] of the address space from a file (zero-filled): its pages are read from the file server and written back when evicted dirty; repeatable',
+      collect,
     );
 }
 
@@ -57,18 +63,30 @@ export function parseSwapFlag(text: string): SwapProviderOptions {
   return { device, blocks: bytes / 4096, ...(priority === undefined ? {} : { priority }) };
 }
 
+/** `--mmap START+SIZE[:ro]`, e.g. `0x4a2c000+4M`. */
+export function parseMmapFlag(text: string): { start: number; size: number; writable: boolean } {
+  const m = /^([^+]+)\+([^:]+)(:ro)?$/.exec(text.trim());
+  if (!m) throw new UserError(`--mmap: '${text}' is not START+SIZE[:ro] (e.g. 0x4a2c000+4M)`);
+  return {
+    start: parseSize(m[1]!, `--mmap ${text}`),
+    size: parseSize(m[2]!, `--mmap ${text}`),
+    writable: m[3] === undefined,
+  };
+}
+
 /** The paging options the flags ask for, or undefined when none of them is given. */
 export function pagingOptions(f: PagingFlags): PagingOptions | undefined {
   const replacement = parseChoice(f.replacement ?? 'clock', '--replacement', REPLACEMENT_NAMES);
   const policy = parseChoice(f.swapPolicy ?? 'priority', '--swap-policy', SWAP_POLICIES);
   const providers = f.swap?.map(parseSwapFlag);
+  const mmaps = f.mmap?.map(parseMmapFlag);
   if (f.ram === undefined) {
     if (providers !== undefined)
       throw new UserError('--swap: swap providers need a RAM limit to swap to (--ram SIZE)');
-    return undefined;
+    return mmaps ? { ram: null, replacement, policy, mmaps } : undefined;
   }
   const ram = parseSize(f.ram, '--ram');
   if (ram === 0)
     throw new UserError("--ram: '0' leaves no memory at all; expected a size of at least one page");
-  return { ram, replacement, policy, ...(providers ? { providers } : {}) };
+  return { ram, replacement, policy, ...(providers ? { providers } : {}), ...(mmaps ? { mmaps } : {}) };
 }

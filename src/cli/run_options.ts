@@ -109,7 +109,10 @@ export function runOptions(designs: readonly string[], flags: RunFlags): RunOpti
     if (!d.ok) throw new UserError(`--set: ${d.message}`);
     if (paging) {
       const c = checkPaging(archName, d.value.swap, chunk, paging);
-      if (!c.ok) throw new UserError(`${paging.providers ? '--swap' : '--ram'}: ${design}: ${c.message}`);
+      if (!c.ok) {
+        const flag = c.message.startsWith('mmap') ? '--mmap' : paging.providers ? '--swap' : '--ram';
+        throw new UserError(`${flag}: ${design}: ${c.message}`);
+      }
     }
     return {
       design,

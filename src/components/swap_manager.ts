@@ -89,6 +89,13 @@ export class SwapManager implements HandlerBehaviour {
       const head = this.map.faulters()[0]!.thread;
       const mem = this.env.mem;
       if (mem.frameOf(mem.unitOf(base)) !== NONE || mem.transitOf(mem.unitOf(base)) !== null) {
+        const range = mem.options.mmaps.find(st.address);
+        if (st.type === 'WRITE' && range && !range.writable) {
+          // A write to a read-only mapped file: the faulting thread dies, as on a segmentation fault.
+          const text = `WRITE violation at address ${hex(st.address)}: memory-mapped range ${range.index} is read-only`;
+          this.env.terminate(head, text);
+          continue;
+        }
         yield {
           kind: 'error',
           text: `swap manager: fault at ${hex(st.address)} in a chunk it already holds`,

@@ -18,6 +18,7 @@ import type { RunConfig } from './run_config.js';
 import { bySizeName, diffStats, type LevelCounts, markStats, type StatsMark, zeroMark } from './run_stats.js';
 import type { AccessSource, SimThread } from './sim_thread.js';
 import { latencyOf } from './swap_figures.js';
+import { mmap } from './swap_files.js';
 import type { LatencyResult, PagingOptions, SwapResult } from './swap_options.js';
 import { SwapSystem } from './swap_system.js';
 
@@ -72,10 +73,14 @@ export function buildTracedSystem(
   // Issue 16: a RAM limit, or the kernel as the pager, brings in the paged memory.
   const paging = opts.paging ?? { ram: null };
   const swap =
-    paging.ram !== null || machine.design.swap === 'kernel'
+    paging.ram !== null || machine.design.swap === 'kernel' || (paging.mmaps?.length ?? 0) > 0
       ? unwrap(SwapSystem.create({ machine, app, manager, memory, chunk }, paging))
       : null;
   if (swap?.pager === 'kernel') swap.startKernel();
+  for (const [i, r] of (paging.mmaps ?? []).entries()) {
+    const file = unwrap(swap!.files.create(`/mmap${i}`, r.size));
+    unwrap(mmap(swap!, { ...r, file, offset: 0 }));
+  }
   let handler: OnDemandHandler | SwapManager;
   if (swap?.pager === 'manager') {
     const m = new SwapManager(core, manager, memory, swap.managerEnv(handlerCpu), { chunk, cpu: handlerCpu });

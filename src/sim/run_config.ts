@@ -6,7 +6,7 @@
 import type { ArchName, TlbLevelSpec } from '../hw/arch.js';
 import { arch as archOf } from '../hw/arch.js';
 import { formatTlbSpec } from '../hw/tlb_spec.js';
-import { sizeName } from '../util/hex.js';
+import { hex, sizeName } from '../util/hex.js';
 import { type CostModel, DEFAULT_COSTS } from './cost.js';
 import { type DesignOptions, designOptions } from './designs.js';
 import { DEFAULT_SWAP, type PagingOptions } from './swap_options.js';
@@ -84,6 +84,8 @@ export interface PagingConfig {
   readonly policy: string;
   /** Providers as `name device size [prio n]`. */
   readonly swap: readonly string[];
+  /** Memory-mapped file ranges as `START+SIZE rw|ro` (`--mmap`). */
+  readonly mmap: readonly string[];
 }
 
 /** What {@link runConfig} is built from. */
@@ -140,27 +142,35 @@ export function runConfig(c: RunConfigInput): RunConfig {
     window: { ...c.window },
     top: c.top,
     trace: { file: c.trace.file, format: c.trace.format, gzip: c.trace.gzip, records: c.trace.records },
-    ...(c.paging?.ram != null ? { paging: pagingConfig(c.paging) } : {}),
+    ...(c.paging && (c.paging.ram !== null || (c.paging.mmaps?.length ?? 0) > 0)
+      ? { paging: pagingConfig(c.paging) }
+      : {}),
   };
 }
 
 /** The paging options as a configuration states them. */
 function pagingConfig(p: PagingOptions): PagingConfig {
-  const providers = p.providers ?? [DEFAULT_SWAP];
+  const providers = p.providers ?? (p.ram === null ? [] : [DEFAULT_SWAP]);
   return {
-    ram: sizeName(p.ram ?? 0),
+    ram: p.ram === null ? 'none' : sizeName(p.ram),
     replacement: p.replacement ?? 'clock',
     policy: p.policy ?? 'priority',
     swap: providers.map(
       (x, i) =>
         `${x.name ?? `swap${i}`} ${x.device} ${sizeName(x.blocks * 4096)}${x.priority === undefined ? '' : ` prio ${x.priority}`}`,
     ),
+    mmap: (p.mmaps ?? []).map((m) => `${hex(m.start)}+${sizeName(m.size)} ${m.writable ? 'rw' : 'ro'}`),
   };
 }
 
 /** The paging line: `512K, clock, swap0 nvme 1G`. */
 export function pagingText(p: PagingConfig): string {
-  return `RAM ${p.ram}, replacement ${p.replacement}, swap ${p.swap.join(' + ')}${p.swap.length > 1 ? ` (${p.policy})` : ''}`;
+  const swap =
+    p.swap.length === 0
+      ? 'no swap'
+      : `swap ${p.swap.join(' + ')}${p.swap.length > 1 ? ` (${p.policy})` : ''}`;
+  const files = p.mmap.length === 0 ? '' : `, files mapped at ${p.mmap.join(', ')}`;
+  return `RAM ${p.ram}, replacement ${p.replacement}, ${swap}${files}`;
 }
 
 /** The design and its overrides: `genode (pagers=single)`. */

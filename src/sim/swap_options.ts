@@ -8,7 +8,7 @@ import { BLOCK_DEVICE_PRESET_NAMES, type BlockDevicePresetName } from '../hw/blo
 import { type PteFormat, pteBudget, pteFormat, swapBudgetBlocks } from '../hw/pte.js';
 import type { ReplacementName } from '../kernel/replacement.js';
 import { type SwapPolicy, SwapRegistry } from '../kernel/swap_registry.js';
-import { sizeName } from '../util/hex.js';
+import { hex, sizeName } from '../util/hex.js';
 import { err, ok, type Result } from '../util/result.js';
 
 /** One swap provider: a block device preset and its size. */
@@ -36,6 +36,12 @@ export interface PagingOptions {
   readonly policy?: SwapPolicy;
   /** How long a fault waits for a provider's reply before its thread is terminated, µs (default 30 s). */
   readonly timeoutUs?: number;
+  /**
+   * Ranges of the program's address space mapped from files of the file server (zero-filled
+   * files of their size, `/mmapN`): their pages are read from the file on the fault and written
+   * back when evicted dirty.
+   */
+  readonly mmaps?: readonly { readonly start: number; readonly size: number; readonly writable: boolean }[];
 }
 
 /** Default swap when a RAM limit is given without providers: one NVMe SSD of 1 GiB. */
@@ -152,6 +158,17 @@ export function checkPaging(
   }
   const list = checkProviders(options.providers ?? (options.ram === null ? [] : [DEFAULT_SWAP]));
   if (!list.ok) return list;
+  const ranges = [...(options.mmaps ?? [])].sort((a, b) => a.start - b.start);
+  for (const [i, r] of ranges.entries()) {
+    if (r.start % unit !== 0 || r.size % unit !== 0 || r.size <= 0 || r.start < page)
+      return err(
+        'INVALID_SWAP',
+        `mmap at ${hex(r.start)}+${sizeName(r.size)}: start and size must be multiples of ${sizeName(unit)} (the paging unit), above the null page`,
+      );
+    const prev = ranges[i - 1];
+    if (prev && prev.start + prev.size > r.start)
+      return err('INVALID_SWAP', `mmap at ${hex(r.start)} overlaps the one at ${hex(prev.start)}`);
+  }
   const fmt = pteFormat(arch);
   if (!fmt.ok) return err('INVALID_SWAP', `paging needs a not-present PTE format: ${fmt.message}`);
   const b = pteBudget(fmt.value);
