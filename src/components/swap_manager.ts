@@ -118,7 +118,12 @@ export class SwapManager implements HandlerBehaviour {
         this.dsOf[frame] = ds.value;
         fresh = true;
       } else if (frame === NONE) {
+        // One RPC picks the victim and detaches it. Choosing and detaching happen together: the
+        // victim's dirty bits are final once its mappings are gone (a write in between would be
+        // lost), as the kernel harvests a page's dirty bit when it unmaps it.
+        yield { kind: 'rpc', what: 'detach', address: base };
         const ev = mem.planEviction();
+        if (ev.ok) this.map.detach(ev.value.va);
         const flush = this.env.flushCleared(mem.takeCleared());
         if (flush > 0) yield { kind: 'compute', cycles: flush };
         if (!ev.ok) {
@@ -145,12 +150,10 @@ export class SwapManager implements HandlerBehaviour {
     }
   }
 
-  /** Detaches the victim, writes its dirty pages; returns its frame, or NONE when a write failed. */
+  /** Writes the detached victim's dirty pages; returns its frame, or NONE when a write failed. */
   private *evict(ev: Eviction, head: Thread): Generator<Work, number, void> {
     const mem = this.env.mem;
     const ds = this.dsOf[ev.frame]!;
-    yield { kind: 'rpc', what: 'detach', address: ev.va };
-    this.map.detach(ev.va);
     for (const w of ev.writes) {
       yield { kind: 'compute', cycles: this.env.sendCost('write') };
       const data = this.core.phys.readBytes(ds.phys + w.page * mem.pageSize, mem.pageSize);

@@ -91,7 +91,9 @@ export class KernelPager {
   private fault(cpu: Cpu, t: FaultingTask, now: number): boolean {
     const sys = this.sys;
     const m = sys.parts.machine;
-    if (t.kernel.pd.asid !== sys.asid || t.faultVa < m.core.pageSize) return false;
+    // The program's memory spans [page, map size) with identity coordinates (replay.ts).
+    const va = t.faultVa;
+    if (t.kernel.pd.asid !== sys.asid || va < m.core.pageSize || va >= sys.parts.memory.size) return false;
     if (!t.retry) {
       t.retry = true;
       t.faultStart = now;
@@ -213,7 +215,13 @@ export class KernelPager {
     const sys = this.sys;
     const c = sys.parts.machine.costs;
     const pin = sys.mem.beginPageIn(k.va, f);
-    invariant(pin.ok, () => `page-in of ${hex(k.va)}: ${pin.ok ? '' : pin.message}`);
+    if (!pin.ok) {
+      // While this fault waited for a victim's write, another one brought the page in (or is
+      // doing so): the frame goes back, and the decision is taken again.
+      sys.mem.releaseFrame(f);
+      this.next(k, 'decide', cpu, extra);
+      return;
+    }
     k.pin = pin.value;
     k.frame = f;
     if (!pin.value.major) {
