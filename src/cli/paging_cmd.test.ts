@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { TraceJson } from '../sim/timeline.js';
 import { checkTimeline } from '../sim/timeline_check.js';
+import { type RunFlags, runOptions } from './run_options.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const tmp = mkdtempSync(join(tmpdir(), 'faultline-paging-'));
@@ -116,31 +117,44 @@ describe('paging on the command line', () => {
     expect(existsSync(join(out, 'swap-sweep.svg'))).toBe(true);
   });
 
-  it('refuses bad paging flags with one line and exit 2', () => {
-    const cases: [string[], RegExp][] = [
-      [['--ram', '1M'], /^faultline: --ram: genode: a RAM limit of 1M holds no 2M chunk, .*--chunk/],
+  it('refuses bad paging flags: one line naming the flag, exit 2', () => {
+    const r = cli(
+      'replay',
+      TRACE,
+      '--design',
+      'kernel-swap',
+      '--arch',
+      'x86_32',
+      '--ram',
+      '64K',
+      '--swap',
+      'hdd:5T',
+    );
+    expect([r.code, r.err.trim().split('\n').length, r.out]).toEqual([2, 1, '']);
+    expect(r.err).toMatch(
+      /^faultline: --swap: .*x86_32 not-present PTE \(30-bit block numbers\) names at most 1073741824/,
+    );
+    // The same checks, without a process each.
+    const cases: [string[], RunFlags, RegExp][] = [
+      [['genode'], { ram: '1M' }, /^--ram: genode: a RAM limit of 1M holds no 2M chunk, .*--chunk/],
+      [['genode'], { ram: '64K', swap: ['floppy'] }, /^--swap: 'floppy' is not one of hdd, sata-ssd, nvme/],
+      [['genode'], { swap: ['nvme:1G'] }, /^--swap: swap providers need a RAM limit/],
       [
-        ['--ram', '64K', '--swap', 'floppy'],
-        /^faultline: --swap: 'floppy' is not one of hdd, sata-ssd, nvme/,
+        ['genode'],
+        { ram: '64K', replacement: 'random' },
+        /^--replacement: 'random' is not one of clock, lru, fifo/,
       ],
       [
-        ['--design', 'kernel-swap', '--arch', 'x86_32', '--ram', '64K', '--swap', 'hdd:5T'],
-        /x86_32 not-present PTE \(30-bit block numbers\) names at most 1073741824/,
-      ],
-      [['--swap', 'nvme:1G'], /^faultline: --swap: swap providers need a RAM limit/],
-      [
-        ['--ram', '64K', '--replacement', 'random'],
-        /^faultline: --replacement: 'random' is not one of clock, lru, fifo/,
+        ['kernel-swap'],
+        { mmap: ['0x1800+4K'] },
+        /^--mmap: kernel-swap: mmap at 0x1800\+4K: start and size must be multiples of 4K/,
       ],
       [
-        ['--design', 'kernel-swap', '--mmap', '0x1800+4K'],
-        /^faultline: --mmap: kernel-swap: mmap at 0x1800\+4K: start and size must be multiples of 4K/,
+        ['kernel-swap'],
+        { ram: '64K', swap: ['nvme:5000'] },
+        /^--swap nvme:5000: the size must be a multiple of 4 KiB/,
       ],
     ];
-    for (const [args, want] of cases) {
-      const r = cli('replay', TRACE, ...args);
-      expect([r.code, r.err.trim().split('\n').length, r.out]).toEqual([2, 1, '']);
-      expect(r.err).toMatch(want);
-    }
+    for (const [designs, flags, want] of cases) expect(() => runOptions(designs, flags)).toThrow(want);
   });
 });
