@@ -6,6 +6,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { walkthrough } from '../report/walkthrough.js';
+import { registerContainCommand } from './contain_cmd.js';
 import { demo } from './demo.js';
 import { registerExplainCommand } from './explain_cmd.js';
 import { UserError } from './io.js';
@@ -43,6 +44,7 @@ registerExplainCommand(program);
 registerTraceCommands(program);
 registerPteCommand(program);
 registerViewCommand(program);
+registerContainCommand(program);
 
 program
   .command('demo')

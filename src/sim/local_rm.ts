@@ -120,6 +120,16 @@ export class LocalRm {
     };
   }
 
+  /**
+   * What a manager's own mapping at `va` of its space stands for: the managed map it holds there
+   * and the address in the map's coordinates (each managed map has its own stretch), or null.
+   */
+  managedAt(pd: ProtectionDomain, va: number): { map: RegionMap; address: number } | null {
+    for (const [map, base] of this.mapBase)
+      if (map.owner.pd === pd && va >= base && va - base < map.size) return { map, address: va - base };
+    return null;
+  }
+
   /** The program of the region mapper of `pd`. */
   *regionMapper(pd: ProtectionDomain): MachineProgram {
     const { core, costs } = this.host;
