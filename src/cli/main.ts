@@ -16,6 +16,7 @@ import { registerReplayCommands } from './replay_cmd.js';
 import { parseArch } from './run_options.js';
 import { registerScaleCommand } from './scale_cmd.js';
 import { registerScenarioCommands } from './scenario_cmd.js';
+import { registerTimeoutsCommand } from './timeouts_cmd.js';
 import { registerTraceCommands } from './trace_cmd.js';
 import { faultlineVersion } from './version.js';
 import { registerViewCommand } from './view_cmd.js';
@@ -45,6 +46,7 @@ registerTraceCommands(program);
 registerPteCommand(program);
 registerViewCommand(program);
 registerContainCommand(program);
+registerTimeoutsCommand(program);
 
 program
   .command('demo')

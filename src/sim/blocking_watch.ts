@@ -41,6 +41,13 @@ export interface ThreadWatch {
   callCycles: number;
   /** The longest single blocked interval (fault or call), in cycles. */
   longest: number;
+  /**
+   * Blocked time since the thread last waited for work, and the most of it between two such
+   * waits: for a server, everything it waited for while serving one request (a pager's calls to
+   * each manager of a chain for one fault add up here).
+   */
+  episode: number;
+  longestEpisode: number;
   /** When its program ended, or -1. */
   endedAt: number;
   /** Classification now, and since when. */
@@ -98,6 +105,8 @@ export class BlockingWatch {
       faultCycles: 0,
       callCycles: 0,
       longest: 0,
+      episode: 0,
+      longestEpisode: 0,
       endedAt: -1,
       kind: waitKind(task),
       since: now,
@@ -132,7 +141,10 @@ export class BlockingWatch {
 
   /** Closes every open interval at `end` (the end of the run). */
   finish(end: number): void {
-    for (const w of this.threads) this.close(w, end);
+    for (const w of this.threads) {
+      this.close(w, end);
+      w.longestEpisode = Math.max(w.longestEpisode, w.episode);
+    }
     for (const c of this.machine.cpus) this.kernelStretch(c, end, true);
   }
 
@@ -157,6 +169,10 @@ export class BlockingWatch {
       const kind = waitKind(w.task);
       if (kind === w.kind) continue;
       this.close(w, now);
+      if (kind === 'idle') {
+        w.longestEpisode = Math.max(w.longestEpisode, w.episode);
+        w.episode = 0;
+      }
       w.kind = kind;
       w.since = now;
       if (kind === 'ended' && w.endedAt < 0) w.endedAt = now;
@@ -171,6 +187,7 @@ export class BlockingWatch {
       if (w.kind === 'fault') w.faultCycles += d;
       else w.callCycles += d;
       if (d > w.longest) w.longest = d;
+      w.episode += d;
     }
     w.since = now;
   }
