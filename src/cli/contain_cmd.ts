@@ -228,9 +228,7 @@ export async function containChart(result: ContainResult): Promise<string> {
 export function registerContainCommand(program: Command): void {
   program
     .command('contain')
-    .description(
-      'the blast radius of a misbehaving dataspace manager under each fault-handling design (seed 001)',
-    )
+    .description('the blast radius of a misbehaving dataspace manager under each fault-handling design')
     .option('--design <name>', 'a design to run (repeat; default genode, sync-core-rpc, local-rm)', collect)
     .option(
       '--misbehave <kind>',

@@ -178,7 +178,7 @@ export function dopeLines(r: TimeoutResult): string[] {
   if (!r.dope) return [];
   const { shortTimeout: s, freeze: f } = r.dope;
   return [
-    `DOpE, too short (seed 001): a ${duration(cyclesToMicros(DOPE.shortTimeoutCycles))} timeout with ${DOPE.busyThreads} busy threads of 10 ms quanta on the managers' CPU: ${s.lost} of ${s.faults} faults lost (${s.sendTimeouts} never taken, ${s.replyTimeouts} answered too late), ${s.unfinished} of ${r.spec.clients} threads blocked for good.`,
+    `DOpE, too short: a ${duration(cyclesToMicros(DOPE.shortTimeoutCycles))} timeout with ${DOPE.busyThreads} busy threads of 10 ms quanta on the managers' CPU: ${s.lost} of ${s.faults} faults lost (${s.sendTimeouts} never taken, ${s.replyTimeouts} answered too late), ${s.unfinished} of ${r.spec.clients} threads blocked for good.`,
     `DOpE, too long: a ${duration(cyclesToMicros(DOPE.longTimeoutCycles))} timeout × ${DOPE.misbehaving} misbehaving managers (${r.spec.misbehave}): the fault servers were blocked ${duration(f.serverBlockedUs)} in all, at most ${duration(f.serverStallUs)} without a break; the innocent component served by the same pager froze for ${opt(f.innocentStallUs)}.`,
   ];
 }
@@ -252,7 +252,7 @@ export function registerTimeoutsCommand(program: Command): void {
   program
     .command('timeouts')
     .description(
-      "IPC timeouts on the synchronous designs, timeout × load: too short loses faults, too long stalls (seed 001's DOpE figures)",
+      "IPC timeouts on the synchronous designs, timeout × load: too short loses faults, too long stalls (with the DOpE GUI server's figures)",
     )
     .option(
       '--design <name>',
