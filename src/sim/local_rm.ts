@@ -30,7 +30,7 @@ import { MappingDb } from '../kernel/mapping_db.js';
 import { KernelMemoryPool } from '../kernel/mapping_db_memory.js';
 import type { MdbChanges } from '../kernel/mapping_db_node.js';
 import type { ProtectionDomain } from '../kernel/protection_domain.js';
-import { alignDown } from '../util/bits.js';
+import { alignDown, alignUp } from '../util/bits.js';
 import { invariant } from '../util/result.js';
 import type { CostModel } from './cost.js';
 import type { Cpu } from './cpu.js';
@@ -78,7 +78,8 @@ export class LocalRm {
   private readonly managerPorts = new Map<RegionMap, Port>();
   /** Where each managed map lies in its manager's own address space. */
   private readonly mapBase = new Map<RegionMap, number>();
-  private readonly mapsIn = new Map<number, number>();
+  /** Per manager (PD id): where the next managed map's stretch may begin. */
+  private readonly nextBase = new Map<number, number>();
   /** RAM dataspaces whose frames core already entered as MDB roots (by physical base). */
   private readonly rooted = new Set<number>();
 
@@ -100,11 +101,17 @@ export class LocalRm {
     this.managerPorts.set(map, port);
     // Whoever attached the map already gets the right to call its manager.
     for (const r of map.dataspace.regions) this.grantFor(r.map, map.dataspace);
+    // Each managed map gets its own stretch of its manager's address space, above the user part
+    // (2^47) and aligned to the largest page size, so superpages stay possible at every level.
     const pd = map.owner.pd;
-    const n = this.mapsIn.get(pd.id) ?? 0;
-    this.mapsIn.set(pd.id, n + 1);
-    // Each managed map gets its own 2^47-byte stretch of its manager's address space.
-    this.mapBase.set(map, (n + 1) * 2 ** 47);
+    const sizes = this.host.core.arch.pageSizesLog2;
+    const base = alignUp(this.nextBase.get(pd.id) ?? 2 ** 47, 2 ** Math.max(...sizes));
+    invariant(
+      base + map.size <= 2 ** 53,
+      () => `local-rm: the managed maps of '${pd.label}' do not fit below 2^53 in its address space`,
+    );
+    this.mapBase.set(map, base);
+    this.nextBase.set(pd.id, base + map.size);
   }
 
   /** What a manager of `map` calls for the memory behind `address` of its map. */
