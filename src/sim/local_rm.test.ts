@@ -47,3 +47,26 @@ describe('local-rm', () => {
     });
   });
 });
+
+describe('local-rm: the region mapper must be paged, by someone else', () => {
+  it('sends the region mapper’s own faults (on its region list) to core’s pager, the task’s to the region mapper', () => {
+    const m = new Machine({ cpus: 2, design: unwrap(designOptions('local-rm')) });
+    const core = m.core;
+    const app = unwrap(core.createPd('app', { ram: 2 ** 30, caps: 1e6 }));
+    const ram = unwrap(core.allocRam(app, 16 * 4096));
+    unwrap(app.addressSpace.attach(ram, { at: 0x1000_0000, writeable: true }));
+    function* program(): Program {
+      for (let i = 0; i < 16; i++) yield* touch(0x1000_0000 + i * 4096, 'write');
+    }
+    const t = m.programs.addProgram(app, 'main', 0, program(), PRIORITY.user);
+    m.run();
+    expect(t.finished).toBe(true);
+    const edges = m.programs.trust.list().filter((e) => e.kind === 'page-fault');
+    expect(edges).toEqual([
+      { from: 'app', to: 'app', kind: 'page-fault', what: 'page faults', uses: 16 },
+      { from: 'app', to: 'core', kind: 'page-fault', what: 'page faults of its region mapper', uses: 1 },
+    ]);
+    // Its region list is the task's RAM, paid from the task's quota.
+    expect(m.localRm!.counters.listBytes).toBe(4096);
+  });
+});

@@ -22,6 +22,8 @@ import type { CallOutcome, Port } from '../components/program.js';
 import type { Core } from '../core/core.js';
 import type { Dataspace } from '../core/dataspace.js';
 import type { CoreEvent } from '../core/events.js';
+import type { PdSession } from '../core/pd_session.js';
+import { COSTS } from '../core/quota.js';
 import type { RegionMap } from '../core/region_map.js';
 import type { Resolution } from '../core/resolve.js';
 import { Mapping } from '../hw/page_table.js';
@@ -66,12 +68,21 @@ export interface LocalRmCounters {
   peakBytes: number;
   /** Map items of other memory than the region holds, installed because a manager sent them. */
   wrongMappings: number;
+  /** Bytes of RAM the region mappers' region lists take (charged to their tasks' quotas). */
+  listBytes: number;
 }
 
 /** The mapping database and the region mappers of one machine; see the module comment. */
 export class LocalRm {
   readonly mdb: MappingDb;
-  readonly counters: LocalRmCounters = { mapItems: 0, revoked: 0, unmaps: 0, peakBytes: 0, wrongMappings: 0 };
+  readonly counters: LocalRmCounters = {
+    mapItems: 0,
+    revoked: 0,
+    unmaps: 0,
+    peakBytes: 0,
+    wrongMappings: 0,
+    listBytes: 0,
+  };
   private readonly pools = new Map<number, KernelMemoryPool>();
   private readonly pdOf = new Map<number, ProtectionDomain>();
   /** The `map` port of each managed region map's manager. */
@@ -137,12 +148,36 @@ export class LocalRm {
     return null;
   }
 
-  /** The program of the region mapper of `pd`. */
-  *regionMapper(pd: ProtectionDomain): MachineProgram {
+  /**
+   * The region list of `session`'s region mapper: RAM of the task (charged to its quota), one
+   * slab entry per region it has now, at least a page, attached wherever the task has room. Null
+   * when the address space has none (the region mapper then touches no memory of its own).
+   */
+  regionList(session: PdSession): number | null {
+    const { core } = this.host;
+    const page = core.pageSize;
+    const bytes = Math.max(page, alignUp(session.addressSpace.regionCount * COSTS.region.ram, page));
+    const ds = core.allocRam(session, bytes);
+    if (!ds.ok) return null;
+    const at = session.addressSpace.attach(ds.value, { writeable: true });
+    if (!at.ok) {
+      core.free(session, ds.value);
+      return null;
+    }
+    this.counters.listBytes += bytes;
+    return at.value.base;
+  }
+
+  /**
+   * The program of the region mapper of `pd`. With a region list at `list`, each lookup reads it:
+   * the region mapper's own page faults go to core's pager (it cannot page itself).
+   */
+  *regionMapper(pd: ProtectionDomain, list: number | null = null): MachineProgram {
     const { core, costs } = this.host;
     for (;;) {
       const t = (yield { op: 'next-fault' }) as FaultingTask;
       // The lookup in the task's own region list.
+      if (list !== null) yield { op: 'access', address: list, access: 'read' };
       yield { op: 'compute', cycles: costs.pagerLookup };
       const first = core.resolve(t.kernel, t.faultVa, t.faultKind, true);
       const hop = this.firstHop(first);

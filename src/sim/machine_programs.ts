@@ -198,8 +198,16 @@ export class MachinePrograms {
     const k = unwrap(this.host.core.createThread(session, 'region mapper', cpu));
     k.priority = priority;
     this.grantCore(session.pd);
-    const task = new ProgramTask(k, 'pager', rm.regionMapper(session.pd), this.actions);
-    this.host.faults().addServer(session.pd, task);
+    const task = new ProgramTask(
+      k,
+      'pager',
+      rm.regionMapper(session.pd, rm.regionList(session)),
+      this.actions,
+    );
+    const faults = this.host.faults();
+    faults.addServer(session.pd, task);
+    // Its own faults (on its region list) go to core's pager.
+    faults.addFaulting(task);
     this.host.exec.admit(task);
     return task;
   }
