@@ -257,7 +257,8 @@ export class Simulation {
       if (!ctx.ok) continue;
       why(core.setFaultHandler(map, ctx.value));
       const chunk = b.args.chunk as number;
-      const misbehave = b.args.misbehave === undefined ? undefined : unwrap(parseMisbehaviour(b.args.misbehave));
+      const misbehave =
+        b.args.misbehave === undefined ? undefined : unwrap(parseMisbehaviour(b.args.misbehave));
       // faults-itself: the handler uses the memory it manages, attached in its own address space.
       let selfAttach: number | undefined;
       if (misbehave?.kind === 'faults-itself') {
