@@ -8,7 +8,7 @@ import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { MISBEHAVIOURS, type Misbehaviour, parseMisbehaviour } from '../components/misbehaviour.js';
 import { heatmapChart } from '../report/heatmap.js';
-import { formatTable } from '../report/table.js';
+import { formatNumber, formatTable } from '../report/table.js';
 import { type ContainResult, type ContainRun, type ContainSpec, runContainment } from '../sim/containment.js';
 import { microsToCycles } from '../sim/cost.js';
 import { designOptions, parseOverrides } from '../sim/designs.js';
@@ -155,6 +155,7 @@ function row(r: ContainRun): (string | number)[] {
     rec,
     `${r.mappings.wrong}/${r.mappings.stale}`,
     r.faultsLost,
+    r.mdbPeakBytes === 0 ? '-' : `${formatNumber(r.mdbPeakBytes)} B`,
   ];
 }
 
@@ -171,9 +172,10 @@ export function containTable(result: ContainResult): string {
       'manager died',
       'wrong/stale',
       'lost',
+      'MDB',
     ],
     result.runs.map(row),
-    { align: ['left', 'left', 'left', 'left', 'left', 'left', 'left', 'right', 'right'] },
+    { align: ['left', 'left', 'left', 'left', 'left', 'left', 'left', 'right', 'right', 'right'] },
   );
 }
 
@@ -252,7 +254,8 @@ export function registerContainCommand(program: Command): void {
         'manager), compute (plain RAM) on CPU 0, all served by pager entrypoint 0; remote (plain RAM) on\n' +
         'CPU 1, served by pager entrypoint 1; both managers on CPU 1. Each design runs a baseline first;\n' +
         'delays are against it (under 10 µs left out of the table). ∞: still blocked when nothing was\n' +
-        "left to happen. wrong/stale: page-table entries that disagree with core's region maps.\n" +
+        "left to happen. wrong/stale: page-table entries that disagree with core's region maps. lost:\n" +
+        'faults given up. MDB: the most kernel memory the mapping database held (local-rm).\n' +
         'Ctrl-C keeps the runs done (exit status 130).\n',
     )
     .action(async (f: ContainFlags) => {
