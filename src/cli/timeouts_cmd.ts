@@ -131,7 +131,8 @@ export function timeoutTable(r: TimeoutResult): string {
       'timeout',
       'load',
       'faults',
-      'lost (send/reply)',
+      'lost',
+      'timeouts send/reply',
       'unfinished',
       'worst stall',
       'server stall',
@@ -145,7 +146,8 @@ export function timeoutTable(r: TimeoutResult): string {
       timeoutText(p.timeoutUs),
       p.workload === 'load' ? `${p.load} busy` : `${p.load} managers`,
       p.faults,
-      `${p.lost} (${p.sendTimeouts}/${p.replyTimeouts})`,
+      p.lost,
+      `${p.sendTimeouts}/${p.replyTimeouts}`,
       p.unfinished,
       opt(p.worstStallUs),
       duration(p.serverStallUs),
@@ -178,7 +180,7 @@ export function dopeLines(r: TimeoutResult): string[] {
   if (!r.dope) return [];
   const { shortTimeout: s, freeze: f } = r.dope;
   return [
-    `DOpE, too short: a ${duration(cyclesToMicros(DOPE.shortTimeoutCycles))} timeout with ${DOPE.busyThreads} busy threads of 10 ms quanta on the managers' CPU: ${s.lost} of ${s.faults} faults lost (${s.sendTimeouts} never taken, ${s.replyTimeouts} answered too late), ${s.unfinished} of ${r.spec.clients} threads blocked for good.`,
+    `DOpE, too short: a ${duration(cyclesToMicros(DOPE.shortTimeoutCycles))} timeout with ${DOPE.busyThreads} busy threads of 10 ms quanta on the managers' CPU: ${s.lost} of ${s.faults} faults lost (calls timed out: ${s.sendTimeouts} before the manager took them, ${s.replyTimeouts} before it answered), ${s.unfinished} of ${r.spec.clients} threads blocked for good.`,
     `DOpE, too long: a ${duration(cyclesToMicros(DOPE.longTimeoutCycles))} timeout × ${DOPE.misbehaving} misbehaving managers (${r.spec.misbehave}): the fault servers were blocked ${duration(f.serverBlockedUs)} in all, at most ${duration(f.serverStallUs)} without a break; the innocent component served by the same pager froze for ${opt(f.innocentStallUs)}.`,
   ];
 }
@@ -283,8 +285,9 @@ export function registerTimeoutsCommand(program: Command): void {
       '\nload: client threads on CPU 0 fault into memory paged through --chain managers on CPU 1, where\n' +
         '--loads busy threads with the same priority compete for the CPU. misbehaving: --misbehaving\n' +
         'clients each fault into memory of its own misbehaving manager while an innocent component on\n' +
-        'plain RAM, served by the same pager entrypoint, keeps touching pages. lost: faults given up\n' +
-        '(send: the manager never took the call; reply: it answered too late). server stall: the longest\n' +
+        'plain RAM, served by the same pager entrypoint, keeps touching pages. lost: faults given up.\n' +
+        'timeouts: calls that timed out before the manager took them (send) or answered (reply). worst\n' +
+        'stall: the longest a faulting thread waited for a fault that was resolved. server stall: the longest\n' +
         "a pager entrypoint or region mapper stayed blocked without a break. wasted: managers' cycles on\n" +
         'requests whose replies were dropped. Ctrl-C keeps the points done (exit status 130).\n',
     )

@@ -41,6 +41,8 @@ export interface ThreadWatch {
   callCycles: number;
   /** The longest single blocked interval (fault or call), in cycles. */
   longest: number;
+  /** The longest one that ended before the end of the run (the fault was resolved, the call answered). */
+  longestEnded: number;
   /**
    * Blocked time since the thread last waited for work, and the most of it between two such
    * waits: for a server, everything it waited for while serving one request (a pager's calls to
@@ -105,6 +107,7 @@ export class BlockingWatch {
       faultCycles: 0,
       callCycles: 0,
       longest: 0,
+      longestEnded: 0,
       episode: 0,
       longestEpisode: 0,
       endedAt: -1,
@@ -142,7 +145,7 @@ export class BlockingWatch {
   /** Closes every open interval at `end` (the end of the run). */
   finish(end: number): void {
     for (const w of this.threads) {
-      this.close(w, end);
+      this.close(w, end, false);
       w.longestEpisode = Math.max(w.longestEpisode, w.episode);
     }
     for (const c of this.machine.cpus) this.kernelStretch(c, end, true);
@@ -180,13 +183,14 @@ export class BlockingWatch {
     for (const c of this.machine.cpus) this.kernelStretch(c, now, false);
   }
 
-  /** Accounts the interval since `w.since` up to `now` (the kind stays). */
-  private close(w: ThreadWatch, now: number): void {
+  /** Accounts the interval since `w.since` up to `now`; `ended`: it ends there (not the run). */
+  private close(w: ThreadWatch, now: number, ended = true): void {
     const d = now - w.since;
     if (d > 0 && (w.kind === 'fault' || w.kind === 'call')) {
       if (w.kind === 'fault') w.faultCycles += d;
       else w.callCycles += d;
       if (d > w.longest) w.longest = d;
+      if (ended && d > w.longestEnded) w.longestEnded = d;
       w.episode += d;
     }
     w.since = now;

@@ -80,7 +80,7 @@ export interface TimeoutPoint {
   readonly replyTimeouts: number;
   /** Faulting threads not done when the run ended (a fault lost, or the horizon came first). */
   readonly unfinished: number;
-  /** Worst fault latency among the faults resolved, or null if none was. */
+  /** The faulting threads' longest wait for a fault that was resolved, or null if none was. */
   readonly worstStallUs: number | null;
   /**
    * The longest a fault server (pager entrypoint, region mapper) stayed blocked in calls without
@@ -236,20 +236,21 @@ export function runTimeoutPoint(
   watch.finish(end);
   const ipc = m.programs.ipc.counters;
   const server = watch.threads.filter((w) => servers.has(w.task));
-  const lat = m.faultLatency;
   const faults = faulters.reduce((n, t) => n + t.faults, 0);
+  // The faulting threads' longest wait for a fault that was resolved (a lost one never ends).
+  const worst = Math.max(0, ...faulters.map((t) => watch.of(t)!.longestEnded));
   const innocentWatch = innocent ? watch.of(innocent)! : null;
   return {
     workload,
     timeoutUs: timeout === 'never' ? null : us(timeout),
     load,
     faults,
-    resolved: innocent ? faults - m.counters.faultsLost : lat.count,
+    resolved: faults - m.counters.faultsLost,
     lost: m.counters.faultsLost,
     sendTimeouts: ipc.lostMessages,
     replyTimeouts: ipc.replyTimeouts,
     unfinished: faulters.filter((t) => !t.finished).length,
-    worstStallUs: !innocent && lat.count > 0 ? us(lat.max) : null,
+    worstStallUs: worst > 0 ? us(worst) : null,
     serverStallUs: us(Math.max(0, ...server.map((w) => w.longestEpisode))),
     serverBlockedUs: us(server.reduce((n, w) => n + w.callCycles, 0)),
     innocentStallUs: innocentWatch ? us(innocentWatch.longest) : null,
