@@ -181,7 +181,7 @@ export function dopeLines(r: TimeoutResult): string[] {
   const { shortTimeout: s, freeze: f } = r.dope;
   return [
     `DOpE, too short: a ${duration(cyclesToMicros(DOPE.shortTimeoutCycles))} timeout with ${DOPE.busyThreads} busy threads of 10 ms quanta on the managers' CPU: ${s.lost} of ${s.faults} faults lost (calls timed out: ${s.sendTimeouts} before the manager took them, ${s.replyTimeouts} before it answered), ${s.unfinished} of ${r.spec.clients} threads blocked for good.`,
-    `DOpE, too long: a ${duration(cyclesToMicros(DOPE.longTimeoutCycles))} timeout × ${DOPE.misbehaving} misbehaving managers (${r.spec.misbehave}): the fault servers were blocked ${duration(f.serverBlockedUs)} in all, at most ${duration(f.serverStallUs)} without a break; the innocent component served by the same pager froze for ${opt(f.innocentStallUs)}.`,
+    `DOpE, too long: a ${duration(cyclesToMicros(DOPE.longTimeoutCycles))} timeout × ${DOPE.misbehaving} misbehaving managers (${r.spec.misbehave}): the fault servers were blocked ${duration(f.serverBlockedUs)} in all, at most ${duration(f.serverStallUs)} without a break; ${r.design === 'local-rm' ? 'the innocent component, whose faults go to its own region mapper, waited at most' : 'the innocent component served by the same pager entrypoint froze for'} ${opt(f.innocentStallUs)}.`,
   ];
 }
 
