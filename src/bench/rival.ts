@@ -13,7 +13,7 @@ import { runContainment } from '../sim/containment.js';
 import { runTimeoutStudy } from '../sim/timeout_study.js';
 import type { Recorder } from './harness.js';
 
-const PASSES = 5;
+const PASSES = 9;
 
 /** Wall and CPU (user + system) milliseconds of `fn`. */
 async function timed(fn: () => Promise<unknown>): Promise<{ wall: number; cpu: number }> {
