@@ -61,13 +61,6 @@ describe.concurrent('faultline contain / timeouts as a user runs them', () => {
     expect(table).toMatch(/sync-core-rpc\s+never-replies\s+victim ∞, neighbour ∞, compute ∞\s+pager ep 0 ∞/);
   });
 
-  it('contain with a bad flag: one line on stderr, exit 2', async () => {
-    const r = await cliRun(['contain', '--misbehave', 'sometimes', '--out', join(tmp, 'bad')]);
-    expect(r.code).toBe(2);
-    expect(r.err.trim().split('\n')).toHaveLength(1);
-    expect(r.err).toMatch(/^faultline: --misbehave: 'sometimes' is not a misbehaviour/);
-  });
-
   it('timeouts: Ctrl-C keeps the points done, marks them interrupted and exits 130', async () => {
     const out = join(tmp, 'timeouts');
     const r = await cliRun(['timeouts', '--json', '--out', out], { interrupt: {} });

@@ -4,9 +4,38 @@
  */
 import { describe, expect, it } from 'vitest';
 import { cliRun } from './cli.testutil.js';
-import { EXIT_THREAD_STOPPED } from './replay_run.js';
+import { UserError } from './io.js';
+import { EXIT_THREAD_STOPPED, replay } from './replay_run.js';
+import { runOptions } from './run_options.js';
 
 const TRACE = 'test/fixtures/lackey_small.txt';
+
+describe('--misbehave', () => {
+  it('compare with a late manager: both designs finish; sync-core-rpc loses nothing without a timeout', async () => {
+    const runs = runOptions(['genode', 'sync-core-rpc'], { misbehave: 'replies-late:30000' });
+    const out = await replay(new URL(`../../${TRACE}`, import.meta.url).pathname, runs, { reader: 'inline' });
+    expect(out.results.map((r) => r.faults.lost)).toEqual([0, 0]);
+    expect(out.results.map((r) => r.config?.misbehave)).toEqual(['replies-late:30000', 'replies-late:30000']);
+    expect(out.results[1]!.trust.some((e) => e.from === 'core' && e.kind === 'call')).toBe(true);
+    expect(out.results[0]!.trust.some((e) => e.from === 'core' && e.kind === 'call')).toBe(false);
+    // The late manager costs the program time: more cycles than without it.
+    const plain = await replay(
+      new URL(`../../${TRACE}`, import.meta.url).pathname,
+      runOptions(['genode'], {}),
+      {
+        reader: 'inline',
+      },
+    );
+    expect(out.results[0]!.cycles).toBeGreaterThan(plain.results[0]!.cycles + 30_000);
+  });
+
+  it('rejects a bad kind naming the flag and the choices', () => {
+    expect(() => runOptions(['genode'], { misbehave: 'late' })).toThrow(UserError);
+    expect(() => runOptions(['genode'], { misbehave: 'late' })).toThrow(
+      "--misbehave: 'late' is not a misbehaviour; expected one of never-replies, replies-late:N, dies, faults-itself, wrong-mapping (N: cycles > 0)",
+    );
+  });
+});
 
 describe.concurrent('rival designs on the command line', () => {
   it('replay --misbehave never-replies: the traced thread waits for ever (exit 3), the config says why', async () => {
@@ -17,36 +46,6 @@ describe.concurrent('rival designs on the command line', () => {
     expect(j.stopped).toMatchObject({ reason: 'thread-blocked' });
     expect(j.records).toBeLessThan(j.trace.records);
     expect(j.trust.some((e: { kind: string }) => e.kind === 'signal')).toBe(true);
-  });
-
-  it('compare --misbehave replies-late: both designs finish; sync-core-rpc loses nothing without a timeout', async () => {
-    const r = await cliRun([
-      'compare',
-      TRACE,
-      '--design',
-      'genode',
-      '--design',
-      'sync-core-rpc',
-      '--misbehave',
-      'replies-late:30000',
-      '--json',
-      '--out',
-      `${process.env.TMPDIR ?? '/tmp'}/faultline-rival-cli`,
-    ]);
-    expect(r.code).toBe(0);
-    const j = JSON.parse(r.out);
-    expect(j.results.map((x: { faults: { lost: number } }) => x.faults.lost)).toEqual([0, 0]);
-    expect(
-      j.results[1].trust.some((e: { from: string; kind: string }) => e.from === 'core' && e.kind === 'call'),
-    ).toBe(true);
-  });
-
-  it('replay --misbehave with a bad kind: one line, exit 2', async () => {
-    const r = await cliRun(['replay', TRACE, '--misbehave', 'late']);
-    expect(r.code).toBe(2);
-    expect(r.err).toBe(
-      "faultline: --misbehave: 'late' is not a misbehaviour; expected one of never-replies, replies-late:N, dies, faults-itself, wrong-mapping (N: cycles > 0)\n",
-    );
   });
 
   it('designs --trust --json lists the rights of every design; --metadata the bytes per design', async () => {
