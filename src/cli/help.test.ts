@@ -85,3 +85,14 @@ describe('the documentation', () => {
     expect(design).not.toMatch(JARGON);
   });
 });
+
+describe('a reader that stops early', () => {
+  it('ends the command quietly (no EPIPE stack trace) when stdout is closed: `faultline scale --help | head -1`', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const { MAIN, TSX } = await import('./cli.testutil.js');
+    const cmd = `"${process.execPath}" --import "${TSX}" "${MAIN}" scale --help | head -1`;
+    const r = spawnSync('sh', ['-c', cmd], { encoding: 'utf8' });
+    expect(r.stdout).toBe('Usage: faultline scale [options]\n');
+    expect(r.stderr).toBe('');
+  });
+});

@@ -61,6 +61,14 @@ program
 // No command at all runs the tour (`npm start`); an unknown command stays an error.
 const argv = process.argv.length > 2 ? process.argv : [...process.argv, 'demo'];
 
+// A reader that stops early (`faultline ... | head`) is not an error: finish quietly.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
+}
+
 program.parseAsync(argv).catch((e: unknown) => {
   if (e instanceof CommanderError) {
     // Help and version exit 0; usage mistakes exit 2 like every other bad input.
