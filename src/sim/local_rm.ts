@@ -15,7 +15,9 @@
  * mapping derived from the revoked one, in every space, and the TLB entries with them.
  *
  * The region mapper itself must be paged by someone else: core's pager (the special case). It
- * touches no memory in the model, so its faults never happen, but the routing is explicit.
+ * keeps its region list in RAM of its task (`regionList`) and reads it on every lookup; the
+ * kernel sends its own faults there to core's pager (`FaultPath.serverFor`). A task whose address
+ * space has no room for the list gets none, and its region mapper touches no memory.
  */
 import type { MapAnswer, MapRequest, NextHop } from '../components/on_demand_handler.js';
 import type { CallOutcome, Port } from '../components/program.js';
