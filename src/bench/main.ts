@@ -7,6 +7,7 @@ import { type Figure, Recorder } from './harness.js';
 import { irqBenchmarks } from './irq.js';
 import { mdbBenchmarks } from './mdb.js';
 import { replayBenchmarks } from './replay.js';
+import { rivalBenchmarks } from './rival.js';
 import { simBenchmarks } from './sim.js';
 import { viewBenchmarks } from './view.js';
 
@@ -16,6 +17,7 @@ const groups: Array<[string, (r: Recorder) => Promise<void>]> = [
   ['replay', replayBenchmarks],
   ['irq', irqBenchmarks],
   ['mdb', mdbBenchmarks],
+  ['rival', rivalBenchmarks],
   ['view', viewBenchmarks],
 ];
 

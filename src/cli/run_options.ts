@@ -3,6 +3,7 @@
  * so every command rejects the same mistakes with the same messages: an empty value is an error,
  * never the default; numbers state their range.
  */
+import { type Misbehaviour, parseMisbehaviour } from '../components/misbehaviour.js';
 import { ARCH_NAMES, type ArchName, arch as archOf } from '../hw/arch.js';
 import { parseTlbSpec } from '../hw/tlb_spec.js';
 import { type CostModel, DEFAULT_COSTS, overrideCosts, parseCostAssignments } from '../sim/cost.js';
@@ -25,6 +26,8 @@ export interface RunFlags {
   set?: string[];
   chunk?: string;
   seed?: string;
+  /** How the traced program's memory manager misbehaves (replay and compare). */
+  misbehave?: string;
 }
 
 /** Validated options for one design. */
@@ -98,6 +101,12 @@ export function runOptions(designs: readonly string[], flags: RunFlags): RunOpti
   if (!overrides.ok) throw new UserError(`--set: ${overrides.message}`);
   const chunk = flags.chunk !== undefined ? parseChunk(flags.chunk, 2 ** arch.pageSizesLog2[0]!) : 2 ** 21;
   const seed = flags.seed !== undefined ? parseSeed(flags.seed) : 1;
+  let misbehave: Misbehaviour | undefined;
+  if (flags.misbehave !== undefined) {
+    const m = parseMisbehaviour(flags.misbehave);
+    if (!m.ok) throw new UserError(`--misbehave: ${m.message}`);
+    misbehave = m.value;
+  }
   return designs.map((design) => {
     // The design's name first, then the overrides on it, each error under its own flag.
     const named = designOptions(design);
@@ -108,7 +117,15 @@ export function runOptions(designs: readonly string[], flags: RunFlags): RunOpti
       design,
       options: d.value,
       seed,
-      system: { arch: archName, cpus, tlb, costs, design: d.value, chunk },
+      system: {
+        arch: archName,
+        cpus,
+        tlb,
+        costs,
+        design: d.value,
+        chunk,
+        ...(misbehave ? { misbehave } : {}),
+      },
     };
   });
 }

@@ -62,6 +62,7 @@ export function configPairs(results: readonly RunResult[]): Array<[string, strin
       : `defaults except ${costs.map(([k, v]) => `${k}=${v}`).join(' ')}`,
   ]);
   out.push(['handler chunk', c.chunk]);
+  if (c.misbehave !== undefined) out.push(['memory manager misbehaves', c.misbehave]);
   out.push(['records', windowText(c)]);
   return out;
 }

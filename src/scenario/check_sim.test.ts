@@ -178,7 +178,7 @@ describe('expect_metrics and irq', () => {
     ],
     [
       'expect_metrics: { records: { min: recordz } }',
-      "bad.yaml:19:39 steps[3].expect_metrics.records.min: unknown metric 'recordz'; expected one of: records, translations, tlb.hits, tlb.misses, tlb.hitRate, walks, faults.resolved, faults.reflected, faults.errors, faults.latency.p50, faults.latency.p99, faults.latency.max, faults.latency.count, pages.touched, cycles, cyclesBy.user, cyclesBy.kernel, cyclesBy.pager, cyclesBy.handler, shootdowns, crossCpu.messages, lock.waitCycles, lock.contended, steals, signals, chunks, mappings.SIZE (e.g. mappings.2M), irq.NAME.METRIC",
+      "bad.yaml:19:39 steps[3].expect_metrics.records.min: unknown metric 'recordz'; expected one of: records, translations, tlb.hits, tlb.misses, tlb.hitRate, walks, faults.resolved, faults.reflected, faults.errors, faults.lost, faults.latency.p50, faults.latency.p99, faults.latency.max, faults.latency.count, pages.touched, cycles, cyclesBy.user, cyclesBy.kernel, cyclesBy.pager, cyclesBy.handler, shootdowns, crossCpu.messages, lock.waitCycles, lock.contended, steals, signals, chunks, mappings.SIZE (e.g. mappings.2M), irq.NAME.METRIC",
     ],
     [
       'expect_metrics: { records: { min: 5, max: 1 } }',

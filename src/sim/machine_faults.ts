@@ -254,9 +254,13 @@ export class FaultPath {
     return this.pagers[this.host.design.pagers === 'single' ? 0 : cpu]!;
   }
 
-  /** Where the kernel sends t's faults: its PD's own region mapper (local-rm), else core's pager. */
+  /**
+   * Where the kernel sends t's faults: its PD's own region mapper (local-rm), else core's pager.
+   * The region mapper cannot page itself: its own faults go to core's pager (the special case).
+   */
   serverFor(t: FaultingTask, cpu: number): FaultServer {
-    return this.ownServer.get(t.kernel.pd) ?? this.pagerFor(cpu);
+    const own = this.ownServer.get(t.kernel.pd);
+    return own === undefined || own.task === t ? this.pagerFor(cpu) : own;
   }
 
   /** The exception entry is done: the fault message goes to its server (an IPI if it is remote). */
@@ -264,7 +268,8 @@ export class FaultPath {
     const t = this.taskAt(index);
     this.host.drawing?.entered(t, cpu.id, cpu.runStart, now);
     const server = this.serverFor(t, cpu.id);
-    this.host.trust?.record(t.kernel.pd.label, server.task.kernel.pd.label, 'page-fault', 'page faults');
+    const what = this.servers.get(t as ProgramTask) ? 'page faults of its region mapper' : 'page faults';
+    this.host.trust?.record(t.kernel.pd.label, server.task.kernel.pd.label, 'page-fault', what);
     server.inbox.queue.push(t);
     const at = server.task.kernel.cpu;
     if (at === cpu.id) this.host.actions.faultArrived(server.inbox);

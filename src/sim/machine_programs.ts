@@ -6,7 +6,7 @@
  * capability to call it), or serving region mappers' `map` requests (`local-rm`, `local_rm.ts`).
  */
 import type { OnDemandHandler } from '../components/on_demand_handler.js';
-import type { Port } from '../components/program.js';
+import type { Port, Program } from '../components/program.js';
 import type { Core } from '../core/core.js';
 import type { AccessType } from '../core/events.js';
 import type { PdSession } from '../core/pd_session.js';
@@ -16,7 +16,7 @@ import type { Thread } from '../kernel/thread.js';
 import { unwrap } from '../util/result.js';
 import { AllocatorLocks, coreEntrypoint } from './core_services.js';
 import type { CostModel } from './cost.js';
-import type { Cpu } from './cpu.js';
+import type { Cpu, TaskCategory } from './cpu.js';
 import type { DesignOptions } from './designs.js';
 import type { EventEngine } from './engine.js';
 import type { Executor } from './executor.js';
@@ -166,6 +166,30 @@ export class MachinePrograms {
   }
 
   /**
+   * Starts a thread of `session` on `cpu` that runs `program` (a busy thread competing for a CPU,
+   * a client calling a server); it may call core and touch memory like any component thread.
+   */
+  addProgram(
+    session: PdSession,
+    name: string,
+    cpu: number,
+    program: Program,
+    priority: number,
+    category: TaskCategory = 'user',
+  ): ProgramTask {
+    const k = unwrap(this.host.core.createThread(session, name, cpu));
+    k.priority = priority;
+    this.grantCore(session.pd);
+    const task = new ProgramTask(k, category, program, this.actions);
+    const faults = this.host.faults();
+    faults.addFaulting(task);
+    if (this.host.localRm() && !faults.hasServer(session.pd))
+      this.addRegionMapper(session, cpu, this.rmPriority);
+    this.host.exec.admit(task);
+    return task;
+  }
+
+  /**
    * Starts the region mapper of `session`'s task on `cpu` (local-rm): the kernel sends the task's
    * page faults to it instead of to core.
    */
@@ -174,8 +198,16 @@ export class MachinePrograms {
     const k = unwrap(this.host.core.createThread(session, 'region mapper', cpu));
     k.priority = priority;
     this.grantCore(session.pd);
-    const task = new ProgramTask(k, 'pager', rm.regionMapper(session.pd), this.actions);
-    this.host.faults().addServer(session.pd, task);
+    const task = new ProgramTask(
+      k,
+      'pager',
+      rm.regionMapper(session.pd, rm.regionList(session)),
+      this.actions,
+    );
+    const faults = this.host.faults();
+    faults.addServer(session.pd, task);
+    // Its own faults (on its region list) go to core's pager.
+    faults.addFaulting(task);
     this.host.exec.admit(task);
     return task;
   }

@@ -4,6 +4,7 @@
  * chunk with a RAM dataspace. `summarize` turns a finished run into the versioned result that
  * `faultline replay --json` prints (documented in docs/OUTPUT.md).
  */
+import type { Misbehaviour } from '../components/misbehaviour.js';
 import { OnDemandHandler } from '../components/on_demand_handler.js';
 import type { PdSession } from '../core/pd_session.js';
 import type { RegionMap } from '../core/region_map.js';
@@ -16,6 +17,7 @@ import { type ReplayStop, threadStop } from './replay_stop.js';
 import type { RunConfig } from './run_config.js';
 import { bySizeName, diffStats, type LevelCounts, markStats, type StatsMark, zeroMark } from './run_stats.js';
 import type { AccessSource, SimThread } from './sim_thread.js';
+import type { TrustEdge } from './trust.js';
 
 /** Options of the traced system. */
 export interface TracedSystemOptions extends MachineConfig {
@@ -25,6 +27,8 @@ export interface TracedSystemOptions extends MachineConfig {
   readonly handlerCpu?: number;
   /** Attribute TLB misses and faults to pages and instructions (slow path only; default off). */
   readonly attribution?: boolean;
+  /** How the program's memory manager misbehaves, if it does (`--misbehave`). */
+  readonly misbehave?: Misbehaviour;
 }
 
 /** A built traced system. */
@@ -61,7 +65,18 @@ export function buildTracedSystem(
   unwrap(core.setFaultHandler(memory, ctx));
   const chunk = opts.chunk ?? 2 ** 21;
   const handlerCpu = opts.handlerCpu ?? machine.cpus.length - 1;
-  const handler = new OnDemandHandler(core, manager, memory, { chunk, cpu: handlerCpu });
+  // faults-itself: the manager uses the memory it manages at the same addresses as the program.
+  const selfAttach =
+    opts.misbehave?.kind === 'faults-itself'
+      ? unwrap(manager.addressSpace.attach(memory.dataspace, { at: page, offset: page, writeable: true }))
+          .base - page
+      : undefined;
+  const handler = new OnDemandHandler(core, manager, memory, {
+    chunk,
+    cpu: handlerCpu,
+    misbehave: opts.misbehave,
+    selfAttach,
+  });
   machine.addHandler(manager, 'handler', handlerCpu, handler, ctx);
   const threads = sources.map((src, i) =>
     machine.addThread(app, sources.length === 1 ? 'main' : `thread ${i}`, i % machine.cpus.length, src),
@@ -167,6 +182,8 @@ export interface RunResult {
     readonly resolved: number;
     readonly reflected: number;
     readonly errors: number;
+    /** Faults given up: a synchronous design's call to their manager timed out or failed. */
+    readonly lost: number;
     readonly latency: {
       readonly p50: number;
       readonly p99: number;
@@ -202,6 +219,11 @@ export interface RunResult {
   readonly config?: RunConfig;
   /** Why the run stopped before the end of its trace (a traced thread died), or null. */
   readonly stopped: ReplayStop | null;
+  /**
+   * The communication rights the run used (who called, signalled, mapped into or sent page faults
+   * to whom), read off the machine's capability checks; the whole run, warm-up included.
+   */
+  readonly trust: readonly TrustEdge[];
 }
 
 /** How to summarize. */
@@ -325,6 +347,7 @@ export function summarize(sys: TracedSystem, design: string, opts: SummaryOption
       resolved: d.faultsResolved,
       reflected: d.faultsReflected,
       errors: d.errors,
+      lost: d.faultsLost,
       latency: {
         p50: lat.count ? lat.percentile(0.5) : 0,
         p99: lat.count ? lat.percentile(0.99) : 0,
@@ -346,5 +369,6 @@ export function summarize(sys: TracedSystem, design: string, opts: SummaryOption
     errors: m.errors.slice(from.errorTexts, from.errorTexts + 20),
     ...(top ? { top } : {}),
     stopped: threadStop(sys.threads, m.arch, sys.app.addressSpace.size, m.core.pageSize),
+    trust: m.programs.trust.list(),
   };
 }

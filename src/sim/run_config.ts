@@ -71,6 +71,8 @@ export interface RunConfig {
   /** Length of the top lists (0: no attribution). */
   readonly top: number;
   readonly trace: TraceInfo;
+  /** How the program's memory manager misbehaved (`--misbehave`); absent when it behaved. */
+  readonly misbehave?: string;
 }
 
 /** What {@link runConfig} is built from. */
@@ -87,6 +89,7 @@ export interface RunConfigInput {
   readonly window: WindowConfig;
   readonly top: number;
   readonly trace: TraceInfo;
+  readonly misbehave?: string;
 }
 
 function differing<T extends object>(actual: T, base: T): Partial<T> {
@@ -126,6 +129,7 @@ export function runConfig(c: RunConfigInput): RunConfig {
     window: { ...c.window },
     top: c.top,
     trace: { file: c.trace.file, format: c.trace.format, gzip: c.trace.gzip, records: c.trace.records },
+    ...(c.misbehave !== undefined ? { misbehave: c.misbehave } : {}),
   };
 }
 
