@@ -20,11 +20,26 @@ export {
 } from './components/block_server.js';
 export { type FileErrorCode, FileProvider, type FileProviderStats } from './components/file_provider.js';
 export {
-  type HandlerBehaviour,
-  type IoWait,
   OnDemandHandler,
-  type Work,
+  type OnDemandOptions,
+  type ResolveRequest,
 } from './components/on_demand_handler.js';
+export {
+  type Action,
+  type CallOutcome,
+  type CoreRpcName,
+  call,
+  compute,
+  coreRpc,
+  type Port,
+  type Program,
+  type Received,
+  receive,
+  reply,
+  sleep,
+  waitSignal,
+  zero,
+} from './components/program.js';
 export {
   type PageWait,
   SwapManager,

@@ -59,5 +59,10 @@ export async function demo(outDir: string): Promise<string> {
   );
   lines.push(`  and ${reportPath}.`);
   lines.push(`Open ${timelinePath} in https://ui.perfetto.dev and ${reportPath} in a browser.`);
+  lines.push('');
+  lines.push('NEXT: see it. The visualizer shows the address spaces, the nested region maps, every fault');
+  lines.push('step by step (walk, reflection, wake-up, retry) and why each mapping has its size:');
+  lines.push('');
+  lines.push('  npx faultline view scenarios/rm_fault.yaml --open');
   return lines.join('\n');
 }

@@ -6,6 +6,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { walkthrough } from '../report/walkthrough.js';
+import { registerContainCommand } from './contain_cmd.js';
 import { demo } from './demo.js';
 import { registerExplainCommand } from './explain_cmd.js';
 import { UserError } from './io.js';
@@ -16,8 +17,10 @@ import { parseArch } from './run_options.js';
 import { registerScaleCommand } from './scale_cmd.js';
 import { registerScenarioCommands } from './scenario_cmd.js';
 import { registerSwapSweepCommand } from './swap_sweep_cmd.js';
+import { registerTimeoutsCommand } from './timeouts_cmd.js';
 import { registerTraceCommands } from './trace_cmd.js';
 import { faultlineVersion } from './version.js';
+import { registerViewCommand } from './view_cmd.js';
 
 const program = new Command();
 program
@@ -43,6 +46,9 @@ registerExplainCommand(program);
 registerTraceCommands(program);
 registerPteCommand(program);
 registerSwapSweepCommand(program);
+registerViewCommand(program);
+registerContainCommand(program);
+registerTimeoutsCommand(program);
 
 program
   .command('demo')
@@ -56,6 +62,14 @@ program
 
 // No command at all runs the tour (`npm start`); an unknown command stays an error.
 const argv = process.argv.length > 2 ? process.argv : [...process.argv, 'demo'];
+
+// A reader that stops early (`faultline ... | head`) is not an error: finish quietly.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
+}
 
 program.parseAsync(argv).catch((e: unknown) => {
   if (e instanceof CommanderError) {

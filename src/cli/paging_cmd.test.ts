@@ -154,7 +154,19 @@ describe('paging on the command line', () => {
         { ram: '64K', swap: ['nvme:5000'] },
         /^--swap nvme:5000: the size must be a multiple of 4 KiB/,
       ],
+      [
+        ['local-rm'],
+        { ram: '64K', chunk: '4K' },
+        /^--ram: local-rm: a dataspace manager pages .* only with faultHandling=async \(this design has local-rm\)/,
+      ],
+      [
+        ['genode'],
+        { ram: '64K', chunk: '4K', misbehave: 'dies' },
+        /^--misbehave: genode: the swapping dataspace manager/,
+      ],
     ];
+    // The kernel pages regardless of how faults in managed dataspaces are handled.
+    expect(runOptions(['kernel-swap'], { ram: '64K', set: ['faultHandling=sync-core-rpc'] })).toHaveLength(1);
     for (const [designs, flags, want] of cases) expect(() => runOptions(designs, flags)).toThrow(want);
   });
 });

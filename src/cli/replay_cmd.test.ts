@@ -284,6 +284,7 @@ describe('the README’s commands', () => {
     expect(r.out).toMatch(/resolved through 2 region maps: 2M/);
     expect(r.out).toMatch(/genode\s+4k-only/);
     expect(r.out).toMatch(/Open .*demo-timeline\.json in https:\/\/ui\.perfetto\.dev/);
+    expect(r.out.trimEnd().split('\n').at(-1)).toMatch(/^ {2}npx faultline view scenarios\/rm_fault\.yaml/);
     expect(checkTimeline(JSON.parse(readFileSync(join(out, 'demo-timeline.json'), 'utf8')))).toEqual([]);
     expect(readFileSync(join(out, 'demo-report.html'), 'utf8')).toMatch(/<svg/);
   });

@@ -4,13 +4,17 @@
 import { join } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { type Command, Option } from 'commander';
+import { MISBEHAVIOURS } from '../components/misbehaviour.js';
 import { type ArchName, arch } from '../hw/arch.js';
 import { TLB_SPEC_HELP } from '../hw/tlb_spec.js';
 import { comparisonChart, comparisonHtml, comparisonTable, summaryText } from '../report/run_report.js';
-import { formatNumber } from '../report/table.js';
-import { DESIGNS, optionChoices } from '../sim/designs.js';
+import { formatNumber, formatTable } from '../report/table.js';
+import { DESIGNS, designOptions, optionChoices } from '../sim/designs.js';
+import { metadataPoints } from '../sim/metadata_study.js';
 import { stopText } from '../sim/replay_stop.js';
 import { machineLine, type WindowConfig } from '../sim/run_config.js';
+import { trustOfDesign } from '../sim/trust_run.js';
+import { unwrap } from '../util/result.js';
 import {
   checkOutputs,
   collect,
@@ -19,6 +23,7 @@ import {
   type Output,
   outDir,
   parseChoice,
+  parseIntList,
   UserError,
   writeFileAtomic,
 } from './io.js';
@@ -28,6 +33,8 @@ import { type RunFlags, type RunOptions, runOptions } from './run_options.js';
 import type { ReaderMode } from './trace_thread.js';
 
 const READER_MODES: readonly ReaderMode[] = ['auto', 'thread', 'inline'];
+
+const MISBEHAVE_HELP = `the program's memory manager misbehaves: ${MISBEHAVIOURS.join(', ')} (N in cycles)`;
 
 /** Flags common to replay and compare. */
 export function addRunFlags(cmd: Command): Command {
@@ -114,7 +121,7 @@ export async function replayWithUi(
   trace: string,
   runs: readonly RunOptions[],
   flags: WindowFlags & { reader?: ReaderMode },
-  opts: { timeline: boolean; quiet: boolean; stop: Interrupt },
+  opts: { timeline: boolean; quiet: boolean; stop: Interrupt; tlbSamples?: boolean },
 ): Promise<ReplayOutcome> {
   const { window, top } = windowOptions(flags);
   const bar =
@@ -132,6 +139,7 @@ export async function replayWithUi(
       window,
       top,
       shouldStop: () => opts.stop.requested,
+      tlbSamples: opts.tlbSamples,
       onProgress: bar
         ? (b, total) => {
             if (!started && total > 0) {
@@ -157,7 +165,12 @@ export function registerReplayCommands(program: Command): void {
             'replay a memory-access trace (Valgrind lackey text, gzip, or faultline binary) through a design',
           )
           .option('--design <name>', 'design to run (see `faultline designs`)', 'genode')
+          .option('--misbehave <kind>', MISBEHAVE_HELP)
           .option('--json', 'print one JSON object (schema in docs/OUTPUT.md)')
+          .option(
+            '--tlb-samples',
+            'with --json: add every CPU’s TLB contents after each 65,536 records (for faultline view)',
+          )
           .option('--timeline <file>', 'write a Chrome trace-event JSON timeline (open in ui.perfetto.dev)')
           .option('--report <file>', 'write an HTML report'),
       ),
@@ -174,6 +187,7 @@ export function registerReplayCommands(program: Command): void {
             json?: boolean;
             timeline?: string;
             report?: string;
+            tlbSamples?: boolean;
           },
       ) => {
         const runs = runOptions([flags.design], flags);
@@ -187,6 +201,7 @@ export function registerReplayCommands(program: Command): void {
             timeline: flags.timeline !== undefined,
             quiet: !!flags.json,
             stop,
+            tlbSamples: !!flags.tlbSamples,
           }),
         );
         const r = out.results[0]!;
@@ -205,7 +220,7 @@ export function registerReplayCommands(program: Command): void {
         }
         if (flags.json) {
           process.stdout.write(
-            `${JSON.stringify({ ...r, trace: traceInfo(out), interrupted: out.interrupted })}\n`,
+            `${JSON.stringify({ ...r, ...samplesOf(out, 0), trace: traceInfo(out), interrupted: out.interrupted })}\n`,
           );
         } else {
           if (out.interrupted) process.stdout.write('interrupted: partial result\n');
@@ -225,14 +240,23 @@ export function registerReplayCommands(program: Command): void {
             'run several designs on the same trace, side by side, with an SVG plot and an HTML report',
           )
           .option('--design <name>', 'a design to compare (repeat; default genode and 4k-only)', collect)
+          .option('--misbehave <kind>', MISBEHAVE_HELP)
           .option('--out <dir>', 'where to write compare.svg and compare.html', 'faultline-out')
-          .option('--json', 'print {"results": [...]} instead of the table'),
+          .option('--json', 'print {"results": [...]} instead of the table')
+          .option('--tlb-samples', 'with --json: add every CPU’s TLB contents after each 65,536 records'),
       ),
     ),
   ).action(
     async (
       trace: string,
-      flags: RunFlags & WindowFlags & { reader?: ReaderMode; design?: string[]; out: string; json?: boolean },
+      flags: RunFlags &
+        WindowFlags & {
+          reader?: ReaderMode;
+          design?: string[];
+          out: string;
+          json?: boolean;
+          tlbSamples?: boolean;
+        },
     ) => {
       const designs = flags.design?.length ? flags.design : ['genode', '4k-only'];
       const runs = runOptions(designs, flags);
@@ -248,7 +272,12 @@ export function registerReplayCommands(program: Command): void {
         [trace],
       );
       const out = await interruptible((stop) =>
-        replayWithUi(trace, runs, flags, { timeline: false, quiet: !!flags.json, stop }),
+        replayWithUi(trace, runs, flags, {
+          timeline: false,
+          quiet: !!flags.json,
+          stop,
+          tlbSamples: !!flags.tlbSamples,
+        }),
       );
       const svg = await comparisonChart(out.results, `designs on ${trace}`);
       if (!svg.ok) throw new UserError(svg.message);
@@ -258,7 +287,7 @@ export function registerReplayCommands(program: Command): void {
       await writeFileAtomic(htmlPath, html.value);
       if (flags.json) {
         process.stdout.write(
-          `${JSON.stringify({ results: out.results, trace: traceInfo(out), interrupted: out.interrupted })}\n`,
+          `${JSON.stringify({ results: out.results.map((r, i) => ({ ...r, ...samplesOf(out, i) })), trace: traceInfo(out), interrupted: out.interrupted })}\n`,
         );
       } else {
         if (out.interrupted) process.stdout.write('interrupted: partial result\n');
@@ -273,7 +302,23 @@ export function registerReplayCommands(program: Command): void {
     .command('designs')
     .description('list the built-in designs and their options')
     .option('--json', 'print the designs as JSON')
-    .action((flags: { json?: boolean }) => {
+    .option(
+      '--trust',
+      'run a small workload under each design and list the communication rights each party used',
+    )
+    .option(
+      '--metadata [counts]',
+      'bytes of core and kernel metadata per fault-handling design as managed dataspaces grow (default 1,16,256,1024)',
+    )
+    .action((flags: { json?: boolean; trust?: boolean; metadata?: string | boolean }) => {
+      if (flags.trust) {
+        designsTrust(!!flags.json);
+        return;
+      }
+      if (flags.metadata !== undefined) {
+        designsMetadata(flags.metadata === true ? '1,16,256,1024' : String(flags.metadata), !!flags.json);
+        return;
+      }
       if (flags.json) {
         process.stdout.write(`${JSON.stringify({ designs: DESIGNS, choices: optionChoices() })}\n`);
         return;
@@ -291,6 +336,74 @@ export function registerReplayCommands(program: Command): void {
       for (const [k, v] of Object.entries(optionChoices())) lines.push(`  ${k}: ${v.join(' | ')}`);
       process.stdout.write(`${lines.join('\n')}\n`);
     });
+}
+
+/** Kinds of rights, in words (`designs --trust`). */
+const TRUST_KINDS =
+  'call: the caller depends on the callee answering; signal: fire and forget; map: map items into the\n' +
+  "receiver's address space (a direct right); page-fault: the kernel sends the thread's page faults there.";
+
+/** `faultline designs --trust`: the rights each design's run of the default workload used. */
+function designsTrust(json: boolean): void {
+  const rows = DESIGNS.map((d) => ({ design: d.name, trust: trustOfDesign(d.options) }));
+  if (json) {
+    process.stdout.write(`${JSON.stringify({ designs: rows })}\n`);
+    return;
+  }
+  const lines = [
+    'Rights used by a run of the default workload (app touches memory paged by manager, and its own RAM).',
+    TRUST_KINDS,
+  ];
+  for (const r of rows) {
+    lines.push('', r.design);
+    const table = formatTable(
+      ['from', 'right', 'to', 'used for', 'uses'],
+      r.trust.map((e) => [e.from, e.kind, e.to, e.what, e.uses]),
+      { align: ['left', 'left', 'left', 'left', 'right'] },
+    );
+    lines.push(...table.split('\n').map((l) => `  ${l}`));
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/** `faultline designs --metadata`: core and kernel metadata per design as managed dataspaces grow. */
+function designsMetadata(counts: string, json: boolean): void {
+  const ns = parseIntList(counts, '--metadata', 100_000, { increasing: true });
+  const points = (['genode', 'sync-core-rpc', 'local-rm'] as const).flatMap((d) =>
+    metadataPoints(d, unwrap(designOptions(d)), ns),
+  );
+  if (json) {
+    process.stdout.write(`${JSON.stringify({ points })}\n`);
+    return;
+  }
+  const table = formatTable(
+    [
+      'design',
+      'managed dataspaces',
+      'core bytes',
+      'caps',
+      'kernel (MDB) bytes',
+      'region lists',
+      'total bytes',
+      'bytes per dataspace',
+    ],
+    points.map((p) => [
+      p.design,
+      p.dataspaces,
+      p.coreBytes,
+      p.caps,
+      p.kernelBytes,
+      p.listBytes,
+      p.totalBytes,
+      p.bytesPerDataspace,
+    ]),
+  );
+  process.stdout.write(
+    `Metadata of n managed dataspaces, ${points[0]?.pages ?? 4} pages touched in each (a client, one manager thread per dataspace).\n` +
+      "core: charged to the sessions' RAM quotas (region maps, regions, signal contexts); kernel: the mapping\n" +
+      "database's nodes; region lists: local-rm's region mappers' lists, RAM of their tasks.\n\n" +
+      `${table}\n`,
+  );
 }
 
 /** The header lines of an HTML report: command line, machine, trace, version. */
@@ -322,6 +435,12 @@ function stopLines(out: ReplayOutcome): string {
 /** Exit status EXIT_THREAD_STOPPED when a traced thread stopped in any run (unless the user interrupted it). */
 function setStopExit(out: ReplayOutcome): void {
   if (!out.interrupted && out.results.some((r) => r.stopped)) process.exitCode = EXIT_THREAD_STOPPED;
+}
+
+/** `{tlbSamples: [...]}` for run i when samples were taken, else nothing (the JSON stays as it was). */
+function samplesOf(out: ReplayOutcome, i: number) {
+  const s = out.samples[i];
+  return s && s.length > 0 ? { tlbSamples: s } : {};
 }
 
 function traceInfo(out: ReplayOutcome) {

@@ -3,6 +3,7 @@
  * so a trace of any length replays in constant memory and is read only once for a comparison.
  */
 import { stat } from 'node:fs/promises';
+import { misbehaviourName } from '../components/misbehaviour.js';
 import { arch as archOf } from '../hw/arch.js';
 import { DEFAULT_COSTS } from '../sim/cost.js';
 import { intervalCounters } from '../sim/machine_timeline.js';
@@ -22,6 +23,7 @@ import { diffStats, type StatsMark } from '../sim/run_stats.js';
 import { RecordWindow, type WindowEvent } from '../sim/run_window.js';
 import { PushSource } from '../sim/sim_thread.js';
 import { Timeline } from '../sim/timeline.js';
+import { sampleTlbs, type TlbSample } from '../sim/tlb_samples.js';
 import type { TraceBatch } from '../sim/trace_batch.js';
 import { invariant } from '../util/result.js';
 import { UserError } from './io.js';
@@ -47,6 +49,8 @@ export interface ReplayOutcome {
   readonly trace: TraceSummary;
   /** True when the user interrupted the run (Ctrl-C): results are partial. */
   readonly interrupted: boolean;
+  /** Per run, the TLB samples taken after every batch (empty unless `tlbSamples` was asked for). */
+  readonly samples: TlbSample[][];
 }
 
 /** Hooks for progress and interruption. */
@@ -62,6 +66,8 @@ export interface ReplayHooks {
   readonly window?: WindowConfig;
   /** Length of the top lists of misses and faults; 0 turns attribution off (default 10). */
   readonly top?: number;
+  /** Sample every CPU's TLBs after each batch (65,536 records) and at the end. */
+  readonly tlbSamples?: boolean;
 }
 
 /** Every record measured, no intervals. */
@@ -78,6 +84,8 @@ interface Run {
   last: StatsMark;
   lastRecords: number;
   readonly intervals: IntervalResult[];
+  /** TLB samples after each batch (with `tlbSamples`). */
+  readonly samples: TlbSample[];
 }
 
 /** Closes the interval since `r.last` (if it holds records) and draws it on the timeline. */
@@ -111,7 +119,7 @@ export async function replay(
       attribution: top > 0,
     });
     const last = markSystem(sys);
-    return { sys, src, timeline, from: undefined, last, lastRecords: 0, intervals: [] };
+    return { sys, src, timeline, from: undefined, last, lastRecords: 0, intervals: [], samples: [] };
   });
   let interrupted = false;
   const simulate = (batch: TraceBatch): void => {
@@ -124,6 +132,7 @@ export async function replay(
       s.sys.machine.run();
       if (settle(t, s.sys.machine.errors)) s.src.take();
       else invariant(!s.src.hasPending, 'a replayed batch was not consumed');
+      if (hooks.tlbSamples) s.samples.push(sampleTlbs(s.sys.machine));
     }
   };
   const boundary = (e: WindowEvent): void => {
@@ -166,6 +175,7 @@ export async function replay(
       s.last = s.from;
     }
     if (windowConfig.interval !== null) closeInterval(s);
+    if (hooks.tlbSamples) s.samples.push(sampleTlbs(s.sys.machine));
   }
   const version = faultlineVersion();
   return {
@@ -187,6 +197,7 @@ export async function replay(
         top,
         trace: read.value,
         paging: sys.paging,
+        misbehave: sys.misbehave ? misbehaviourName(sys.misbehave) : undefined,
       });
       const result = summarize(s.sys, r.design, { from: s.from, top });
       return {
@@ -198,5 +209,6 @@ export async function replay(
     timelines: systems.map((s) => s.timeline),
     trace: read.value,
     interrupted,
+    samples: systems.map((s) => s.samples),
   };
 }

@@ -3,6 +3,7 @@
  * so every command rejects the same mistakes with the same messages: an empty value is an error,
  * never the default; numbers state their range.
  */
+import { type Misbehaviour, parseMisbehaviour } from '../components/misbehaviour.js';
 import { ARCH_NAMES, type ArchName, arch as archOf } from '../hw/arch.js';
 import { parseTlbSpec } from '../hw/tlb_spec.js';
 import { type CostModel, DEFAULT_COSTS, overrideCosts, parseCostAssignments } from '../sim/cost.js';
@@ -27,6 +28,8 @@ export interface RunFlags extends PagingFlags {
   set?: string[];
   chunk?: string;
   seed?: string;
+  /** How the traced program's memory manager misbehaves (replay and compare). */
+  misbehave?: string;
 }
 
 /** Validated options for one design. */
@@ -101,6 +104,12 @@ export function runOptions(designs: readonly string[], flags: RunFlags): RunOpti
   const chunk = flags.chunk !== undefined ? parseChunk(flags.chunk, 2 ** arch.pageSizesLog2[0]!) : 2 ** 21;
   const seed = flags.seed !== undefined ? parseSeed(flags.seed) : 1;
   const paging = pagingOptions(flags);
+  let misbehave: Misbehaviour | undefined;
+  if (flags.misbehave !== undefined) {
+    const m = parseMisbehaviour(flags.misbehave);
+    if (!m.ok) throw new UserError(`--misbehave: ${m.message}`);
+    misbehave = m.value;
+  }
   return designs.map((design) => {
     // The design's name first, then the overrides on it, each error under its own flag.
     const named = designOptions(design);
@@ -108,17 +117,30 @@ export function runOptions(designs: readonly string[], flags: RunFlags): RunOpti
     const d = designOptions(design, overrides.value);
     if (!d.ok) throw new UserError(`--set: ${d.message}`);
     if (paging) {
-      const c = checkPaging(archName, d.value.swap, chunk, paging);
+      const c = checkPaging(archName, d.value.swap, chunk, paging, d.value.faultHandling);
       if (!c.ok) {
         const flag = c.message.startsWith('mmap') ? '--mmap' : paging.providers ? '--swap' : '--ram';
         throw new UserError(`${flag}: ${design}: ${c.message}`);
       }
+      if (misbehave && d.value.swap === 'manager')
+        throw new UserError(
+          `--misbehave: ${design}: the swapping dataspace manager (--ram, --mmap) does not misbehave`,
+        );
     }
     return {
       design,
       options: d.value,
       seed,
-      system: { arch: archName, cpus, tlb, costs, design: d.value, chunk, ...(paging ? { paging } : {}) },
+      system: {
+        arch: archName,
+        cpus,
+        tlb,
+        costs,
+        design: d.value,
+        chunk,
+        ...(paging ? { paging } : {}),
+        ...(misbehave ? { misbehave } : {}),
+      },
     };
   });
 }

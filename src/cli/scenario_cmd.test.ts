@@ -164,7 +164,7 @@ describe('faultline run on the simulator', () => {
     expect(await runScenarioFile(p)).toEqual({
       exitCode: 2,
       stdout: '',
-      stderr: `${p}:14:43 components[1].behaviours[0].on_demand.pages: unknown key 'pages'; expected one of: map, chunk, cpu, ram, replacement, swap\n`,
+      stderr: `${p}:14:43 components[1].behaviours[0].on_demand.pages: unknown key 'pages'; expected one of: map, chunk, cpu, ram, replacement, swap, misbehave\n`,
     });
     const q = file('metric2.yaml', TRACE('t.txt', ', faults.total: 1'));
     expect((await runScenarioFile(q)).stderr).toMatch(

@@ -16,7 +16,8 @@
 import type { Core } from '../core/core.js';
 import type { Dataspace } from '../core/dataspace.js';
 import type { PdSession } from '../core/pd_session.js';
-import type { RegionMap } from '../core/region_map.js';
+import type { FaultState, RegionMap } from '../core/region_map.js';
+import type { SignalContext } from '../core/signal.js';
 import {
   type Eviction,
   NONE,
@@ -27,7 +28,17 @@ import {
 import type { Thread } from '../kernel/thread.js';
 import { alignDown } from '../util/bits.js';
 import { hex } from '../util/hex.js';
-import type { HandlerBehaviour, IoWait, Work } from './on_demand_handler.js';
+import type { Result } from '../util/result.js';
+import {
+  type Action,
+  compute,
+  coreRpc,
+  type IoWait,
+  type Program,
+  waitIo,
+  waitSignal,
+  zero,
+} from './program.js';
 
 /** A page transfer the manager waits for; `failure` says why it failed (null: it worked). */
 export interface PageWait extends IoWait {
@@ -64,7 +75,7 @@ export interface SwapManagerOptions {
 }
 
 /** A dataspace manager that pages a managed dataspace under a RAM limit. */
-export class SwapManager implements HandlerBehaviour {
+export class SwapManager {
   /** Chunks attached so far (as the on-demand handler counts them). */
   chunks = 0;
   /** The RAM dataspace of each frame. */
@@ -78,92 +89,102 @@ export class SwapManager implements HandlerBehaviour {
     readonly options: SwapManagerOptions,
   ) {}
 
-  *onSignal(): Generator<Work, void, void> {
+  /** Genode's design: on each fault signal, drain `fault()` until NONE. */
+  *onSignals(ctx: SignalContext): Program {
     for (;;) {
-      yield { kind: 'rpc', what: 'fault' };
-      const st = this.map.fault();
-      if (st.type === 'NONE') return;
-      const chunk = Math.min(this.options.chunk, this.map.size);
-      const base = alignDown(st.address, chunk);
-      const size = Math.min(chunk, this.map.size - base);
-      const head = this.map.faulters()[0]!.thread;
-      const mem = this.env.mem;
-      if (mem.frameOf(mem.unitOf(base)) !== NONE || mem.transitOf(mem.unitOf(base)) !== null) {
-        const range = mem.options.mmaps.find(st.address);
-        if (st.type === 'WRITE' && range && !range.writable) {
-          // A write to a read-only mapped file: the faulting thread dies, as on a segmentation fault.
-          const text = `WRITE violation at address ${hex(st.address)}: memory-mapped range ${range.index} is read-only`;
-          this.env.terminate(head, text);
-          continue;
-        }
-        yield {
-          kind: 'error',
-          text: `swap manager: fault at ${hex(st.address)} in a chunk it already holds`,
-        };
-        return;
-      }
-      let frame = mem.allocFrame();
-      let fresh = false;
-      if (frame !== NONE && this.dsOf[frame] === undefined) {
-        yield { kind: 'rpc', what: 'alloc', bytes: size };
-        const ds = this.core.allocRam(this.session, size, { cpu: this.options.cpu });
-        if (!ds.ok) {
-          mem.releaseFrame(frame);
-          yield { kind: 'error', text: `swap manager cannot back ${hex(base)}: ${ds.message}` };
-          return;
-        }
-        const home = this.options.cpu ?? 0;
-        if (ds.value.partition !== home % this.core.phys.partitions)
-          yield { kind: 'steal', partition: ds.value.partition };
-        this.dsOf[frame] = ds.value;
-        fresh = true;
-      } else if (frame === NONE) {
-        // One RPC picks the victim and detaches it. Choosing and detaching happen together: the
-        // victim's dirty bits are final once its mappings are gone (a write in between would be
-        // lost), as the kernel harvests a page's dirty bit when it unmaps it.
-        yield { kind: 'rpc', what: 'detach', address: base };
-        const ev = mem.planEviction();
-        if (ev.ok) this.map.detach(ev.value.va);
-        const flush = this.env.flushCleared(mem.takeCleared());
-        if (flush > 0) yield { kind: 'compute', cycles: flush };
-        if (!ev.ok) {
-          this.env.terminate(head, `out of memory: RAM limit reached and ${ev.message}`);
-          continue;
-        }
-        const evicted = yield* this.evict(ev.value, head);
-        if (evicted === NONE) continue;
-        frame = evicted;
-      }
-      const ok = yield* this.fill(frame, base, size, fresh, head);
-      if (!ok) continue;
-      yield { kind: 'rpc', what: 'attach', address: base };
-      const r = this.map.attach(this.dsOf[frame]!, {
-        at: base,
-        writeable: this.writeable(base),
-        executable: true,
-      });
-      if (!r.ok) {
-        yield { kind: 'error', text: `swap manager cannot attach at ${hex(base)}: ${r.message}` };
-        return;
-      }
-      this.chunks++;
+      yield* waitSignal(ctx);
+      yield* this.drain();
     }
   }
 
+  /** One signal's worth of work: page in the chunk of each pending fault. */
+  private *drain(): Generator<Action, void, unknown> {
+    for (;;) {
+      const st = yield* coreRpc<FaultState>('fault', () => this.map.fault());
+      if (st.type === 'NONE') return;
+      if (!(yield* this.serve(st))) return;
+    }
+  }
+
+  /** Brings in the chunk of one fault; false (after reporting) on a failure of the manager itself. */
+  private *serve(st: FaultState): Generator<Action, boolean, unknown> {
+    const chunk = Math.min(this.options.chunk, this.map.size);
+    const base = alignDown(st.address, chunk);
+    const size = Math.min(chunk, this.map.size - base);
+    const head = this.map.faulters()[0]!.thread;
+    const mem = this.env.mem;
+    if (mem.frameOf(mem.unitOf(base)) !== NONE || mem.transitOf(mem.unitOf(base)) !== null) {
+      const range = mem.options.mmaps.find(st.address);
+      if (st.type === 'WRITE' && range && !range.writable) {
+        // A write to a read-only mapped file: the faulting thread dies, as on a segmentation fault.
+        const text = `WRITE violation at address ${hex(st.address)}: memory-mapped range ${range.index} is read-only`;
+        this.env.terminate(head, text);
+        return true;
+      }
+      yield { op: 'error', text: `swap manager: fault at ${hex(st.address)} in a chunk it already holds` };
+      return false;
+    }
+    let frame = mem.allocFrame();
+    let fresh = false;
+    if (frame !== NONE && this.dsOf[frame] === undefined) {
+      const ds = yield* coreRpc<Result<Dataspace>>(
+        'alloc',
+        () => this.core.allocRam(this.session, size, { cpu: this.options.cpu }),
+        size,
+      );
+      if (!ds.ok) {
+        mem.releaseFrame(frame);
+        yield { op: 'error', text: `swap manager cannot back ${hex(base)}: ${ds.message}` };
+        return false;
+      }
+      this.dsOf[frame] = ds.value;
+      fresh = true;
+    } else if (frame === NONE) {
+      // One RPC picks the victim and detaches it. Choosing and detaching happen together: the
+      // victim's dirty bits are final once its mappings are gone (a write in between would be
+      // lost), as the kernel harvests a page's dirty bit when it unmaps it.
+      const ev = yield* coreRpc<Result<Eviction>>('detach', () => {
+        const e = mem.planEviction();
+        if (e.ok) this.map.detach(e.value.va);
+        return e;
+      });
+      const flush = this.env.flushCleared(mem.takeCleared());
+      if (flush > 0) yield* compute(flush);
+      if (!ev.ok) {
+        this.env.terminate(head, `out of memory: RAM limit reached and ${ev.message}`);
+        return true;
+      }
+      const evicted = yield* this.evict(ev.value, head);
+      if (evicted === NONE) return true;
+      frame = evicted;
+    }
+    if (!(yield* this.fill(frame, base, size, fresh, head))) return true;
+    const r = yield* coreRpc<Result<unknown>>('attach', () =>
+      this.map.attach(this.dsOf[frame]!, { at: base, writeable: this.writeable(base), executable: true }),
+    );
+    if (!r.ok) {
+      yield { op: 'error', text: `swap manager cannot attach at ${hex(base)}: ${r.message}` };
+      return false;
+    }
+    this.chunks++;
+    return true;
+  }
+
   /** Writes the detached victim's dirty pages; returns its frame, or NONE when a write failed. */
-  private *evict(ev: Eviction, head: Thread): Generator<Work, number, void> {
+  private *evict(ev: Eviction, head: Thread): Generator<Action, number, unknown> {
     const mem = this.env.mem;
     const ds = this.dsOf[ev.frame]!;
     for (const w of ev.writes) {
-      yield { kind: 'compute', cycles: this.env.sendCost('write') };
+      yield* compute(this.env.sendCost('write'));
       const data = this.core.phys.readBytes(ds.phys + w.page * mem.pageSize, mem.pageSize);
       const wait = this.env.send('write', w.target, data);
-      yield { kind: 'wait', until: wait };
-      if (wait.receiveCycles > 0) yield { kind: 'compute', cycles: wait.receiveCycles };
+      yield* waitIo(wait);
+      if (wait.receiveCycles > 0) yield* compute(wait.receiveCycles);
       if (wait.failure !== null) {
         // Nothing is lost: the victim goes back where it was, the faulting thread dies.
-        yield { kind: 'rpc', what: 'attach', address: ev.va };
-        this.map.attach(ds, { at: ev.va, writeable: this.writeable(ev.va), executable: true });
+        yield* coreRpc('attach', () =>
+          this.map.attach(ds, { at: ev.va, writeable: this.writeable(ev.va), executable: true }),
+        );
         mem.evictionFailed(ev);
         const what =
           w.target.kind === 'file' ? 'writing back the memory-mapped page' : 'swap-out of the page';
@@ -181,16 +202,16 @@ export class SwapManager implements HandlerBehaviour {
     size: number,
     fresh: boolean,
     head: Thread,
-  ): Generator<Work, boolean, void> {
+  ): Generator<Action, boolean, unknown> {
     const mem = this.env.mem;
     const ds = this.dsOf[frame]!;
     const pin = mem.beginPageIn(base, frame);
     if (!pin.ok) {
-      yield { kind: 'error', text: `swap manager: ${pin.message}` };
+      yield { op: 'error', text: `swap manager: ${pin.message}` };
       return false;
     }
     // A new dataspace is zero-filled whole, as the on-demand handler's; a reused one page by page.
-    if (fresh) yield { kind: 'zero', bytes: size };
+    if (fresh) yield* zero(size);
     let zeros = 0;
     let server: string | null = null;
     for (const [i, src] of pin.value.sources.entries()) {
@@ -202,10 +223,10 @@ export class SwapManager implements HandlerBehaviour {
         }
         continue;
       }
-      yield { kind: 'compute', cycles: this.env.sendCost('read') };
+      yield* compute(this.env.sendCost('read'));
       const wait = this.env.send('read', src, null);
-      yield { kind: 'wait', until: wait };
-      if (wait.receiveCycles > 0) yield { kind: 'compute', cycles: wait.receiveCycles };
+      yield* waitIo(wait);
+      if (wait.receiveCycles > 0) yield* compute(wait.receiveCycles);
       if (wait.failure !== null) {
         mem.pageInFailed(pin.value);
         this.env.terminate(
@@ -217,7 +238,7 @@ export class SwapManager implements HandlerBehaviour {
       server = wait.server;
       this.core.phys.writeBytes(pa, mem.pageSize, wait.data);
     }
-    if (zeros > 0) yield { kind: 'zero', bytes: zeros };
+    if (zeros > 0) yield* zero(zeros);
     const threads = this.map
       .faulters()
       .filter((f) => f.address >= base && f.address < base + size)

@@ -67,6 +67,11 @@ export class Core {
    * instead of on demand (off by default, as in Genode).
    */
   eagerMapping = false;
+  /**
+   * Design option: core revokes the mappings derived from a detached region itself (Genode). Off
+   * in the local-rm design, where the kernel's mapping database does it and core keeps no record.
+   */
+  revokesMappings = true;
 
   /** Creates core; throws only for an invalid configuration (use `Core.create` for a Result). */
   constructor(config: CoreConfig = {}) {
@@ -80,12 +85,16 @@ export class Core {
       config.partitions ?? 1,
     );
     const listeners = this.listeners;
+    const self = this;
     this.env = {
       pageSizeLog2: this.arch.pageSizesLog2[0]!,
       get listening() {
         return listeners.length > 0;
       },
       emit: (e) => this.emit(e),
+      get revokes() {
+        return self.revokesMappings;
+      },
       wake: (f, map) => this.pager.wake(f, map),
       attached: (region) => {
         if (!this.eagerMapping) return;

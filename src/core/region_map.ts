@@ -108,6 +108,11 @@ export interface RegionMapEnv {
   wake(f: Faulter, map: RegionMap): void;
   /** A region was attached (core maps it eagerly when the design says so). */
   attached(region: Region): void;
+  /**
+   * False when core does not revoke mappings itself: in the local-rm design mappings are made by
+   * region mappers and revoked through the kernel's mapping database, not by core.
+   */
+  readonly revokes: boolean;
 }
 
 /** An address space made of regions. */
@@ -254,7 +259,7 @@ export class RegionMap {
     if (this.destroyed) return err('INVALID_ARGUMENT', `region map #${this.id} was destroyed`);
     const region = this.lookup(addr);
     if (!region) return ok(null);
-    revokeRange(this, region.base, region.end, this.env.emit);
+    if (this.env.revokes) revokeRange(this, region.base, region.end, this.env.emit);
     region.dataspace?.regions.delete(region);
     this.index.delete(region.base);
     this.space.free(region.base, region.size);
@@ -267,7 +272,7 @@ export class RegionMap {
   reserve(region: Region): void {
     const ds = region.dataspace;
     if (!ds) return;
-    revokeRange(this, region.base, region.end, this.env.emit);
+    if (this.env.revokes) revokeRange(this, region.base, region.end, this.env.emit);
     region.dataspace = null;
     this.env.emit({ type: 'reserved', map: this, region, dataspace: ds });
   }

@@ -63,6 +63,7 @@ export function configPairs(results: readonly RunResult[]): Array<[string, strin
   ]);
   out.push(['handler chunk', c.chunk]);
   if (c.paging) out.push(['paging', pagingText(c.paging)]);
+  if (c.misbehave !== undefined) out.push(['memory manager misbehaves', c.misbehave]);
   out.push(['records', windowText(c)]);
   return out;
 }

@@ -22,6 +22,7 @@ export const MACHINE_METRICS = [
   'faults.resolved',
   'faults.reflected',
   'faults.errors',
+  'faults.lost',
   'faults.latency.p50',
   'faults.latency.p99',
   'faults.latency.max',

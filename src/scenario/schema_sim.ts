@@ -44,6 +44,16 @@ export const Behaviour = z
             .min(1)
             .optional()
             .describe('swap providers, each with its own block device (default one nvme of 1G)'),
+          misbehave: z
+            .string()
+            .regex(
+              /^(never-replies|replies-late:[1-9][0-9]*|dies|faults-itself|wrong-mapping)$/,
+              'expected never-replies, replies-late:N (N cycles > 0), dies, faults-itself or wrong-mapping',
+            )
+            .optional()
+            .describe(
+              'how the handler misbehaves: never-replies, replies-late:N (N cycles), dies (in its first fault), faults-itself (touches the memory it manages), wrong-mapping (answers with the wrong memory)',
+            ),
         })
         .describe(
           "a handler thread of this component that backs each touched chunk of a region map with RAM on demand (installs itself as the map's fault handler when the simulation starts)",

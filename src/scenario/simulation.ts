@@ -9,6 +9,7 @@
  * Pure like the rest of the scenario layer: trace files are read by the caller (`faultline run`
  * reads them relative to the scenario file) and handed over as record batches.
  */
+import { parseMisbehaviour } from '../components/misbehaviour.js';
 import { OnDemandHandler } from '../components/on_demand_handler.js';
 import type { SwapManager } from '../components/swap_manager.js';
 import type { PdSession } from '../core/pd_session.js';
@@ -22,7 +23,7 @@ import type { AccessSource, SimThread } from '../sim/sim_thread.js';
 import type { SwapSystem } from '../sim/swap_system.js';
 import type { TraceBatch } from '../sim/trace_batch.js';
 import { sizeName } from '../util/hex.js';
-import { err, type Ok, ok, type Result } from '../util/result.js';
+import { err, type Ok, ok, type Result, unwrap } from '../util/result.js';
 import { createWorkload, type WorkloadSpec } from '../workload/synthetic.js';
 import { stepKindOf } from './expand.js';
 import type { LoadedScenario } from './load.js';
@@ -261,20 +262,30 @@ export class Simulation {
       if (!ctx.ok) continue;
       why(core.setFaultHandler(map, ctx.value));
       const chunk = b.args.chunk as number;
+      const misbehave =
+        b.args.misbehave === undefined ? undefined : unwrap(parseMisbehaviour(b.args.misbehave));
+      // faults-itself: the handler uses the memory it manages, attached in its own address space.
+      let selfAttach: number | undefined;
+      if (misbehave?.kind === 'faults-itself') {
+        const r = session.addressSpace.attach(map.dataspace, { writeable: true });
+        why(r);
+        if (r.ok) selfAttach = r.value.base - r.value.offset;
+      }
       let handler: OnDemandHandler | SwapManager;
       if (b.args.ram !== undefined) {
-        // Issue 16: a RAM limit makes the handler a swapping dataspace manager.
+        // A RAM limit makes the handler a swapping dataspace manager (which does not misbehave).
+        if (misbehave) why(err('INVALID_SWAP', 'a swapping manager (ram:) cannot also misbehave'));
         const p = startPaging(this.machine, session, map, chunk, cpu, b.args as unknown as ScenarioPaging);
         why(p);
         if (!p.ok) continue;
         handler = p.value.handler;
         this.swap = p.value.swap;
         lines.push(`on_demand: ${p.value.line}`);
-      } else handler = new OnDemandHandler(core, session, map, { chunk, cpu });
+      } else handler = new OnDemandHandler(core, session, map, { chunk, cpu, misbehave, selfAttach });
       this.machine.addHandler(session, name, cpu, handler, ctx.value);
       this.handlers.push({ name: `${b.component}.'${name}'`, map: b.args.map, cpu, chunk, handler });
       lines.push(
-        `on_demand: thread '${name}' of ${b.component} on cpu ${cpu} pages ${names.mapName(map)} in ${sizeName(chunk)} chunks`,
+        `on_demand: thread '${name}' of ${b.component} on cpu ${cpu} pages ${names.mapName(map)} in ${sizeName(chunk)} chunks${b.args.misbehave ? ` and misbehaves: ${b.args.misbehave}` : ''}`,
       );
     }
     return lines;
@@ -306,6 +317,7 @@ export class Simulation {
       'faults.resolved': c.faultsResolved,
       'faults.reflected': c.faultsReflected,
       'faults.errors': c.errors,
+      'faults.lost': c.faultsLost,
       'faults.latency.p50': lat.count ? lat.percentile(0.5) : 0,
       'faults.latency.p99': lat.count ? lat.percentile(0.99) : 0,
       'faults.latency.max': lat.count ? lat.max : 0,

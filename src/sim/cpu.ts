@@ -13,6 +13,8 @@ import { KernelQueue } from './kernel_queue.js';
 export const IDLE = 0;
 export const KERNEL = 1;
 export const TASK = 2;
+/** A kernel job's or a step's effects are being performed: what runs next is chosen right after. */
+export const ENDING = 3;
 
 /** Where a thread's cycles are accounted. */
 export type TaskCategory = 'user' | 'pager' | 'handler' | 'driver' | 'core';
@@ -50,7 +52,7 @@ export class Cpu {
   readonly asids = new Set<number>();
 
   // Executor state (see executor.ts).
-  /** IDLE, KERNEL or TASK. */
+  /** IDLE, KERNEL, TASK or ENDING. */
   mode = IDLE;
   readonly kernelJobs = new KernelQueue();
   /** The task whose step runs (mode TASK), when the step (re)started, when it ends, its event. */

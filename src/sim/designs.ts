@@ -3,6 +3,7 @@
  * designs run on the same workload and compare (DESIGN.md §2 "Rival designs").
  */
 import { err, ok, type Result } from '../util/result.js';
+import { microsToCycles } from './cost.js';
 
 /** Every option a design sets. */
 export interface DesignOptions {
@@ -29,6 +30,15 @@ export interface DesignOptions {
   readonly swap: 'manager' | 'kernel';
   /** How a page travels to and from a swap provider: copied in a 4100-byte message, or its frame mapped to the provider and back. */
   readonly swapData: 'copy' | 'map';
+  /**
+   * Who resolves a fault in a managed dataspace: `async` — core reflects it to the manager by a
+   * signal and never waits (Genode); `sync-core-rpc` — core calls the manager and waits for its
+   * answer; `local-rm` — each task's own region mapper asks the managers for map items by IPC and
+   * the kernel records the mappings in its mapping database (L4Re).
+   */
+  readonly faultHandling: 'async' | 'sync-core-rpc' | 'local-rm';
+  /** Timeout of the synchronous designs' calls, in cycles, or `never` (the default, as in Fiasco). */
+  readonly ipcTimeout: 'never' | number;
 }
 
 /** A named design. */
@@ -48,6 +58,8 @@ const GENODE: DesignOptions = {
   irqDelivery: 'direct',
   swap: 'manager',
   swapData: 'copy',
+  faultHandling: 'async',
+  ipcTimeout: 'never',
 };
 
 /** The built-in designs. */
@@ -80,6 +92,18 @@ export const DESIGNS: readonly Design[] = [
     description:
       'as genode, but the kernel lives in its own address space behind a trampoline, without PCID: every entry and exit switches and flushes',
     options: { ...GENODE, kernelEntry: 'trampoline', asidTags: false },
+  },
+  {
+    name: 'sync-core-rpc',
+    description:
+      'as genode, but core calls the manager of a managed dataspace synchronously (resolve_fault) and waits for its answer before serving the next fault on that pager entrypoint',
+    options: { ...GENODE, faultHandling: 'sync-core-rpc' },
+  },
+  {
+    name: 'local-rm',
+    description:
+      "as genode, but each task's own region mapper resolves its faults by asking the dataspace managers for map items by IPC; the kernel records every mapping in its mapping database and revokes through it",
+    options: { ...GENODE, faultHandling: 'local-rm' },
   },
   {
     name: 'trampoline-pcid',
@@ -117,7 +141,22 @@ const CHOICES: { readonly [K in keyof DesignOptions]: readonly (string | boolean
   irqDelivery: ['direct', 'core-thread'],
   swap: ['manager', 'kernel'],
   swapData: ['copy', 'map'],
+  faultHandling: ['async', 'sync-core-rpc', 'local-rm'],
+  ipcTimeout: ['never', 'a duration: 5ms, 500us or cycles'],
 };
+
+/** Parses an IPC timeout: `never`, `5ms`, `500us`, or a number of cycles (nominal 3 GHz clock). */
+export function parseTimeout(raw: string | number): 'never' | number | undefined {
+  if (typeof raw === 'number') return Number.isFinite(raw) && raw > 0 ? raw : undefined;
+  const t = raw.trim();
+  if (t === 'never') return 'never';
+  const m = /^(\d+(?:\.\d+)?)\s*(ms|us|µs|cycles)?$/.exec(t);
+  if (!m) return undefined;
+  const v = Number(m[1]);
+  const cycles =
+    m[2] === 'ms' ? microsToCycles(v * 1000) : m[2] === 'us' || m[2] === 'µs' ? microsToCycles(v) : v;
+  return cycles > 0 && Number.isSafeInteger(Math.round(cycles)) ? Math.round(cycles) : undefined;
+}
 
 /** The values each option accepts (for help texts and validation). */
 export function optionChoices(): Readonly<Record<string, readonly (string | boolean)[]>> {
@@ -138,8 +177,18 @@ export function designOptions(
       'UNKNOWN_DESIGN',
       `unknown design '${name}'; expected one of ${DESIGNS.map((x) => x.name).join(', ')}`,
     );
-  const out: Record<string, string | boolean> = { ...d.options };
+  const out: Record<string, string | boolean | number> = { ...d.options };
   for (const [key, raw] of Object.entries(overrides)) {
+    if (key === 'ipcTimeout') {
+      const v = parseTimeout(typeof raw === 'boolean' ? String(raw) : raw);
+      if (v === undefined)
+        return err(
+          'INVALID_OPTION',
+          `design option ipcTimeout=${String(raw)} is not valid; expected never, a duration (5ms, 500us) or cycles`,
+        );
+      out[key] = v;
+      continue;
+    }
     const choices = (CHOICES as Record<string, readonly (string | boolean)[] | undefined>)[key];
     if (!choices) {
       return err(

@@ -19,7 +19,7 @@
 import type { Scheduler } from '../kernel/scheduler.js';
 import type { BlockedState, Thread } from '../kernel/thread.js';
 import { InvariantError, unwrap } from '../util/result.js';
-import { type Cpu, IDLE, KERNEL, type SimTask, TASK } from './cpu.js';
+import { type Cpu, ENDING, IDLE, KERNEL, type SimTask, TASK } from './cpu.js';
 import type { EventEngine } from './engine.js';
 import type { MachineTimeline } from './machine_timeline.js';
 
@@ -47,12 +47,6 @@ export class Executor {
   private readonly kernelEnd: ((now: number) => void)[];
   private readonly stepEnd: ((now: number) => void)[];
   private readonly tickJob: number;
-  /**
-   * Per CPU: a kernel job's or a step's effect is being performed. Dispatching then would start
-   * the next piece before the effect is complete (a task could begin again with the work it just
-   * finished), so it waits until the effect returns, at the same simulated time.
-   */
-  private readonly performing: Uint8Array;
 
   constructor(
     private readonly engine: EventEngine,
@@ -60,7 +54,6 @@ export class Executor {
     private readonly cpus: readonly Cpu[],
     private readonly host: ExecutorHost,
   ) {
-    this.performing = new Uint8Array(cpus.length);
     this.kernelEnd = cpus.map((c) => () => this.kernelDone(c));
     this.stepEnd = cpus.map((c) => () => this.stepDone(c));
     this.tickJob = this.defineJob((cpu) => {
@@ -171,7 +164,6 @@ export class Executor {
 
   /** Starts the next thing on an idle CPU: a kernel job, else a step of the picked thread. */
   private dispatch(cpu: Cpu): void {
-    if (this.performing[cpu.id] === 1) return;
     const now = this.engine.now;
     if (cpu.kernelJobs.size > 0) {
       const cost = cpu.kernelJobs.headCost;
@@ -197,10 +189,18 @@ export class Executor {
       let cycles = task.left;
       if (cycles >= 0) task.left = -1;
       else {
+        // While the task decides its step nothing else starts here: its decision may wake threads.
+        cpu.mode = ENDING;
         cycles = task.begin(cpu, now + sw);
+        cpu.mode = IDLE;
         if (cycles < 0) {
           if (this.scheduler.current(cpu.id) === k && !k.blocked) stillRunning(k);
           cpu.kernelCycles += sw;
+          // Its decision may have queued kernel work here (a message it sent): that runs first.
+          if (cpu.kernelJobs.size > 0) {
+            this.dispatch(cpu);
+            return;
+          }
           continue;
         }
       }
@@ -219,14 +219,15 @@ export class Executor {
     const kind = q.headKind;
     const arg = q.headArg;
     q.shift();
-    cpu.mode = IDLE;
+    // While the job's effects run, nothing starts on this CPU: they may wake threads or queue jobs
+    // here, and the choice of what runs next is made once, after them.
+    cpu.mode = ENDING;
     const now = this.engine.now;
     cpu.freeAt = now;
     this.host.drawing?.kernel(cpu, kind, cpu.runStart, now);
-    this.performing[cpu.id] = 1;
     this.done[kind]!(cpu, arg, now);
-    this.performing[cpu.id] = 0;
-    if (cpu.mode === IDLE) this.dispatch(cpu);
+    cpu.mode = IDLE;
+    this.dispatch(cpu);
   }
 
   private stepDone(cpu: Cpu): void {
@@ -235,17 +236,16 @@ export class Executor {
     const cycles = cpu.runCycles;
     cpu.account(task.category, cycles);
     cpu.kernelCycles += now - cpu.runStart - cycles;
-    cpu.mode = IDLE;
+    cpu.mode = ENDING;
     cpu.runTask = null;
     cpu.freeAt = now;
     this.host.drawing?.task(cpu, task, cpu.runStart, now);
     // A still-running thread is charged now; one that blocked in the step was charged then.
     if (this.scheduler.current(cpu.id) === task.kernel && this.scheduler.charge(cpu.id, cycles))
       cpu.kernelJobs.push(this.tickJob, 0, this.host.tickCost(cpu));
-    this.performing[cpu.id] = 1;
     task.end(cpu, now);
-    this.performing[cpu.id] = 0;
-    if (cpu.mode === IDLE) this.dispatch(cpu);
+    cpu.mode = IDLE;
+    this.dispatch(cpu);
   }
 }
 

@@ -10,7 +10,7 @@
  * run at the top priority, handlers and drivers above the traced program. A traced thread's step
  * is a slice of its records (`access_path.ts`), up to `sliceCycles` long.
  */
-import type { HandlerBehaviour } from '../components/on_demand_handler.js';
+import type { DataspaceManager } from '../components/dataspace_manager.js';
 import { Core } from '../core/core.js';
 import type { PdSession } from '../core/pd_session.js';
 import type { SignalContext } from '../core/signal.js';
@@ -21,15 +21,18 @@ import { Scheduler } from '../kernel/scheduler.js';
 import type { Thread } from '../kernel/thread.js';
 import { invariant, unwrap } from '../util/result.js';
 import { AccessPath, type PagingHooks } from './access_path.js';
+import type { LockCounters } from './core_services.js';
 import { type CostModel, DEFAULT_COSTS } from './cost.js';
 import { Cpu, type SimTask } from './cpu.js';
 import { type DesignOptions, designOptions } from './designs.js';
 import type { DriverTask } from './driver_task.js';
 import { EventEngine } from './engine.js';
 import { Executor } from './executor.js';
-import { type HandlerCounters, Handlers, type HandlerThread } from './handlers.js';
+import type { Handlers, HandlerThread } from './handlers.js';
 import { IrqPath, type IrqSetup } from './irq_path.js';
+import { LocalRm } from './local_rm.js';
 import { FaultPath, type Totals } from './machine_faults.js';
+import { MachinePrograms } from './machine_programs.js';
 import { MachineTimeline } from './machine_timeline.js';
 import { Histogram, Metrics } from './metrics.js';
 import { type AccessSource, SimThread, type WorkloadRunner } from './sim_thread.js';
@@ -64,6 +67,8 @@ export const PRIORITY = {
   handler: 160,
   /** Drivers' interrupt handler threads. */
   driver: 128,
+  /** A task's own region mapper (local-rm): its threads wait for it. */
+  regionMapper: 200,
   /** Traced and synthetic programs, unless a scenario says otherwise. */
   user: 0,
 } as const;
@@ -84,6 +89,8 @@ export class Machine implements WorkloadRunner {
   readonly cpus: Cpu[];
   readonly threads: SimThread[] = [];
   readonly handlers: Handlers;
+  /** Program threads, IPC ports, core's RPC entrypoints, allocator locks, the trust log. */
+  readonly programs: MachinePrograms;
   readonly errors: string[] = [];
   readonly faultLatency = new Metrics().histogram('faults.latency');
   /** Fault latency split: faults core resolved at once, faults reflected to a handler first. */
@@ -99,6 +106,8 @@ export class Machine implements WorkloadRunner {
   /** Pager entrypoints, replies, wake-ups, core's events and the machine-wide counters. */
   readonly faults: FaultPath;
   private nextCoreThread = 0;
+  /** The local-rm design's mapping database and region mappers (null in other designs). */
+  readonly localRm: LocalRm | null = null;
   /** The interrupt side, once devices were added. */
   irq: IrqPath | null = null;
 
@@ -124,26 +133,49 @@ export class Machine implements WorkloadRunner {
     this.cpus = Array.from({ length: n }, (_, i) => new Cpu(i, config.tlb ?? this.arch.tlb));
     this.scheduler = new Scheduler(n, { quantum: config.quantum ?? 30_000_000 });
     const drawing = this.drawing;
+    const ipcTimeout = this.design.ipcTimeout === 'never' ? undefined : this.design.ipcTimeout;
     this.exec = new Executor(this.engine, this.scheduler, this.cpus, {
       drawing,
       switchCost: (cpu, task) => this.switchCost(cpu, task),
       tickCost: (cpu) => this.costs.irqEntry + this.costs.irqAck + this.kernelEntryCost(cpu),
     });
-    // The handlers reach the fault path only when they run, after it exists.
-    this.handlers = new Handlers(
-      {
+    this.programs = new MachinePrograms({
+      engine: this.engine,
+      exec: this.exec,
+      cpus: this.cpus,
+      costs: this.costs,
+      design: this.design,
+      core: this.core,
+      corePd: this.corePd,
+      drawing,
+      faults: () => this.faults,
+      kernelEntryCost: (c) => this.kernelEntryCost(c),
+      coreThread: (name, cpu) => this.coreThread(name, cpu),
+      localRm: () => this.localRm,
+      ipcTimeout,
+      walkCycles: this.access.walkCycles,
+      translate: (cpu, t, va, access) => {
+        const asid = t.kernel.pd.asid;
+        cpu.asids.add(asid);
+        return this.access.translate(cpu, t, asid, va, access, 'data');
+      },
+    });
+    this.handlers = this.programs.handlers;
+    if (this.design.faultHandling === 'local-rm') {
+      this.localRm = new LocalRm({
         core: this.core,
+        corePd: this.corePd,
         costs: this.costs,
         cpus: this.cpus,
-        exec: this.exec,
-        drawing,
-        kernelEntryCost: (c) => this.kernelEntryCost(c),
-        crossCpu: () => this.faults.crossCpu(),
-        perform: (time, cpu, op) => this.faults.perform(time, cpu, op),
-        error: (text) => this.faults.error(text),
-      },
-      this.design.allocator === 'partitioned' ? n : 1,
-    );
+        ipc: this.programs.ipc,
+        trust: this.programs.trust,
+        faults: () => this.faults,
+        ipcTimeout,
+        shootdown: (asid, va, size) => this.faults.shootdown(asid, va, size),
+      });
+      // Core keeps no record of the region mappers' mappings: the MDB revokes them.
+      this.core.revokesMappings = false;
+    }
     this.faults = new FaultPath({
       core: this.core,
       design: this.design,
@@ -151,6 +183,9 @@ export class Machine implements WorkloadRunner {
       cpus: this.cpus,
       exec: this.exec,
       handlers: this.handlers,
+      actions: this.programs.actions,
+      trust: this.programs.trust,
+      ipcTimeout,
       timeline: this.timeline,
       drawing,
       errors: this.errors,
@@ -160,8 +195,12 @@ export class Machine implements WorkloadRunner {
       coreThread: (name, cpu) => this.coreThread(name, cpu),
     });
     this.faults.start();
+    this.programs.start();
     this.core.eagerMapping = this.design.eagerMapping;
-    this.core.onEvent((e) => this.faults.onCoreEvent(e));
+    this.core.onEvent((e) => {
+      this.faults.onCoreEvent(e);
+      this.localRm?.onCoreEvent(e);
+    });
   }
 
   /** A kernel thread in core's protection domain on `cpu`, at core's priority. */
@@ -182,27 +221,28 @@ export class Machine implements WorkloadRunner {
     const k = unwrap(this.core.createThread(session, name, cpu));
     k.priority = priority;
     const t = new SimThread(k, source, this.page, this);
+    // local-rm: the task's first thread brings its region mapper along.
+    if (this.localRm && !this.faults.hasServer(session.pd))
+      this.programs.addRegionMapper(session, cpu, PRIORITY.regionMapper);
     this.threads.push(t);
     this.faults.addFaulting(t);
     this.exec.admit(t);
     return t;
   }
 
-  /** Adds a handler thread that runs `behaviour` whenever `ctx` is signalled. */
+  /**
+   * Adds a handler thread (a dataspace manager) for the managed map `behaviour` pages, whose faults
+   * are signalled to `ctx`; it works the way the design's fault handling asks for.
+   */
   addHandler(
     session: PdSession,
     name: string,
     cpu: number,
-    behaviour: HandlerBehaviour,
+    behaviour: DataspaceManager,
     ctx: SignalContext,
     priority: number = PRIORITY.handler,
   ): HandlerThread {
-    const k = unwrap(this.core.createThread(session, name, cpu));
-    k.priority = priority;
-    const track = this.timeline?.threadTrack(session.pd.id, session.label, k.id, name) ?? 0;
-    const h = this.handlers.add(k, behaviour, ctx, track);
-    ctx.listen((c) => this.faults.queueSignal(c));
-    return h;
+    return this.programs.addHandler(session, name, cpu, behaviour, ctx, priority);
   }
 
   /**
@@ -266,9 +306,9 @@ export class Machine implements WorkloadRunner {
     return t;
   }
 
-  /** Machine-wide counters (the handlers' lock and steal counts included). */
-  get counters(): Readonly<Totals & HandlerCounters> {
-    return { ...this.faults.totals, ...this.handlers.counters };
+  /** Machine-wide counters (the allocator locks' wait and steal counts included). */
+  get counters(): Readonly<Totals & LockCounters> {
+    return { ...this.faults.totals, ...this.programs.locks.counters };
   }
 
   // ---------------------------------------------------------------- traced threads

@@ -13,10 +13,16 @@
  *
  * Apart from machine.ts because it runs per fault and per core operation, not per access.
  */
+
+import type { Port } from '../components/program.js';
 import type { Core } from '../core/core.js';
 import type { AccessType, CoreEvent } from '../core/events.js';
+import type { RegionMap } from '../core/region_map.js';
 import type { SignalContext } from '../core/signal.js';
+import type { ProtectionDomain } from '../kernel/protection_domain.js';
 import type { Thread } from '../kernel/thread.js';
+import { hex } from '../util/hex.js';
+import { InvariantError } from '../util/result.js';
 import type { Translator } from './access_path.js';
 import type { CostModel } from './cost.js';
 import type { Cpu, SimTask } from './cpu.js';
@@ -25,8 +31,19 @@ import type { Executor } from './executor.js';
 import type { Handlers } from './handlers.js';
 import type { MachineTimeline } from './machine_timeline.js';
 import type { Histogram } from './metrics.js';
-import { PagerEntrypoint } from './pager_entrypoint.js';
+import { type PagerHost, pagerEntrypoint, type ServeOutcome } from './pager_entrypoint.js';
+import type { FaultInbox, ProgramActions } from './program_actions.js';
+import { ProgramTask } from './program_task.js';
 import type { Timeline } from './timeline.js';
+import type { TrustLog } from './trust.js';
+
+/** A thread that serves page faults (a pager entrypoint, or a task's region mapper) and its inbox. */
+export interface FaultServer {
+  readonly task: ProgramTask;
+  readonly inbox: FaultInbox<FaultingTask>;
+  /** Faults served. */
+  handled: number;
+}
 
 /** Machine-wide counters. */
 export interface Totals {
@@ -38,6 +55,8 @@ export interface Totals {
   signals: number;
   /** Mappings installed eagerly at attach time (design option eagerMapping). */
   eagerMappings: number;
+  /** Faults given up: core's call to their manager was lost, timed out or went unanswered. */
+  faultsLost: number;
 }
 
 /** A task that can take page faults: it translates addresses and blocks while its fault is served. */
@@ -60,6 +79,9 @@ export interface FaultHost {
   readonly cpus: readonly Cpu[];
   readonly exec: Executor;
   readonly handlers: Handlers;
+  readonly actions: ProgramActions;
+  /** Who needed a right to whom (page faults go to their server). */
+  readonly trust?: TrustLog;
   readonly timeline: Timeline | null;
   readonly drawing: MachineTimeline | null;
   /** Where error texts go (the machine's `errors`). */
@@ -71,6 +93,8 @@ export interface FaultHost {
   kernelEntryCost(cpu: Cpu): number;
   /** A kernel thread for core (pager entrypoints) on `cpu`. */
   coreThread(name: string, cpu: number): Thread;
+  /** The timeout of core's calls to managers in the sync-core-rpc design (undefined: never). */
+  readonly ipcTimeout: number | undefined;
 }
 
 /** The fault path of a machine: pager entrypoints, replies, wake-ups and core's events. */
@@ -83,8 +107,16 @@ export class FaultPath {
     crossCpu: 0,
     signals: 0,
     eagerMappings: 0,
+    faultsLost: 0,
   };
-  readonly pagers: PagerEntrypoint[] = [];
+  readonly pagers: FaultServer[] = [];
+  /** Texts of the faults given up (the sync-core-rpc design's lost messages). */
+  readonly lostFaults: string[] = [];
+  /** sync-core-rpc: the `resolve_fault` port of each managed region map's manager. */
+  readonly syncManagers = new Map<RegionMap, Port>();
+  private readonly servers = new Map<ProgramTask, FaultServer>();
+  /** The fault server of each protection domain whose faults do not go to core (local-rm). */
+  private readonly ownServer = new Map<ProtectionDomain, FaultServer>();
   /**
    * Issue 16 hooks (`sim/swap_system.ts`): a fault the kernel pages itself (Brendan's design) is
    * taken by `divert` instead of going to a pager (it returns true); `onReplied` sees each fault's
@@ -112,12 +144,26 @@ export class FaultPath {
     const exec = host.exec;
     const pagerCount = host.design.pagers === 'single' ? 1 : host.cpus.length;
     for (let i = 0; i < pagerCount; i++) {
-      const ep = new PagerEntrypoint(host.coreThread(`pager ep ${i}`, i), this);
-      this.pagers.push(ep);
+      const inbox: FaultInbox<FaultingTask> = { queue: [], waiter: null };
+      const server = { inbox, handled: 0 } as { task: ProgramTask; inbox: typeof inbox; handled: number };
+      const pagerHost: PagerHost = {
+        serveCost: (t) => this.serveCost(t),
+        serve: (t) => this.serve(t, server),
+        lost: (t, why) => this.lost(t, why),
+        ipcTimeout: host.ipcTimeout,
+      };
+      server.task = new ProgramTask(
+        host.coreThread(`pager ep ${i}`, i),
+        'pager',
+        pagerEntrypoint(pagerHost),
+        host.actions,
+      );
+      this.pagers.push(server);
+      this.servers.set(server.task, server);
     }
     this.jEntry = exec.defineJob((cpu, arg, now) => this.sendToPager(cpu, arg, now), 'page-fault entry');
     this.jToPager = exec.defineJob(
-      (_cpu, arg) => (exec.taskAtIndex(arg) as PagerEntrypoint).arrived(),
+      (_cpu, arg) => host.actions.faultArrived(this.servers.get(exec.taskAtIndex(arg) as ProgramTask)!.inbox),
       'IPI: fault to pager',
     );
     this.jReply = exec.defineJob((_cpu, arg, now) => this.replied(arg, now), 'pager reply');
@@ -131,12 +177,27 @@ export class FaultPath {
     return this.host.exec;
   }
 
-  /** Registers the pager threads (after the executor exists; they wait for faults). */
+  /** Registers the pager threads (after the executor exists; their programs wait for faults). */
   start(): void {
-    for (const ep of this.pagers) {
-      ep.kernel.state = 'in-ipc';
-      this.exec.admit(ep);
-    }
+    for (const ep of this.pagers) this.exec.admit(ep.task);
+  }
+
+  /** The inbox of a fault server's thread. */
+  inboxOf(task: ProgramTask): FaultInbox<FaultingTask> {
+    const s = this.servers.get(task);
+    if (!s) throw new InvariantError(`${task} waits for page faults but serves none`);
+    return s.inbox;
+  }
+
+  /**
+   * Makes `task` the fault server of `pd` (local-rm: the task's region mapper): the kernel sends
+   * the faults of pd's threads there instead of to core's pager.
+   */
+  addServer(pd: ProtectionDomain, task: ProgramTask): FaultServer {
+    const server: FaultServer = { task, inbox: { queue: [], waiter: null }, handled: 0 };
+    this.servers.set(task, server);
+    this.ownServer.set(pd, server);
+    return server;
   }
 
   /** Registers a task that can fault. */
@@ -191,29 +252,36 @@ export class FaultPath {
     this.host.drawing?.faulted(t, now, first);
   }
 
-  /** A pager with nothing to serve waits for the next fault message. */
-  blockPager(ep: PagerEntrypoint): void {
-    this.exec.block(ep, 'in-ipc');
-  }
-
-  /** A fault message reached a waiting pager. */
-  wakePager(ep: PagerEntrypoint): void {
-    this.exec.wake(ep);
+  /** True when `pd` has a fault server of its own (local-rm's region mapper). */
+  hasServer(pd: ProtectionDomain): boolean {
+    return this.ownServer.has(pd);
   }
 
   /** The pager entrypoint serving faults from `cpu`. */
-  pagerFor(cpu: number): PagerEntrypoint {
+  pagerFor(cpu: number): FaultServer {
     return this.pagers[this.host.design.pagers === 'single' ? 0 : cpu]!;
   }
 
-  /** The exception entry is done: the fault message goes to the pager (an IPI if it is remote). */
+  /**
+   * Where the kernel sends t's faults: its PD's own region mapper (local-rm), else core's pager.
+   * The region mapper cannot page itself: its own faults go to core's pager (the special case).
+   */
+  serverFor(t: FaultingTask, cpu: number): FaultServer {
+    const own = this.ownServer.get(t.kernel.pd);
+    return own === undefined || own.task === t ? this.pagerFor(cpu) : own;
+  }
+
+  /** The exception entry is done: the fault message goes to its server (an IPI if it is remote). */
   private sendToPager(cpu: Cpu, index: number, now: number): void {
     const t = this.taskAt(index);
     this.host.drawing?.entered(t, cpu.id, cpu.runStart, now);
-    const ep = this.pagerFor(cpu.id);
-    ep.queue.push(t);
-    if (ep.kernel.cpu === cpu.id) ep.arrived();
-    else this.exec.kernel(this.host.cpus[ep.kernel.cpu]!, this.jToPager, ep.index, this.crossCpu());
+    const server = this.serverFor(t, cpu.id);
+    const what = this.servers.get(t as ProgramTask) ? 'page faults of its region mapper' : 'page faults';
+    this.host.trust?.record(t.kernel.pd.label, server.task.kernel.pd.label, 'page-fault', what);
+    server.inbox.queue.push(t);
+    const at = server.task.kernel.cpu;
+    if (at === cpu.id) this.host.actions.faultArrived(server.inbox);
+    else this.exec.kernel(this.host.cpus[at]!, this.jToPager, server.task.index, this.crossCpu());
   }
 
   /** What a pager's next fault costs: core's lookup at every level walked, plus the mapping and the reply. */
@@ -223,22 +291,33 @@ export class FaultPath {
     return c.pagerLookup * res.depth + (res.kind === 'mapped' ? c.mapInstall + c.ipcRoundTrip / 2 : 0);
   }
 
-  /** Pager entrypoint `ep` resolves t's fault at `now` (the end of its step). */
-  serve(ep: PagerEntrypoint, t: FaultingTask, now: number, cpu: Cpu): void {
+  /**
+   * Serves t's fault now, inside a core operation of the pager's step (`perform` set the time and
+   * CPU): install the mapping and send the reply, or reflect the fault (Genode: a signal to the
+   * handler), or report it. In sync-core-rpc a fault the map's manager must resolve goes back to
+   * the pager, which calls the manager first.
+   */
+  serve(t: FaultingTask, server: FaultServer): ServeOutcome {
     const host = this.host;
-    this.now = now;
-    this.nowCpu = cpu.id;
-    this.debt = 0;
+    const cpu = host.cpus[this.nowCpu]!;
+    const now = this.now;
+    if (this.syncManagers.size > 0) {
+      const res = host.core.resolve(t.kernel, t.faultVa, t.faultKind, false);
+      const port = res.kind === 'unresolved' ? this.syncManagers.get(res.map) : undefined;
+      if (port && res.kind === 'unresolved') {
+        this.totals.faultsReflected++;
+        t.reflected = true;
+        return { kind: 'manager', port, address: res.address };
+      }
+    }
     const out = host.core.pageFault(t.kernel, t.faultVa, t.faultKind);
-    ep.handled++;
-    host.drawing?.served(t, ep, cpu.runStart, now, out.kind);
+    server.handled++;
+    host.drawing?.served(t, server.task, cpu.runStart, now, out.kind);
     if (out.kind === 'mapped') {
       this.totals.faultsResolved++;
       // Core marked it ready; it runs once the reply reaches its CPU.
       this.exec.block(t, 'blocked-fault');
-      const home = host.cpus[t.kernel.cpu]!;
-      const cost = this.costs.exceptionEntryExit / 2 + (home.id === cpu.id ? 0 : this.crossCpu());
-      this.exec.kernel(home, this.jReply, t.index, cost);
+      this.reply(t, cpu);
     } else if (out.kind === 'reflected') {
       this.totals.faultsReflected++;
       t.reflected = true;
@@ -248,7 +327,30 @@ export class FaultPath {
       t.die(t.faultVa, t.faultKind, out.text);
       this.exec.block(t, 'dead-fault');
     }
-    this.flushSignals(cpu.id);
+    return { kind: out.kind };
+  }
+
+  /** The server answers t's fault from `cpu`: the reply reaches t's CPU (an IPI across CPUs). */
+  reply(t: FaultingTask, cpu: Cpu): void {
+    const home = this.host.cpus[t.kernel.cpu]!;
+    const cost = this.costs.exceptionEntryExit / 2 + (home.id === cpu.id ? 0 : this.crossCpu());
+    this.exec.kernel(home, this.jReply, t.index, cost);
+  }
+
+  /** CPU of the core operation in progress. */
+  get currentCpu(): number {
+    return this.nowCpu;
+  }
+
+  /** A faulter whose fault nobody can resolve dies (it stays blocked until destroyed). */
+  killFaulter(t: FaultingTask): void {
+    this.exec.block(t, 'dead-fault');
+  }
+
+  /** t's fault is given up (sync-core-rpc): it stays blocked, and the loss is counted. */
+  lost(t: FaultingTask, why: string): void {
+    this.totals.faultsLost++;
+    this.lostFaults.push(`fault of '${t.kernel.name}' at ${hex(t.faultVa)} lost: ${why}`);
   }
 
   /** The pager's reply reached the faulter's CPU: it returns to user mode. */
@@ -298,7 +400,7 @@ export class FaultPath {
    * Removes a range from every CPU's TLB that may hold it. The initiator waits for each remote
    * CPU's acknowledgement (its debt); each remote CPU takes the IPI as a kernel job.
    */
-  private shootdown(asid: number, va: number, size: number): void {
+  shootdown(asid: number, va: number, size: number): void {
     const tl = this.host.timeline;
     for (const cpu of this.host.cpus) {
       if (!cpu.asids.has(asid)) continue;

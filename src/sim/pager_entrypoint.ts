@@ -1,55 +1,63 @@
 /**
  * A pager entrypoint (Genode's `Pager_entrypoint`): a core thread that receives page-fault
- * messages and serves them one at a time, in arrival order. Each fault is one step: core's lookup
- * through the region maps it walks and, when it resolves, the mapping's installation and the reply.
- * With nothing queued the thread waits for the next message (`in-ipc`).
+ * messages and serves them one at a time, in arrival order. Serving a fault is core's lookup
+ * through every region map walked and, when it resolves, the mapping's installation and the reply;
+ * when it does not, the fault is reflected to the innermost map's handler (a signal; core never
+ * waits) or reported.
+ *
+ * In the `sync-core-rpc` design (the strawman of seed 001) core instead calls the map's manager
+ * (`resolve_fault`) and waits for the answer before it serves anything else: every fault queued
+ * behind it waits too, and a manager that never answers stalls the entrypoint for good (or, with
+ * an IPC timeout, the fault is lost).
  */
-import type { Thread } from '../kernel/thread.js';
-import type { Cpu, SimTask } from './cpu.js';
-import type { FaultingTask, FaultPath } from './machine_faults.js';
+import type { CallOutcome, Port } from '../components/program.js';
+import type { FaultingTask } from './machine_faults.js';
+import type { MachineProgram } from './program_task.js';
 
-/** A pager entrypoint thread; see the module comment. */
-export class PagerEntrypoint implements SimTask {
-  readonly category = 'pager';
-  index = -1;
-  left = -1;
-  /** Faults received and not yet served, FIFO. */
-  readonly queue: FaultingTask[] = [];
-  /** Faults served. */
-  handled = 0;
-  private head = 0;
+/** What serving a fault led to. */
+export type ServeOutcome =
+  | { readonly kind: 'mapped' | 'reflected' | 'error' }
+  /** sync-core-rpc: the map's manager must resolve it first; `address` in the map's coordinates. */
+  | { readonly kind: 'manager'; readonly port: Port; readonly address: number };
 
-  constructor(
-    readonly kernel: Thread,
-    private readonly path: FaultPath,
-  ) {}
+/** What a pager entrypoint needs from the fault path. */
+export interface PagerHost {
+  /** Core's work to serve t's fault (a dry run of the lookup decides it). */
+  serveCost(t: FaultingTask): number;
+  /** Serves t's fault now (inside a core operation). */
+  serve(t: FaultingTask): ServeOutcome;
+  /** t's fault is given up: its message to the manager was lost or went unanswered. */
+  lost(t: FaultingTask, why: string): void;
+  /** The timeout of core's calls to managers (undefined: never). */
+  readonly ipcTimeout: number | undefined;
+}
 
-  /** A fault message arrived: a waiting pager becomes ready. */
-  arrived(): void {
-    if (this.kernel.state === 'in-ipc') this.path.wakePager(this);
-  }
-
-  /** Faults waiting. */
-  get waiting(): number {
-    return this.queue.length - this.head;
-  }
-
-  begin(_cpu: Cpu, _now: number): number {
-    if (this.head >= this.queue.length) {
-      this.queue.length = 0;
-      this.head = 0;
-      this.path.blockPager(this);
-      return -1;
+/** The program of a pager entrypoint thread. */
+export function* pagerEntrypoint(host: PagerHost): MachineProgram {
+  for (;;) {
+    const t = (yield { op: 'next-fault' }) as FaultingTask;
+    let out = (yield { op: 'perform', run: () => host.serve(t), cycles: host.serveCost(t) }) as ServeOutcome;
+    // sync-core-rpc: core depends on each manager answering, and serves nothing else meanwhile.
+    // Nested managed dataspaces may need several managers in turn, one call each (their waits add
+    // up); a manager that answers without resolving its level loses the fault.
+    const asked = new Set<Port>();
+    while (out.kind === 'manager') {
+      if (asked.has(out.port)) {
+        host.lost(t, `'${out.port.label}' answered without resolving the fault`);
+        break;
+      }
+      asked.add(out.port);
+      const r = (yield {
+        op: 'call',
+        port: out.port,
+        msg: { address: out.address },
+        timeout: host.ipcTimeout,
+      }) as CallOutcome;
+      if (!r.ok) {
+        host.lost(t, r.message);
+        break;
+      }
+      out = (yield { op: 'perform', run: () => host.serve(t), cycles: host.serveCost(t) }) as ServeOutcome;
     }
-    return this.path.serveCost(this.queue[this.head]!);
-  }
-
-  end(cpu: Cpu, now: number): void {
-    const t = this.queue[this.head++]!;
-    this.path.serve(this, t, now, cpu);
-  }
-
-  toString(): string {
-    return `pager entrypoint on cpu ${this.kernel.cpu} (${this.waiting} waiting, ${this.handled} served)`;
   }
 }

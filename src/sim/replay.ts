@@ -4,6 +4,7 @@
  * chunk with a RAM dataspace. `summarize` turns a finished run into the versioned result that
  * `faultline replay --json` prints (documented in docs/OUTPUT.md).
  */
+import type { Misbehaviour } from '../components/misbehaviour.js';
 import { OnDemandHandler } from '../components/on_demand_handler.js';
 import { SwapManager } from '../components/swap_manager.js';
 import type { PdSession } from '../core/pd_session.js';
@@ -21,6 +22,7 @@ import { latencyOf } from './swap_figures.js';
 import { mmap } from './swap_files.js';
 import type { LatencyResult, PagingOptions, SwapResult } from './swap_options.js';
 import { SwapSystem } from './swap_system.js';
+import type { TrustEdge } from './trust.js';
 
 /** Options of the traced system. */
 export interface TracedSystemOptions extends MachineConfig {
@@ -32,6 +34,8 @@ export interface TracedSystemOptions extends MachineConfig {
   readonly attribution?: boolean;
   /** Issue 16: a RAM limit for the program's memory, replacement and swap (`sim/swap_system.ts`). */
   readonly paging?: PagingOptions;
+  /** How the program's memory manager misbehaves, if it does (`--misbehave`). */
+  readonly misbehave?: Misbehaviour;
 }
 
 /** A built traced system. */
@@ -70,7 +74,13 @@ export function buildTracedSystem(
   unwrap(core.setFaultHandler(memory, ctx));
   const chunk = opts.chunk ?? 2 ** 21;
   const handlerCpu = opts.handlerCpu ?? machine.cpus.length - 1;
-  // Issue 16: a RAM limit, or the kernel as the pager, brings in the paged memory.
+  // faults-itself: the manager uses the memory it manages at the same addresses as the program.
+  const selfAttach =
+    opts.misbehave?.kind === 'faults-itself'
+      ? unwrap(manager.addressSpace.attach(memory.dataspace, { at: page, offset: page, writeable: true }))
+          .base - page
+      : undefined;
+  // A RAM limit, or the kernel as the pager, brings in the paged memory.
   const paging = opts.paging ?? { ram: null };
   const swap =
     paging.ram !== null || machine.design.swap === 'kernel' || (paging.mmaps?.length ?? 0) > 0
@@ -86,7 +96,13 @@ export function buildTracedSystem(
     const m = new SwapManager(core, manager, memory, swap.managerEnv(handlerCpu), { chunk, cpu: handlerCpu });
     swap.framePhys = (f) => m.framePhys(f);
     handler = m;
-  } else handler = new OnDemandHandler(core, manager, memory, { chunk, cpu: handlerCpu });
+  } else
+    handler = new OnDemandHandler(core, manager, memory, {
+      chunk,
+      cpu: handlerCpu,
+      misbehave: opts.misbehave,
+      selfAttach,
+    });
   machine.addHandler(manager, 'handler', handlerCpu, handler, ctx);
   const threads = sources.map((src, i) =>
     machine.addThread(app, sources.length === 1 ? 'main' : `thread ${i}`, i % machine.cpus.length, src),
@@ -193,6 +209,8 @@ export interface RunResult {
     readonly resolved: number;
     readonly reflected: number;
     readonly errors: number;
+    /** Faults given up: a synchronous design's call to their manager timed out or failed. */
+    readonly lost: number;
     readonly latency: {
       readonly p50: number;
       readonly p99: number;
@@ -237,6 +255,11 @@ export interface RunResult {
   readonly config?: RunConfig;
   /** Why the run stopped before the end of its trace (a traced thread died), or null. */
   readonly stopped: ReplayStop | null;
+  /**
+   * The communication rights the run used (who called, signalled, mapped into or sent page faults
+   * to whom), read off the machine's capability checks; the whole run, warm-up included.
+   */
+  readonly trust: readonly TrustEdge[];
 }
 
 /** How to summarize. */
@@ -360,6 +383,7 @@ export function summarize(sys: TracedSystem, design: string, opts: SummaryOption
       resolved: d.faultsResolved,
       reflected: d.faultsReflected,
       errors: d.errors,
+      lost: d.faultsLost,
       latency: {
         p50: lat.count ? lat.percentile(0.5) : 0,
         p99: lat.count ? lat.percentile(0.99) : 0,
@@ -392,5 +416,6 @@ export function summarize(sys: TracedSystem, design: string, opts: SummaryOption
     ...(top ? { top } : {}),
     ...(sys.swap ? { swap: sys.swap.result() } : {}),
     stopped: threadStop(sys.threads, m.arch, sys.app.addressSpace.size, m.core.pageSize),
+    trust: m.programs.trust.list(),
   };
 }

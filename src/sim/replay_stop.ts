@@ -127,6 +127,6 @@ export function stopText(stop: ReplayStop, traceRecords: number, arch: Arch): st
   return (
     `stopped: thread '${stop.thread}' ${what} at record ${stop.record} of ${traceRecords} ` +
     `(${stop.access} at ${stop.address}: ${describeCause(stop.cause, arch)}); ` +
-    `the ${left} record${left === 1 ? '' : 's'} from there on were not replayed`
+    `${left === 1 ? 'that record was' : `the ${left} records from there on were`} not replayed`
   );
 }

@@ -74,6 +74,8 @@ export interface RunConfig {
   readonly trace: TraceInfo;
   /** The RAM limit and swap (`--ram`, issue 16); absent without a limit. */
   readonly paging?: PagingConfig;
+  /** How the program's memory manager misbehaved (`--misbehave`); absent when it behaved. */
+  readonly misbehave?: string;
 }
 
 /** The paging part of a configuration. */
@@ -103,6 +105,7 @@ export interface RunConfigInput {
   readonly top: number;
   readonly trace: TraceInfo;
   readonly paging?: PagingOptions;
+  readonly misbehave?: string;
 }
 
 function differing<T extends object>(actual: T, base: T): Partial<T> {
@@ -145,6 +148,7 @@ export function runConfig(c: RunConfigInput): RunConfig {
     ...(c.paging && (c.paging.ram !== null || (c.paging.mmaps?.length ?? 0) > 0)
       ? { paging: pagingConfig(c.paging) }
       : {}),
+    ...(c.misbehave !== undefined ? { misbehave: c.misbehave } : {}),
   };
 }
 

@@ -6,7 +6,7 @@
  * msync and munmap are system calls of the program: the kernel sends the write-backs from the
  * caller's CPU and the call completes when every reply is in (`done` of the returned wait).
  */
-import type { IoWait } from '../components/on_demand_handler.js';
+import type { IoWait } from '../components/program.js';
 import type { MmapRange } from '../kernel/mmap_ranges.js';
 import { err, ok, type Result } from '../util/result.js';
 import type { PageTransfer, SwapSystem } from './swap_system.js';

@@ -10,6 +10,9 @@ import type { ReplacementName } from '../kernel/replacement.js';
 import { type SwapPolicy, SwapRegistry } from '../kernel/swap_registry.js';
 import { hex, sizeName } from '../util/hex.js';
 import { err, ok, type Result } from '../util/result.js';
+import type { DesignOptions } from './designs.js';
+
+type FaultHandling = DesignOptions['faultHandling'];
 
 /** One swap provider: a block device preset and its size. */
 export interface SwapProviderOptions {
@@ -146,8 +149,17 @@ export function checkPaging(
   pager: 'kernel' | 'manager',
   chunk: number,
   options: PagingOptions,
+  faultHandling: FaultHandling = 'async',
 ): Result<{ fmt: PteFormat; providers: readonly SwapProviderOptions[] }, 'INVALID_SWAP'> {
   const page = 2 ** archOf(arch).pageSizesLog2[0]!;
+  // The swapping manager is Genode's: it takes fault signals. The synchronous rivals' managers
+  // answer calls instead, and have no paging under a limit in this model.
+  const paged = options.ram !== null || (options.mmaps?.length ?? 0) > 0;
+  if (pager === 'manager' && paged && faultHandling !== 'async')
+    return err(
+      'INVALID_SWAP',
+      `a dataspace manager pages under a RAM limit or a memory-mapped file only with faultHandling=async (this design has ${faultHandling}); use swap=kernel or an async design`,
+    );
   const unit = pager === 'kernel' ? page : chunk;
   if (options.ram !== null && !(options.ram >= unit)) {
     const what =

@@ -151,7 +151,7 @@ export class SwapSystem implements PagingHooks {
    */
   static create(parts: PagedSystemParts, options: PagingOptions): Result<SwapSystem, 'INVALID_SWAP'> {
     const m = parts.machine;
-    const checked = checkPaging(m.arch.name, m.design.swap, parts.chunk, options);
+    const checked = checkPaging(m.arch.name, m.design.swap, parts.chunk, options, m.design.faultHandling);
     if (!checked.ok) return checked;
     const s = new SwapSystem(parts, options, checked.value.fmt);
     for (const [i, p] of checked.value.providers.entries()) {
