@@ -7,7 +7,9 @@ import { type Figure, Recorder } from './harness.js';
 import { irqBenchmarks } from './irq.js';
 import { mdbBenchmarks } from './mdb.js';
 import { replayBenchmarks } from './replay.js';
+import { rivalBenchmarks } from './rival.js';
 import { simBenchmarks } from './sim.js';
+import { swapBenchmarks } from './swap.js';
 import { viewBenchmarks } from './view.js';
 
 const groups: Array<[string, (r: Recorder) => Promise<void>]> = [
@@ -16,6 +18,8 @@ const groups: Array<[string, (r: Recorder) => Promise<void>]> = [
   ['replay', replayBenchmarks],
   ['irq', irqBenchmarks],
   ['mdb', mdbBenchmarks],
+  ['swap', swapBenchmarks],
+  ['rival', rivalBenchmarks],
   ['view', viewBenchmarks],
 ];
 

@@ -9,11 +9,13 @@ import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { DESIGNS } from '../sim/designs.js';
 import { cliRun } from './cli.testutil.js';
+import { registerContainCommand } from './contain_cmd.js';
 import { registerExplainCommand } from './explain_cmd.js';
 import { registerIrqCommand } from './irq_cmd.js';
 import { registerReplayCommands } from './replay_cmd.js';
 import { registerScaleCommand } from './scale_cmd.js';
 import { registerScenarioCommands } from './scenario_cmd.js';
+import { registerTimeoutsCommand } from './timeouts_cmd.js';
 import { registerTraceCommands } from './trace_cmd.js';
 import { faultlineVersion } from './version.js';
 
@@ -44,6 +46,8 @@ describe('help texts', () => {
       registerScenarioCommands,
       registerExplainCommand,
       registerTraceCommands,
+      registerContainCommand,
+      registerTimeoutsCommand,
     ])
       register(program);
     const texts = helps(program);

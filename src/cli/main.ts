@@ -6,6 +6,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { walkthrough } from '../report/walkthrough.js';
+import { registerContainCommand } from './contain_cmd.js';
 import { demo } from './demo.js';
 import { registerExplainCommand } from './explain_cmd.js';
 import { UserError } from './io.js';
@@ -15,6 +16,8 @@ import { registerReplayCommands } from './replay_cmd.js';
 import { parseArch } from './run_options.js';
 import { registerScaleCommand } from './scale_cmd.js';
 import { registerScenarioCommands } from './scenario_cmd.js';
+import { registerSwapSweepCommand } from './swap_sweep_cmd.js';
+import { registerTimeoutsCommand } from './timeouts_cmd.js';
 import { registerTraceCommands } from './trace_cmd.js';
 import { faultlineVersion } from './version.js';
 import { registerViewCommand } from './view_cmd.js';
@@ -42,7 +45,10 @@ registerScenarioCommands(program);
 registerExplainCommand(program);
 registerTraceCommands(program);
 registerPteCommand(program);
+registerSwapSweepCommand(program);
 registerViewCommand(program);
+registerContainCommand(program);
+registerTimeoutsCommand(program);
 
 program
   .command('demo')

@@ -3,6 +3,7 @@
  * so a trace of any length replays in constant memory and is read only once for a comparison.
  */
 import { stat } from 'node:fs/promises';
+import { misbehaviourName } from '../components/misbehaviour.js';
 import { arch as archOf } from '../hw/arch.js';
 import { DEFAULT_COSTS } from '../sim/cost.js';
 import { intervalCounters } from '../sim/machine_timeline.js';
@@ -195,6 +196,8 @@ export async function replay(
         window: windowConfig,
         top,
         trace: read.value,
+        paging: sys.paging,
+        misbehave: sys.misbehave ? misbehaviourName(sys.misbehave) : undefined,
       });
       const result = summarize(s.sys, r.design, { from: s.from, top });
       return {

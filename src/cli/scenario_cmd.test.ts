@@ -4,12 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { DESIGNS } from '../sim/designs.js';
 import {
   registerScenarioCommands,
   runScenarioFile,
   schemaOutput,
   validateScenarioFile,
 } from './scenario_cmd.js';
+
+const DESIGN_NAMES = DESIGNS.map((d) => d.name).join(', ');
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const DIR = mkdtempSync(join(tmpdir(), 'faultline-scenario-'));
@@ -161,7 +164,7 @@ describe('faultline run on the simulator', () => {
     expect(await runScenarioFile(p)).toEqual({
       exitCode: 2,
       stdout: '',
-      stderr: `${p}:14:43 components[1].behaviours[0].on_demand.pages: unknown key 'pages'; expected one of: map, chunk, cpu\n`,
+      stderr: `${p}:14:43 components[1].behaviours[0].on_demand.pages: unknown key 'pages'; expected one of: map, chunk, cpu, ram, replacement, swap, misbehave\n`,
     });
     const q = file('metric2.yaml', TRACE('t.txt', ', faults.total: 1'));
     expect((await runScenarioFile(q)).stderr).toMatch(
@@ -170,7 +173,7 @@ describe('faultline run on the simulator', () => {
     const d = file('design.yaml', TRACE('t.txt').replace('steps:', 'design: genode-fast\nsteps:'));
     expect(await runScenarioFile(d)).toMatchObject({
       exitCode: 2,
-      stderr: `${d}:15:9 design: unknown design 'genode-fast'; expected one of genode, genode-single-pager, 4k-only, partitioned, trampoline, sync-core-rpc, local-rm, trampoline-pcid\n`,
+      stderr: `${d}:15:9 design: unknown design 'genode-fast'; expected one of ${DESIGN_NAMES}\n`,
     });
   });
 

@@ -1,6 +1,8 @@
 /** Invalid simulated parts of scenario files: every problem as `file:line:col path: message`. */
 import { describe, expect, it } from 'vitest';
+import { DESIGNS, optionChoices } from '../sim/designs.js';
 import { loadScenario } from './load.js';
+import { MACHINE_METRICS } from './metrics.js';
 import { formatProblem } from './problem.js';
 
 /** A simulated scenario: app.main runs a workload over memory paged on demand by manager. */
@@ -72,6 +74,26 @@ describe('behaviours', () => {
       'a chunk that is not a power of two',
       edit('chunk: 64K', 'chunk: 48K'),
       'bad.yaml:14:39 components[1].behaviours[0].on_demand.chunk: an on_demand chunk is a power of two of at least one page (4K), got 0xc000',
+    ],
+    [
+      'a RAM limit below one chunk (issue 16)',
+      edit('chunk: 64K }', 'chunk: 64K, ram: 32K }'),
+      'bad.yaml:14:49 components[1].behaviours[0].on_demand.ram: a RAM limit of 0x8000 holds no chunk of 64K',
+    ],
+    [
+      'a RAM limit under the kernel pager',
+      edit('chunk: 64K }', 'chunk: 64K, ram: 1M }', edit('name: t\n', 'name: t\ndesign: kernel-swap\n')),
+      'bad.yaml:15:49 components[1].behaviours[0].on_demand.ram: in a scenario the on_demand handler swaps (a dataspace manager); the kernel pager (swap=kernel) runs with replay and compare',
+    ],
+    [
+      'a RAM limit under a synchronous fault-handling design',
+      edit('chunk: 64K }', 'chunk: 64K, ram: 1M }', edit('name: t\n', 'name: t\ndesign: local-rm\n')),
+      'bad.yaml:15:49 components[1].behaviours[0].on_demand.ram: a swapping dataspace manager takes fault signals: it needs faultHandling=async (the design has local-rm)',
+    ],
+    [
+      'a swapping manager that misbehaves',
+      edit('chunk: 64K }', 'chunk: 64K, ram: 1M, misbehave: dies }'),
+      'bad.yaml:14:64 components[1].behaviours[0].on_demand.misbehave: a swapping dataspace manager (ram:) does not misbehave',
     ],
     [
       'a handler CPU that does not exist',
@@ -187,12 +209,12 @@ describe('design, machine and steps', () => {
     [
       'an unknown design',
       edit('steps:', 'design: fast\nsteps:'),
-      "bad.yaml:15:9 design: unknown design 'fast'; expected one of genode, genode-single-pager, 4k-only, partitioned, trampoline, sync-core-rpc, local-rm, trampoline-pcid",
+      `bad.yaml:15:9 design: unknown design 'fast'; expected one of ${DESIGNS.map((d) => d.name).join(', ')}`,
     ],
     [
       'an unknown override',
       edit('steps:', 'overrides: { pagers: single, speed: 2 }\nsteps:'),
-      "bad.yaml:15:37 overrides.speed: unknown design option 'speed'; expected one of pagers, allocator, mapping, kernelEntry, asidTags, eagerMapping, irqDelivery, faultHandling, ipcTimeout",
+      `bad.yaml:15:37 overrides.speed: unknown design option 'speed'; expected one of ${Object.keys(optionChoices()).join(', ')}`,
     ],
     [
       'a bad override value',
@@ -240,7 +262,7 @@ describe('expect_metrics and irq', () => {
     ],
     [
       'expect_metrics: { records: { min: recordz } }',
-      "bad.yaml:19:39 steps[3].expect_metrics.records.min: unknown metric 'recordz'; expected one of: records, translations, tlb.hits, tlb.misses, tlb.hitRate, walks, faults.resolved, faults.reflected, faults.errors, faults.latency.p50, faults.latency.p99, faults.latency.max, faults.latency.count, pages.touched, cycles, cyclesBy.user, cyclesBy.kernel, cyclesBy.pager, cyclesBy.handler, shootdowns, crossCpu.messages, lock.waitCycles, lock.contended, steals, signals, chunks, mappings.SIZE (e.g. mappings.2M), nic.METRIC, irq.NAME.METRIC",
+      `bad.yaml:19:39 steps[3].expect_metrics.records.min: unknown metric 'recordz'; expected one of: ${MACHINE_METRICS.join(', ')}, mappings.SIZE (e.g. mappings.2M), nic.METRIC, irq.NAME.METRIC`,
     ],
     [
       'expect_metrics: { records: { min: 5, max: 1 } }',

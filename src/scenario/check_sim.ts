@@ -39,6 +39,13 @@ export interface CheckContext {
   cpu(n: number, path: Path): void;
 }
 
+/** The paging arguments of an on_demand behaviour. */
+interface OnDemandPaging {
+  readonly ram: number | string;
+  readonly swap?: readonly { readonly size: number | string }[];
+  readonly misbehave?: string;
+}
+
 /** Checks of the simulated parts, called by the main checker in file order. */
 export class SimChecker {
   private readonly simulated: boolean;
@@ -82,6 +89,7 @@ export class SimChecker {
   behaviours(): void {
     const driven = new Map<string, number>();
     const paged = new Map<string, number>();
+    const limited: number[] = [];
     const line = (path: Path) => this.s.source.at(path).line;
     for (const b of this.list) {
       const at = (...rest: string[]): Path => [...b.path, ...rest];
@@ -94,6 +102,8 @@ export class SimChecker {
           );
         }
         if (b.args.cpu !== undefined) this.ctx.cpu(b.args.cpu, at('cpu'));
+        if (b.args.ram !== undefined) this.ram(b.args as OnDemandPaging, chunk, at, limited);
+        if (b.args.ram !== undefined) limited.push(line(b.path));
         const old = paged.get(b.args.map);
         if (old !== undefined)
           this.ctx.report(at('map'), `map '${b.args.map}' is already paged by the on_demand at line ${old}`);
@@ -163,6 +173,47 @@ export class SimChecker {
     const bad = nicTrafficProblem({ ...nicTraffic(a), ringChunk: chunk }, machineCpus, this.page);
     if (bad)
       this.ctx.report(bad.startsWith('routing') ? [...path, 'routing'] : path, `the NIC cannot run: ${bad}`);
+  }
+
+  /**
+   * An on_demand handler with a RAM limit (issue 16): the limit holds a chunk, swap sizes are whole
+   * blocks, one paged map per machine, and the pager is a dataspace manager.
+   */
+  private ram(
+    a: OnDemandPaging,
+    chunk: number | undefined,
+    at: (...rest: string[]) => Path,
+    before: number[],
+  ): void {
+    const ram = this.ctx.fixed(a.ram, at('ram'));
+    if (ram !== undefined && chunk !== undefined && ram < chunk)
+      this.ctx.report(at('ram'), `a RAM limit of ${hex(ram)} holds no chunk of ${sizeName(chunk)}`);
+    (a.swap ?? []).forEach((p, i) => {
+      const size = this.ctx.fixed(p.size, at('swap', String(i), 'size'));
+      if (size !== undefined && (size < 4096 || size % 4096 !== 0))
+        this.ctx.report(
+          at('swap', String(i), 'size'),
+          `a swap size is a positive multiple of 4K, got ${hex(size)}`,
+        );
+    });
+    if (before.length > 0)
+      this.ctx.report(
+        at('ram'),
+        `only one on_demand handler may have a RAM limit (the one at line ${before[0]} has)`,
+      );
+    const d = designOptions(this.s.data.design, this.s.data.overrides);
+    if (d.ok && d.value.swap === 'kernel')
+      this.ctx.report(
+        at('ram'),
+        'in a scenario the on_demand handler swaps (a dataspace manager); the kernel pager (swap=kernel) runs with replay and compare',
+      );
+    if (d.ok && d.value.faultHandling !== 'async')
+      this.ctx.report(
+        at('ram'),
+        `a swapping dataspace manager takes fault signals: it needs faultHandling=async (the design has ${d.value.faultHandling})`,
+      );
+    if (a.misbehave !== undefined)
+      this.ctx.report(at('misbehave'), 'a swapping dataspace manager (ram:) does not misbehave');
   }
 
   private fixedOk(v: string, path: Path): boolean {

@@ -10,6 +10,7 @@ import type { IrqSimResult } from '../sim/irq_run.js';
 import { isPow2 } from '../util/bits.js';
 import { sizeName } from '../util/hex.js';
 import { parseNumber } from './expr.js';
+import { PAGING_METRICS } from './paging.js';
 
 /** Machine metrics (after `simulate`), in docs/OUTPUT.md order; `mappings.SIZE` comes on top. */
 export const MACHINE_METRICS = [
@@ -22,6 +23,7 @@ export const MACHINE_METRICS = [
   'faults.resolved',
   'faults.reflected',
   'faults.errors',
+  'faults.lost',
   'faults.latency.p50',
   'faults.latency.p99',
   'faults.latency.max',
@@ -39,6 +41,7 @@ export const MACHINE_METRICS = [
   'steals',
   'signals',
   'chunks',
+  ...PAGING_METRICS,
 ] as const;
 
 /** Metrics of one IRQ run, after the `irq.NAME.` prefix (latencies in µs at the nominal clock). */

@@ -95,6 +95,34 @@ export const Behaviour = z
           cpu: Count.optional().describe(
             'CPU of the handler thread, whose memory partition it allocates from (default 0)',
           ),
+          ram: Num.optional().describe(
+            'RAM limit for the map (issue 16): beyond it the handler swaps, evicting chunks by detaching them and paging them back in on the reflected fault',
+          ),
+          replacement: z
+            .enum(['clock', 'lru', 'fifo'])
+            .optional()
+            .describe('page replacement under ram (default clock)'),
+          swap: z
+            .array(
+              z.strictObject({
+                device: z.enum(['hdd', 'sata-ssd', 'nvme']),
+                size: Num.describe('bytes of swap, a multiple of 4K'),
+                priority: z.number().int().optional(),
+              }),
+            )
+            .min(1)
+            .optional()
+            .describe('swap providers, each with its own block device (default one nvme of 1G)'),
+          misbehave: z
+            .string()
+            .regex(
+              /^(never-replies|replies-late:[1-9][0-9]*|dies|faults-itself|wrong-mapping)$/,
+              'expected never-replies, replies-late:N (N cycles > 0), dies, faults-itself or wrong-mapping',
+            )
+            .optional()
+            .describe(
+              'how the handler misbehaves: never-replies, replies-late:N (N cycles), dies (in its first fault), faults-itself (touches the memory it manages), wrong-mapping (answers with the wrong memory)',
+            ),
         })
         .describe(
           "a handler thread of this component that backs each touched chunk of a region map with RAM on demand (installs itself as the map's fault handler when the simulation starts)",

@@ -198,6 +198,11 @@ export class Executor {
         if (cycles < 0) {
           if (this.scheduler.current(cpu.id) === k && !k.blocked) stillRunning(k);
           cpu.kernelCycles += sw;
+          // Its decision may have queued kernel work here (a message it sent): that runs first.
+          if (cpu.kernelJobs.size > 0) {
+            this.dispatch(cpu);
+            return;
+          }
           continue;
         }
       }
