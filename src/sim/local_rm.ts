@@ -70,6 +70,8 @@ export interface LocalRmCounters {
   peakBytes: number;
   /** Map items of other memory than the region holds, installed because a manager sent them. */
   wrongMappings: number;
+  /** Map items that mapped nothing: the region was detached while they were on their way. */
+  emptyItems: number;
   /** Bytes of RAM the region mappers' region lists take (charged to their tasks' quotas). */
   listBytes: number;
 }
@@ -83,6 +85,7 @@ export class LocalRm {
     unmaps: 0,
     peakBytes: 0,
     wrongMappings: 0,
+    emptyItems: 0,
     listBytes: 0,
   };
   private readonly pools = new Map<number, KernelMemoryPool>();
@@ -209,7 +212,11 @@ export class LocalRm {
       }
       const levels = res.walk?.length ?? res.depth;
       const wrong = answer.wrong === true;
-      yield { op: 'perform', run: () => this.install(t, res, pd, wrong), cycles: costs.mapInstall * levels };
+      yield {
+        op: 'perform',
+        run: () => this.installCurrent(t, res, pd, wrong),
+        cycles: costs.mapInstall * levels,
+      };
     }
   }
 
@@ -234,6 +241,27 @@ export class LocalRm {
     faults.error(text);
     t.die(t.faultVa, t.faultKind, text);
     faults.killFaulter(t);
+  }
+
+  /**
+   * The kernel maps what the sender holds when the map item is sent. A region detached (or
+   * replaced) since the region mapper looked it up maps nothing: the thread resumes, faults again,
+   * and the region mapper asks anew.
+   */
+  private installCurrent(
+    t: FaultingTask,
+    res: Extract<Resolution, { kind: 'mapped' }>,
+    pd: ProtectionDomain,
+    wrong: boolean,
+  ): void {
+    const now = this.host.core.resolve(t.kernel, t.faultVa, t.faultKind, true);
+    if (now.kind === 'mapped' && now.dataspace === res.dataspace && now.pa === res.pa) {
+      this.install(t, now, pd, wrong);
+      return;
+    }
+    this.counters.emptyItems++;
+    const faults = this.host.faults();
+    faults.reply(t, this.host.cpus[faults.currentCpu]!);
   }
 
   /**
