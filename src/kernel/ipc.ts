@@ -10,13 +10,15 @@
  *
  * Every operation returns the transition it caused (threads woken and blocked, plus events
  * saying which message went where), so the simulator can charge costs and draw the timeline.
+ * The call and waiter records and the deadline scans are in `ipc_records.ts`.
  */
 import { err, ok, type Result } from '../util/result.js';
+import type { Mut, PendingCall, Waiter } from './ipc_records.js';
+import { badDeadline, dueTimeouts, earliestDeadline, mut, zeroEndpointStats } from './ipc_records.js';
 import type {
   CallOptions,
   EndpointStats,
   IpcErrorCode,
-  IpcEvent,
   IpcFailure,
   IpcOutcome,
   ReceiveOptions,
@@ -33,38 +35,9 @@ export type {
   ReceiveOptions,
 } from './ipc_types.js';
 
-interface PendingCall<Req> {
-  readonly id: number;
-  /** When it started, in the endpoint's order of calls and receives (ties in `expire`). */
-  readonly seq: number;
-  readonly caller: Thread;
-  readonly msg: Req;
-  readonly sendDeadline: number;
-  readonly replyDeadline: number;
-  server: Thread | null;
-}
-
-interface Waiter {
-  readonly server: Thread;
-  readonly deadline: number;
-  readonly seq: number;
-}
-
-type Mut<Req, Rep> = { wake: Thread[]; block: Thread[]; events: IpcEvent<Req, Rep>[] };
-
 /** A synchronous IPC endpoint with request type `Req` and reply type `Rep`. */
 export class Endpoint<Req = unknown, Rep = unknown> implements ThreadHolder {
-  readonly stats: EndpointStats = {
-    calls: 0,
-    handedOver: 0,
-    replies: 0,
-    sendTimeouts: 0,
-    replyTimeouts: 0,
-    receiveTimeouts: 0,
-    aborted: 0,
-    repliesDropped: 0,
-    discarded: 0,
-  };
+  readonly stats: EndpointStats = zeroEndpointStats();
   private destroyed = false;
   private seq = 0;
   private nextCall = 0;
@@ -194,34 +167,18 @@ export class Endpoint<Req = unknown, Rep = unknown> implements ThreadHolder {
    */
   expire(now: number): IpcOutcome<Req, Rep> {
     const out = mut<Req, Rep>();
-    type Due = { deadline: number; seq: number; fire: () => void };
-    const due: Due[] = [];
-    for (const pc of this.sendQueue) {
-      if (pc.sendDeadline <= now)
-        due.push({ deadline: pc.sendDeadline, seq: pc.seq, fire: () => this.timeoutSend(pc, out) });
-    }
-    for (const list of this.taken.values()) {
-      for (const pc of list) {
-        if (pc.replyDeadline <= now)
-          due.push({ deadline: pc.replyDeadline, seq: pc.seq, fire: () => this.timeoutReply(pc, out) });
-      }
-    }
-    for (const w of this.waiters) {
-      if (w.deadline <= now)
-        due.push({ deadline: w.deadline, seq: w.seq, fire: () => this.timeoutReceive(w, out) });
-    }
-    due.sort((a, b) => a.deadline - b.deadline || a.seq - b.seq);
+    const due = dueTimeouts(now, this.sendQueue, this.taken, this.waiters, {
+      send: (pc) => this.timeoutSend(pc, out),
+      reply: (pc) => this.timeoutReply(pc, out),
+      receive: (w) => this.timeoutReceive(w, out),
+    });
     for (const d of due) d.fire();
     return out;
   }
 
   /** The earliest pending deadline, or null when nothing can time out. */
   nextDeadline(): number | null {
-    let min = Number.POSITIVE_INFINITY;
-    for (const pc of this.sendQueue) min = Math.min(min, pc.sendDeadline);
-    for (const list of this.taken.values()) for (const pc of list) min = Math.min(min, pc.replyDeadline);
-    for (const w of this.waiters) min = Math.min(min, w.deadline);
-    return Number.isFinite(min) ? min : null;
+    return earliestDeadline(this.sendQueue, this.taken, this.waiters);
   }
 
   /**
@@ -436,12 +393,4 @@ export class Endpoint<Req = unknown, Rep = unknown> implements ThreadHolder {
     if (referenced) t.hold(this);
     else t.release(this);
   }
-}
-
-function badDeadline(d: number): boolean {
-  return Number.isNaN(d) || d < 0;
-}
-
-function mut<Req, Rep>(): Mut<Req, Rep> {
-  return { wake: [], block: [], events: [] };
 }
