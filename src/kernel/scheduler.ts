@@ -18,6 +18,8 @@
  * - The scheduler never sets `destroyed`: `remove` only forgets the thread (core destroys it).
  */
 import { err, InvariantError, invariant, ok, type Result } from '../util/result.js';
+import type { Cpu, CpuSchedStats, Entry, SchedErrorCode, SchedulerOptions } from './scheduler_types.js';
+import { idleCpu } from './scheduler_types.js';
 import {
   type BlockedState,
   NO_TRANSITION,
@@ -26,58 +28,7 @@ import {
   type Transition,
 } from './thread.js';
 
-/** Scheduler errors. */
-export type SchedErrorCode =
-  | 'NOT_ADMITTED'
-  | 'ALREADY_ADMITTED'
-  | 'INVALID_CPU'
-  | 'INVALID_PRIORITY'
-  | 'INVALID_STATE'
-  | 'THREAD_DESTROYED';
-
-/** Scheduler configuration. */
-export interface SchedulerOptions {
-  /** Time slice in cycles (> 0). */
-  readonly quantum: number;
-  /** Number of priority levels; priorities are 0..levels-1 (default 256). */
-  readonly levels?: number;
-}
-
-/** Per-CPU counters. */
-export interface CpuSchedStats {
-  /** `pick` started a thread other than the one that last ran on this CPU. */
-  contextSwitches: number;
-  /** Involuntary descheduling: quantum expiries plus preemptions by a higher priority. */
-  preemptions: number;
-  /** The subset of preemptions caused by quantum expiry. */
-  quantumExpiries: number;
-  /** Voluntary `yield`s. */
-  yields: number;
-  /** Cycles charged while the CPU had no current thread. */
-  idleCycles: number;
-}
-
-interface Entry {
-  readonly thread: Thread;
-  /** Cycles used of the current quantum. */
-  used: number;
-  /** Total cycles charged. */
-  runtime: number;
-  /** In a ready queue or current: the scheduler's view of "runnable". */
-  runnable: boolean;
-}
-
-interface Cpu {
-  /** Ready queues indexed by priority (created lazily; the array is dense so that indexing stays fast). */
-  readonly levels: (Entry[] | undefined)[];
-  /** Bit p set when level p's queue is not empty: the highest ready level in a few word scans. */
-  readonly ready: Uint32Array;
-  /** Words of `ready` that are not zero: none means nothing is queued, without a scan. */
-  readyWords: number;
-  current: Entry | null;
-  lastRan: Thread | null;
-  readonly stats: CpuSchedStats;
-}
+export type { CpuSchedStats, SchedErrorCode, SchedulerOptions } from './scheduler_types.js';
 
 /** Per-CPU priority round-robin scheduler. */
 export class Scheduler implements ThreadHolder {
@@ -98,16 +49,7 @@ export class Scheduler implements ThreadHolder {
     this.quantum = opts.quantum;
     this.levelCount = opts.levels ?? 256;
     invariant(Number.isInteger(this.levelCount) && this.levelCount > 0, 'levels must be a positive integer');
-    for (let i = 0; i < cpuCount; i++) {
-      this.cpus.push({
-        levels: new Array<Entry[] | undefined>(this.levelCount).fill(undefined),
-        ready: new Uint32Array(Math.ceil(this.levelCount / 32)),
-        readyWords: 0,
-        current: null,
-        lastRan: null,
-        stats: { contextSwitches: 0, preemptions: 0, quantumExpiries: 0, yields: 0, idleCycles: 0 },
-      });
-    }
+    for (let i = 0; i < cpuCount; i++) this.cpus.push(idleCpu(this.levelCount));
   }
 
   /**
