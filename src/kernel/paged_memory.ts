@@ -16,12 +16,16 @@
  *
  * Units in transit (being written out or read in) are marked so that nobody else maps or evicts
  * them meanwhile; a second fault on one waits for the transfer.
+ *
+ * Decoding an entry into a page-in's source and planning an eviction's writes are in
+ * `paged_memory_io.ts`.
  */
-import { decodePte, encodeMmapPte, encodeSwapPte } from '../hw/pte.js';
+import { encodeMmapPte, encodeSwapPte } from '../hw/pte.js';
 import { hex } from '../util/hex.js';
 import { err, invariant, ok, type Result, unwrap } from '../util/result.js';
 import { FrameTable, NONE } from './frame_table.js';
 import type { MmapErrorCode, MmapRange, MmapRangeSpec } from './mmap_ranges.js';
+import { pageSource, planWrites } from './paged_memory_io.js';
 import type {
   Eviction,
   PagedMemoryErrorCode,
@@ -214,7 +218,7 @@ export class PagedMemory {
     for (let tries = policy.size; tries > 0; tries--) {
       const frame = policy.victim();
       const unit = this.frames.unit[frame]!;
-      const plan = this.planWrites(unit, frame);
+      const plan = planWrites(this, unit, frame);
       if (plan.ok) {
         this.commitEviction(unit, frame, plan.value.writes);
         return ok({ unit, va: unit * this.unitBytes, frame, ...plan.value });
@@ -354,63 +358,7 @@ export class PagedMemory {
 
   /** Decodes the not-present entry of the page at `va` into where its data is. */
   private sourceOf(va: number): PageSource {
-    const e = this.npte.get(Math.floor(va / this.pageSize));
-    if (e === undefined) return { kind: 'zero' };
-    const m = unwrap(decodePte(this.options.pte, e));
-    if (m.kind === 'swap') {
-      const slot = this.options.swap.locate(Number(m.block));
-      invariant(
-        slot !== undefined,
-        () => `the PTE of ${hex(va)} names swap block ${m.block}, which is not allocated`,
-      );
-      return { kind: 'swap', slot };
-    }
-    if (m.kind === 'mmap') {
-      const range = this.options.mmaps.get(Number(m.index));
-      invariant(
-        range !== undefined,
-        () => `the PTE of ${hex(va)} names range ${m.index}, which is not mapped`,
-      );
-      return { kind: 'file', range, offset: range.offset + (va - (va % this.pageSize) - range.start) };
-    }
-    return { kind: 'zero' };
-  }
-
-  /** The writes a victim needs; allocates swap blocks (all or none). */
-  private planWrites(
-    unit: number,
-    frame: number,
-  ): Result<{ writes: PageWrite[]; allocated: number[] }, 'SWAP_FULL'> {
-    const writes: PageWrite[] = [];
-    const allocated: number[] = [];
-    const base = unit * this.unitBytes;
-    for (let i = 0; i < this.unitPages; i++) {
-      const k = frame * this.unitPages + i;
-      if (this.frames.dirty[k] !== 1) continue;
-      const va = base + i * this.pageSize;
-      const range = this.options.mmaps.find(va);
-      if (range) {
-        writes.push({
-          va,
-          page: i,
-          target: { kind: 'file', range, offset: range.offset + (va - range.start) },
-        });
-        continue;
-      }
-      const known = this.frames.block[k]!;
-      let slot = known === NONE ? undefined : this.options.swap.locate(known);
-      if (!slot) {
-        const a = this.options.swap.allocate();
-        if (!a.ok) {
-          for (const g of allocated) this.options.swap.free(g);
-          return a;
-        }
-        slot = a.value;
-        allocated.push(slot.global);
-      }
-      writes.push({ va, page: i, target: { kind: 'swap', slot } });
-    }
-    return ok({ writes, allocated });
+    return pageSource(this, this.npte.get(Math.floor(va / this.pageSize)), va);
   }
 
   /** Writes the victim's not-present entries and marks it in transit. */
