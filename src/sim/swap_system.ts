@@ -4,9 +4,10 @@
  * memory-mapped files, and who pages — the kernel (Brendan's design, `swap_kernel.ts`) or a
  * user-level dataspace manager (Genode's, `components/swap_manager.ts`). This file builds the
  * pieces, installs the hooks (accessed and dirty bits on the access path, the kernel's fault
- * diversion), moves pages to and from the servers (`transfer`), and keeps the figures.
+ * diversion), moves pages to and from the servers (`transfer`; one transfer's protocol is in
+ * `swap_transfer.ts`), and keeps the figures.
  */
-import { FileServer, type ServerCompletion, SwapProvider } from '../components/block_server.js';
+import { FileServer, SwapProvider } from '../components/block_server.js';
 import { FileProvider } from '../components/file_provider.js';
 import type { SwapManagerEnv } from '../components/swap_manager.js';
 import type { PdSession } from '../core/pd_session.js';
@@ -21,7 +22,7 @@ import { err, ok, type Result, unwrap } from '../util/result.js';
 import type { PagingHooks } from './access_path.js';
 import { NOMINAL_CLOCK_HZ } from './cost.js';
 import type { Cpu } from './cpu.js';
-import { defineIoServerJobs, type IoCall, IoServerTask, ReplyBox } from './io_server_task.js';
+import { defineIoServerJobs, IoServerTask, ReplyBox } from './io_server_task.js';
 import type { Machine } from './machine.js';
 import { PRIORITY } from './machine.js';
 import type { FaultingTask } from './machine_faults.js';
@@ -31,19 +32,9 @@ import { KernelPager } from './swap_kernel.js';
 import { managerEnv } from './swap_manager_env.js';
 import { checkPaging, DEFAULT_SWAP_TIMEOUT_US, type PagingOptions, type SwapResult } from './swap_options.js';
 import { SwapTimeline } from './swap_timeline.js';
+import { type PageTransfer, sendPageTransfer } from './swap_transfer.js';
 
-/** How a page transfer ended. */
-export type TransferStatus = 'ok' | 'IO_ERROR' | 'DEAD' | 'TIMEOUT';
-
-/** The result of a page transfer. */
-export interface PageTransfer {
-  readonly status: TransferStatus;
-  /** A read's bytes (null: zeros). */
-  readonly data: Uint8Array | null;
-  readonly server: IoServerTask;
-  /** When the request was sent. */
-  readonly sentAt: number;
-}
+export type { PageTransfer, TransferStatus } from './swap_transfer.js';
 
 /** Per-server counters. */
 export interface ServerFigures {
@@ -255,46 +246,7 @@ export class SwapSystem implements PagingHooks {
     flow: number,
     done: (t: PageTransfer) => void,
   ): IoServerTask {
-    const m = this.parts.machine;
-    const server =
-      where.kind === 'file'
-        ? this.fileServerTask()
-        : this.serverAt(where.kind === 'swap' ? where.slot.port : -1)!;
-    const target =
-      where.kind === 'file'
-        ? { kind: 'file' as const, file: where.range.file, offset: where.offset }
-        : { kind: 'swap' as const, block: (where as { slot: { block: number } }).slot.block };
-    const sentAt = m.engine.now;
-    let finished = false;
-    let timer = -1;
-    const fig = this.figures.get(server)!;
-    const finish = (status: TransferStatus, d: Uint8Array | null) => {
-      if (finished) return;
-      finished = true;
-      // A timer still pending would move the clock to its deadline for nothing.
-      if (timer >= 0) m.engine.cancel(timer);
-      if (status === 'ok' && where.kind === 'swap') op === 'read' ? fig.ins++ : fig.outs++;
-      if (status === 'ok' && where.kind === 'file')
-        op === 'read' ? this.counters.fileIns++ : this.counters.fileOuts++;
-      if (status === 'TIMEOUT') fig.timeouts++;
-      this.counters.diskWait += m.engine.now - sentAt;
-      // The reply's kernel piece on the requester's CPU ends the arrow (a timeout has none).
-      if (status !== 'TIMEOUT') this.drawing?.end(flow, cpu, m.cpus[cpu]!.runStart, m.engine.now);
-      done({ status, data: d, server, sentAt });
-    };
-    const call: IoCall = {
-      req: { id: this.nextId++, op, target, data },
-      cpu,
-      flow,
-      replied: (c: ServerCompletion | null) => finish(c === null ? 'DEAD' : c.status, c?.data ?? null),
-    };
-    server.send(call, cpu);
-    if (!finished && Number.isFinite(this.timeout))
-      timer = m.engine.at(sentAt + this.timeout, () => {
-        timer = -1;
-        finish('TIMEOUT', null);
-      });
-    return server;
+    return sendPageTransfer(this, this.nextId++, op, cpu, where, data, flow, done);
   }
 
   /** Records a finished fault's latency: overall, by kind, and for the provider that served it. */
