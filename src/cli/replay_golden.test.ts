@@ -123,7 +123,8 @@ describe('replay results are the golden ones for every format, reader and design
       for (const form of Object.keys(paths)) {
         for (const reader of ['inline', 'thread'] as const) {
           const actual = await results(paths[form]!, reader);
-          if (first && (!existsSync(golden) || process.env.UPDATE_GOLDEN === '1')) writeFileSync(golden, actual);
+          if (first && (!existsSync(golden) || process.env.UPDATE_GOLDEN === '1'))
+            writeFileSync(golden, actual);
           first = false;
           expect(actual, `${form}, --reader ${reader}`).toBe(readFileSync(golden, 'utf8'));
         }
