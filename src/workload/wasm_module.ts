@@ -26,10 +26,13 @@ export const Op = {
   local_set: 0x21,
   local_tee: 0x22,
   i32_load: 0x28,
+  i64_load: 0x29,
+  f64_load: 0x2b,
   i32_load8_s: 0x2c,
   i32_load8_u: 0x2d,
   f64_store: 0x39,
   i32_store: 0x36,
+  i64_store: 0x37,
   i32_store8: 0x3a,
   i32_const: 0x41,
   i64_const: 0x42,
@@ -45,8 +48,11 @@ export const Op = {
   i32_ge_u: 0x4f,
   i64_eqz: 0x50,
   i64_ne: 0x52,
+  i64_lt_s: 0x53,
   i64_lt_u: 0x54,
+  i64_gt_s: 0x55,
   i64_gt_u: 0x56,
+  i64_ge_u: 0x5a,
   i32_add: 0x6a,
   i32_sub: 0x6b,
   i32_mul: 0x6c,
@@ -56,6 +62,7 @@ export const Op = {
   i32_shl: 0x74,
   i32_shr_s: 0x75,
   i32_shr_u: 0x76,
+  i64_ctz: 0x7a,
   i64_add: 0x7c,
   i64_sub: 0x7d,
   i64_and: 0x83,
@@ -67,6 +74,7 @@ export const Op = {
   i32_wrap_i64: 0xa7,
   i64_extend_i32_s: 0xac,
   i64_extend_i32_u: 0xad,
+  i64_trunc_f64_s: 0xb0,
   f64_convert_i64_s: 0xb9,
   f64_convert_i64_u: 0xba,
 } as const;
@@ -81,6 +89,21 @@ export function uleb(n: number): number[] {
     out.push(b);
   } while (n !== 0);
   return out;
+}
+
+/** Signed LEB128 of a 64-bit integer (an i64.const immediate). */
+export function sleb64(n: bigint): number[] {
+  const out: number[] = [];
+  let v = BigInt.asIntN(64, n);
+  for (;;) {
+    const b = Number(v & 127n);
+    v >>= 7n;
+    if ((v === 0n && (b & 64) === 0) || (v === -1n && (b & 64) !== 0)) {
+      out.push(b);
+      return out;
+    }
+    out.push(b | 128);
+  }
 }
 
 /** Signed LEB128 of a 32-bit integer (also valid for an i64.const of the same value). */
@@ -105,7 +128,10 @@ export const get = (i: number): Code => [Op.local_get, i];
 export const set = (i: number): Code => [Op.local_set, i];
 export const tee = (i: number): Code => [Op.local_tee, i];
 export const i32 = (n: number): Code => [Op.i32_const, ...sleb(n)];
-export const i64 = (n: number): Code => [Op.i64_const, ...sleb(n)];
+export const i64 = (n: number | bigint): Code => [
+  Op.i64_const,
+  ...(typeof n === 'bigint' ? sleb64(n) : sleb(n)),
+];
 /** A memory access with alignment exponent `align` and a constant `offset`. */
 export const mem = (op: number, align: number, offset = 0): Code => [op, align, ...uleb(offset)];
 
