@@ -2,6 +2,9 @@
  * Benchmark harness: tinybench measures batches of operations; each figure is recorded with a
  * name, value and unit so `npm run bench -- --json` can be compared over time.
  */
+import { readdirSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { performance } from 'node:perf_hooks';
 import { Bench } from 'tinybench';
 
 /** One recorded figure. */
@@ -48,4 +51,64 @@ export function lcg(seed: number): () => number {
 export function heapUsedMB(): number {
   (globalThis as { gc?: () => void }).gc?.();
   return process.memoryUsage().heapUsed / 2 ** 20;
+}
+
+/** CPU time consumed so far by each thread of this process, in ns (Linux), else the process total. */
+export function threadCpuNs(): Map<string, number> {
+  const times = new Map<string, number>();
+  try {
+    for (const tid of readdirSync('/proc/self/task')) {
+      const stat = readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8');
+      times.set(tid, Number(stat.split(' ')[0]));
+    }
+  } catch {
+    const u = process.cpuUsage();
+    times.set('process', (u.user + u.system) * 1000);
+  }
+  return times;
+}
+
+/** CPU time spent since `before` ({@link threadCpuNs}): in all threads, and in the busiest one. */
+export function cpuSince(before: Map<string, number>): { totalMs: number; maxThreadMs: number } {
+  let total = 0;
+  let max = 0;
+  for (const [tid, ns] of threadCpuNs()) {
+    const d = ns - (before.get(tid) ?? 0);
+    total += d;
+    max = Math.max(max, d);
+  }
+  return { totalMs: total / 1e6, maxThreadMs: max / 1e6 };
+}
+
+/** One timed pass: wall time, and the time the pass needs on an otherwise idle machine. */
+export interface Timed {
+  readonly wallMs: number;
+  /**
+   * CPU-time bound on the wall time: the busiest thread's CPU time, or all threads' CPU time spread
+   * over the machine's cores, whichever is larger. Unlike wall time it does not grow when other
+   * processes take the cores (the machine is shared), so ratios of these are stable.
+   */
+  readonly cpuMs: number;
+  /** What the pass returned (records, lines, ...). */
+  readonly count: number;
+}
+
+/** Runs `pass` `times` times; returns the fastest wall time and, separately, the lowest CPU bound. */
+export async function timed(times: number, pass: () => Promise<number>): Promise<Timed> {
+  let wallMs = Number.POSITIVE_INFINITY;
+  let cpuMs = Number.POSITIVE_INFINITY;
+  let count = 0;
+  const cores = availableParallelism();
+  // No gc() between passes: a forced full collection leaves V8's helper threads sweeping during the
+  // next pass (10-15 ns a record measured here) and shrinks the young generation, which a real run
+  // never pays.
+  for (let i = 0; i < times; i++) {
+    const before = threadCpuNs();
+    const t0 = performance.now();
+    count = await pass();
+    wallMs = Math.min(wallMs, performance.now() - t0);
+    const cpu = cpuSince(before);
+    cpuMs = Math.min(cpuMs, Math.max(cpu.maxThreadMs, cpu.totalMs / cores));
+  }
+  return { wallMs, cpuMs, count };
 }
