@@ -1,12 +1,11 @@
 /**
- * `faultline replay`, `faultline compare` and `faultline designs`.
+ * `faultline replay`, `faultline compare` and `faultline designs`. The simulator, the reports and
+ * the progress bar are loaded when a replay runs, so that `designs` and `--help` start at once.
  */
 import { join } from 'node:path';
-import { SingleBar } from 'cli-progress';
 import { type Command, Option } from 'commander';
 import { type ArchName, arch } from '../hw/arch.js';
 import { TLB_SPEC_HELP } from '../hw/tlb_spec.js';
-import { comparisonChart, comparisonHtml, comparisonTable, summaryText } from '../report/run_report.js';
 import { formatNumber } from '../report/table.js';
 import { DESIGNS, optionChoices } from '../sim/designs.js';
 import { stopText } from '../sim/replay_stop.js';
@@ -14,6 +13,7 @@ import { machineLine, type WindowConfig } from '../sim/run_config.js';
 import {
   checkOutputs,
   collect,
+  EXIT_THREAD_STOPPED,
   type Interrupt,
   interruptible,
   type Output,
@@ -22,7 +22,7 @@ import {
   UserError,
   writeFileAtomic,
 } from './io.js';
-import { EXIT_THREAD_STOPPED, type ReplayOutcome, replay } from './replay_run.js';
+import type { ReplayOutcome } from './replay_run.js';
 import { type RunFlags, type RunOptions, runOptions } from './run_options.js';
 import type { ReaderMode } from './trace_thread.js';
 
@@ -116,6 +116,7 @@ export async function replayWithUi(
   opts: { timeline: boolean; quiet: boolean; stop: Interrupt; tlbSamples?: boolean },
 ): Promise<ReplayOutcome> {
   const { window, top } = windowOptions(flags);
+  const [{ replay }, { SingleBar }] = await Promise.all([import('./replay_run.js'), import('cli-progress')]);
   const bar =
     process.stderr.isTTY && !opts.quiet
       ? new SingleBar({
@@ -181,6 +182,7 @@ export function registerReplayCommands(program: Command): void {
       ) => {
         const runs = runOptions([flags.design], flags);
         windowOptions(flags);
+        const { comparisonChart, comparisonHtml, summaryText } = await import('../report/run_report.js');
         const outputs: Output[] = [];
         if (flags.timeline !== undefined) outputs.push({ flag: '--timeline', path: flags.timeline });
         if (flags.report !== undefined) outputs.push({ flag: '--report', path: flags.report });
@@ -247,6 +249,7 @@ export function registerReplayCommands(program: Command): void {
       const designs = flags.design?.length ? flags.design : ['genode', '4k-only'];
       const runs = runOptions(designs, flags);
       windowOptions(flags);
+      const { comparisonChart, comparisonHtml, comparisonTable } = await import('../report/run_report.js');
       const dir = outDir(flags.out);
       const svgPath = join(dir, 'compare.svg');
       const htmlPath = join(dir, 'compare.html');

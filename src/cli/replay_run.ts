@@ -31,12 +31,7 @@ import { type openTrace, readTraceFromStream, type TraceSummary } from './trace_
 import { type ReaderMode, readTrace } from './trace_thread.js';
 import { faultlineVersion } from './version.js';
 
-/**
- * Exit status of `replay` and `compare` when a traced thread stopped for good before the end of
- * its trace, in any design (it died, or waits for a failed fault handler): the output is
- * complete, but covers only the records before the stop (`stopped` in docs/OUTPUT.md).
- */
-export const EXIT_THREAD_STOPPED = 3;
+export { EXIT_THREAD_STOPPED } from './io.js';
 
 /** Cycles per microsecond of the nominal 3 GHz clock (docs/COST_MODEL.md). */
 export const CYCLES_PER_US = 3000;

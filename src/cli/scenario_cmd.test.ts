@@ -245,8 +245,8 @@ describe('faultline validate and schema', () => {
     });
   });
 
-  it('schema prints the committed JSON Schema', () => {
-    expect(schemaOutput()).toEqual({
+  it('schema prints the committed JSON Schema', async () => {
+    expect(await schemaOutput()).toEqual({
       exitCode: 0,
       stdout: readFileSync(join(ROOT, 'schema', 'scenario.schema.json'), 'utf8'),
       stderr: '',

@@ -9,11 +9,8 @@
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { type LoadedScenario, loadScenario } from '../scenario/load.js';
-import { formatProblem, type Problem, type ScenarioError, scenarioError } from '../scenario/problem.js';
-import { formatFailure, runScenario } from '../scenario/run.js';
-import { scenarioJsonSchemaText } from '../scenario/schema.js';
-import { isSimulated, traceRefs } from '../scenario/simulation.js';
+import type { LoadedScenario } from '../scenario/load.js';
+import type { Problem, ScenarioError } from '../scenario/problem.js';
 import { TraceBatch } from '../sim/trace_batch.js';
 import { collect, UserError } from './io.js';
 import { parseCostFlags } from './run_options.js';
@@ -30,8 +27,11 @@ const MAX_FAILURES_SHOWN = 50;
 
 const lines = (xs: readonly string[]) => (xs.length ? `${xs.join('\n')}\n` : '');
 
-function invalid(e: ScenarioError): CommandOutput {
-  return { exitCode: 2, stdout: '', stderr: lines(e.problems.map(formatProblem)) };
+async function invalid(e: ScenarioError | readonly Problem[]): Promise<CommandOutput> {
+  // The scenario modules (yaml, zod, the model) load with the first scenario, not at start-up.
+  const { formatProblem, scenarioError } = await import('../scenario/problem.js');
+  const problems = 'problems' in e ? e.problems : scenarioError(e).problems;
+  return { exitCode: 2, stdout: '', stderr: lines(problems.map(formatProblem)) };
 }
 
 async function load(path: string): Promise<LoadedScenario | CommandOutput> {
@@ -43,8 +43,10 @@ async function load(path: string): Promise<LoadedScenario | CommandOutput> {
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : String(code ?? e);
     return { exitCode: 2, stdout: '', stderr: `${path}: cannot read the scenario: ${why}\n` };
   }
+  // The loader (yaml, zod and the model its checks use) is loaded with the first scenario.
+  const { loadScenario } = await import('../scenario/load.js');
   const r = loadScenario(text, path);
-  return r.ok ? r.value : invalid(r);
+  return r.ok ? r.value : await invalid(r);
 }
 
 /** Records a trace_player may hold in memory; longer traces are for `faultline replay`. */
@@ -62,6 +64,7 @@ export async function readScenarioTraces(
 ): Promise<Map<string, TraceBatch[]> | CommandOutput> {
   const out = new Map<string, TraceBatch[]>();
   const problems: Problem[] = [];
+  const { traceRefs } = await import('../scenario/simulation.js');
   for (const ref of traceRefs(s)) {
     if (out.has(ref.trace)) continue;
     const batches: TraceBatch[] = [];
@@ -88,7 +91,7 @@ export async function readScenarioTraces(
     if (why) problems.push(s.source.problem(ref.path, why));
     else out.set(ref.trace, batches);
   }
-  return problems.length ? invalid(scenarioError(problems)) : out;
+  return problems.length ? await invalid(problems) : out;
 }
 
 /** Validates `--cost key=value` assignments (the same checks as replay's). */
@@ -112,8 +115,9 @@ export async function runScenarioFile(
   if ('exitCode' in s) return s;
   const traces = await readScenarioTraces(s, path);
   if ('exitCode' in traces) return traces;
+  const { formatFailure, runScenario } = await import('../scenario/run.js');
   const r = runScenario(s, { traces, costs: flags.costs });
-  if (!r.ok) return invalid(r);
+  if (!r.ok) return await invalid(r);
   const report = r.value;
   const out = opts.log ? [...report.log] : [`${report.name}: ${report.summary}`];
   const shown = report.failures.slice(0, MAX_FAILURES_SHOWN).map(formatFailure);
@@ -127,6 +131,7 @@ export async function validateScenarioFile(path: string): Promise<CommandOutput>
   const s = await load(path);
   if ('exitCode' in s) return s;
   const problems: Problem[] = [];
+  const { isSimulated, traceRefs } = await import('../scenario/simulation.js');
   for (const ref of traceRefs(s)) {
     const file = tracePath(path, ref.trace);
     const ok = await stat(file).then(
@@ -136,7 +141,7 @@ export async function validateScenarioFile(path: string): Promise<CommandOutput>
     if (!ok)
       problems.push(s.source.problem(ref.path, `cannot read trace '${ref.trace}' (${file}): no such file`));
   }
-  if (problems.length) return invalid(scenarioError(problems));
+  if (problems.length) return await invalid(problems);
   const { steps, components, design } = s.data;
   const sim = isSimulated(s.data) ? `, simulated with design ${design}` : '';
   const summary = `${path}: valid scenario '${s.data.name}' (${components.length} component(s), ${steps.length} step(s)${sim})`;
@@ -144,7 +149,8 @@ export async function validateScenarioFile(path: string): Promise<CommandOutput>
 }
 
 /** `faultline schema`: the JSON Schema of scenario files (`faultline schema > schema/scenario.schema.json`). */
-export function schemaOutput(): CommandOutput {
+export async function schemaOutput(): Promise<CommandOutput> {
+  const { scenarioJsonSchemaText } = await import('../scenario/schema.js');
   return { exitCode: 0, stdout: scenarioJsonSchemaText(), stderr: '' };
 }
 
@@ -182,5 +188,5 @@ export function registerScenarioCommands(program: Command): void {
   program
     .command('schema')
     .description('prints the JSON Schema of scenario files (draft-07)')
-    .action(() => emit(schemaOutput()));
+    .action(async () => emit(await schemaOutput()));
 }

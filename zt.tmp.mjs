@@ -1,0 +1,11 @@
+const c = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+const t0 = c();
+const z = await import('zod');
+if (process.env.JITLESS) z.config({ jitless: true });
+const t1 = c();
+const { loadScenario } = await import('/work/wt/perf/dist/scenario/load.js');
+const t2 = c();
+const fs = await import('node:fs');
+const r = loadScenario(fs.readFileSync('/work/wt/perf/scenarios/rm_nested.yaml', 'utf8'), 'x');
+const t3 = c();
+console.log(`${process.env.JITLESS ? 'jitless' : 'jit    '} start ${t0.toFixed(0)} zod ${(t1-t0).toFixed(0)} load-mod ${(t2-t1).toFixed(0)} validate ${(t3-t2).toFixed(0)} ok=${r.ok}`);
