@@ -112,3 +112,33 @@ export async function timed(times: number, pass: () => Promise<number>): Promise
   }
   return { wallMs, cpuMs, count };
 }
+
+/** CPU time of the calling thread in ns (Linux), else of the process. */
+export function thisThreadCpuNs(): number {
+  try {
+    return Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]);
+  } catch {
+    const u = process.cpuUsage();
+    return (u.user + u.system) * 1000;
+  }
+}
+
+/**
+ * Operations per second of this thread's CPU time: runs `fn` (which performs `batch` operations)
+ * for about `cpuMs` of CPU after a short warm-up, best of three such rounds. Unlike wall time it
+ * does not count the time other processes hold the core.
+ */
+export function cpuOpsPerSecond(batch: number, fn: () => void, cpuMs = 300): number {
+  for (let i = 0; i < 3; i++) fn();
+  let best = 0;
+  for (let round = 0; round < 3; round++) {
+    const t0 = thisThreadCpuNs();
+    let ops = 0;
+    while (thisThreadCpuNs() - t0 < (cpuMs * 1e6) / 3) {
+      fn();
+      ops += batch;
+    }
+    best = Math.max(best, ops / ((thisThreadCpuNs() - t0) / 1e9));
+  }
+  return best;
+}
