@@ -76,25 +76,53 @@ function startReader(): Reader {
   return r;
 }
 
+/** Options of {@link readTraceThreaded}. */
+export interface ThreadedReadOptions extends TraceSourceOptions {
+  /**
+   * A second consumer of every batch on another thread (`compare`'s partner): called with the
+   * ring once it exists. The batches it is allowed are exactly those `consumer` takes.
+   */
+  readonly partner?: (ring: TraceRing) => void;
+}
+
+/** True when {@link readTrace} with `mode` reads `path` on the reader thread. */
+export async function readsOnThread(path: string, mode: ReaderMode = 'auto'): Promise<boolean> {
+  if (reader?.busy === true) return false;
+  if (mode !== 'auto') return mode === 'thread';
+  return stat(path).then(
+    (s) => s.size >= THREAD_MIN_BYTES,
+    () => false,
+  );
+}
+
 /** Reads `path` on the reader thread; see {@link openTrace} for the contract. */
 export async function readTraceThreaded(
   path: string,
   consumer: TraceSink,
-  options: TraceSourceOptions = {},
+  options: ThreadedReadOptions = {},
 ): Promise<TraceReadResult> {
   reader ??= startReader();
   const r = reader;
   if (r.busy) throw new Error('internal: the trace reader thread is busy');
   r.busy = true;
   r.worker.ref();
-  const ring = TraceRing.create(options.batchCapacity ?? DEFAULT_BATCH_CAPACITY, SLOTS);
+  const partner = options.partner;
+  const ring = TraceRing.create(options.batchCapacity ?? DEFAULT_BATCH_CAPACITY, SLOTS, partner ? 2 : 1);
+  partner?.(ring);
   const job: ReaderJob = { id: nextJob++, path, buffers: ring.buffers };
   const answer = new Promise<TraceReadResult>((resolve) => r.waiting.set(job.id, resolve));
   r.worker.postMessage(job);
   let slot = 0;
   let records = 0;
+  /** Batches handed to `consumer` (and allowed to the partner). */
+  let taken = 0;
   let stopped = false;
   let turn = performance.now();
+  /** Ends the partner's run after the batches taken, and waits until it has replayed them. */
+  const endPartner = async () => {
+    ring.end(taken);
+    while (partner && ring.partnerProgress < taken && !r.failed) await ring.partnerReached(taken, 200);
+  };
   try {
     for (;;) {
       if (r.failed) throw r.failed;
@@ -103,10 +131,10 @@ export async function readTraceThreaded(
         await nextTurn();
         turn = performance.now();
       }
-      const batch = ring.take(slot);
+      const batch = ring.take(slot, taken);
       if (batch === null) {
         if (ring.done) {
-          if (ring.take(slot) !== null) continue; // filled just before the reader finished
+          if (ring.take(slot, taken) !== null) continue; // filled just before the reader finished
           break;
         }
         await ring.changed(slot, 200);
@@ -115,20 +143,28 @@ export async function readTraceThreaded(
       }
       if (!stopped) {
         records += batch.length;
+        ring.allow(++taken);
         if (consumer(batch) === false) {
           stopped = true;
+          ring.release(slot);
+          await endPartner();
           ring.stop();
+          slot = (slot + 1) % SLOTS;
+          continue;
         }
         options.onProgress?.(ring.bytesRead);
       }
       ring.release(slot);
       slot = (slot + 1) % SLOTS;
     }
+    await endPartner();
     const read = await answer;
     if (!read.ok) return read;
     return { ...read, value: { ...read.value, records, stopped: stopped || read.value.stopped } };
   } finally {
-    // On an exception the reader is told to stop; it answers before it takes the next job.
+    // On an exception the reader is told to stop; it answers before it takes the next job. A
+    // partner is told the run ends here (it must not wait for batches that will not come).
+    ring.end(taken);
     if (!ring.done) {
       ring.stop();
       if (!r.failed) await answer;

@@ -1,0 +1,62 @@
+/**
+ * The partner thread of a `compare` (replay_run.ts): it replays its share of the designs from the
+ * reader thread's ring, batch by batch as the main thread allows them, then posts the outcome.
+ * One job per thread.
+ */
+import { parentPort } from 'node:worker_threads';
+import { type GroupOptions, type GroupOutcome, ReplayGroup } from './replay_group.js';
+import type { RunOptions } from './run_options.js';
+import { TraceRing, type TraceRingBuffers } from './trace_ring.js';
+
+/** The job: the runs to replay, how, and the ring to read. */
+export interface SimJob {
+  readonly runs: readonly RunOptions[];
+  readonly options: GroupOptions;
+  readonly buffers: TraceRingBuffers;
+}
+
+/** The answer. */
+export type SimReply =
+  | { readonly ok: true; readonly outcome: GroupOutcome }
+  | { readonly ok: false; readonly error: string };
+
+const failed = (e: unknown): SimReply => ({
+  ok: false,
+  error: e instanceof Error ? (e.stack ?? e.message) : String(e),
+});
+
+function run(job: SimJob): SimReply {
+  const ring = new TraceRing(job.buffers);
+  let group: ReplayGroup | null = null;
+  let failure: SimReply | null = null;
+  try {
+    group = new ReplayGroup(job.runs, job.options);
+  } catch (e) {
+    failure = failed(e);
+  }
+  let more = true;
+  // After a failure every batch is still taken and released: the reader and the main thread go on.
+  for (let i = 0; ; i++) {
+    const batch = ring.partnerTake(i);
+    if (batch === null) break;
+    // The main thread feeds the same batches and ends the run where its own feed says so.
+    if (group !== null && failure === null && more) {
+      try {
+        more = group.feed(batch);
+      } catch (e) {
+        failure = failed(e);
+      }
+    }
+    ring.partnerDone(i);
+  }
+  if (failure !== null || group === null) return failure ?? failed('no replay group');
+  try {
+    return { ok: true, outcome: group.finish() };
+  } catch (e) {
+    return failed(e);
+  }
+}
+
+parentPort!.once('message', (job: SimJob) => {
+  parentPort!.postMessage(run(job));
+});
