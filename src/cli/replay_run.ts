@@ -67,23 +67,61 @@ function simWorkerUrl(): URL {
   return new URL(ts ? './sim_worker.dev.mjs' : './sim_worker.js', import.meta.url);
 }
 
-/** Starts a partner thread replaying `runs` from `ring`; resolves to their outcome. */
-function startPartner(
+/** The partner thread, started with the first comparison and kept (unreferenced) for the next. */
+interface Partner {
+  readonly worker: Worker;
+  busy: boolean;
+  readonly waiting: Map<number, (r: SimReply) => void>;
+  failed: Error | null;
+}
+
+let partnerThread: Partner | null = null;
+let nextJob = 1;
+
+function startPartnerThread(): Partner {
+  const worker = new Worker(simWorkerUrl());
+  const p: Partner = { worker, busy: false, waiting: new Map(), failed: null };
+  worker.on('message', (m: SimReply) => {
+    p.waiting.get(m.id)?.(m);
+    p.waiting.delete(m.id);
+  });
+  const fail = (e: Error) => {
+    p.failed = e;
+    if (partnerThread === p) partnerThread = null;
+    for (const w of p.waiting.values()) w({ id: 0, ok: false, error: e.message });
+    p.waiting.clear();
+  };
+  worker.on('error', fail);
+  worker.on('exit', (code) => fail(new Error(`partner replay thread exited with code ${code}`)));
+  worker.unref();
+  return p;
+}
+
+/** The partner thread for one job, or null when it is busy (a comparison inside a comparison). */
+function claimPartner(): Partner | null {
+  partnerThread ??= startPartnerThread();
+  if (partnerThread.busy) return null;
+  partnerThread.busy = true;
+  partnerThread.worker.ref();
+  return partnerThread;
+}
+
+/** Has the partner replay `runs` from `ring`; resolves to their outcome and frees the partner. */
+function partnerJob(
+  p: Partner,
   ring: TraceRing,
   runs: readonly RunOptions[],
   options: GroupOptions,
 ): Promise<GroupOutcome> {
-  const worker = new Worker(simWorkerUrl());
-  const job: SimJob = { runs, options, buffers: ring.buffers };
+  const job: SimJob = { id: nextJob++, runs, options, buffers: ring.buffers };
   return new Promise<GroupOutcome>((resolve, reject) => {
-    worker.once('message', (m: SimReply) => {
+    p.waiting.set(job.id, (m) => {
+      p.busy = false;
+      p.worker.unref();
       if (m.ok) resolve(m.outcome);
       else reject(new Error(`partner replay thread failed: ${m.error}`));
-      void worker.terminate();
     });
-    worker.once('error', reject);
-    worker.once('exit', (code) => reject(new Error(`partner replay thread exited with code ${code}`)));
-    worker.postMessage(job);
+    p.worker.postMessage(job);
   });
 }
 
@@ -97,11 +135,14 @@ export async function replay(
   const top = hooks.top ?? 10;
   const options: GroupOptions = { window: windowConfig, top, tlbSamples: hooks.tlbSamples };
   // With a partner, this thread replays the designs at even positions, the partner the odd ones.
-  const split =
+  const helper =
     typeof input === 'string' &&
     runs.length >= 2 &&
     hooks.partner !== false &&
-    (await readsOnThread(input, hooks.reader ?? 'auto'));
+    (await readsOnThread(input, hooks.reader ?? 'auto'))
+      ? claimPartner()
+      : null;
+  const split = helper !== null;
   const mine = split ? runs.filter((_, i) => i % 2 === 0) : runs;
   const theirs = split ? runs.filter((_, i) => i % 2 === 1) : [];
   const group = new ReplayGroup(mine, { ...options, timeline: hooks.timeline });
@@ -128,7 +169,7 @@ export async function replay(
         ? await readTraceThreaded(input, sink, {
             onProgress,
             partner: (ring) => {
-              partner = startPartner(ring, theirs, options);
+              partner = partnerJob(helper!, ring, theirs, options);
             },
           })
         : await readTrace(input, sink, { onProgress, mode: hooks.reader });
@@ -139,6 +180,12 @@ export async function replay(
     // The partner ends with the read (its ring says so); its own failure is secondary here.
     await (partner as Promise<GroupOutcome> | null)?.catch(() => undefined);
     throw e;
+  } finally {
+    // Claimed but never given a job (the read failed before it had a ring): free it.
+    if (helper !== null && partner === null) {
+      helper.busy = false;
+      helper.worker.unref();
+    }
   }
   const partnerOutcome = partner ? await (partner as Promise<GroupOutcome>) : null;
   if (!read.ok) throw new UserError(read.message);
