@@ -49,7 +49,7 @@ function addReaderFlag(cmd: Command): Command {
   return cmd.addOption(
     new Option(
       '--reader <mode>',
-      'parse the trace on a reader thread, overlapped with the simulation (thread), in the simulating thread (inline), or thread for files of 4 MiB or more (auto)',
+      'parse the trace on a reader thread, overlapped with the simulation (thread), in the simulating thread (inline), or thread for traces of about 4 million records or more while a core is idle (auto)',
     )
       .argParser((v) => parseChoice(v, '--reader', READER_MODES))
       .default('auto'),

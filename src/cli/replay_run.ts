@@ -139,7 +139,7 @@ export async function replay(
     typeof input === 'string' &&
     runs.length >= 2 &&
     hooks.partner !== false &&
-    (await readsOnThread(input, hooks.reader ?? 'auto'))
+    (await readsOnThread(input, hooks.reader ?? 'auto', runs.length))
       ? claimPartner()
       : null;
   const split = helper !== null;
