@@ -151,8 +151,15 @@ describe('--reader auto', () => {
     expect(autoThreaded({ ...long, load: 1.2, cores: 2 })).toBe(false);
     expect(autoThreaded({ ...long, load: 0.3, cores: 1 })).toBe(false);
     expect(autoThreaded({ ...long, bytes: long.bytes - 14, load: 0.3, cores: 2 })).toBe(false);
-    expect(autoThreaded({ bytes: THREAD_MIN_RECORDS * 3, head: binary, isize: 0, load: 0.3, cores: 2 })).toBe(
+    expect(autoThreaded({ ...long, bytes: THREAD_MIN_RECORDS * 3, head: binary, load: 0.3, cores: 2 })).toBe(
       true,
     );
+  });
+
+  it('reads a very long trace compared across designs on a thread even when the cores are busy', () => {
+    const veryLong = { bytes: COMPARE_MIN_RECORDS * 14, head: text, isize: 0, load: 7, cores: 2 };
+    expect(autoThreaded({ ...veryLong, designs: 2 })).toBe(true);
+    expect(autoThreaded({ ...veryLong, designs: 1 })).toBe(false);
+    expect(autoThreaded({ ...veryLong, bytes: veryLong.bytes - 14, designs: 2 })).toBe(false);
   });
 });
