@@ -11,6 +11,7 @@ import { runOptions } from './run_options.js';
 import { openTrace } from './trace_source.js';
 import {
   autoThreaded,
+  COMPARE_MIN_RECORDS,
   estimatedRecords,
   readTrace,
   readTraceThreaded,
