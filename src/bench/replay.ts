@@ -271,6 +271,14 @@ async function fileFigures(
           'replays',
           `${what}, CPU-time bound; target <= ${bound}`,
         );
+        // No split of unequal designs over two threads beats the slowest one's replay.
+        const slowest = Math.max(...singles.slice(0, n).map((x) => x.cpuMs));
+        r.record(
+          `replay.${label}.compare_${n}.${form}_vs_slowest_cpu`,
+          t.cpuMs / slowest,
+          'x',
+          'CPU-time bound against the slowest single replay of the same designs',
+        );
       }
     }
   } finally {
