@@ -166,21 +166,25 @@ const DECODE: Code = [
 let compiled: WasmCompiled | null | undefined;
 
 function compile(): WasmCompiled | null {
-  // A module that fails to compile is a bug here, not a reason to fall back: it throws.
-  compiled ??=
-    wasmApi === undefined
-      ? null
-      : new wasmApi.Module(
-          wasmModule(PAGES, [
-            {
-              name: 'decode',
-              params: [I32, I32, I32, I32],
-              results: [I32],
-              locals: [I32, I32, I32, I32, I32, I32, I64, I64, I64, I64, I64, I64],
-              body: DECODE,
-            },
-          ]),
-        );
+  if (compiled !== undefined) return compiled;
+  compiled = null;
+  if (wasmApi === undefined) return null;
+  try {
+    compiled = new wasmApi.Module(
+      wasmModule(PAGES, [
+        {
+          name: 'decode',
+          params: [I32, I32, I32, I32],
+          results: [I32],
+          locals: [I32, I32, I32, I32, I32, I32, I64, I64, I64, I64, I64, I64],
+          body: DECODE,
+        },
+      ]),
+    );
+  } catch {
+    // A page whose Content Security Policy forbids WebAssembly (the visualizer's does): the
+    // JavaScript loop does everything. The fuzz tests check that the module compiles here.
+  }
   return compiled;
 }
 
@@ -262,7 +266,11 @@ let shared: WasmBinaryDecoder | null | undefined;
 export function wasmBinaryDecoder(): WasmBinaryDecoder | null {
   if (shared === undefined) {
     const m = compile();
-    shared = m === null || wasmApi === undefined ? null : new WasmBinaryDecoder(wasmApi, m);
+    try {
+      shared = m === null || wasmApi === undefined ? null : new WasmBinaryDecoder(wasmApi, m);
+    } catch {
+      shared = null; // instantiating is forbidden here too (see compile)
+    }
   }
   return shared;
 }
