@@ -196,4 +196,4 @@ export interface WasmMemory {
 }
 
 /** The WebAssembly API of this JavaScript engine, if it has one. */
-export const wasmApi: WasmApi | undefined = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+export const wasmApi: WasmApi | undefined = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
