@@ -4,60 +4,14 @@
  * commander, runs the model and writes results. User mistakes end with one line on stderr and a
  * non-zero exit status; only a broken invariant (a bug) prints a stack trace.
  *
- * Start-up: each command's module is loaded only when that command runs (COMMANDS below), and the
+ * Start-up: each command's module is loaded only when that command runs (COMMANDS, commands.ts), and the
  * modules load the simulator, reports and plotting inside their actions, so a command that does
  * not need them starts at once (docs/BENCHMARKS.md, start-up).
  */
 import { Command, CommanderError } from 'commander';
+import { COMMANDS } from './commands.js';
 import { UserError } from './io.js';
 import { faultlineVersion } from './version.js';
-
-/** Registers one or more commands on the program. */
-type Register = (program: Command) => void;
-
-/**
- * Every command, in the order of `faultline --help`: the names it registers and how to load the
- * module that registers it. Add a command with one line here.
- */
-const COMMANDS: ReadonlyArray<readonly [names: readonly string[], load: () => Promise<Register>]> = [
-  [['walkthrough'], async () => registerWalkthrough],
-  [['replay', 'compare', 'designs'], async () => (await import('./replay_cmd.js')).registerReplayCommands],
-  [['irq'], async () => (await import('./irq_cmd.js')).registerIrqCommand],
-  [['scale'], async () => (await import('./scale_cmd.js')).registerScaleCommand],
-  [['run', 'validate', 'schema'], async () => (await import('./scenario_cmd.js')).registerScenarioCommands],
-  [['explain'], async () => (await import('./explain_cmd.js')).registerExplainCommand],
-  [['trace'], async () => (await import('./trace_cmd.js')).registerTraceCommands],
-  [['pte'], async () => (await import('./pte_cmd.js')).registerPteCommand],
-  [['view'], async () => (await import('./view_cmd.js')).registerViewCommand],
-  [['demo'], async () => registerDemo],
-];
-
-function registerWalkthrough(program: Command): void {
-  program
-    .command('walkthrough')
-    .description('the nested fault path on a small system, step by step')
-    .option('--arch <name>', 'architecture profile', 'x86_64')
-    .action(async (opts: { arch: string }) => {
-      const [{ walkthrough }, { parseArch }] = await Promise.all([
-        import('../report/walkthrough.js'),
-        import('./run_options.js'),
-      ]);
-      process.stdout.write(`${walkthrough({ arch: parseArch(opts.arch) }).join('\n')}\n`);
-    });
-}
-
-function registerDemo(program: Command): void {
-  program
-    .command('demo')
-    .description(
-      'the built-in tour (what `npm start` runs): the fault path, then a real trace under two designs',
-    )
-    .option('--out <dir>', 'where to write the timeline and the report', 'faultline-out')
-    .action(async (opts: { out: string }) => {
-      const { demo } = await import('./demo.js');
-      process.stdout.write(`${await demo(opts.out)}\n`);
-    });
-}
 
 /** The first word that is not an option: the command, if any. */
 function commandName(args: readonly string[]): string | undefined {
