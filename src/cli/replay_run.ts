@@ -130,7 +130,7 @@ export async function replay(
       s.src.push(batch);
       s.sys.machine.kick(t);
       s.sys.machine.run();
-      if (settle(t, s.sys.machine.errors)) s.src.take();
+      if (settle(t, s.sys.machine.errors, s.sys.machine.faults.lostFaults)) s.src.take();
       else invariant(!s.src.hasPending, 'a replayed batch was not consumed');
       if (hooks.tlbSamples) s.samples.push(sampleTlbs(s.sys.machine));
     }
@@ -168,7 +168,7 @@ export async function replay(
     s.src.end();
     s.sys.machine.kick(s.sys.threads[0]!);
     s.sys.machine.run();
-    settle(s.sys.threads[0]!, s.sys.machine.errors);
+    settle(s.sys.threads[0]!, s.sys.machine.errors, s.sys.machine.faults.lostFaults);
     // A trace that ended inside its warm-up was all warm-up: nothing was measured.
     if (windowConfig.warmup > 0 && s.from === undefined) {
       s.from = resetStatistics(s.sys);
