@@ -5,8 +5,19 @@
  * @packageDocumentation
  */
 
-// Swap and memory-mapped files (issue 16): the file provider, block devices, not-present PTEs,
-// the kernel's swap registry, memory-mapped range lists and page replacement.
+// Swap and memory-mapped files (issue 16): block servers (swap providers, the file server), the
+// file provider, block devices, not-present PTEs, the kernel's swap registry, message queues,
+// memory-mapped range lists, page replacement, the paged memory and the swapping manager; the
+// machine's paging (SwapSystem, KernelPager, mmap/msync/munmap) with the simulator below.
+export {
+  type BlockServer,
+  type BlockServerStats,
+  type BlockTarget,
+  FileServer,
+  type ServerCompletion,
+  type ServerRequest,
+  SwapProvider,
+} from './components/block_server.js';
 export { type FileErrorCode, FileProvider, type FileProviderStats } from './components/file_provider.js';
 export {
   OnDemandHandler,
@@ -29,6 +40,12 @@ export {
   waitSignal,
   zero,
 } from './components/program.js';
+export {
+  type PageWait,
+  SwapManager,
+  type SwapManagerEnv,
+  type SwapManagerOptions,
+} from './components/swap_manager.js';
 export {
   type AccessOutcome,
   Core,
@@ -144,6 +161,7 @@ export {
   reconcile,
   type Transfer,
 } from './kernel/flexpage.js';
+export { FrameTable } from './kernel/frame_table.js';
 export { Endpoint } from './kernel/ipc.js';
 export {
   MappingDb,
@@ -171,11 +189,29 @@ export {
   transferMapItem,
 } from './kernel/mapping_db_transfer.js';
 export {
+  type Delivery,
+  MessageQueue,
+  type MessageQueueStats,
+  type QueuedMessage,
+} from './kernel/message_queue.js';
+export {
   type MmapErrorCode,
   type MmapRange,
   MmapRangeList,
   type MmapRangeSpec,
 } from './kernel/mmap_ranges.js';
+export {
+  type Eviction,
+  NONE,
+  PagedMemory,
+  type PagedMemoryErrorCode,
+  type PagedMemoryOptions,
+  type PagedMemoryStats,
+  type PageIn,
+  type PageSource,
+  type PageTarget,
+  type PageWrite,
+} from './kernel/paged_memory.js';
 export { ProtectionDomain } from './kernel/protection_domain.js';
 export {
   AccessedBitmap,
@@ -226,6 +262,23 @@ export { machineLine, type RunConfig, runConfig, type WindowConfig } from './sim
 export { RecordWindow } from './sim/run_window.js';
 export { buildScaleSystem, type ScalePoint, scalePoint } from './sim/scale.js';
 export { type AccessSource, PushSource, SimThread, type ThreadStop } from './sim/sim_thread.js';
+export { type MmapRequest, mmap, msync, munmap, type SyncWait } from './sim/swap_files.js';
+export { KernelPager } from './sim/swap_kernel.js';
+export {
+  checkPaging,
+  DEFAULT_SWAP,
+  type LatencyResult,
+  type PagingOptions,
+  type SwapProviderOptions,
+  type SwapProviderResult,
+  type SwapResult,
+} from './sim/swap_options.js';
+export {
+  type PagedSystemParts,
+  type PageTransfer,
+  SwapSystem,
+  type TransferStatus,
+} from './sim/swap_system.js';
 export { Timeline } from './sim/timeline.js';
 export { checkTimeline } from './sim/timeline_check.js';
 export {

@@ -1,11 +1,12 @@
 /**
- * IRQ simulation figures (seed 000): simulated interrupts per wall-clock second through the whole
- * path (NIC raise, controller, kernel delivery, handler, ack and unmask), and the model's own
- * packets/s and p99 latency at 16 CPUs for both delivery designs, to follow them over time.
+ * IRQ figures (seed 000): simulated interrupts per second through the whole path on the one
+ * machine (NIC raise, controller, kernel job, driver thread steps under the scheduler, ack and
+ * unmask), measured in the main thread's CPU time (see `cpuRate`), and the model's own packets/s
+ * and p99 latency at 16 CPUs for both delivery designs, to follow them over time.
  */
 import { type IrqDelivery, type IrqSimOptions, runIrqSim } from '../sim/irq_run.js';
 import { unwrap } from '../util/result.js';
-import type { Recorder } from './harness.js';
+import { cpuRate, type Recorder } from './harness.js';
 
 /** A light load over many queues: nearly every packet is one interrupt (no batching). */
 function options(design: IrqDelivery): IrqSimOptions {
@@ -20,14 +21,15 @@ export async function irqBenchmarks(r: Recorder): Promise<void> {
   for (const design of ['direct', 'core-thread'] as const) {
     const o = options(design);
     const irqs = interruptsOf(o); // deterministic: every run delivers the same number
-    const rate = await r.opsPerSecond(irqs, () => {
+    const rate = cpuRate(irqs, () => {
       unwrap(runIrqSim(o));
     });
+    const how = `${irqs} per run, ${rate.runs} runs, per second of main-thread CPU (wall: ${(rate.perWallSecond / 1e6).toFixed(2)} M/s)`;
     r.record(
       `irq.sim.${design}`,
-      rate,
+      rate.perCpuSecond,
       'interrupts/s',
-      design === 'direct' ? `target >= 1,000,000 (${irqs} per run)` : `${irqs} per run`,
+      design === 'direct' ? `target >= 1,500,000; ${how}` : how,
     );
   }
   for (const design of ['direct', 'core-thread'] as const) {

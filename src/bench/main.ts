@@ -14,6 +14,8 @@ const groups: Array<[string, () => Promise<Group>]> = [
   ['startup', async () => (await import('./startup.js')).startupBenchmarks],
   ['irq', async () => (await import('./irq.js')).irqBenchmarks],
   ['mdb', async () => (await import('./mdb.js')).mdbBenchmarks],
+  ['swap', async () => (await import('./swap.js')).swapBenchmarks],
+  ['rival', async () => (await import('./rival.js')).rivalBenchmarks],
   ['view', async () => (await import('./view.js')).viewBenchmarks],
 ];
 

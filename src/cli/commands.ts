@@ -21,7 +21,10 @@ export const COMMANDS: ReadonlyArray<readonly [names: readonly string[], load: (
   [['explain'], async () => (await import('./explain_cmd.js')).registerExplainCommand],
   [['trace', 'capture'], async () => (await import('./trace_cmd.js')).registerTraceCommands],
   [['pte'], async () => (await import('./pte_cmd.js')).registerPteCommand],
+  [['swap-sweep'], async () => (await import('./swap_sweep_cmd.js')).registerSwapSweepCommand],
   [['view'], async () => (await import('./view_cmd.js')).registerViewCommand],
+  [['contain'], async () => (await import('./contain_cmd.js')).registerContainCommand],
+  [['timeouts'], async () => (await import('./timeouts_cmd.js')).registerTimeoutsCommand],
   [['demo'], async () => registerDemo],
 ];
 

@@ -9,11 +9,13 @@ import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { DESIGNS } from '../sim/designs.js';
 import { cliRun } from './cli.testutil.js';
+import { registerContainCommand } from './contain_cmd.js';
 import { registerExplainCommand } from './explain_cmd.js';
 import { registerIrqCommand } from './irq_cmd.js';
 import { registerReplayCommands } from './replay_cmd.js';
 import { registerScaleCommand } from './scale_cmd.js';
 import { registerScenarioCommands } from './scenario_cmd.js';
+import { registerTimeoutsCommand } from './timeouts_cmd.js';
 import { registerTraceCommands } from './trace_cmd.js';
 import { faultlineVersion } from './version.js';
 
@@ -44,6 +46,8 @@ describe('help texts', () => {
       registerScenarioCommands,
       registerExplainCommand,
       registerTraceCommands,
+      registerContainCommand,
+      registerTimeoutsCommand,
     ])
       register(program);
     const texts = helps(program);
@@ -79,5 +83,16 @@ describe('the documentation', () => {
     for (const section of ['## 2. Vocabulary', '## 3. The simulator', '## 5. Invariants'])
       expect(design).toContain(section);
     expect(design).not.toMatch(JARGON);
+  });
+});
+
+describe('a reader that stops early', () => {
+  it('ends the command quietly (no EPIPE stack trace) when stdout is closed: `faultline scale --help | head -1`', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const { MAIN, TSX } = await import('./cli.testutil.js');
+    const cmd = `"${process.execPath}" --import "${TSX}" "${MAIN}" scale --help | head -1`;
+    const r = spawnSync('sh', ['-c', cmd], { encoding: 'utf8' });
+    expect(r.stdout).toBe('Usage: faultline scale [options]\n');
+    expect(r.stderr).toBe('');
   });
 });

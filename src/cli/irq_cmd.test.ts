@@ -56,10 +56,12 @@ describe('faultline irq', () => {
           'droppedPackets',
           'irqLatency',
           'lostInterrupts',
+          'migrations',
           'packetsPerSecond',
           'queues',
         ].sort(),
       );
+      expect(run.migrations).toEqual({ count: 0, cycles: 0, rebalances: 0 });
       expect(run.queues).toBe(run.cpus);
       expect(run.cpuLoad).toHaveLength(run.cpus);
       expect(run.irqLatency.p99).toBeGreaterThanOrEqual(run.irqLatency.p50);
@@ -98,6 +100,54 @@ describe('faultline irq', () => {
     expect(lines.at(-1)).toBe(`plot: ${join(out, 'irq.svg')}`);
   });
 
+  it('--routing cpu0 --balance irqbalance moves queues off CPU 0 and reports the moves and their cycles', () => {
+    const args = [
+      'irq',
+      '--cpus',
+      '4',
+      '--queues',
+      '8',
+      '--rate',
+      '4M',
+      '--duration',
+      '1',
+      '--design',
+      'direct',
+    ];
+    const out = join(tmp, 'balance');
+    const fixed = cli(...args, '--routing', 'cpu0', '--json', '--out', out);
+    const moved = cli(
+      ...args,
+      '--routing',
+      'cpu0',
+      '--balance',
+      'irqbalance',
+      '--balance-interval',
+      '50',
+      '--json',
+      '--out',
+      out,
+    );
+    expect(fixed.err + moved.err).toBe('');
+    const [f] = JSON.parse(fixed.out).runs;
+    const [m] = JSON.parse(moved.out).runs;
+    expect(f.migrations.count).toBe(0);
+    expect(f.cpuLoad.slice(1)).toEqual([0, 0, 0]);
+    expect(m.migrations.count).toBeGreaterThan(0);
+    expect(m.migrations.rebalances).toBe(m.migrations.count);
+    expect(m.migrations.cycles).toBeGreaterThan(0);
+    expect(m.irqLatency.p99).toBeLessThan(f.irqLatency.p99);
+    expect(JSON.parse(moved.out).config.sweep).toMatchObject({
+      routing: 'cpu0',
+      balance: 'irqbalance',
+      balanceIntervalUs: 50,
+    });
+    const table = cli(...args, '--routing', 'cpu0', '--balance', 'irqbalance', '--out', out);
+    const lines = table.out.trim().split('\n');
+    expect(lines[0]).toMatch(/\smoves\s+move cycles$/);
+    expect(lines[2]).toMatch(/\s[1-9][\d,]*\s+[1-9][\d,]*$/);
+  });
+
   it('rejects a bad flag with one clear line, exit status 2 and no chart', () => {
     const out = join(tmp, 'bad');
     const r = cli('irq', '--design', 'polling', '--out', out);
@@ -121,6 +171,12 @@ describe('faultline irq', () => {
     bad({ duration: '0' }, /--duration/);
     bad({ seed: '1.5' }, /--seed/);
     bad({ ring: '0' }, /--ring/);
+    bad({ balance: 'sometimes' }, /--balance: 'sometimes' is not one of static, irqbalance/);
+    bad({ routing: 'cpu1' }, /--routing: 'cpu1' is not one of spread, cpu0/);
+    bad({ balance: 'irqbalance', balanceInterval: '0' }, /--balance-interval: '0' is not an interval in µs/);
+    bad({ balance: 'irqbalance', balanceInterval: '6000' }, /at most --duration, 5000 µs/);
+    bad({ balanceInterval: '100' }, /--balance-interval: needs --balance irqbalance/);
+    expect(parseIrqFlags({ ...DEFAULTS, balance: 'irqbalance' }).balanceIntervalUs).toBe(250);
     const ok = parseIrqFlags({ ...DEFAULTS, queues: '32', design: 'core-thread' });
     expect(ok.queues).toEqual([32, 32, 32, 32, 32]);
     expect(ok.designs).toEqual(['core-thread']);

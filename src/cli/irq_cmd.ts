@@ -35,6 +35,11 @@ export interface IrqSweepSpec {
   readonly ringSize: number;
   readonly flows: number;
   readonly seed: number;
+  /** Initial routes: queue q on CPU q mod cpus, or every queue on CPU 0. */
+  readonly routing: 'spread' | 'cpu0';
+  /** Static routes, or an irqbalance-style balancer deciding every `balanceIntervalUs`. */
+  readonly balance: 'static' | 'irqbalance';
+  readonly balanceIntervalUs: number;
 }
 
 /** One row of `--json` output. */
@@ -49,6 +54,8 @@ export interface IrqRun {
   readonly cpuLoad: readonly number[];
   readonly lostInterrupts: number;
   readonly droppedPackets: number;
+  /** Handler threads moved between CPUs (reroutes and the balancer), their cycles, and the balancer's moves. */
+  readonly migrations: { readonly count: number; readonly cycles: number; readonly rebalances: number };
 }
 
 type Flags = Record<string, string | boolean | undefined>;
@@ -67,6 +74,32 @@ export function parseRate(text: string, flag = '--rate'): number {
     );
   }
   return v;
+}
+
+/**
+ * `--routing`, `--balance` and `--balance-interval` (µs, default a twentieth of the duration), shared
+ * by `faultline irq` and `faultline scale --irq-rate`; throws a UserError naming the bad flag.
+ */
+export function parseRouteFlags(
+  f: Readonly<Record<string, unknown>>,
+  durationMs: number,
+): Pick<IrqSweepSpec, 'routing' | 'balance' | 'balanceIntervalUs'> {
+  const routing = parseChoice(String(f.routing ?? 'spread'), '--routing', ['spread', 'cpu0'] as const);
+  const balance = parseChoice(String(f.balance ?? 'static'), '--balance', ['static', 'irqbalance'] as const);
+  let balanceIntervalUs = (durationMs * 1000) / 20;
+  if (f.balanceInterval !== undefined) {
+    const text = String(f.balanceInterval);
+    balanceIntervalUs = Number(text);
+    if (
+      !/^\d+(\.\d+)?$/.test(text.trim()) ||
+      !(balanceIntervalUs > 0 && balanceIntervalUs <= durationMs * 1000)
+    )
+      throw new UserError(
+        `--balance-interval: '${text}' is not an interval in µs (expected > 0 and at most --duration, ${durationMs * 1000} µs)`,
+      );
+    if (balance !== 'irqbalance') throw new UserError('--balance-interval: needs --balance irqbalance');
+  }
+  return { routing, balance, balanceIntervalUs };
 }
 
 /** Validates the flags of `faultline irq`; throws a UserError naming the bad flag. */
@@ -93,6 +126,7 @@ export function parseIrqFlags(f: Flags): IrqSweepSpec {
       `--duration: '${String(f.duration)}' is not a duration in ms (expected > 0 and <= ${MAX_DURATION_MS})`,
     );
   }
+  const { balance, balanceIntervalUs, routing } = parseRouteFlags(f, durationMs);
   return {
     cpus,
     queues,
@@ -103,6 +137,9 @@ export function parseIrqFlags(f: Flags): IrqSweepSpec {
     ringSize: parsePositiveInt(String(f.ring), '--ring', 1 << 20),
     flows: parsePositiveInt(String(f.flows), '--flows', 2 ** 31 - 1),
     seed: parseSeed(String(f.seed)),
+    routing,
+    balance,
+    balanceIntervalUs,
   };
 }
 
@@ -130,6 +167,11 @@ export async function runIrqSweep(
         ringSize: spec.ringSize,
         flows: spec.flows,
         seed: spec.seed,
+        routing: spec.routing === 'cpu0' ? { cpu: 0 } : 'spread',
+        balance:
+          spec.balance === 'irqbalance'
+            ? { intervalCycles: microsToCycles(spec.balanceIntervalUs) }
+            : undefined,
       });
       if (!r.ok) throw new UserError(r.message);
       out.push(r.value);
@@ -149,6 +191,7 @@ export function irqRun(r: IrqSimResult): IrqRun {
     cpuLoad: r.cpuLoad,
     lostInterrupts: r.lostInterrupts,
     droppedPackets: r.packets.dropped,
+    migrations: r.migrations,
   };
 }
 
@@ -167,6 +210,8 @@ export function irqTable(results: readonly IrqSimResult[]): string {
       'mean irq',
       'lost IRQs',
       'dropped',
+      'moves',
+      'move cycles',
     ],
     results.map((r) => [
       r.design,
@@ -179,8 +224,10 @@ export function irqTable(results: readonly IrqSimResult[]): string {
       mean(r.cpuLoad),
       r.lostInterrupts,
       r.packets.dropped,
+      r.migrations.count,
+      r.migrations.cycles,
     ]),
-    { decimals: [undefined, undefined, undefined, 0, 2, 2, 2, 2, 0, 0] },
+    { decimals: [undefined, undefined, undefined, 0, 2, 2, 2, 2, 0, 0, 0, 0] },
   );
 }
 
@@ -246,12 +293,27 @@ export function registerIrqCommand(program: Command): void {
     .option('--ring <n>', 'descriptors per receive ring', '256')
     .option('--flows <n>', 'flows, drawn uniformly and spread by RSS', '1024')
     .option('--seed <n>', 'seed for arrivals and flows', '1')
+    .option(
+      '--routing <r>',
+      'initial routes: spread (queue q on CPU q mod CPUs) | cpu0 (every queue on CPU 0)',
+      'spread',
+    )
+    .option(
+      '--balance <mode>',
+      "static routes | irqbalance (move the busiest CPU's heaviest queue to the idlest CPU)",
+      'static',
+    )
+    .option(
+      '--balance-interval <us>',
+      'with --balance irqbalance: simulated µs between decisions (default --duration / 20)',
+    )
     .option('--out <dir>', 'where to write irq.svg', 'faultline-out')
     .option('--json', 'print {"runs": [...]} instead of the table')
     .addHelpText(
       'after',
       '\nLatencies are µs and rates packets/s at the nominal 3 GHz clock. "CPU0 irq"/"mean irq" are the\n' +
-        'fractions of busy time spent on interrupt work; "lost IRQs" are raises coalesced at the controller.\n' +
+        'fractions of busy time spent on interrupt work; "lost IRQs" are raises coalesced at the controller;\n' +
+        '"moves" are handler threads the balancer moved to another CPU, each costing irqMigration plus an IPI.\n' +
         'Ctrl-C stops after the current run and keeps the runs done (exit status 130).\n',
     )
     .action(async (f: Flags) => {

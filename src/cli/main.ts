@@ -35,6 +35,14 @@ async function main(): Promise<void> {
   await program.parseAsync(argv);
 }
 
+// A reader that stops early (`faultline ... | head`) is not an error: finish quietly.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
+}
+
 main().catch((e: unknown) => {
   if (e instanceof CommanderError) {
     // Help and version exit 0; usage mistakes exit 2 like every other bad input.

@@ -4,12 +4,14 @@
  */
 import { join } from 'node:path';
 import { type Command, Option } from 'commander';
+import { MISBEHAVIOURS } from '../components/misbehaviour.js';
 import { type ArchName, arch } from '../hw/arch.js';
 import { TLB_SPEC_HELP } from '../hw/tlb_spec.js';
-import { formatNumber } from '../report/table.js';
-import { DESIGNS, optionChoices } from '../sim/designs.js';
+import { formatNumber, formatTable } from '../report/table.js';
+import { DESIGNS, designOptions, optionChoices } from '../sim/designs.js';
 import { stopText } from '../sim/replay_stop.js';
 import { machineLine, type WindowConfig } from '../sim/run_config.js';
+import { unwrap } from '../util/result.js';
 import {
   checkOutputs,
   collect,
@@ -19,14 +21,18 @@ import {
   type Output,
   outDir,
   parseChoice,
+  parseIntList,
   UserError,
   writeFileAtomic,
 } from './io.js';
+import { addPagingFlags } from './paging_options.js';
 import type { ReplayOutcome } from './replay_run.js';
 import { type RunFlags, type RunOptions, runOptions } from './run_options.js';
 import type { ReaderMode } from './trace_thread.js';
 
 const READER_MODES: readonly ReaderMode[] = ['auto', 'thread', 'inline'];
+
+const MISBEHAVE_HELP = `the program's memory manager misbehaves: ${MISBEHAVIOURS.join(', ')} (N in cycles)`;
 
 /** Flags common to replay and compare. */
 export function addRunFlags(cmd: Command): Command {
@@ -151,19 +157,22 @@ export async function replayWithUi(
 /** Registers replay, compare and designs. */
 export function registerReplayCommands(program: Command): void {
   addWindowFlags(
-    addRunFlags(
-      addReaderFlag(program.command('replay <trace>'))
-        .description(
-          'replay a memory-access trace (Valgrind lackey text, gzip, or faultline binary) through a design',
-        )
-        .option('--design <name>', 'design to run (see `faultline designs`)', 'genode')
-        .option('--json', 'print one JSON object (schema in docs/OUTPUT.md)')
-        .option(
-          '--tlb-samples',
-          'with --json: add every CPU’s TLB contents after each 65,536 records (for faultline view)',
-        )
-        .option('--timeline <file>', 'write a Chrome trace-event JSON timeline (open in ui.perfetto.dev)')
-        .option('--report <file>', 'write an HTML report'),
+    addPagingFlags(
+      addRunFlags(
+        addReaderFlag(program.command('replay <trace>'))
+          .description(
+            'replay a memory-access trace (Valgrind lackey text, gzip, or faultline binary) through a design',
+          )
+          .option('--design <name>', 'design to run (see `faultline designs`)', 'genode')
+          .option('--misbehave <kind>', MISBEHAVE_HELP)
+          .option('--json', 'print one JSON object (schema in docs/OUTPUT.md)')
+          .option(
+            '--tlb-samples',
+            'with --json: add every CPU’s TLB contents after each 65,536 records (for faultline view)',
+          )
+          .option('--timeline <file>', 'write a Chrome trace-event JSON timeline (open in ui.perfetto.dev)')
+          .option('--report <file>', 'write an HTML report'),
+      ),
     ),
   )
     .addHelpText('after', `\nTLB specs (--tlb):\n  ${TLB_SPEC_HELP}\n`)
@@ -224,15 +233,18 @@ export function registerReplayCommands(program: Command): void {
     );
 
   addWindowFlags(
-    addRunFlags(
-      addReaderFlag(program.command('compare <trace>'))
-        .description(
-          'run several designs on the same trace, side by side, with an SVG plot and an HTML report',
-        )
-        .option('--design <name>', 'a design to compare (repeat; default genode and 4k-only)', collect)
-        .option('--out <dir>', 'where to write compare.svg and compare.html', 'faultline-out')
-        .option('--json', 'print {"results": [...]} instead of the table')
-        .option('--tlb-samples', 'with --json: add every CPU’s TLB contents after each 65,536 records'),
+    addPagingFlags(
+      addRunFlags(
+        addReaderFlag(program.command('compare <trace>'))
+          .description(
+            'run several designs on the same trace, side by side, with an SVG plot and an HTML report',
+          )
+          .option('--design <name>', 'a design to compare (repeat; default genode and 4k-only)', collect)
+          .option('--misbehave <kind>', MISBEHAVE_HELP)
+          .option('--out <dir>', 'where to write compare.svg and compare.html', 'faultline-out')
+          .option('--json', 'print {"results": [...]} instead of the table')
+          .option('--tlb-samples', 'with --json: add every CPU’s TLB contents after each 65,536 records'),
+      ),
     ),
   ).action(
     async (
@@ -291,7 +303,26 @@ export function registerReplayCommands(program: Command): void {
     .command('designs')
     .description('list the built-in designs and their options')
     .option('--json', 'print the designs as JSON')
-    .action((flags: { json?: boolean }) => {
+    .option(
+      '--trust',
+      'run a small workload under each design and list the communication rights each party used',
+    )
+    .option(
+      '--metadata [counts]',
+      'bytes of core and kernel metadata per fault-handling design as managed dataspaces grow (default 1,16,256,1024)',
+    )
+    .action(async (flags: { json?: boolean; trust?: boolean; metadata?: string | boolean }) => {
+      if (flags.trust) {
+        await designsTrust(!!flags.json);
+        return;
+      }
+      if (flags.metadata !== undefined) {
+        await designsMetadata(
+          flags.metadata === true ? '1,16,256,1024' : String(flags.metadata),
+          !!flags.json,
+        );
+        return;
+      }
       if (flags.json) {
         process.stdout.write(`${JSON.stringify({ designs: DESIGNS, choices: optionChoices() })}\n`);
         return;
@@ -309,6 +340,76 @@ export function registerReplayCommands(program: Command): void {
       for (const [k, v] of Object.entries(optionChoices())) lines.push(`  ${k}: ${v.join(' | ')}`);
       process.stdout.write(`${lines.join('\n')}\n`);
     });
+}
+
+/** Kinds of rights, in words (`designs --trust`). */
+const TRUST_KINDS =
+  'call: the caller depends on the callee answering; signal: fire and forget; map: map items into the\n' +
+  "receiver's address space (a direct right); page-fault: the kernel sends the thread's page faults there.";
+
+/** `faultline designs --trust`: the rights each design's run of the default workload used. */
+async function designsTrust(json: boolean): Promise<void> {
+  const { trustOfDesign } = await import('../sim/trust_run.js');
+  const rows = DESIGNS.map((d) => ({ design: d.name, trust: trustOfDesign(d.options) }));
+  if (json) {
+    process.stdout.write(`${JSON.stringify({ designs: rows })}\n`);
+    return;
+  }
+  const lines = [
+    'Rights used by a run of the default workload (app touches memory paged by manager, and its own RAM).',
+    TRUST_KINDS,
+  ];
+  for (const r of rows) {
+    lines.push('', r.design);
+    const table = formatTable(
+      ['from', 'right', 'to', 'used for', 'uses'],
+      r.trust.map((e) => [e.from, e.kind, e.to, e.what, e.uses]),
+      { align: ['left', 'left', 'left', 'left', 'right'] },
+    );
+    lines.push(...table.split('\n').map((l) => `  ${l}`));
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/** `faultline designs --metadata`: core and kernel metadata per design as managed dataspaces grow. */
+async function designsMetadata(counts: string, json: boolean): Promise<void> {
+  const ns = parseIntList(counts, '--metadata', 100_000, { increasing: true });
+  const { metadataPoints } = await import('../sim/metadata_study.js');
+  const points = (['genode', 'sync-core-rpc', 'local-rm'] as const).flatMap((d) =>
+    metadataPoints(d, unwrap(designOptions(d)), ns),
+  );
+  if (json) {
+    process.stdout.write(`${JSON.stringify({ points })}\n`);
+    return;
+  }
+  const table = formatTable(
+    [
+      'design',
+      'managed dataspaces',
+      'core bytes',
+      'caps',
+      'kernel (MDB) bytes',
+      'region lists',
+      'total bytes',
+      'bytes per dataspace',
+    ],
+    points.map((p) => [
+      p.design,
+      p.dataspaces,
+      p.coreBytes,
+      p.caps,
+      p.kernelBytes,
+      p.listBytes,
+      p.totalBytes,
+      p.bytesPerDataspace,
+    ]),
+  );
+  process.stdout.write(
+    `Metadata of n managed dataspaces, ${points[0]?.pages ?? 4} pages touched in each (a client, one manager thread per dataspace).\n` +
+      "core: charged to the sessions' RAM quotas (region maps, regions, signal contexts); kernel: the mapping\n" +
+      "database's nodes; region lists: local-rm's region mappers' lists, RAM of their tasks.\n\n" +
+      `${table}\n`,
+  );
 }
 
 /** The header lines of an HTML report: command line, machine, trace, version. */

@@ -107,7 +107,7 @@ export class ReplayGroup {
       s.src.push(batch);
       s.sys.machine.kick(t);
       s.sys.machine.run();
-      if (settle(t, s.sys.machine.errors)) s.src.take();
+      if (settle(t, s.sys.machine.errors, s.sys.machine.faults.lostFaults)) s.src.take();
       else invariant(!s.src.hasPending, 'a replayed batch was not consumed');
       if (this.opts.tlbSamples) s.samples.push(sampleTlbs(s.sys.machine));
     }
@@ -134,7 +134,7 @@ export class ReplayGroup {
       s.src.end();
       s.sys.machine.kick(s.sys.threads[0]!);
       s.sys.machine.run();
-      settle(s.sys.threads[0]!, s.sys.machine.errors);
+      settle(s.sys.threads[0]!, s.sys.machine.errors, s.sys.machine.faults.lostFaults);
       // A trace that ended inside its warm-up was all warm-up: nothing was measured.
       if (window.warmup > 0 && s.from === undefined) {
         s.from = resetStatistics(s.sys);

@@ -6,6 +6,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
+import { misbehaviourName } from '../components/misbehaviour.js';
 import { arch as archOf } from '../hw/arch.js';
 import { DEFAULT_COSTS } from '../sim/cost.js';
 import type { RunResult } from '../sim/replay.js';
@@ -211,6 +212,8 @@ export async function replay(
         window: windowConfig,
         top,
         trace: read.value,
+        paging: sys.paging,
+        misbehave: sys.misbehave ? misbehaviourName(sys.misbehave) : undefined,
       });
       return { ...pick(i, own.results, partnerOutcome?.results), config };
     }),

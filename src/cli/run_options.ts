@@ -3,12 +3,15 @@
  * so every command rejects the same mistakes with the same messages: an empty value is an error,
  * never the default; numbers state their range.
  */
+import { type Misbehaviour, parseMisbehaviour } from '../components/misbehaviour.js';
 import { ARCH_NAMES, type ArchName, arch as archOf } from '../hw/arch.js';
 import { parseTlbSpec } from '../hw/tlb_spec.js';
 import { type CostModel, DEFAULT_COSTS, overrideCosts, parseCostAssignments } from '../sim/cost.js';
 import { type DesignOptions, designOptions, parseOverrides } from '../sim/designs.js';
 import type { TracedSystemOptions } from '../sim/replay.js';
+import { checkPaging } from '../sim/swap_options.js';
 import { parseChoice, parseIntIn, parsePositiveInt, parseSize, UserError } from './io.js';
+import { type PagingFlags, pagingOptions } from './paging_options.js';
 
 /** Most simulated CPUs any command accepts. */
 export const MAX_CPUS = 256;
@@ -17,7 +20,7 @@ export const MAX_CPUS = 256;
 export const MAX_COST_CYCLES = 1_000_000_000;
 
 /** Raw flags as commander hands them over. */
-export interface RunFlags {
+export interface RunFlags extends PagingFlags {
   arch?: string;
   cpus?: string;
   tlb?: string;
@@ -25,6 +28,8 @@ export interface RunFlags {
   set?: string[];
   chunk?: string;
   seed?: string;
+  /** How the traced program's memory manager misbehaves (replay and compare). */
+  misbehave?: string;
 }
 
 /** Validated options for one design. */
@@ -98,17 +103,44 @@ export function runOptions(designs: readonly string[], flags: RunFlags): RunOpti
   if (!overrides.ok) throw new UserError(`--set: ${overrides.message}`);
   const chunk = flags.chunk !== undefined ? parseChunk(flags.chunk, 2 ** arch.pageSizesLog2[0]!) : 2 ** 21;
   const seed = flags.seed !== undefined ? parseSeed(flags.seed) : 1;
+  const paging = pagingOptions(flags);
+  let misbehave: Misbehaviour | undefined;
+  if (flags.misbehave !== undefined) {
+    const m = parseMisbehaviour(flags.misbehave);
+    if (!m.ok) throw new UserError(`--misbehave: ${m.message}`);
+    misbehave = m.value;
+  }
   return designs.map((design) => {
     // The design's name first, then the overrides on it, each error under its own flag.
     const named = designOptions(design);
     if (!named.ok) throw new UserError(`--design: ${named.message}`);
     const d = designOptions(design, overrides.value);
     if (!d.ok) throw new UserError(`--set: ${d.message}`);
+    if (paging) {
+      const c = checkPaging(archName, d.value.swap, chunk, paging, d.value.faultHandling);
+      if (!c.ok) {
+        const flag = c.message.startsWith('mmap') ? '--mmap' : paging.providers ? '--swap' : '--ram';
+        throw new UserError(`${flag}: ${design}: ${c.message}`);
+      }
+      if (misbehave && d.value.swap === 'manager')
+        throw new UserError(
+          `--misbehave: ${design}: the swapping dataspace manager (--ram, --mmap) does not misbehave`,
+        );
+    }
     return {
       design,
       options: d.value,
       seed,
-      system: { arch: archName, cpus, tlb, costs, design: d.value, chunk },
+      system: {
+        arch: archName,
+        cpus,
+        tlb,
+        costs,
+        design: d.value,
+        chunk,
+        ...(paging ? { paging } : {}),
+        ...(misbehave ? { misbehave } : {}),
+      },
     };
   });
 }

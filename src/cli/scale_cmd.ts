@@ -126,7 +126,16 @@ export function registerScaleCommand(program: Command): void {
       'with --irq-rate: driver rings in ram, a managed dataspace paged on demand, or none',
       'ram',
     )
+    .option(
+      '--routing <r>',
+      'with --irq-rate: initial routes, spread (queue q on CPU q mod CPUs) or cpu0',
+      'spread',
+    )
     .option('--balance <mode>', 'with --irq-rate: static routes or irqbalance-style rebalancing', 'static')
+    .option(
+      '--balance-interval <us>',
+      'with --irq-rate --balance irqbalance: µs between decisions (default --duration / 20)',
+    )
     .option('--duration <ms>', 'with --irq-rate: simulated time measured per run, in ms', '2')
     .action(async (f: Record<string, string | string[] | boolean | undefined>) => {
       if (f.irqRate !== undefined) {

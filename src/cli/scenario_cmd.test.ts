@@ -4,12 +4,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { DESIGNS } from '../sim/designs.js';
+import { checkTimeline } from '../sim/timeline_check.js';
 import {
   registerScenarioCommands,
   runScenarioFile,
   schemaOutput,
   validateScenarioFile,
 } from './scenario_cmd.js';
+
+const DESIGN_NAMES = DESIGNS.map((d) => d.name).join(', ');
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const DIR = mkdtempSync(join(tmpdir(), 'faultline-scenario-'));
@@ -161,7 +165,7 @@ describe('faultline run on the simulator', () => {
     expect(await runScenarioFile(p)).toEqual({
       exitCode: 2,
       stdout: '',
-      stderr: `${p}:14:43 components[1].behaviours[0].on_demand.pages: unknown key 'pages'; expected one of: map, chunk, cpu\n`,
+      stderr: `${p}:14:43 components[1].behaviours[0].on_demand.pages: unknown key 'pages'; expected one of: map, chunk, cpu, ram, replacement, swap, misbehave\n`,
     });
     const q = file('metric2.yaml', TRACE('t.txt', ', faults.total: 1'));
     expect((await runScenarioFile(q)).stderr).toMatch(
@@ -170,7 +174,7 @@ describe('faultline run on the simulator', () => {
     const d = file('design.yaml', TRACE('t.txt').replace('steps:', 'design: genode-fast\nsteps:'));
     expect(await runScenarioFile(d)).toMatchObject({
       exitCode: 2,
-      stderr: `${d}:15:9 design: unknown design 'genode-fast'; expected one of genode, genode-single-pager, 4k-only, partitioned, trampoline, sync-core-rpc, local-rm, trampoline-pcid\n`,
+      stderr: `${d}:15:9 design: unknown design 'genode-fast'; expected one of ${DESIGN_NAMES}\n`,
     });
   });
 
@@ -184,6 +188,30 @@ describe('faultline run on the simulator', () => {
       stdout: '',
       stderr: expect.stringMatching(/^--cost: unknown cost key 'pageZero'/),
     });
+  });
+
+  it('--timeline writes the simulated run as a valid trace-event file; refuses a core-only scenario and its own input', async () => {
+    const p = file('timed.yaml', TRACE(join(FIXTURE, 'lackey_small.txt')));
+    const out = join(DIR, 'timed.json');
+    expect((await runScenarioFile(p, { timeline: out })).exitCode).toBe(0);
+    const json = JSON.parse(readFileSync(out, 'utf8'));
+    expect(checkTimeline(json)).toEqual([]);
+    const names = new Set(json.traceEvents.map((e: { name: string }) => e.name));
+    expect(names).toContain('page-fault entry');
+    expect(json.otherData).toMatchObject({ scenario: 'traced' });
+    const core = file('core.yaml', GOOD);
+    expect(await runScenarioFile(core, { timeline: join(DIR, 'core.json') })).toEqual({
+      exitCode: 2,
+      stdout: '',
+      stderr: expect.stringMatching(/^--timeline: .*core\.yaml runs on the core model only/),
+    });
+    const before = readFileSync(p, 'utf8');
+    const self = await runScenarioFile(p, { timeline: p });
+    expect([self.exitCode, self.stderr]).toEqual([
+      2,
+      expect.stringMatching(/^--timeline: .* is the input file/),
+    ]);
+    expect(readFileSync(p, 'utf8')).toBe(before);
   });
 
   it('--cost takes whole cycles in a stated range, like replay', async () => {

@@ -12,7 +12,7 @@ import type { Command } from 'commander';
 import type { LoadedScenario } from '../scenario/load.js';
 import type { Problem, ScenarioError } from '../scenario/problem.js';
 import { TraceBatch } from '../sim/trace_batch.js';
-import { collect, UserError } from './io.js';
+import { checkOutputs, collect, UserError, writeFileAtomic } from './io.js';
 import { parseCostFlags } from './run_options.js';
 import { openTrace } from './trace_source.js';
 /** What a command printed and how it exits. */
@@ -104,20 +104,65 @@ function costFlags(items: readonly string[]): { costs: Record<string, number> } 
   }
 }
 
-/** `faultline run FILE.yaml [--log] [--cost k=v]`: runs the scenario and checks its expectations. */
+/** Cycles per µs of the simulated clock (3 GHz), the timeline's time base. */
+const CYCLES_PER_US = 3000;
+
+/** Checks `--timeline FILE` before any work: writable, not an input. */
+async function timelineOutput(file: string, inputs: readonly string[]): Promise<CommandOutput | null> {
+  try {
+    await checkOutputs([{ flag: '--timeline', path: file }], inputs);
+    return null;
+  } catch (e) {
+    if (!(e instanceof UserError)) throw e;
+    return { exitCode: 2, stdout: '', stderr: `${e.message}\n` };
+  }
+}
+
+/**
+ * `faultline run FILE.yaml [--log] [--cost k=v] [--timeline OUT]`: runs the scenario and checks its
+ * expectations; with `--timeline`, the simulated machine's run as a Chrome trace-event file (also
+ * when an expectation failed: that is when one wants to look).
+ */
 export async function runScenarioFile(
   path: string,
-  opts: { log?: boolean; cost?: readonly string[] } = {},
+  opts: { log?: boolean; cost?: readonly string[]; timeline?: string } = {},
 ): Promise<CommandOutput> {
   const flags = costFlags(opts.cost ?? []);
   if ('exitCode' in flags) return flags;
+  if (opts.timeline !== undefined) {
+    const bad = await timelineOutput(opts.timeline, [path]);
+    if (bad) return bad;
+  }
   const s = await load(path);
   if ('exitCode' in s) return s;
+  const { isSimulated, traceRefs } = await import('../scenario/simulation.js');
+  if (opts.timeline !== undefined && !isSimulated(s.data))
+    return {
+      exitCode: 2,
+      stdout: '',
+      stderr: `--timeline: ${path} runs on the core model only (no behaviours, simulate step or design): there is no simulated time to record\n`,
+    };
   const traces = await readScenarioTraces(s, path);
   if ('exitCode' in traces) return traces;
-  const { formatFailure, runScenario } = await import('../scenario/run.js');
-  const r = runScenario(s, { traces, costs: flags.costs });
+  if (opts.timeline !== undefined) {
+    const bad = await timelineOutput(
+      opts.timeline,
+      [...traceRefs(s)].map((ref) => tracePath(path, ref.trace)),
+    );
+    if (bad) return bad;
+  }
+  const [{ formatFailure, runScenario }, { Timeline }] = await Promise.all([
+    import('../scenario/run.js'),
+    import('../sim/timeline.js'),
+  ]);
+  const timeline =
+    opts.timeline === undefined
+      ? undefined
+      : new Timeline(CYCLES_PER_US, { otherData: { scenario: s.data.name, design: s.data.design } });
+  const r = runScenario(s, { traces, costs: flags.costs, timeline });
   if (!r.ok) return await invalid(r);
+  if (timeline && opts.timeline !== undefined)
+    await writeFileAtomic(opts.timeline, JSON.stringify(timeline.toJSON()));
   const report = r.value;
   const out = opts.log ? [...report.log] : [`${report.name}: ${report.summary}`];
   const shown = report.failures.slice(0, MAX_FAILURES_SHOWN).map(formatFailure);
@@ -170,12 +215,16 @@ export function registerScenarioCommands(program: Command): void {
     .argument('<file>', 'scenario file (.yaml)')
     .option('--log', 'print the run log (each step with core events beneath, the simulation summarised)')
     .option('--cost <key=value>', "override a cost in cycles over the scenario's costs (repeatable)", collect)
+    .option(
+      '--timeline <file>',
+      "write the simulated machine's run as a Chrome trace-event JSON timeline (open in ui.perfetto.dev)",
+    )
     .addHelpText(
       'after',
       '\nTrace files of trace_player behaviours are read relative to the scenario file and held in memory\n' +
         `(at most ${MAX_TRACE_RECORDS} records). Exit status: 0 all expectations hold, 1 one failed, 2 invalid.\n`,
     )
-    .action(async (file: string, opts: { log?: boolean; cost?: string[] }) =>
+    .action(async (file: string, opts: { log?: boolean; cost?: string[]; timeline?: string }) =>
       emit(await runScenarioFile(file, opts)),
     );
   program

@@ -49,6 +49,12 @@ export interface OnDemandOptions {
    * `faults-itself`: its own access there faults in the map it manages).
    */
   readonly selfAttach?: number;
+  /**
+   * What backs a touched chunk: fresh RAM (default), or the same window of this dataspace, e.g.
+   * the managed dataspace of the next manager in a chain (nested managed dataspaces, each level
+   * paged on demand by its own manager).
+   */
+  readonly backing?: Dataspace;
 }
 
 /** A local-rm map answer: whether the memory is there, and whether the item is the wrong one. */
@@ -176,27 +182,35 @@ export class OnDemandHandler {
     const chunk = Math.min(this.options.chunk, this.map.size);
     const base = alignDown(address, chunk);
     const size = Math.min(chunk, this.map.size - base);
-    const ds = yield* coreRpc<Result<Dataspace>>(
-      'alloc',
-      () => this.core.allocRam(this.session, size, { cpu: this.options.cpu }),
-      size,
-    );
-    if (!ds.ok) {
-      yield { op: 'error', text: `on-demand handler cannot back ${hex(base)}: ${ds.message}` };
-      return false;
+    const backing = this.options.backing;
+    let ds: Dataspace;
+    if (backing) ds = backing;
+    else {
+      const r = yield* coreRpc<Result<Dataspace>>(
+        'alloc',
+        () => this.core.allocRam(this.session, size, { cpu: this.options.cpu }),
+        size,
+      );
+      if (!r.ok) {
+        yield { op: 'error', text: `on-demand handler cannot back ${hex(base)}: ${r.message}` };
+        return false;
+      }
+      ds = r.value;
+      yield* zero(size);
     }
-    yield* zero(size);
     // wrong-mapping: the chunk goes one chunk too far (over another region, or where nobody
     // faulted). Under local-rm the wrongness is in the map item instead (see serveMaps).
     const at = this.options.misbehave?.kind === 'wrong-mapping' && !local ? base + chunk : base;
-    const attach = () => this.map.attach(ds.value, { at, writeable: true, executable: true });
+    // A chain's window of the next level sits at the same offset; fresh RAM is attached whole.
+    const window = backing ? { offset: base, size } : {};
+    const attach = () => this.map.attach(ds, { at, ...window, writeable: true, executable: true });
     let r: Result<unknown>;
     if (local) {
       yield* lookup();
       r = attach();
     } else r = yield* coreRpc<Result<unknown>>('attach', attach);
     if (!r.ok) {
-      yield* coreRpc('free', () => this.core.free(this.session, ds.value));
+      if (!backing) yield* coreRpc('free', () => this.core.free(this.session, ds));
       yield { op: 'error', text: `on-demand handler cannot attach at ${hex(at)}: ${r.message}` };
       return false;
     }

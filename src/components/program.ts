@@ -25,6 +25,15 @@ export type CallOutcome<R = unknown> =
   | { readonly ok: true; readonly reply: R }
   | { readonly ok: false; readonly code: 'IPC_TIMEOUT' | 'IPC_ABORTED'; readonly message: string };
 
+/**
+ * An I/O the program waits for (a page transfer to a swap provider): whoever completes it sets
+ * `done` and calls `waiter`, which the machine sets while the thread waits.
+ */
+export interface IoWait {
+  done: boolean;
+  waiter: (() => void) | null;
+}
+
 /** A request a server received, with its caller's name (for the report and for replies). */
 export interface Received<M = unknown> {
   readonly msg: M;
@@ -51,6 +60,8 @@ export type Action =
   | { readonly op: 'reply'; readonly port: Port; readonly msg: unknown }
   /** Do nothing for `cycles`, off the CPU (a misbehaving party replying late). */
   | { readonly op: 'sleep'; readonly cycles: number }
+  /** Wait off the CPU, in `waiting-disk`, until `until` is done. */
+  | { readonly op: 'wait-io'; readonly until: IoWait }
   /** Block for ever, off the CPU (a misbehaving party that never answers). */
   | { readonly op: 'hang' }
   /** Touch `address` of the thread's own address space (it may fault, like any thread). */
@@ -122,4 +133,9 @@ export function* touch(address: number, access: AccessType): Generator<Action, v
 /** Sleeps off the CPU for `cycles`. */
 export function* sleep(cycles: number): Generator<Action, void, unknown> {
   yield { op: 'sleep', cycles };
+}
+
+/** Waits off the CPU until `until` is done (at once when it is). */
+export function* waitIo(until: IoWait): Generator<Action, void, unknown> {
+  yield { op: 'wait-io', until };
 }

@@ -195,6 +195,16 @@ describe('BlockDevice contents and faults', () => {
     expect(d.peek(11)[0]).toBe((BLOCK_SIZE * 31 + 7) & 0xff);
   });
 
+  it('writes zeros without a buffer when asked to (zeros: true), clearing what was there', () => {
+    const d = device();
+    submit(d, 0, 'write', 4, 1, 0x55);
+    expect(d.submit(0, { op: 'write', block: 4, zeros: true }).ok).toBe(true);
+    expect(d.submit(0, { op: 'write', block: 4 }).ok).toBe(false);
+    d.poll(Number.MAX_SAFE_INTEGER);
+    expect(d.blocksStored).toBe(0);
+    expect(d.peek(4).every((b) => b === 0)).toBe(true);
+  });
+
   it('applies data at completion: a read finishing before an overlapping write sees the old bytes', () => {
     const d = device({ queueDepth: 2, writeLatencyUs: 50 });
     const w = submit(d, 0, 'write', 3, 1, 0xaa);

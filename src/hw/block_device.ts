@@ -44,12 +44,16 @@ export interface BlockDeviceSpec {
   readonly sequentialLatencyUs?: number;
 }
 
-/** A request: `count` blocks (default 1) from `block`; a write carries `count × 4096` bytes. */
+/**
+ * A request: `count` blocks (default 1) from `block`; a write carries `count × 4096` bytes, or
+ * `zeros: true` and no data for blocks of zeros (a page never written moves without a buffer).
+ */
 export interface BlockRequest {
   readonly op: 'read' | 'write';
   readonly block: number;
   readonly count?: number;
   readonly data?: Uint8Array;
+  readonly zeros?: boolean;
 }
 
 /** What `submit` promises: when the request starts and, unless the device dies first, completes. */
@@ -197,7 +201,11 @@ export class BlockDevice {
     if (!Number.isSafeInteger(count) || count < 1) return bad(`count ${count}: expected an integer >= 1`);
     if (!Number.isSafeInteger(req.block) || req.block < 0 || req.block + count > this.spec.blocks)
       return bad(`blocks ${req.block}..${req.block + count - 1} outside 0..${this.spec.blocks - 1}`);
-    if (req.op === 'write' && req.data?.length !== count * BLOCK_SIZE)
+    if (
+      req.op === 'write' &&
+      !(req.zeros === true && req.data === undefined) &&
+      req.data?.length !== count * BLOCK_SIZE
+    )
       return bad(
         `a write of ${count} blocks needs ${count * BLOCK_SIZE} bytes, got ${req.data?.length ?? 'none'}`,
       );
@@ -205,7 +213,7 @@ export class BlockDevice {
     const seq = this.seq++;
     this.stats.requests++;
     const base = { seq, op: req.op, block: req.block, count, submittedAt: now };
-    const data = req.op === 'write' ? new Uint8Array(req.data!) : null;
+    const data = req.op === 'write' && req.data !== undefined ? new Uint8Array(req.data) : null;
     if (this.dead) {
       const ticket = { ...base, startAt: Number.POSITIVE_INFINITY, completeAt: Number.POSITIVE_INFINITY };
       this.pending.push({ ticket, data });
@@ -334,7 +342,11 @@ export class BlockDevice {
       this.stats.writes++;
       this.stats.blocksWritten += t.count;
       for (let i = 0; i < t.count; i++) {
-        const bytes = p.data!.subarray(i * BLOCK_SIZE, (i + 1) * BLOCK_SIZE);
+        if (p.data === null) {
+          this.contents.delete(t.block + i);
+          continue;
+        }
+        const bytes = p.data.subarray(i * BLOCK_SIZE, (i + 1) * BLOCK_SIZE);
         // Sparse: a block of zeros is the same as a block never written.
         if (bytes.every((x) => x === 0)) this.contents.delete(t.block + i);
         else this.contents.set(t.block + i, new Uint8Array(bytes));

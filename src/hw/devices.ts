@@ -246,7 +246,8 @@ export class MultiQueueNic {
 
   /** The queue RSS steers flow `flow` to. */
   queueOf(flow: number): number {
-    return this.reta[rssHash(flow) % RETA_SIZE]!;
+    // A mask, not %: the hash is an unsigned 32-bit value (a double), and % on doubles is an fmod call.
+    return this.reta[rssHash(flow) & (RETA_SIZE - 1)]!;
   }
 
   /** Draws the cycles until the next arrival (exponential: a Poisson process). */

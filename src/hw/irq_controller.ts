@@ -354,33 +354,45 @@ export class InterruptController {
   /** Queues an IRQ for delivery if it is deliverable now, then runs the queue unless already running. */
   private kick(irq: number): void {
     if (!this.listener || this.masked[irq] === 1 || this.queued[irq] === 1 || !this.isPending(irq)) return;
-    this.queued[irq] = 1;
-    this.queue.push(irq);
-    if (this.pumping) return;
+    if (this.pumping) {
+      this.queued[irq] = 1;
+      this.queue.push(irq);
+      return;
+    }
+    // Not delivering yet: this IRQ goes first, then whatever its listener queued, in order.
     this.pumping = true;
     try {
+      this.deliver(irq);
       for (let head = 0; head < this.queue.length; head++) {
         const q = this.queue[head]!;
         this.queued[q] = 0;
-        const listener = this.listener;
-        if (!listener || this.masked[q] === 1) continue;
-        const cpu = this.routes[q]!;
-        if (!this.isPending(q)) {
-          this.irqStats[q]!.spurious++;
-          this.perCpu[cpu]!.spurious++;
-          continue;
-        }
-        this.masked[q] = 1;
-        this.latched[q] = 0;
-        this.irqStats[q]!.delivered++;
-        this.perCpu[cpu]!.delivered++;
-        listener(cpu, q);
+        this.deliver(q);
       }
     } finally {
-      for (const q of this.queue) this.queued[q] = 0;
-      this.queue.length = 0;
+      const q = this.queue;
+      if (q.length > 0) {
+        for (let i = 0; i < q.length; i++) this.queued[q[i]!] = 0;
+        q.length = 0;
+      }
       this.pumping = false;
     }
+  }
+
+  /** Delivers a queued IRQ if it is still unmasked and pending (it masks and unlatches it). */
+  private deliver(q: number): void {
+    const listener = this.listener;
+    if (!listener || this.masked[q] === 1) return;
+    const cpu = this.routes[q]!;
+    if (!this.isPending(q)) {
+      this.irqStats[q]!.spurious++;
+      this.perCpu[cpu]!.spurious++;
+      return;
+    }
+    this.masked[q] = 1;
+    this.latched[q] = 0;
+    this.irqStats[q]!.delivered++;
+    this.perCpu[cpu]!.delivered++;
+    listener(cpu, q);
   }
 
   private checkIrq(irq: number): Result<never, IrqControllerError> | undefined {

@@ -127,6 +127,40 @@ export class PhysicalMemory {
     else this.bytes.set(pa, value & 0xff);
   }
 
+  /**
+   * The `size` bytes at [pa, pa + size) (a page a swap provider writes out), or null when all of
+   * them are zero (no copy is made then: untouched memory costs nothing to move).
+   */
+  readBytes(pa: number, size: number): Uint8Array | null {
+    if (this.bytes.size === 0) return null;
+    const out = new Uint8Array(size);
+    let any = false;
+    if (size <= this.bytes.size) {
+      for (let i = 0; i < size; i++) {
+        const v = this.bytes.get(pa + i);
+        if (v !== undefined) {
+          out[i] = v;
+          any = true;
+        }
+      }
+    } else {
+      for (const [a, v] of this.bytes) {
+        if (a >= pa && a < pa + size) {
+          out[a - pa] = v;
+          any = true;
+        }
+      }
+    }
+    return any ? out : null;
+  }
+
+  /** Stores `size` bytes at pa: `data`, or zeros when it is null (a page read back from swap or a file). */
+  writeBytes(pa: number, size: number, data: Uint8Array | null): void {
+    this.zero(pa, size);
+    if (data === null) return;
+    for (let i = 0; i < size; i++) if (data[i] !== 0) this.bytes.set(pa + i, data[i]!);
+  }
+
   /** Zero-fills [base, base+size): a new RAM dataspace must not see an old one's data. */
   zero(base: number, size: number): void {
     if (this.bytes.size === 0) return;

@@ -291,6 +291,11 @@ type RunRecord = readonly [kind: number, va: number, size: number];
 
 /** Per TLB under test: the page sink its hit runs share, and the pages runs touched since it was new. */
 const sinks = new WeakMap<Tlb, { got: Set<number>; want: Set<number> }>();
+/**
+ * Pages reported written (`asid:page`) and pages a replayed store or modify wrote, per TLB, both
+ * forgetting what a flush removed: the dirty-bit contract (reported again after a flush).
+ */
+const writeSinks = new WeakMap<Tlb, { got: Set<string>; want: Set<string> }>();
 
 /**
  * A hit run against the reference: the model looks records up one by one while each would hit
@@ -317,6 +322,11 @@ class HitRunCmd implements Cmd {
       sinks.set(r, sink);
     }
     const { got, want } = sink;
+    let ws = writeSinks.get(r);
+    if (!ws) {
+      ws = { got: new Set(), want: new Set() };
+      writeSinks.set(r, ws);
+    }
     let n = 0;
     let used = 0;
     for (const [kind, va, size] of this.records) {
@@ -329,6 +339,7 @@ class HitRunCmd implements Cmd {
       expect(m.lookup(this.asid, BigInt(va), access)).toBe(m.levels.indexOf(l!));
       used += this.access + (p > 0 ? this.deeper : 0);
       want.add(va - (va % page));
+      if (kind >= 2) ws.want.add(`${this.asid}:${va - (va % page)}`);
       n++;
     }
     const kinds = Uint8Array.from(this.records, (x) => x[0]);
@@ -336,11 +347,14 @@ class HitRunCmd implements Cmd {
     const sizes = Uint32Array.from(this.records, (x) => x[2]);
     const add = { add: (va: number) => got.add(va - (va % page)) };
     const { access, deeper, budget } = this;
-    expect(r.hitRun(this.asid, kinds, addrs, sizes, 0, kinds.length, page, add, access, deeper, budget)).toBe(
-      n,
-    );
+    const wgot = ws.got;
+    const written = { add: (va: number) => wgot.add(`${this.asid}:${va - (va % page)}`) };
+    expect(
+      r.hitRun(this.asid, kinds, addrs, sizes, 0, kinds.length, page, add, access, deeper, budget, written),
+    ).toBe(n);
     expect(r.runCycles).toBe(used);
     expect([...got].sort()).toEqual([...want].sort());
+    for (const w of ws.want) expect(ws.got).toContain(w);
     if (n > 0) expectSameLastHit(m, r);
     expectSameState(m, r);
   }
@@ -377,6 +391,17 @@ class FlushCmd implements Cmd {
           : r.flushRange(this.asid, this.start, this.size);
     expect(got).toBe(removed);
     if (this.what === 'range') expect(r.translates(this.asid, this.start)).toBe(false);
+    const ws = writeSinks.get(r);
+    for (const set of ws ? [ws.got, ws.want] : []) {
+      for (const key of [...set]) {
+        const [asid, page] = key.split(':').map(Number) as [number, number];
+        const hit =
+          this.what === 'all' ||
+          (asid === this.asid &&
+            (this.what === 'asid' || (page < this.start + this.size && page + 4096 > this.start)));
+        if (hit) set.delete(key);
+      }
+    }
     expectSameState(m, r);
   }
   toString = () =>

@@ -144,6 +144,11 @@ export class Tlb {
    * last use before anything reads the recency lists. Cache misses take a slow step: a first-stage
    * search, or a deeper hit with its refills. Costs must be exact sums, so the fast loop counts
    * records and multiplies only when `access` is an integer.
+   *
+   * `written`, when given, gets `add(va)` for every page a replayed store or modify record wrote,
+   * at least once since the page's TLB entries were last flushed (on the slow step that fills the
+   * page cache entry for writes), so the owner keeps dirty bits without a call per access. As with
+   * the hardware's dirty bit, whoever clears one must flush the page's TLB entries.
    */
   hitRun(
     asid: number,
@@ -157,6 +162,7 @@ export class Tlb {
     access: number,
     deeper: number,
     budget: number,
+    written: PageSink | null = null,
   ): number {
     this.missClass = -1;
     return this.runner.run(
@@ -172,6 +178,7 @@ export class Tlb {
       deeper,
       budget,
       this.hit,
+      written,
     );
   }
 

@@ -67,6 +67,8 @@ export class TlbRun {
   private asid = -1;
   private page = 0;
   private sink: PageSink | null = null;
+  /** Where writes are reported (see {@link Tlb.hitRun}), or null. */
+  private written: PageSink | null = null;
   /** Per class: the size of the blocks one cache entry covers. */
   private readonly unit = new Float64Array(2);
   /** Cycles spent by the last run. */
@@ -118,8 +120,9 @@ export class TlbRun {
     deeper: number,
     budget: number,
     hit: Float64Array,
+    written: PageSink | null = null,
   ): number {
-    this.validate(asid, page, touched);
+    this.validate(asid, page, touched, written);
     const { range, entrySlot, use } = this;
     const invPage = 1 / page;
     const whole = Number.isInteger(access);
@@ -190,6 +193,7 @@ export class TlbRun {
     const lo = Math.floor(va / unit) * unit;
     this.fillEntry(entryOf(va, k, invPage), lo, lo + unit, s);
     touched.add(va);
+    if (need === W && this.written !== null) this.written.add(va);
     this.use[2 * s]!++;
     this.use[2 * s + 1] = pos;
     return FIRST;
@@ -208,8 +212,9 @@ export class TlbRun {
     this.apply();
     searchPath(this.stages[c]!, asid, va, hit);
     // The refill changed a first stage: its cached entries may name an evicted slot.
-    this.validate(asid, this.page, touched);
+    this.validate(asid, this.page, touched, this.written);
     touched.add(va);
+    if (need === W && this.written !== null) this.written.add(va);
     return DEEPER;
   }
 
@@ -261,8 +266,8 @@ export class TlbRun {
     }
   }
 
-  /** Empties the cache unless it is valid for the first stages' contents, asid, page and sink. */
-  private validate(asid: number, page: number, sink: PageSink): void {
+  /** Empties the cache unless it is valid for the first stages' contents, asid, page and sinks. */
+  private validate(asid: number, page: number, sink: PageSink, written: PageSink | null): void {
     const e0 = this.first[0]!.epoch;
     const e1 = this.first[1]!.epoch;
     if (
@@ -270,10 +275,12 @@ export class TlbRun {
       e1 === this.epoch[1] &&
       asid === this.asid &&
       page === this.page &&
-      sink === this.sink
+      sink === this.sink &&
+      written === this.written
     ) {
       return;
     }
+    this.written = written;
     this.empty();
     this.epoch[0] = e0;
     this.epoch[1] = e1;

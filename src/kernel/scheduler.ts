@@ -68,10 +68,12 @@ interface Entry {
 }
 
 interface Cpu {
-  /** Ready queues indexed by priority (created lazily). */
-  readonly levels: Entry[][];
+  /** Ready queues indexed by priority (created lazily; the array is dense so that indexing stays fast). */
+  readonly levels: (Entry[] | undefined)[];
   /** Bit p set when level p's queue is not empty: the highest ready level in a few word scans. */
   readonly ready: Uint32Array;
+  /** Words of `ready` that are not zero: none means nothing is queued, without a scan. */
+  readyWords: number;
   current: Entry | null;
   lastRan: Thread | null;
   readonly stats: CpuSchedStats;
@@ -98,8 +100,9 @@ export class Scheduler implements ThreadHolder {
     invariant(Number.isInteger(this.levelCount) && this.levelCount > 0, 'levels must be a positive integer');
     for (let i = 0; i < cpuCount; i++) {
       this.cpus.push({
-        levels: [],
+        levels: new Array<Entry[] | undefined>(this.levelCount).fill(undefined),
         ready: new Uint32Array(Math.ceil(this.levelCount / 32)),
+        readyWords: 0,
         current: null,
         lastRan: null,
         stats: { contextSwitches: 0, preemptions: 0, quantumExpiries: 0, yields: 0, idleCycles: 0 },
@@ -256,6 +259,14 @@ export class Scheduler implements ThreadHolder {
     return true;
   }
 
+  /**
+   * `charge(cpu, cycles)` if `t` is the current thread of `cpu` (one lookup: the simulator charges
+   * every step this way); false otherwise.
+   */
+  chargeIf(cpu: number, t: Thread, cycles: number): boolean {
+    return this.cpu(cpu).current?.thread === t && this.charge(cpu, cycles);
+  }
+
   /** The current thread of `cpu` gives up the CPU: tail of its level, fresh quantum. Returns it (or null). */
   yield(cpu: number): Thread | null {
     const c = this.cpu(cpu);
@@ -384,12 +395,15 @@ export class Scheduler implements ThreadHolder {
   private mark(c: Cpu, p: number): void {
     const w = p >>> 5;
     const bit = 1 << (p & 31);
-    if ((c.levels[p]?.length ?? 0) > 0) c.ready[w]! |= bit;
-    else c.ready[w]! &= ~bit;
+    const was = c.ready[w]!;
+    const now = (c.levels[p]?.length ?? 0) > 0 ? was | bit : was & ~bit;
+    c.ready[w] = now;
+    if ((was === 0) !== (now === 0)) c.readyWords += now === 0 ? -1 : 1;
   }
 
   /** Highest priority with a queued thread, or -1. */
   private highest(c: Cpu): number {
+    if (c.readyWords === 0) return -1;
     const r = c.ready;
     for (let w = r.length - 1; w >= 0; w--) {
       const v = r[w]!;

@@ -9,6 +9,7 @@ import { ok, type Result } from '../util/result.js';
 import { HtmlReport } from './html.js';
 import { panelChart } from './plot_panels.js';
 import { type CaptionedTable, configPairs, configText, levelTable, topTables } from './run_sections.js';
+import { swapRows, swapTables } from './swap_sections.js';
 import { type Cell, formatTable } from './table.js';
 
 /** The rows every comparison shows: label and how to read it from a result. */
@@ -22,6 +23,7 @@ const ROWS: ReadonlyArray<readonly [string, (r: RunResult) => number | string]> 
   ['faults resolved by core', (r) => r.faults.resolved],
   ['faults reflected to handler', (r) => r.faults.reflected],
   ['errors', (r) => r.faults.errors],
+  ['faults lost (calls to managers failed)', (r) => r.faults.lost ?? 0],
   ['fault latency p50 (cycles)', (r) => r.faults.latency.p50],
   ['fault latency p99 (cycles)', (r) => r.faults.latency.p99],
   ['pages touched', (r) => r.pages.touched],
@@ -47,6 +49,7 @@ function mappingSizes(results: readonly RunResult[]): string[] {
 /** Rows of the side-by-side table (metric, then one column per design). */
 export function comparisonRows(results: readonly RunResult[]): Cell[][] {
   const rows: Cell[][] = ROWS.map(([label, f]) => [label, ...results.map(f)]);
+  rows.push(...swapRows(results));
   for (const size of mappingSizes(results))
     rows.push([`${size} mappings`, ...results.map((r) => r.mappings[size] ?? 0)]);
   const intervals = results.map((r) => r.intervals?.length);
@@ -55,9 +58,31 @@ export function comparisonRows(results: readonly RunResult[]): Cell[][] {
   return rows;
 }
 
+/**
+ * The communication rights the runs used, one row per right (`from -kind-> to`), one column per
+ * design with how often it was used ('-': the design never needed it).
+ */
+export function trustTable(results: readonly RunResult[]): CaptionedTable {
+  const keys: string[] = [];
+  const uses = results.map(() => new Map<string, number>());
+  results.forEach((r, i) => {
+    for (const e of r.trust ?? []) {
+      const k = `${e.from} -${e.kind}-> ${e.to}`;
+      if (!keys.includes(k)) keys.push(k);
+      uses[i]!.set(k, (uses[i]!.get(k) ?? 0) + e.uses);
+    }
+  });
+  return {
+    caption: 'Communication rights used (uses; - = not needed)',
+    headers: ['right', ...results.map((r) => r.design)],
+    rows: keys.map((k) => [k, ...uses.map((u) => u.get(k) ?? '-')]),
+    options: { align: ['left', ...results.map(() => 'right' as const)] },
+  };
+}
+
 /** The per-level and top-list tables of every result, in result order. */
 export function detailTables(results: readonly RunResult[]): CaptionedTable[] {
-  return results.flatMap((r) => [levelTable(r), ...topTables(r)]);
+  return results.flatMap((r) => [levelTable(r), ...swapTables(r), ...topTables(r)]);
 }
 
 /**
@@ -69,6 +94,9 @@ export function comparisonTable(results: readonly RunResult[]): string {
   const config = configText(results);
   if (config !== '') parts.push(config);
   parts.push(formatTable(['', ...results.map((r) => r.design)], comparisonRows(results)));
+  const trust = trustTable(results);
+  if (trust.rows.length > 0)
+    parts.push(`${trust.caption}\n${formatTable(trust.headers, trust.rows, trust.options)}`);
   for (const t of detailTables(results))
     parts.push(`${t.caption}\n${formatTable(t.headers, t.rows, t.options)}`);
   return parts.join('\n\n');
@@ -116,6 +144,11 @@ export function comparisonHtml(
   if (config.length > 0)
     report.section('Configuration').table(['setting', 'value'], config, { align: ['left', 'left'] });
   report.section('Figures').table(['', ...results.map((r) => r.design)], comparisonRows(results));
+  const trust = trustTable(results);
+  if (trust.rows.length > 0)
+    report
+      .section('Communication rights')
+      .table(trust.headers, trust.rows, { ...trust.options, caption: trust.caption });
   report.section('TLB levels and top lists');
   for (const t of detailTables(results))
     report.table(t.headers, t.rows, { ...t.options, caption: t.caption });

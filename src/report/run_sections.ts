@@ -5,7 +5,7 @@
 import type { TopPair } from '../sim/attribution.js';
 import type { RunResult, TlbStageResult } from '../sim/replay.js';
 import type { RunConfig } from '../sim/run_config.js';
-import { designText, hardwareText, machineLine } from '../sim/run_config.js';
+import { designText, hardwareText, machineLine, pagingText } from '../sim/run_config.js';
 import { type Cell, formatNumber, type TableOptions } from './table.js';
 
 /** A table with a caption: what the text report prints under a heading and the HTML as a table. */
@@ -62,6 +62,8 @@ export function configPairs(results: readonly RunResult[]): Array<[string, strin
       : `defaults except ${costs.map(([k, v]) => `${k}=${v}`).join(' ')}`,
   ]);
   out.push(['handler chunk', c.chunk]);
+  if (c.paging) out.push(['paging', pagingText(c.paging)]);
+  if (c.misbehave !== undefined) out.push(['memory manager misbehaves', c.misbehave]);
   out.push(['records', windowText(c)]);
   return out;
 }

@@ -1,6 +1,8 @@
 /** Invalid simulated parts of scenario files: every problem as `file:line:col path: message`. */
 import { describe, expect, it } from 'vitest';
+import { DESIGNS, optionChoices } from '../sim/designs.js';
 import { loadScenario } from './load.js';
+import { MACHINE_METRICS } from './metrics.js';
 import { formatProblem } from './problem.js';
 
 /** A simulated scenario: app.main runs a workload over memory paged on demand by manager. */
@@ -56,7 +58,7 @@ describe('behaviours', () => {
     [
       'an unknown behaviour',
       edit('- on_demand: { map: mem, chunk: 64K }', '- pager: { map: mem }'),
-      "bad.yaml:14:9 components[1].behaviours[0].pager: unknown behaviour 'pager'; expected one of: on_demand, trace_player, synthetic",
+      "bad.yaml:14:9 components[1].behaviours[0].pager: unknown behaviour 'pager'; expected one of: on_demand, trace_player, synthetic, nic",
     ],
     [
       'a bad pattern',
@@ -72,6 +74,26 @@ describe('behaviours', () => {
       'a chunk that is not a power of two',
       edit('chunk: 64K', 'chunk: 48K'),
       'bad.yaml:14:39 components[1].behaviours[0].on_demand.chunk: an on_demand chunk is a power of two of at least one page (4K), got 0xc000',
+    ],
+    [
+      'a RAM limit below one chunk (issue 16)',
+      edit('chunk: 64K }', 'chunk: 64K, ram: 32K }'),
+      'bad.yaml:14:49 components[1].behaviours[0].on_demand.ram: a RAM limit of 0x8000 holds no chunk of 64K',
+    ],
+    [
+      'a RAM limit under the kernel pager',
+      edit('chunk: 64K }', 'chunk: 64K, ram: 1M }', edit('name: t\n', 'name: t\ndesign: kernel-swap\n')),
+      'bad.yaml:15:49 components[1].behaviours[0].on_demand.ram: in a scenario the on_demand handler swaps (a dataspace manager); the kernel pager (swap=kernel) runs with replay and compare',
+    ],
+    [
+      'a RAM limit under a synchronous fault-handling design',
+      edit('chunk: 64K }', 'chunk: 64K, ram: 1M }', edit('name: t\n', 'name: t\ndesign: local-rm\n')),
+      'bad.yaml:15:49 components[1].behaviours[0].on_demand.ram: a swapping dataspace manager takes fault signals: it needs faultHandling=async (the design has local-rm)',
+    ],
+    [
+      'a swapping manager that misbehaves',
+      edit('chunk: 64K }', 'chunk: 64K, ram: 1M, misbehave: dies }'),
+      'bad.yaml:14:64 components[1].behaviours[0].on_demand.misbehave: a swapping dataspace manager (ram:) does not misbehave',
     ],
     [
       'a handler CPU that does not exist',
@@ -120,17 +142,79 @@ describe('behaviours', () => {
   });
 });
 
+describe('the nic behaviour', () => {
+  /** SIM with a driver component whose nic behaviour has `args` added to its required ones. */
+  const nic = (args = '', more = '') =>
+    edit(
+      'steps:',
+      `  - name: drv\n    ram: 8M\n    caps: 20\n    behaviours:\n      - nic: { rate_pps: 1000000, duration_us: 100${args} }\n${more}steps:`,
+    );
+
+  it('loads with every option, and its metrics are known after simulate', () => {
+    expect(
+      problems(
+        `${nic(', queues: 3, routing: [0, 1, 1], rings: managed, ring_chunk: 64K, ring_pager_cpu: 1, balance: irqbalance, balance_interval_us: 10, packet_cycles: 500, ring: 64, flows: 8, seed: 2')}  - expect_metrics: { nic.irqLatency.p99: { max: 5 }, nic.driverFaults: 0, nic.migrations.count: { min: 1 } }\n`,
+      ),
+    ).toEqual([]);
+  });
+
+  it.each([
+    [
+      'a routing CPU that does not exist',
+      nic(', routing: { cpu: 2 }'),
+      'bad.yaml:19:69 components[2].behaviours[0].nic.routing.cpu: CPU 2 does not exist: the machine has 2 CPU(s), numbered from 0',
+    ],
+    [
+      'a routing list of the wrong length',
+      nic(', queues: 3, routing: [0, 1]'),
+      'bad.yaml:19:73 components[2].behaviours[0].nic.routing: the NIC cannot run: routing lists 2 CPU(s) for 3 queue(s): expected one per queue',
+    ],
+    [
+      'a routing that is none of the three forms',
+      nic(', routing: cpu0'),
+      "bad.yaml:19:62 components[2].behaviours[0].nic.routing: expected 'spread', { cpu: N } or a list of CPUs, one per queue, got 'cpu0'",
+    ],
+    [
+      'a ring chunk that is not a power of two',
+      nic(', rings: managed, ring_chunk: 48K'),
+      'bad.yaml:19:81 components[2].behaviours[0].nic.ring_chunk: a ring chunk is a power of two of at least one page (4K), got 0xc000',
+    ],
+    [
+      'a balance interval with static routes',
+      nic(', balance_interval_us: 10'),
+      'bad.yaml:19:74 components[2].behaviours[0].nic.balance_interval_us: balance_interval_us needs balance: irqbalance',
+    ],
+    [
+      'two NICs',
+      nic('', '      - nic: { rate_pps: 1000, duration_us: 10 }\n'),
+      'bad.yaml:20:14 components[2].behaviours[1].nic: the machine has one NIC: there is a nic behaviour at line 19',
+    ],
+    [
+      'NIC metrics without a NIC',
+      `${SIM}  - expect_metrics: { nic.driverFaults: 0 }\n`,
+      "bad.yaml:19:23 steps[3].expect_metrics.nic.driverFaults: metric 'nic.driverFaults' is measured on the NIC of a nic behaviour, and no component has one",
+    ],
+    [
+      'an unknown NIC metric',
+      `${nic()}  - expect_metrics: { nic.timer.read: 0 }\n`,
+      "bad.yaml:24:23 steps[3].expect_metrics.nic.timer.read: unknown metric 'nic.timer.read'; the NIC has nic.{packetsPerSecond, irqLatency.p50, irqLatency.p99, irqLatency.max, irqLatency.count, lostInterrupts, droppedPackets, packets.arrived, packets.handled, packets.handledInDuration, packets.dropped, packets.queued, endCycles, violations.deliveredWhileMasked, violations.misrouted, migrations.count, migrations.cycles, migrations.rebalances, driverFaults}",
+    ],
+  ])('%s', (_what, text, problem) => {
+    expect(problems(text)).toEqual([problem]);
+  });
+});
+
 describe('design, machine and steps', () => {
   it.each([
     [
       'an unknown design',
       edit('steps:', 'design: fast\nsteps:'),
-      "bad.yaml:15:9 design: unknown design 'fast'; expected one of genode, genode-single-pager, 4k-only, partitioned, trampoline, sync-core-rpc, local-rm, trampoline-pcid",
+      `bad.yaml:15:9 design: unknown design 'fast'; expected one of ${DESIGNS.map((d) => d.name).join(', ')}`,
     ],
     [
       'an unknown override',
       edit('steps:', 'overrides: { pagers: single, speed: 2 }\nsteps:'),
-      "bad.yaml:15:37 overrides.speed: unknown design option 'speed'; expected one of pagers, allocator, mapping, kernelEntry, asidTags, eagerMapping, irqDelivery, faultHandling, ipcTimeout",
+      `bad.yaml:15:37 overrides.speed: unknown design option 'speed'; expected one of ${Object.keys(optionChoices()).join(', ')}`,
     ],
     [
       'a bad override value',
@@ -167,7 +251,7 @@ describe('expect_metrics and irq', () => {
 
   it('an unknown metric, at its key, with the names there are', () => {
     expect(withStep('expect_metrics: { records: 100, faults.bogus: 1 }')[0]).toMatch(
-      /^bad\.yaml:19:37 steps\[3\]\.expect_metrics\.faults\.bogus: unknown metric 'faults\.bogus'; expected one of: records, translations, .*, mappings\.SIZE \(e\.g\. mappings\.2M\), irq\.NAME\.METRIC$/,
+      /^bad\.yaml:19:37 steps\[3\]\.expect_metrics\.faults\.bogus: unknown metric 'faults\.bogus'; expected one of: records, translations, .*, mappings\.SIZE \(e\.g\. mappings\.2M\), nic\.METRIC, irq\.NAME\.METRIC$/,
     );
   });
 
@@ -178,7 +262,7 @@ describe('expect_metrics and irq', () => {
     ],
     [
       'expect_metrics: { records: { min: recordz } }',
-      "bad.yaml:19:39 steps[3].expect_metrics.records.min: unknown metric 'recordz'; expected one of: records, translations, tlb.hits, tlb.misses, tlb.hitRate, walks, faults.resolved, faults.reflected, faults.errors, faults.latency.p50, faults.latency.p99, faults.latency.max, faults.latency.count, pages.touched, cycles, cyclesBy.user, cyclesBy.kernel, cyclesBy.pager, cyclesBy.handler, shootdowns, crossCpu.messages, lock.waitCycles, lock.contended, steals, signals, chunks, mappings.SIZE (e.g. mappings.2M), irq.NAME.METRIC",
+      `bad.yaml:19:39 steps[3].expect_metrics.records.min: unknown metric 'recordz'; expected one of: ${MACHINE_METRICS.join(', ')}, mappings.SIZE (e.g. mappings.2M), nic.METRIC, irq.NAME.METRIC`,
     ],
     [
       'expect_metrics: { records: { min: 5, max: 1 } }',
@@ -198,7 +282,7 @@ describe('expect_metrics and irq', () => {
     ],
     [
       'irq: { rate_pps: 1000, duration_us: 10, speed: 3 }',
-      "bad.yaml:19:45 steps[3].irq.speed: unknown key 'speed'; expected one of: name, delivery, cpus, queues, rate_pps, duration_us, packet_cycles, ring, flows, seed, timer",
+      "bad.yaml:19:45 steps[3].irq.speed: unknown key 'speed'; expected one of: name, delivery, cpus, queues, rate_pps, duration_us, packet_cycles, ring, flows, seed, routing, balance, balance_interval_us, timer",
     ],
     [
       'irq: { rate_pps: 1000, duration_us: 10, timer: { period_us: 5, cpu: 7 } }',

@@ -1,13 +1,14 @@
 /**
  * The second pass for the simulated parts of a scenario: design and overrides, the TLB spec,
  * behaviours (a synthetic workload's parameters, on_demand chunks and maps, one behaviour per
- * thread), the `simulate` step (top level, once), `irq` steps (their options, unique run names)
+ * thread, one NIC), the `simulate` step (top level, once), `irq` steps (their options, unique run names)
  * and `expect_metrics` (every metric name and bound known where the step sits).
  */
 import { arch as archOf } from '../hw/arch.js';
 import { parseTlbSpec } from '../hw/tlb_spec.js';
 import { DESIGNS, designOptions } from '../sim/designs.js';
 import { checkIrqOptions } from '../sim/irq_run.js';
+import { nicTrafficProblem } from '../sim/nic_traffic.js';
 import { isPow2 } from '../util/bits.js';
 import { hex, sizeName } from '../util/hex.js';
 import { createWorkload } from '../workload/synthetic.js';
@@ -16,6 +17,7 @@ import type { LoadedScenario } from './load.js';
 import { metricProblem } from './metrics.js';
 import type { Path, Position } from './problem.js';
 import { irqSimOptions, type SimStep } from './run_sim.js';
+import { type NicArgs, nicTraffic } from './sim_nic.js';
 import {
   type BehaviourSite,
   behaviours,
@@ -37,6 +39,13 @@ export interface CheckContext {
   cpu(n: number, path: Path): void;
 }
 
+/** The paging arguments of an on_demand behaviour. */
+interface OnDemandPaging {
+  readonly ram: number | string;
+  readonly swap?: readonly { readonly size: number | string }[];
+  readonly misbehave?: string;
+}
+
 /** Checks of the simulated parts, called by the main checker in file order. */
 export class SimChecker {
   private readonly simulated: boolean;
@@ -44,6 +53,8 @@ export class SimChecker {
   private readonly page: number;
   private readonly irqDelivery: string;
   private simulateLine = 0;
+  /** Line of the nic behaviour, 0 without one. */
+  private nicLine = 0;
   private readonly irqRuns = new Set<string>();
 
   constructor(
@@ -78,6 +89,7 @@ export class SimChecker {
   behaviours(): void {
     const driven = new Map<string, number>();
     const paged = new Map<string, number>();
+    const limited: number[] = [];
     const line = (path: Path) => this.s.source.at(path).line;
     for (const b of this.list) {
       const at = (...rest: string[]): Path => [...b.path, ...rest];
@@ -90,10 +102,16 @@ export class SimChecker {
           );
         }
         if (b.args.cpu !== undefined) this.ctx.cpu(b.args.cpu, at('cpu'));
+        if (b.args.ram !== undefined) this.ram(b.args as OnDemandPaging, chunk, at, limited);
+        if (b.args.ram !== undefined) limited.push(line(b.path));
         const old = paged.get(b.args.map);
         if (old !== undefined)
           this.ctx.report(at('map'), `map '${b.args.map}' is already paged by the on_demand at line ${old}`);
         else paged.set(b.args.map, line(b.path));
+        continue;
+      }
+      if (b.kind === 'nic') {
+        this.nic(b.args, b.path, line);
         continue;
       }
       const ref = b.args.thread;
@@ -119,6 +137,83 @@ export class SimChecker {
         if (!w.ok) this.ctx.report(b.path, `invalid synthetic workload: ${w.message}`);
       }
     }
+  }
+
+  /** A nic behaviour: one per machine, options that build a NIC on it. */
+  private nic(a: NicArgs, path: Path, line: (p: Path) => number): void {
+    if (this.nicLine > 0) {
+      this.ctx.report(path, `the machine has one NIC: there is a nic behaviour at line ${this.nicLine}`);
+      return;
+    }
+    this.nicLine = line(path);
+    if (a.balance_interval_us !== undefined && a.balance !== 'irqbalance')
+      this.ctx.report([...path, 'balance_interval_us'], 'balance_interval_us needs balance: irqbalance');
+    const machineCpus = this.s.data.machine.cpus;
+    let cpusOk = true;
+    const cpu = (c: number, at: Path) => {
+      this.ctx.cpu(c, at);
+      cpusOk &&= c < machineCpus;
+    };
+    const r = a.routing;
+    if (Array.isArray(r)) {
+      for (const [i, c] of r.entries()) cpu(c, [...path, 'routing', i]);
+    } else if (r !== undefined && r !== 'spread') cpu(r.cpu, [...path, 'routing', 'cpu']);
+    if (a.ring_pager_cpu !== undefined) cpu(a.ring_pager_cpu, [...path, 'ring_pager_cpu']);
+    const chunk =
+      a.ring_chunk === undefined ? undefined : this.ctx.fixed(a.ring_chunk, [...path, 'ring_chunk']);
+    if (a.ring_chunk !== undefined && chunk === undefined) return;
+    if (chunk !== undefined && (!isPow2(chunk) || chunk < this.page)) {
+      this.ctx.report(
+        [...path, 'ring_chunk'],
+        `a ring chunk is a power of two of at least one page (${sizeName(this.page)}), got ${hex(chunk)}`,
+      );
+      return;
+    }
+    if (!cpusOk) return;
+    const bad = nicTrafficProblem({ ...nicTraffic(a), ringChunk: chunk }, machineCpus, this.page);
+    if (bad)
+      this.ctx.report(bad.startsWith('routing') ? [...path, 'routing'] : path, `the NIC cannot run: ${bad}`);
+  }
+
+  /**
+   * An on_demand handler with a RAM limit (issue 16): the limit holds a chunk, swap sizes are whole
+   * blocks, one paged map per machine, and the pager is a dataspace manager.
+   */
+  private ram(
+    a: OnDemandPaging,
+    chunk: number | undefined,
+    at: (...rest: string[]) => Path,
+    before: number[],
+  ): void {
+    const ram = this.ctx.fixed(a.ram, at('ram'));
+    if (ram !== undefined && chunk !== undefined && ram < chunk)
+      this.ctx.report(at('ram'), `a RAM limit of ${hex(ram)} holds no chunk of ${sizeName(chunk)}`);
+    (a.swap ?? []).forEach((p, i) => {
+      const size = this.ctx.fixed(p.size, at('swap', String(i), 'size'));
+      if (size !== undefined && (size < 4096 || size % 4096 !== 0))
+        this.ctx.report(
+          at('swap', String(i), 'size'),
+          `a swap size is a positive multiple of 4K, got ${hex(size)}`,
+        );
+    });
+    if (before.length > 0)
+      this.ctx.report(
+        at('ram'),
+        `only one on_demand handler may have a RAM limit (the one at line ${before[0]} has)`,
+      );
+    const d = designOptions(this.s.data.design, this.s.data.overrides);
+    if (d.ok && d.value.swap === 'kernel')
+      this.ctx.report(
+        at('ram'),
+        'in a scenario the on_demand handler swaps (a dataspace manager); the kernel pager (swap=kernel) runs with replay and compare',
+      );
+    if (d.ok && d.value.faultHandling !== 'async')
+      this.ctx.report(
+        at('ram'),
+        `a swapping dataspace manager takes fault signals: it needs faultHandling=async (the design has ${d.value.faultHandling})`,
+      );
+    if (a.misbehave !== undefined)
+      this.ctx.report(at('misbehave'), 'a swapping dataspace manager (ram:) does not misbehave');
   }
 
   private fixedOk(v: string, path: Path): boolean {
@@ -168,7 +263,7 @@ export class SimChecker {
         this.irq(step.args, p);
         return;
       case 'expect_metrics': {
-        const ctx = { simulated: this.simulateLine > 0, irqRuns: this.irqRuns };
+        const ctx = { simulated: this.simulateLine > 0, irqRuns: this.irqRuns, nic: this.nicLine > 0 };
         const here = p();
         for (const [name, want] of Object.entries(step.args)) {
           const bad = metricProblem(name, ctx);
@@ -200,6 +295,8 @@ export class SimChecker {
       );
     }
     this.irqRuns.add(name);
+    if (a.balance_interval_us !== undefined && a.balance !== 'irqbalance')
+      this.ctx.report(p('balance_interval_us'), 'balance_interval_us needs balance: irqbalance');
     const cpus = a.cpus ?? this.s.data.machine.cpus;
     const sim = checkIrqOptions(irqSimOptions(a, design as 'direct', cpus));
     if (!sim.ok) this.ctx.report(p(), `the IRQ simulation cannot run: ${sim.message}`);

@@ -1,7 +1,8 @@
 /**
  * Metrics a scenario can expect (`expect_metrics`), named as `faultline replay --json` names its
  * fields (docs/OUTPUT.md): `faults.reflected`, `tlb.hitRate`, `mappings.2M`, … for the simulated
- * machine, and `irq.NAME.packetsPerSecond`, `irq.NAME.irqLatency.p99`, … for the IRQ run NAME.
+ * machine, `nic.irqLatency.p99`, `nic.driverFaults`, … for the NIC on that machine (a `nic`
+ * behaviour), and `irq.NAME.packetsPerSecond`, `irq.NAME.irqLatency.p99`, … for the IRQ run NAME.
  * An expectation is an exact value or inclusive `{min, max}` bounds; a bound may name another
  * metric, so `irq.direct.irqLatency.p99: { max: irq.core.irqLatency.p99 }` compares two runs.
  */
@@ -9,6 +10,7 @@ import type { IrqSimResult } from '../sim/irq_run.js';
 import { isPow2 } from '../util/bits.js';
 import { sizeName } from '../util/hex.js';
 import { parseNumber } from './expr.js';
+import { PAGING_METRICS } from './paging.js';
 
 /** Machine metrics (after `simulate`), in docs/OUTPUT.md order; `mappings.SIZE` comes on top. */
 export const MACHINE_METRICS = [
@@ -21,6 +23,7 @@ export const MACHINE_METRICS = [
   'faults.resolved',
   'faults.reflected',
   'faults.errors',
+  'faults.lost',
   'faults.latency.p50',
   'faults.latency.p99',
   'faults.latency.max',
@@ -38,6 +41,7 @@ export const MACHINE_METRICS = [
   'steals',
   'signals',
   'chunks',
+  ...PAGING_METRICS,
 ] as const;
 
 /** Metrics of one IRQ run, after the `irq.NAME.` prefix (latencies in µs at the nominal clock). */
@@ -57,9 +61,18 @@ export const IRQ_METRICS = [
   'endCycles',
   'violations.deliveredWhileMasked',
   'violations.misrouted',
+  'migrations.count',
+  'migrations.cycles',
+  'migrations.rebalances',
   'timer.expirations',
   'timer.read',
 ] as const;
+
+/**
+ * Metrics of the NIC on the simulated machine, after the `nic.` prefix: an IRQ run's (without the
+ * timer's) and the page faults its driver threads took on their rings.
+ */
+export const NIC_METRICS = [...IRQ_METRICS.filter((m) => !m.startsWith('timer.')), 'driverFaults'] as const;
 
 /** Metric values by name. */
 export type MetricValues = Readonly<Record<string, number>>;
@@ -73,6 +86,8 @@ export interface MetricContext {
   readonly simulated: boolean;
   /** IRQ runs defined before. */
   readonly irqRuns: ReadonlySet<string>;
+  /** A component has a nic behaviour. */
+  readonly nic?: boolean;
 }
 
 /** `mappings.2M` -> its size in bytes, or an explanation why the size is not one. */
@@ -107,12 +122,16 @@ export function metricProblem(name: string, ctx: MetricContext): string | undefi
     }
     return undefined;
   }
-  const isMapping = name.startsWith('mappings.');
-  if (isMapping) {
+  if (name.startsWith('nic.')) {
+    if (!ctx.nic)
+      return `metric '${name}' is measured on the NIC of a nic behaviour, and no component has one`;
+    if (!(NIC_METRICS as readonly string[]).includes(name.slice(4)))
+      return `unknown metric '${name}'; the NIC has nic.{${NIC_METRICS.join(', ')}}`;
+  } else if (name.startsWith('mappings.')) {
     const size = mappingSize(name);
     if (typeof size === 'string') return size;
   } else if (!(MACHINE_METRICS as readonly string[]).includes(name)) {
-    return `unknown metric '${name}'; expected one of: ${MACHINE_METRICS.join(', ')}, mappings.SIZE (e.g. mappings.2M), irq.NAME.METRIC`;
+    return `unknown metric '${name}'; expected one of: ${MACHINE_METRICS.join(', ')}, mappings.SIZE (e.g. mappings.2M), nic.METRIC, irq.NAME.METRIC`;
   }
   if (!ctx.simulated)
     return `metric '${name}' is measured by the simulation: put this step after a simulate step`;
@@ -121,7 +140,21 @@ export function metricProblem(name: string, ctx: MetricContext): string | undefi
 
 /** The metrics of one IRQ run, prefixed `irq.NAME.`. */
 export function irqMetrics(name: string, r: IrqSimResult): Record<string, number> {
-  const v: Record<(typeof IRQ_METRICS)[number], number> = {
+  const out: Record<string, number> = {};
+  for (const [k, x] of Object.entries(irqValues(r))) out[`irq.${name}.${k}`] = x;
+  return out;
+}
+
+/** The metrics of the simulated machine's NIC, prefixed `nic.`. */
+export function nicMetrics(r: IrqSimResult, driverFaults: number): Record<string, number> {
+  const v = irqValues(r);
+  const out: Record<string, number> = {};
+  for (const k of NIC_METRICS) out[`nic.${k}`] = k === 'driverFaults' ? driverFaults : v[k];
+  return out;
+}
+
+function irqValues(r: IrqSimResult): Record<(typeof IRQ_METRICS)[number], number> {
+  return {
     packetsPerSecond: r.packetsPerSecond,
     'irqLatency.p50': r.irqLatency.p50,
     'irqLatency.p99': r.irqLatency.p99,
@@ -134,15 +167,15 @@ export function irqMetrics(name: string, r: IrqSimResult): Record<string, number
     'packets.handledInDuration': r.packets.handledInDuration,
     'packets.dropped': r.packets.dropped,
     'packets.queued': r.packets.queued,
-    endCycles: r.endCycles,
+    endCycles: Math.round(r.endCycles),
     'violations.deliveredWhileMasked': r.violations.deliveredWhileMasked,
     'violations.misrouted': r.violations.misrouted,
+    'migrations.count': r.migrations.count,
+    'migrations.cycles': r.migrations.cycles,
+    'migrations.rebalances': r.migrations.rebalances,
     'timer.expirations': r.timer?.expirations ?? 0,
     'timer.read': r.timer?.read ?? 0,
   };
-  const out: Record<string, number> = {};
-  for (const [k, x] of Object.entries(v)) out[`irq.${name}.${k}`] = x;
-  return out;
 }
 
 /** A metric's value: machine metrics absent from `values` are 0 only for mapping sizes. */

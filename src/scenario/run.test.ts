@@ -270,6 +270,42 @@ steps:
     ]);
   });
 
+  /** SIM with a driver component `drv` whose nic behaviour has `args`. */
+  const withNic = (args: string, quota = 'ram: 4M\n    caps: 20') =>
+    SIM.replace(
+      'steps:',
+      `  - name: drv\n    ${quota}\n    behaviours:\n      - nic: { rate_pps: 1000000, duration_us: 100${args} }\nsteps:`,
+    );
+
+  it('a nic behaviour runs its NIC on the same machine: the program and the drivers share the CPU', () => {
+    const r = run(`${withNic(', rings: ram')}  - simulate: {}
+  - expect_metrics: { records: 512, nic.packets.handled: { min: nic.packets.arrived }, nic.driverFaults: { min: 1 } }
+`);
+    expect(r.failures.map(formatFailure)).toEqual([]);
+    expect(r.log).toContain(
+      '    nic: 1 queue(s) of drv on cpu(s) 0 (static routes), 1000000 packets/s for 100 µs, rings ram, direct IRQ delivery',
+    );
+    expect(r.log).toContainEqual(
+      expect.stringMatching(
+        /^ {4}nic \(drv\): \d+ packets arrived, \d+ handled, 0 dropped; IRQ latency µs p50 /,
+      ),
+    );
+    // Arrivals went on for 100 µs; the same program without the NIC finishes earlier.
+    const alone = run(`${SIM}  - simulate: {}\n`).metrics;
+    expect(r.metrics['nic.packets.arrived']).toBeGreaterThan(50);
+    expect(r.metrics.cycles).toBeGreaterThan(alone.cycles!);
+    expect(r.metrics['cyclesBy.user']).toBe(alone['cyclesBy.user']);
+    expect(Number.isInteger(r.metrics.cycles)).toBe(true);
+  });
+
+  it('a NIC whose rings the driver cannot pay for stops the run at the simulation', () => {
+    const r = run(`${withNic(', rings: ram', 'ram: 1M\n    caps: 20')}  - simulate: {}\n`);
+    expect(r.failures.map(formatFailure)).toEqual([
+      't.yaml:23:5 step 3 (simulate): cannot proceed: cannot start the NIC of drv: a ram dataspace of 2M needs 2M of RAM quota but only 1016K of 1M is left',
+    ]);
+    expect(r.stopped).toBe(true);
+  });
+
   it('an irq step runs the IRQ simulation in a bare-core scenario too', () => {
     const r = run(`${HEAD}  - irq: { name: nic, rate_pps: 100000, duration_us: 100, cpus: 2 }
   - expect_metrics: { irq.nic.droppedPackets: 0, irq.nic.irqLatency.count: { min: 1 }, irq.nic.packetsPerSecond: 1 }

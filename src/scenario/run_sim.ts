@@ -92,6 +92,16 @@ export function irqSimOptions(
     flows: a.flows,
     packetCycles: a.packet_cycles,
     costs,
+    routing: a.routing,
+    balance:
+      a.balance === 'irqbalance'
+        ? {
+            intervalCycles:
+              a.balance_interval_us === undefined
+                ? Math.round(microsToCycles(a.duration_us) / 20)
+                : microsToCycles(a.balance_interval_us),
+          }
+        : undefined,
     timer: a.timer && {
       periodCycles: microsToCycles(a.timer.period_us),
       trigger: a.timer.trigger,
@@ -119,6 +129,10 @@ function irq(env: SimStepEnv, a: StepArgs<'irq'>): StepOutput {
     `CPU load from interrupt work: ${v.cpuLoad.join(', ')}`,
   ];
   if (v.timer) lines.push(`timer: ${v.timer.expirations} expirations, ${v.timer.read} read`);
+  if (a.balance === 'irqbalance' || v.migrations.count > 0)
+    lines.push(
+      `migrations: ${v.migrations.count} (${v.migrations.cycles} cycles, ${v.migrations.rebalances} by the balancer)`,
+    );
   const m = irqMetrics(name, v);
   return {
     text: `${head} -> ${v.queues} queue(s), ${m[`irq.${name}.packetsPerSecond`]} packets/s handled`,

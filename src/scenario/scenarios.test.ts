@@ -84,7 +84,7 @@ describe('shipped scenarios', () => {
     expect(run('rm_fault.yaml').log).toEqual(run('rm_fault.yaml').log);
   });
 
-  it.each(['percpu_genode.yaml', 'irq_delivery.yaml', 'trace_player.yaml'])(
+  it.each(['percpu_genode.yaml', 'irq_delivery.yaml', 'trace_player.yaml', 'nic_rebalance.yaml'])(
     'simulated runs are deterministic: %s gives the same log and metrics twice',
     (file) => {
       const a = run(file);
@@ -159,6 +159,43 @@ describe('shipped simulated scenarios compare as the designs predict', () => {
     const v = m('partition_dry.yaml');
     expect(v.steals).toBeGreaterThan(0);
     expect(v['faults.errors']).toBe(0);
+  });
+
+  it("a NIC on the single pager's CPU: IRQs wait and CPU 0's thread starves; fully local: neither", () => {
+    const cpu0 = m('nic_single_pager.yaml');
+    const local = m('nic_local.yaml');
+    // The same program without the NIC (percpu_*.yaml): the same faults, so only the NIC differs.
+    const cpu0Alone = m('percpu_single_pager.yaml');
+    const localAlone = m('percpu_partitioned.yaml');
+    expect(cpu0['faults.reflected']).toBe(cpu0Alone['faults.reflected']);
+    expect(local['faults.reflected']).toBe(localAlone['faults.reflected']);
+    expect(cpu0['nic.packets.arrived']).toBe(local['nic.packets.arrived']);
+    expect(cpu0['nic.irqLatency.p50']).toBeGreaterThan(10 * local['nic.irqLatency.p50']!);
+    expect(cpu0['faults.latency.max']).toBeGreaterThan(10 * cpu0Alone['faults.latency.max']!);
+    expect(cpu0.cycles).toBeGreaterThan(1.2 * cpu0Alone.cycles!);
+    expect(local['faults.latency.p50']).toBe(localAlone['faults.latency.p50']);
+    expect(local['crossCpu.messages']).toBe(0);
+  });
+
+  it('rebalancing spreads the queues routed to CPU 0; static routes drop packets there', () => {
+    const file = 'nic_rebalance.yaml';
+    const text = readFileSync(join(DIR, file), 'utf8');
+    expect(text).toContain('balance: irqbalance, balance_interval_us: 100,');
+    // The same file with static routes and without its expectations (they state the rebalanced run).
+    const staticText = text
+      .slice(0, text.indexOf('  - expect_metrics:'))
+      .replace('balance: irqbalance, balance_interval_us: 100,', 'balance: static,');
+    const loaded = loadScenario(staticText, file);
+    if (!loaded.ok) throw new Error(loaded.problems.map(formatProblem).join('\n'));
+    const r = runScenario(loaded.value);
+    if (!r.ok) throw new Error(r.problems.map(formatProblem).join('\n'));
+    const fixed = r.value.metrics;
+    const balanced = m(file);
+    expect(fixed['nic.migrations.count']).toBe(0);
+    expect(balanced['nic.migrations.count']).toBeGreaterThan(0);
+    expect(fixed['nic.packets.dropped']).toBeGreaterThan(0.1 * fixed['nic.packets.arrived']!);
+    expect(balanced['nic.packets.dropped']).toBe(0);
+    expect(fixed['nic.irqLatency.p99']).toBeGreaterThan(10 * balanced['nic.irqLatency.p99']!);
   });
 
   it('direct IRQ delivery has a lower p99 latency than the core thread', () => {

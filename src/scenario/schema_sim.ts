@@ -8,10 +8,79 @@ import { z } from 'zod';
 import { Count, Flag, Ident, MapRef, Num, ThreadRef } from './schema_base.js';
 
 /** Built-in behaviours, executed by the simulator. */
-export const BEHAVIOURS = ['on_demand', 'trace_player', 'synthetic'] as const;
+export const BEHAVIOURS = ['on_demand', 'trace_player', 'synthetic', 'nic'] as const;
 
 /** Workload patterns of the synthetic behaviour. */
 export const PATTERNS = ['sequential', 'strided', 'uniform', 'zipf', 'phased'] as const;
+
+const Positive = z.number().positive();
+
+/** Initial routes of a NIC's queues. */
+const Routing = z
+  .union(
+    [
+      z.literal('spread'),
+      z.strictObject({ cpu: Count.describe('the CPU every queue is routed to') }),
+      z.array(Count).min(1).describe('one CPU per queue, in queue order'),
+    ],
+    { error: "expected 'spread', { cpu: N } or a list of CPUs, one per queue" },
+  )
+  .optional()
+  .describe(
+    "where each queue's vector and handler thread start: spread (queue q on CPU q mod cpus, the default), all on one CPU, or a CPU per queue",
+  );
+
+/** Static routes or rebalancing. */
+const Balance = z
+  .enum(['static', 'irqbalance'])
+  .optional()
+  .describe(
+    "static routes (the default), or irqbalance-style rebalancing: every interval the busiest CPU's heaviest queue moves to the idlest CPU, each move costing irqMigration plus an IPI",
+  );
+
+const BalanceInterval = Positive.optional().describe(
+  'irqbalance: microseconds between decisions (default: a twentieth of duration_us)',
+);
+
+/** A multi-queue NIC driven by this component (its driver): traffic on the scenario's own machine. */
+const Nic = z
+  .strictObject({
+    rate_pps: Positive.max(1e10).describe('offered packets per second (Poisson arrivals)'),
+    duration_us: Positive.max(10_000_000).describe(
+      'simulated microseconds of arrivals from the start of the simulation (the drivers drain their rings after it)',
+    ),
+    queues: z.number().int().min(1).max(4096).optional().describe('receive queues (default: one per CPU)'),
+    routing: Routing,
+    packet_cycles: z
+      .number()
+      .min(0)
+      .optional()
+      .describe('driver cycles per packet besides its ring accesses (default 2000)'),
+    ring: z
+      .number()
+      .int()
+      .min(1)
+      .max(1 << 20)
+      .optional()
+      .describe('descriptors per receive ring (default 256)'),
+    flows: z.number().int().min(1).optional().describe('flows spread by RSS (default 1024)'),
+    seed: Count.optional().describe('seed of arrivals and flows (default 1)'),
+    rings: z
+      .enum(['ram', 'managed', 'none'])
+      .optional()
+      .describe(
+        "where the driver's descriptor rings and packet buffers live, at 0x40000000 of its address space: a RAM dataspace (the default; paid from the component's quota), a managed dataspace a ring pager thread of the component pages on demand (the driver faults while packets arrive), or none (packet work touches no memory)",
+      ),
+    ring_chunk: Num.optional().describe(
+      'managed rings: bytes the ring pager attaches per fault (default 64K)',
+    ),
+    ring_pager_cpu: Count.optional().describe("managed rings: the ring pager's CPU (default 0)"),
+    balance: Balance,
+    balance_interval_us: BalanceInterval,
+  })
+  .describe(
+    "a multi-queue NIC on this scenario's machine whose interrupts reach one handler thread per queue in this component (the driver), next to the other behaviours; expect_metrics names its figures nic.…",
+  );
 
 /** A built-in behaviour of a component. */
 export const Behaviour = z
@@ -26,6 +95,34 @@ export const Behaviour = z
           cpu: Count.optional().describe(
             'CPU of the handler thread, whose memory partition it allocates from (default 0)',
           ),
+          ram: Num.optional().describe(
+            'RAM limit for the map (issue 16): beyond it the handler swaps, evicting chunks by detaching them and paging them back in on the reflected fault',
+          ),
+          replacement: z
+            .enum(['clock', 'lru', 'fifo'])
+            .optional()
+            .describe('page replacement under ram (default clock)'),
+          swap: z
+            .array(
+              z.strictObject({
+                device: z.enum(['hdd', 'sata-ssd', 'nvme']),
+                size: Num.describe('bytes of swap, a multiple of 4K'),
+                priority: z.number().int().optional(),
+              }),
+            )
+            .min(1)
+            .optional()
+            .describe('swap providers, each with its own block device (default one nvme of 1G)'),
+          misbehave: z
+            .string()
+            .regex(
+              /^(never-replies|replies-late:[1-9][0-9]*|dies|faults-itself|wrong-mapping)$/,
+              'expected never-replies, replies-late:N (N cycles > 0), dies, faults-itself or wrong-mapping',
+            )
+            .optional()
+            .describe(
+              'how the handler misbehaves: never-replies, replies-late:N (N cycles), dies (in its first fault), faults-itself (touches the memory it manages), wrong-mapping (answers with the wrong memory)',
+            ),
         })
         .describe(
           "a handler thread of this component that backs each touched chunk of a region map with RAM on demand (installs itself as the map's fault handler when the simulation starts)",
@@ -71,6 +168,7 @@ export const Behaviour = z
         })
         .describe('the thread runs a seeded synthetic workload'),
     }),
+    z.strictObject({ nic: Nic }),
   ])
   .describe('a built-in behaviour, run by the simulator');
 
@@ -89,8 +187,6 @@ const MetricExpect = z
     { error: 'expected a number or {min, max}' },
   )
   .describe(`the exact value, or {min, max} bounds (inclusive), each ${METRIC_BOUND_HELP}`);
-
-const Positive = z.number().positive();
 
 /** Argument schemas of the simulator's step kinds (merged into `STEP_ARGS`). */
 export const SIM_STEP_ARGS = {
@@ -116,6 +212,9 @@ export const SIM_STEP_ARGS = {
       ring: z.number().int().min(1).optional().describe('descriptors per receive ring (default 256)'),
       flows: z.number().int().min(1).optional().describe('flows spread by RSS (default 1024)'),
       seed: Count.optional().describe('seed of arrivals and flows (default 1)'),
+      routing: Routing,
+      balance: Balance,
+      balance_interval_us: BalanceInterval,
       timer: z
         .strictObject({
           period_us: Positive.describe('timer period in microseconds'),

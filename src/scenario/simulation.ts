@@ -9,7 +9,9 @@
  * Pure like the rest of the scenario layer: trace files are read by the caller (`faultline run`
  * reads them relative to the scenario file) and handed over as record batches.
  */
+import { parseMisbehaviour } from '../components/misbehaviour.js';
 import { OnDemandHandler } from '../components/on_demand_handler.js';
+import type { SwapManager } from '../components/swap_manager.js';
 import type { PdSession } from '../core/pd_session.js';
 import { COSTS } from '../core/quota.js';
 import { arch as archOf, type TlbLevelSpec } from '../hw/arch.js';
@@ -18,16 +20,20 @@ import { type CostModel, NOMINAL_CLOCK_HZ } from '../sim/cost.js';
 import { type DesignOptions, designOptions } from '../sim/designs.js';
 import { Machine } from '../sim/machine.js';
 import type { AccessSource, SimThread } from '../sim/sim_thread.js';
+import type { SwapSystem } from '../sim/swap_system.js';
+import type { Timeline } from '../sim/timeline.js';
 import type { TraceBatch } from '../sim/trace_batch.js';
 import { sizeName } from '../util/hex.js';
-import { err, type Ok, ok, type Result } from '../util/result.js';
+import { err, type Ok, ok, type Result, unwrap } from '../util/result.js';
 import { createWorkload, type WorkloadSpec } from '../workload/synthetic.js';
 import { stepKindOf } from './expand.js';
 import type { LoadedScenario } from './load.js';
 import type { MetricValues } from './metrics.js';
 import { CannotProceed, type Names } from './names.js';
+import { pagingMetrics, type ScenarioPaging, startPaging } from './paging.js';
 import { type Path, type Problem, type ScenarioError, scenarioError } from './problem.js';
 import type { ComponentData, ScenarioData } from './schema.js';
+import { type NicArgs, nicSummary, type StartedNic, startedNicMetrics, startNic } from './sim_nic.js';
 
 /** RAM starts here in every scenario machine. */
 export const RAM_BASE = 0x40000000;
@@ -42,6 +48,8 @@ export interface ScenarioInputs {
   readonly traces?: ReadonlyMap<string, readonly TraceBatch[]>;
   /** Cost overrides on top of the scenario's `costs` (`faultline run --cost`), already validated. */
   readonly costs?: Readonly<Record<string, number>>;
+  /** Where the simulated machine records its run (`faultline run --timeline`), if anywhere. */
+  readonly timeline?: Timeline;
 }
 
 type Behaviour = NonNullable<ComponentData['behaviours']>[number];
@@ -59,6 +67,7 @@ export type BehaviourSite = {
   | { readonly kind: 'on_demand'; readonly args: OnDemandArgs }
   | { readonly kind: 'synthetic'; readonly args: SyntheticArgs }
   | { readonly kind: 'trace_player'; readonly args: { readonly thread: string; readonly trace: string } }
+  | { readonly kind: 'nic'; readonly args: NicArgs }
 );
 
 /** Every behaviour of the scenario, in file order. */
@@ -126,7 +135,7 @@ interface Handler {
   readonly map: string;
   readonly cpu: number;
   readonly chunk: number;
-  readonly handler: OnDemandHandler;
+  readonly handler: OnDemandHandler | SwapManager;
 }
 
 /** The machine of a simulated scenario and what runs on it. */
@@ -134,6 +143,10 @@ export class Simulation {
   /** User threads with a behaviour, by `component.thread`, with what they run. */
   readonly players = new Map<string, { readonly thread: SimThread; readonly what: string }>();
   private readonly handlers: Handler[] = [];
+  /** The NIC of a nic behaviour, once the simulation started it. */
+  private nic: StartedNic | null = null;
+  /** The paged memory of the on_demand handler with a RAM limit, if one has. */
+  private swap: SwapSystem | null = null;
   /** Core events during the run, by type. */
   readonly events = new Map<string, number>();
   ran = false;
@@ -197,6 +210,7 @@ export class Simulation {
       design: design.value,
       costs,
       tlb,
+      timeline: inputs.timeline,
     });
     return ok(new Simulation(machine, d.design, design.value, tlb, sources));
   }
@@ -226,7 +240,7 @@ export class Simulation {
     return ok(t);
   }
 
-  /** Starts every on_demand handler (at the simulate step); returns the log lines. */
+  /** Starts every on_demand handler and the NIC (at the simulate step); returns the log lines. */
   startHandlers(s: LoadedScenario, names: Names): string[] {
     const core = this.machine.core;
     const lines: string[] = [];
@@ -256,12 +270,37 @@ export class Simulation {
       if (!ctx.ok) continue;
       why(core.setFaultHandler(map, ctx.value));
       const chunk = b.args.chunk as number;
-      const handler = new OnDemandHandler(core, session, map, { chunk, cpu });
+      const misbehave =
+        b.args.misbehave === undefined ? undefined : unwrap(parseMisbehaviour(b.args.misbehave));
+      // faults-itself: the handler uses the memory it manages, attached in its own address space.
+      let selfAttach: number | undefined;
+      if (misbehave?.kind === 'faults-itself') {
+        const r = session.addressSpace.attach(map.dataspace, { writeable: true });
+        why(r);
+        if (r.ok) selfAttach = r.value.base - r.value.offset;
+      }
+      let handler: OnDemandHandler | SwapManager;
+      if (b.args.ram !== undefined) {
+        // A RAM limit makes the handler a swapping dataspace manager (which does not misbehave).
+        if (misbehave) why(err('INVALID_SWAP', 'a swapping manager (ram:) cannot also misbehave'));
+        const p = startPaging(this.machine, session, map, chunk, cpu, b.args as unknown as ScenarioPaging);
+        why(p);
+        if (!p.ok) continue;
+        handler = p.value.handler;
+        this.swap = p.value.swap;
+        lines.push(`on_demand: ${p.value.line}`);
+      } else handler = new OnDemandHandler(core, session, map, { chunk, cpu, misbehave, selfAttach });
       this.machine.addHandler(session, name, cpu, handler, ctx.value);
       this.handlers.push({ name: `${b.component}.'${name}'`, map: b.args.map, cpu, chunk, handler });
       lines.push(
-        `on_demand: thread '${name}' of ${b.component} on cpu ${cpu} pages ${names.mapName(map)} in ${sizeName(chunk)} chunks`,
+        `on_demand: thread '${name}' of ${b.component} on cpu ${cpu} pages ${names.mapName(map)} in ${sizeName(chunk)} chunks${b.args.misbehave ? ` and misbehaves: ${b.args.misbehave}` : ''}`,
       );
+    }
+    for (const b of behaviours(s.data)) {
+      if (b.kind !== 'nic') continue;
+      const started = startNic(this.machine, b.component, b.args, names);
+      this.nic = started.nic;
+      lines.push(started.line);
     }
     return lines;
   }
@@ -292,12 +331,14 @@ export class Simulation {
       'faults.resolved': c.faultsResolved,
       'faults.reflected': c.faultsReflected,
       'faults.errors': c.errors,
+      'faults.lost': c.faultsLost,
       'faults.latency.p50': lat.count ? lat.percentile(0.5) : 0,
       'faults.latency.p99': lat.count ? lat.percentile(0.99) : 0,
       'faults.latency.max': lat.count ? lat.max : 0,
       'faults.latency.count': lat.count,
       'pages.touched': sum((t) => t.pages.size),
-      cycles: m.elapsed,
+      // Arrivals fall between cycles (exponential gaps): the run ends on a whole cycle.
+      cycles: Math.round(m.elapsed),
       'cyclesBy.user': cpuSum((x) => x.userCycles),
       'cyclesBy.kernel': cpuSum((x) => x.kernelCycles),
       'cyclesBy.pager': cpuSum((x) => x.pagerCycles),
@@ -309,6 +350,8 @@ export class Simulation {
       steals: c.steals,
       signals: c.signals,
       chunks: this.handlers.reduce((a, h) => a + h.handler.chunks, 0),
+      ...(this.nic ? startedNicMetrics(m, this.nic) : {}),
+      ...pagingMetrics(this.swap),
     };
     const sizes = new Map<number, number>();
     for (const s of components) {
@@ -343,6 +386,11 @@ export class Simulation {
     lines.push(
       `cross-CPU messages ${v['crossCpu.messages']}, shootdowns ${v.shootdowns}, lock wait ${v['lock.waitCycles']} cycles (${v['lock.contended']} contended), steals ${v.steals}, signals ${v.signals}`,
     );
+    if (this.nic) lines.push(...nicSummary(v, this.nic));
+    if (this.swap)
+      lines.push(
+        `paging: ${v['faults.major']} major / ${v['faults.minor']} minor fault(s), ${v['swap.ins']} swap-in(s), ${v['swap.outs']} swap-out(s), ${v['swap.evictions']} eviction(s), ${v['swap.diskWaitCycles']} cycles waiting for disk`,
+      );
     lines.push(`core events: ${[...this.events].map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}`);
     for (const e of this.machine.errors.slice(0, 5)) lines.push(`error: ${e}`);
     if (this.machine.errors.length > 5) lines.push(`… ${this.machine.errors.length - 5} more error(s)`);

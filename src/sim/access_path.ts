@@ -8,6 +8,7 @@
  * passed (the executor ends the step), so an interrupt that preempts the slice delays the fault too.
  */
 import type { AccessType } from '../core/events.js';
+import type { PageSink } from '../hw/tlb.js';
 import type { Thread } from '../kernel/thread.js';
 import type { CostModel } from './cost.js';
 import type { Cpu } from './cpu.js';
@@ -31,11 +32,31 @@ export interface Translator {
   noteFault(va: number): void;
 }
 
+/**
+ * What a paged address space needs from the access path (issue 16, `sim/swap_system.ts`): the
+ * bits hardware sets. The accessed bit is set on a page walk only, as hardware sets it: a
+ * translation that hits in the TLB sets nothing, so whoever clears the bit must flush the page's
+ * TLB entries for a later access to set it again. Dirty bits come from the TLB's write sink (on
+ * the slow steps of hit runs) and from the slow path, never from the hit loop itself.
+ */
+export interface PagingHooks extends PageSink {
+  /** The address space the hooks belong to. */
+  readonly asid: number;
+  /** Exact LRU: every access is reported (`touch`), so hit runs are not used. */
+  readonly everyAccess: boolean;
+  /** A walk found a mapping for `va` (write: for a write access). */
+  walked(va: number, write: boolean): void;
+  /** An access to `va` (only when `everyAccess`). */
+  touch(va: number): void;
+}
+
 /** The translation path of one machine. */
 export class AccessPath {
   /** Cycles of a page walk and TLB fill. */
   readonly walkCycles: number;
   private readonly page: number;
+  /** Issue 16: the paged address space's hooks, or null (no paging: nothing is called). */
+  paging: PagingHooks | null = null;
 
   constructor(
     private readonly costs: CostModel,
@@ -65,6 +86,8 @@ export class AccessPath {
     let len = t.len;
     let records = 0;
     t.faulted = false;
+    const paging = this.paging !== null && this.paging.asid === asid ? this.paging : null;
+    const exact = paging?.everyAccess === true;
     while (used < budget) {
       if (pos >= len) {
         t.pos = pos;
@@ -75,7 +98,7 @@ export class AccessPath {
       }
       // Fast path: a run of TLB hits, each costing the access itself (plus an STLB hit when a
       // level after the first served it).
-      if (!t.secondHalf && !t.retry) {
+      if (!t.secondHalf && !t.retry && !exact) {
         const stop = tlb.hitRun(
           asid,
           batch.kind,
@@ -88,6 +111,7 @@ export class AccessPath {
           access,
           this.costs.stlbHit,
           budget - used,
+          paging,
         );
         const n = stop - pos;
         if (n > 0) {
@@ -116,6 +140,10 @@ export class AccessPath {
         }
         used += c;
         pages.add(va);
+        if (paging !== null) {
+          if (kind === 'write') paging.add(va);
+          if (exact) paging.touch(va);
+        }
       }
       if (off + batch.size[pos]! > page) {
         // The access crosses into the next page: a second translation.
@@ -129,6 +157,10 @@ export class AccessPath {
         }
         used += c;
         pages.add(va2);
+        if (paging !== null) {
+          if (kind === 'write') paging.add(va2);
+          if (exact) paging.touch(va2);
+        }
         t.secondHalf = false;
       }
       used += access;
@@ -169,6 +201,7 @@ export class AccessPath {
     t.walks++;
     const m = t.kernel.pd.pageTable.lookup(va);
     if (m && (kind !== 'write' || m.writeable) && (kind !== 'exec' || m.executable)) {
+      if (this.paging !== null && this.paging.asid === asid) this.paging.walked(va, kind === 'write');
       tlb.fill(asid, va, tlbKind, m);
       t.retry = false;
       return this.walkCycles;

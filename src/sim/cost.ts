@@ -50,6 +50,8 @@ export interface CostModel {
   readonly accessCycles: number;
   readonly ramAlloc: number;
   readonly irqMigration: number;
+  readonly pageCopyPerKiB: number;
+  readonly blockSubmit: number;
 }
 
 /** Name of one cost. */
@@ -231,6 +233,20 @@ export const COST_INFO: Readonly<Record<CostKey, CostInfo>> = {
     what: 'moving an IRQ and its handler thread to another CPU: reprogramming the MSI-X entry or IOAPIC redirection, migrating the thread, refilling its cache lines on the new CPU (plus one IPI to the old CPU, charged as ipi)',
     source:
       'estimate: an uncached MMIO write ~1 µs plus a thread migration and cold L1/L2 refill of a few KiB; irqbalance rebalances at most every 10 s for this reason (irqbalance(1))',
+    estimate: true,
+  },
+  pageCopyPerKiB: {
+    cycles: 256,
+    what: 'copying 1 KiB between buffers (1,024 cycles per 4 KiB page): a page carried in a 4100-byte message, or taken out of one',
+    source:
+      'estimate: ~4 bytes/cycle, half the zeroing rate because a copy reads as well as writes (REP MOVSB, in-cache to DRAM)',
+    estimate: true,
+  },
+  blockSubmit: {
+    cycles: 3000,
+    what: 'a block driver submitting one request: build the command, queue it, ring the doorbell (posted MMIO write)',
+    source:
+      'estimate: Linux block layer plus NVMe submission costs a few µs of CPU per I/O (Yang et al., "When Poll is Better than Interrupt", FAST’12)',
     estimate: true,
   },
 };

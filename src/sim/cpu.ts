@@ -42,7 +42,7 @@ export interface SimTask {
 
 /** A simulated CPU. */
 export class Cpu {
-  readonly tlb: Tlb;
+  private tlbState: Tlb | null = null;
   /** Simulated time at which the CPU last finished something (a job, a step or part of one). */
   freeAt = 0;
   /** The task that ran last (a switch to another one is a context switch), and the ASID loaded. */
@@ -81,14 +81,22 @@ export class Cpu {
 
   constructor(
     readonly id: number,
-    tlb: readonly TlbLevelSpec[],
-  ) {
-    this.tlb = new Tlb(tlb);
+    private readonly tlbSpec: readonly TlbLevelSpec[],
+  ) {}
+
+  /**
+   * The CPU's TLBs, built on first use: a CPU that only takes interrupts never pays for them (16
+   * CPUs' worth of empty TLBs cost more than a short IRQ run). A fresh TLB is what a flushed unused
+   * one would be, so results do not depend on when it is built.
+   */
+  get tlb(): Tlb {
+    if (this.tlbState === null) this.tlbState = new Tlb(this.tlbSpec);
+    return this.tlbState;
   }
 
   /** Flushes every TLB entry (an address-space switch without tags). */
   flushTlb(): void {
-    this.tlb.flushAll();
+    this.tlbState?.flushAll();
     this.asids.clear();
     this.tlbFlushes++;
   }

@@ -22,6 +22,15 @@ export interface DesignOptions {
   /** IRQs go to the handler on the routed CPU, or serialized through one core thread on CPU 0. */
   readonly irqDelivery: 'direct' | 'core-thread';
   /**
+   * Who pages the traced program's memory (issue 16, seed 003): a user-level dataspace manager
+   * that evicts by detaching and pages in through the reflected fault (Genode), or the kernel,
+   * which sends to the swap provider itself and keeps the block number in the not-present PTE
+   * (Brendan). Without `--ram` the manager is the on-demand handler and the kernel never evicts.
+   */
+  readonly swap: 'manager' | 'kernel';
+  /** How a page travels to and from a swap provider: copied in a 4100-byte message, or its frame mapped to the provider and back. */
+  readonly swapData: 'copy' | 'map';
+  /**
    * Who resolves a fault in a managed dataspace: `async` — core reflects it to the manager by a
    * signal and never waits (Genode); `sync-core-rpc` — core calls the manager and waits for its
    * answer; `local-rm` — each task's own region mapper asks the managers for map items by IPC and
@@ -47,6 +56,8 @@ const GENODE: DesignOptions = {
   asidTags: true,
   eagerMapping: false,
   irqDelivery: 'direct',
+  swap: 'manager',
+  swapData: 'copy',
   faultHandling: 'async',
   ipcTimeout: 'never',
 };
@@ -100,6 +111,24 @@ export const DESIGNS: readonly Design[] = [
       'as trampoline, with PCID/ASID tags: entries and exits switch address spaces but keep the TLB',
     options: { ...GENODE, kernelEntry: 'trampoline' },
   },
+  {
+    name: 'kernel-swap',
+    description:
+      "Brendan's kernel-driven swap: the kernel handles the program's page faults itself, sends swapped pages to and from user-level swap providers in 4100-byte messages, the faulting thread waits in waiting-disk",
+    options: { ...GENODE, mapping: 'smallest', swap: 'kernel' },
+  },
+  {
+    name: 'kernel-swap-map',
+    description:
+      'as kernel-swap, but a page is not copied: its frame is mapped to the swap provider for the transfer and remapped',
+    options: { ...GENODE, mapping: 'smallest', swap: 'kernel', swapData: 'map' },
+  },
+  {
+    name: 'genode-swap-map',
+    description:
+      "as 4k-only (a dataspace manager pages through reflected faults), but the manager lends the page's dataspace to the swap provider instead of copying it",
+    options: { ...GENODE, mapping: 'smallest', swapData: 'map' },
+  },
 ];
 
 const CHOICES: { readonly [K in keyof DesignOptions]: readonly (string | boolean)[] } = {
@@ -110,6 +139,8 @@ const CHOICES: { readonly [K in keyof DesignOptions]: readonly (string | boolean
   asidTags: [true, false],
   eagerMapping: [true, false],
   irqDelivery: ['direct', 'core-thread'],
+  swap: ['manager', 'kernel'],
+  swapData: ['copy', 'map'],
   faultHandling: ['async', 'sync-core-rpc', 'local-rm'],
   ipcTimeout: ['never', 'a duration: 5ms, 500us or cycles'],
 };

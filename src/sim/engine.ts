@@ -11,9 +11,16 @@
  * The top of the heap is always live. Scheduling and dispatching allocate nothing once the arrays
  * have grown to the peak number of pending events; reusing handler functions (a bound method
  * scheduled again and again) makes the whole loop allocation-free.
+ *
+ * In front of the heap sits a small sorted buffer of the earliest events (up to {@link NEAR}, the
+ * smallest last): every buffered event comes before every event in the heap. A new event earlier
+ * than the heap's top goes into the buffer (by insertion; when the buffer is full, its latest event
+ * moves to the heap), so a simulation with a few events pending (a handful of CPUs each running
+ * one step) schedules and dispatches without touching the heap. The order is exactly the heap's:
+ * (time, sequence).
  */
 import { hex } from '../util/hex.js';
-import { invariant } from '../util/result.js';
+import { InvariantError, invariant } from '../util/result.js';
 
 /** Code run when an event fires; `now` is the event's time in cycles. */
 export type EventHandler = (now: number) => void;
@@ -32,6 +39,8 @@ const GEN_LIMIT = 2 ** 29;
 const INITIAL_CAPACITY = 64;
 /** Compaction runs when stale heap entries exceed both this and the number of live events. */
 const COMPACT_MIN_STALE = 64;
+/** Events the sorted buffer in front of the heap holds. */
+const NEAR = 8;
 
 /** A deterministic discrete-event scheduler whose clock counts virtual cycles. */
 export class EventEngine {
@@ -48,6 +57,11 @@ export class EventEngine {
   private hSlot = new Int32Array(INITIAL_CAPACITY);
   private heapSize = 0;
   private stale = 0;
+  /** The buffer: time, sequence and slot per entry, sorted latest first; `near` entries. */
+  private readonly nTime = new Float64Array(NEAR);
+  private readonly nSeq = new Float64Array(NEAR);
+  private readonly nSlot = new Int32Array(NEAR);
+  private near = 0;
 
   // Slot table, indexed by slot. A free slot has sequence -1.
   private sSeq = new Float64Array(INITIAL_CAPACITY).fill(-1);
@@ -74,7 +88,8 @@ export class EventEngine {
 
   /** Time of the next pending event, or `Infinity` when the queue is empty. */
   get nextTime(): number {
-    return this.count === 0 ? Number.POSITIVE_INFINITY : this.hTime[0]!;
+    if (this.count === 0) return Number.POSITIVE_INFINITY;
+    return this.near > 0 ? this.nTime[this.near - 1]! : this.hTime[0]!;
   }
 
   /** True while {@link run} or {@link step} is dispatching. */
@@ -87,22 +102,27 @@ export class EventEngine {
    * scheduling order. Scheduling in the past is a model bug and throws an InvariantError.
    */
   at(time: number, fn: EventHandler): EventId {
-    invariant(
-      time >= this.clock && time < Number.POSITIVE_INFINITY,
-      () => `cannot schedule at ${time}: expected a finite time >= now (${this.clock})`,
-    );
+    // Checked without a message closure: this runs for every event.
+    if (!(time >= this.clock && time < Number.POSITIVE_INFINITY)) badTime(time, this.clock);
     let slot: number;
     if (this.freeCount > 0) slot = this.freeSlots[--this.freeCount]!;
     else {
       if (this.slotsUsed === this.sSeq.length) this.growSlots();
       slot = this.slotsUsed++;
     }
-    if (this.heapSize === this.hTime.length) this.growHeap();
     const seq = this.nextSeq++;
     this.sSeq[slot] = seq;
     this.sFn[slot] = fn;
     this.count++;
-    this.siftUp(this.heapSize++, time, seq, slot);
+    // Buffered events all come before the heap's: a later one than the heap's top goes there too.
+    if (this.heapSize > 0 && !before(time, seq, this.hTime[0]!, this.hSeq[0]!)) this.push(time, seq, slot);
+    else if (this.near < NEAR) this.insertNear(time, seq, slot);
+    else if (before(time, seq, this.nTime[0]!, this.nSeq[0]!)) {
+      // Full: its latest event moves to the heap (it comes before everything there).
+      this.push(this.nTime[0]!, this.nSeq[0]!, this.nSlot[0]!);
+      this.removeNear(0);
+      this.insertNear(time, seq, slot);
+    } else this.push(time, seq, slot);
     return this.sGen[slot]! * SLOT_SPAN + slot;
   }
 
@@ -116,6 +136,13 @@ export class EventEngine {
   cancel(id: EventId): boolean {
     const slot = this.liveSlot(id);
     if (slot < 0) return false;
+    for (let i = 0; i < this.near; i++) {
+      if (this.nSlot[i] !== slot) continue;
+      this.removeNear(i);
+      this.release(slot);
+      this.count--;
+      return true;
+    }
     const seq = this.sSeq[slot]!;
     this.release(slot);
     this.count--;
@@ -162,7 +189,7 @@ export class EventEngine {
     this.stopRequested = false;
     const start = this.fired;
     try {
-      while (this.count > 0 && this.hTime[0]! <= untilTime) {
+      while (this.count > 0 && this.nextTime <= untilTime) {
         this.dispatchOne();
         if (this.stopRequested) break;
       }
@@ -181,7 +208,7 @@ export class EventEngine {
 
   /** Describes the engine state. */
   toString(): string {
-    const next = this.count === 0 ? 'none' : hex(this.hTime[0]!);
+    const next = this.count === 0 ? 'none' : hex(this.nextTime);
     return `EventEngine(now=${hex(this.clock)}, pending=${this.count}, next=${next}, dispatched=${this.fired})`;
   }
 
@@ -195,6 +222,18 @@ export class EventEngine {
   }
 
   private dispatchOne(): void {
+    if (this.near > 0) {
+      const i = --this.near;
+      const time = this.nTime[i]!;
+      const slot = this.nSlot[i]!;
+      const fn = this.sFn[slot]!;
+      this.release(slot);
+      this.count--;
+      this.clock = time;
+      this.fired++;
+      fn(time);
+      return;
+    }
     const time = this.hTime[0]!;
     const slot = this.hSlot[0]!;
     const fn = this.sFn[slot]!;
@@ -243,6 +282,38 @@ export class EventEngine {
     this.heapSize = n;
     this.stale = 0;
     for (let i = (n >> 1) - 1; i >= 0; i--) this.siftDown(i, hTime[i]!, hSeq[i]!, hSlot[i]!);
+  }
+
+  /** Inserts (t, q, s) into the buffer (not full), keeping it sorted latest first. */
+  private insertNear(t: number, q: number, s: number): void {
+    const { nTime, nSeq, nSlot } = this;
+    let i = this.near++;
+    while (i > 0 && before(nTime[i - 1]!, nSeq[i - 1]!, t, q)) {
+      nTime[i] = nTime[i - 1]!;
+      nSeq[i] = nSeq[i - 1]!;
+      nSlot[i] = nSlot[i - 1]!;
+      i--;
+    }
+    nTime[i] = t;
+    nSeq[i] = q;
+    nSlot[i] = s;
+  }
+
+  /** Removes buffer entry `i`. */
+  private removeNear(i: number): void {
+    const { nTime, nSeq, nSlot } = this;
+    const n = --this.near;
+    for (let j = i; j < n; j++) {
+      nTime[j] = nTime[j + 1]!;
+      nSeq[j] = nSeq[j + 1]!;
+      nSlot[j] = nSlot[j + 1]!;
+    }
+  }
+
+  /** Adds (t, q, s) to the heap. */
+  private push(t: number, q: number, s: number): void {
+    if (this.heapSize === this.hTime.length) this.growHeap();
+    this.siftUp(this.heapSize++, t, q, s);
   }
 
   /** Places (t, q, s) at or above heap position `i`. */
@@ -348,4 +419,13 @@ function growI32(a: Int32Array, cap: number, fill: number): Int32Array<ArrayBuff
   if (fill !== 0) b.fill(fill, a.length);
   b.set(a);
   return b;
+}
+
+/** (t1, q1) comes before (t2, q2): earlier, or as early and scheduled first. */
+function before(t1: number, q1: number, t2: number, q2: number): boolean {
+  return t1 < t2 || (t1 === t2 && q1 < q2);
+}
+
+function badTime(time: number, now: number): never {
+  throw new InvariantError(`cannot schedule at ${time}: expected a finite time >= now (${now})`);
 }

@@ -158,7 +158,7 @@ export class Executor {
     cpu.mode = IDLE;
     cpu.runTask = null;
     cpu.freeAt = Math.max(cpu.freeAt, now);
-    if (this.scheduler.current(cpu.id) === task.kernel && this.scheduler.charge(cpu.id, stepRan))
+    if (this.scheduler.chargeIf(cpu.id, task.kernel, stepRan))
       cpu.kernelJobs.push(this.tickJob, 0, this.host.tickCost(cpu));
   }
 
@@ -179,7 +179,9 @@ export class Executor {
       if (guard > 1_000_000) stuck(cpu);
       const k = this.scheduler.pick(cpu.id);
       if (!k) return;
-      const task = this.tasks.get(k);
+      // Mostly the thread that ran last on this CPU picks up again: no map lookup then.
+      const last = cpu.current;
+      const task = last !== null && last.kernel === k ? last : this.tasks.get(k);
       if (task === undefined) unknownTask(k);
       const sw = cpu.current === task ? 0 : this.host.switchCost(cpu, task);
       if (cpu.current !== task) {
@@ -196,6 +198,11 @@ export class Executor {
         if (cycles < 0) {
           if (this.scheduler.current(cpu.id) === k && !k.blocked) stillRunning(k);
           cpu.kernelCycles += sw;
+          // Its decision may have queued kernel work here (a message it sent): that runs first.
+          if (cpu.kernelJobs.size > 0) {
+            this.dispatch(cpu);
+            return;
+          }
           continue;
         }
       }
@@ -236,7 +243,7 @@ export class Executor {
     cpu.freeAt = now;
     this.host.drawing?.task(cpu, task, cpu.runStart, now);
     // A still-running thread is charged now; one that blocked in the step was charged then.
-    if (this.scheduler.current(cpu.id) === task.kernel && this.scheduler.charge(cpu.id, cycles))
+    if (this.scheduler.chargeIf(cpu.id, task.kernel, cycles))
       cpu.kernelJobs.push(this.tickJob, 0, this.host.tickCost(cpu));
     task.end(cpu, now);
     cpu.mode = IDLE;

@@ -39,28 +39,43 @@ describe('the interference study (faults and interrupts on the same CPUs)', () =
     expect(point(CPU0, 500_000)).toEqual(point(CPU0, 500_000));
   });
 
-  it('everything on CPU 0: both latencies degrade as IRQ load grows', () => {
+  it('everything on CPU 0: fault latency degrades as IRQ load grows, IRQ latency is high at every load', () => {
     const idle = point(CPU0, 0);
+    const light = point(CPU0, 500_000);
     const busy = point(CPU0, 2_000_000);
+    const localLight = point(LOCAL, 500_000);
     const local = point(LOCAL, 2_000_000);
-    // Faults core resolves at once wait behind the IRQ work that shares the single pager's CPU.
+    // Faults wait behind the IRQ work that shares the single pager's CPU: those core resolves at
+    // once and all of them, the more the higher the load.
     expect(busy.faults.resolved.p50).toBeGreaterThan(1.2 * idle.faults.resolved.p50);
-    // Every IRQ detours through CPU 0: several times the local design's latency, and packets drop.
+    expect(busy.faults.p50).toBeGreaterThan(1.2 * idle.faults.p50);
+    expect(busy.faults.p99).toBeGreaterThan(light.faults.p99);
+    expect(light.faults.p99).toBeGreaterThan(idle.faults.p99);
+    // Every IRQ detours through CPU 0: several times the local design's latency already at a light
+    // load. It does not grow with the load: CPU 0 is saturated, and its drivers find more packets
+    // per signal (fewer deliveries for more packets).
+    expect(light.irqs.p50).toBeGreaterThan(5 * localLight.irqs.p50);
     expect(busy.irqs.p50).toBeGreaterThan(5 * local.irqs.p50);
     expect(busy.irqs.p99).toBeGreaterThan(local.irqs.p99);
+    expect(busy.irqs.count / busy.packets.handled).toBeLessThan(light.irqs.count / light.packets.handled);
     // CPU 0 carries the system work of the whole machine: the single pager's alone, then the IRQs'.
     expect(idle.cpu0System).toBeGreaterThan(2 * point(LOCAL, 0).cpu0System);
     expect(busy.cpu0System).toBeGreaterThan(local.cpu0System);
     expect(local.packets.dropped).toBe(0);
   });
 
-  it('fully local: resolved-fault and IRQ latency stay flat as IRQ load grows', () => {
+  it('fully local: fault p50, resolved-fault and IRQ latency stay flat as IRQ load grows', () => {
     const idle = point(LOCAL, 0);
     const light = point(LOCAL, 500_000);
     const busy = point(LOCAL, 2_000_000);
+    expect(busy.faults.p50).toBeLessThanOrEqual(1.05 * idle.faults.p50);
     expect(busy.faults.resolved.p50).toBeLessThanOrEqual(1.35 * idle.faults.resolved.p50);
     expect(busy.faults.resolved.p99).toBeLessThanOrEqual(1.5 * idle.faults.resolved.p99);
+    expect(busy.irqs.p50).toBeLessThanOrEqual(1.1 * light.irqs.p50);
     expect(busy.irqs.p99).toBeLessThanOrEqual(1.25 * light.irqs.p99);
+    // Not flat: the p99 of all faults, set by reflected ones. After the handler's attach the program
+    // retries, and on a busy CPU the drivers (priority 128) run before it (priority 0).
+    expect(busy.faults.reflected.p99).toBeGreaterThan(1.5 * idle.faults.reflected.p99);
     // A resolved fault never leaves its CPU: no cross-CPU messages at all without IRQs.
     expect(idle.crossCpu).toBe(0);
   });
@@ -79,14 +94,16 @@ describe('the interference study (faults and interrupts on the same CPUs)', () =
     expect(none.driverFaults).toBe(0);
     expect(ram.driverFaults).toBeGreaterThan(0);
     expect(managed.driverFaults).toBeGreaterThan(0);
-    // Paged on demand by a handler: the same packets, more signals and reflected faults.
-    expect(managed.faults.reflected.count + managed.driverFaults).toBeGreaterThan(ram.faults.reflected.count);
+    // Paged on demand by the ring pager: its faults are reflected (the program's are the same in
+    // both), and its 64K chunks are mapped 4K at a time where the RAM rings get 2M mappings.
+    expect(managed.faults.reflected.count).toBeGreaterThan(ram.faults.reflected.count);
+    expect(managed.driverFaults).toBeGreaterThan(10 * ram.driverFaults);
     expect(managed.packets.handled).toBeGreaterThan(0);
     expect(managed.packets.dropped).toBe(0);
   });
 
   it('irqbalance-style rebalancing spreads queues all routed to CPU 0, and counts what the moves cost', () => {
-    const skewed: InterferenceSpec = { ...SPEC, queues: 8, routing: 'cpu0' };
+    const skewed: InterferenceSpec = { ...SPEC, queues: 8, routing: { cpu: 0 } };
     const fixed = point(LOCAL, 2_000_000, skewed);
     const balanced = point(LOCAL, 2_000_000, { ...skewed, balance: { intervalCycles: 300_000 } });
     expect(fixed.migrations).toBe(0);

@@ -13,16 +13,14 @@
  * everything on CPU 0 and the fully local one are just two of the eight.
  */
 import { OnDemandHandler } from '../components/on_demand_handler.js';
-import type { PdSession } from '../core/pd_session.js';
 import { MultiQueueNic } from '../hw/devices.js';
-import { InterruptController } from '../hw/irq_controller.js';
 import { invariant, ok, type Result, unwrap } from '../util/result.js';
-import { type CostModel, cyclesToMicros, DEFAULT_COSTS, NOMINAL_CLOCK_HZ } from './cost.js';
+import { type CostModel, cyclesToMicros, DEFAULT_COSTS } from './cost.js';
 import { type DesignOptions, designOptions } from './designs.js';
-import type { DriverMemory } from './driver_task.js';
+import type { QueueRouting } from './irq_model.js';
 import type { BalanceOptions } from './irq_path.js';
 import { Machine } from './machine.js';
-import { Prng } from './prng.js';
+import { addNicTraffic, type RingBacking } from './nic_traffic.js';
 import type { AccessSource } from './sim_thread.js';
 
 /** One combination of the three design choices. */
@@ -61,9 +59,9 @@ export interface InterferenceSpec {
   /** Instruction fetches between two data accesses of the program (it touches a new page every 64 data accesses). */
   readonly computePerAccess: number;
   /** Where the drivers' rings live: a RAM dataspace, a managed one paged on demand, or none. */
-  readonly rings: 'ram' | 'managed' | 'none';
-  /** Initial routes: queue q on CPU q mod cpus (spread), or every queue on CPU 0. */
-  readonly routing?: 'spread' | 'cpu0';
+  readonly rings: RingBacking;
+  /** Initial routes: queue q on CPU q mod cpus (default, spread), all on one CPU, or one CPU per queue. */
+  readonly routing?: QueueRouting;
   /** irqbalance-style rebalancing instead of static routes. */
   readonly balance?: BalanceOptions;
   readonly seed: number;
@@ -85,7 +83,7 @@ export interface InterferencePoint extends Combination {
   readonly cpus: number;
   /** Offered load, packets per second. */
   readonly irqRate: number;
-  /** Every fault of the program, and split by whether core resolved it at once or reflected it. */
+  /** Every page fault on the machine (the program's and the drivers', `driverFaults` of them), and split by whether core resolved it at once or reflected it. */
   readonly faults: Latency & { readonly resolved: Latency; readonly reflected: Latency };
   readonly irqs: Latency;
   readonly packets: { readonly handled: number; readonly dropped: number };
@@ -102,25 +100,6 @@ export interface InterferencePoint extends Combination {
 
 const CODE_BASE = 0x40_0000;
 const CODE_BYTES = 16 * 1024;
-const RING_BASE = 0x4000_0000;
-const DESC = 16;
-const BUF = 2048;
-
-/** Per queue: its descriptor ring and its packet buffers in the driver's address space. */
-function ringMemory(queue: number, ringSize: number): DriverMemory {
-  const descBytes = Math.ceil((ringSize * DESC) / 4096) * 4096;
-  const stride = descBytes + ringSize * BUF;
-  const base = RING_BASE + queue * stride;
-  return {
-    addresses(n, out) {
-      const slot = n % ringSize;
-      out[0] = base + slot * DESC;
-      out[1] = base + descBytes + slot * BUF;
-      return 2;
-    },
-  };
-}
-
 /**
  * The program of thread t: accesses over its private memory at `base` (`bytes` long), about
  * `records` of them, with `computePerAccess` instruction fetches at `codeBase` between data
@@ -181,68 +160,23 @@ export function runInterferencePoint(
     if (!src.ok) return src;
     machine.addThread(app, `thread ${t}`, t, src.value);
   }
-  const queues = spec.queues ?? cpus;
-  const ringSize = 256;
   if (rate > 0) {
-    const controller = unwrap(InterruptController.create({ cpus, lines: 0, msiVectors: queues }));
-    const prng = new Prng(spec.seed);
-    const nic = MultiQueueNic.create(
-      { queues, ringSize, flows: 1024, ratePps: rate, clockHz: NOMINAL_CLOCK_HZ },
-      controller,
-      { arrivals: prng.fork('nic/arrivals'), flows: prng.fork('nic/flows') },
-    );
-    if (!nic.ok) return { ok: false, code: 'INVALID_IRQ_SIM', message: nic.message };
     const drivers = unwrap(core.createPd('init -> nic driver', { ram: 2 ** 30, caps: 100_000 }));
-    const memory = attachRings(machine, drivers, spec.rings, queues, ringSize, spec.chunk);
-    const irq = machine.addInterrupts(
-      {
-        controller,
-        nic: nic.value,
-        timer: undefined,
-        durationCycles: spec.durationCycles,
-        packetCycles: spec.packetCycles ?? 2000,
-        memoryOf: memory ? (q) => ringMemory(q, ringSize) : undefined,
-        cpuOfQueue: spec.routing === 'cpu0' ? () => 0 : undefined,
-      },
-      drivers,
-    );
-    irq.start([], spec.balance);
+    const nic = addNicTraffic(machine, drivers, {
+      ratePps: rate,
+      durationCycles: spec.durationCycles,
+      queues: spec.queues,
+      seed: spec.seed,
+      packetCycles: spec.packetCycles,
+      routing: spec.routing,
+      rings: spec.rings,
+      ringChunk: spec.chunk,
+      balance: spec.balance,
+    });
+    if (!nic.ok) return { ok: false, code: 'INVALID_IRQ_SIM', message: nic.message };
   }
   machine.run(spec.durationCycles);
   return ok(measure(machine, spec, combo, rate));
-}
-
-/** Backs the drivers' rings: RAM attached up front, or a managed dataspace paged on demand. */
-function attachRings(
-  machine: Machine,
-  drivers: PdSession,
-  rings: InterferenceSpec['rings'],
-  queues: number,
-  ringSize: number,
-  chunk: number,
-): boolean {
-  if (rings === 'none') return false;
-  const core = machine.core;
-  const descBytes = Math.ceil((ringSize * DESC) / 4096) * 4096;
-  const bytes = queues * (descBytes + ringSize * BUF);
-  const size = Math.ceil(bytes / 2 ** 21) * 2 ** 21;
-  if (rings === 'ram') {
-    const ds = unwrap(core.allocRam(drivers, size));
-    unwrap(drivers.addressSpace.attach(ds, { at: RING_BASE, writeable: true }));
-    return true;
-  }
-  const map = unwrap(core.createRegionMap(drivers, size));
-  unwrap(drivers.addressSpace.attach(map.dataspace, { at: RING_BASE, writeable: true }));
-  const ctx = unwrap(core.createSignalContext(drivers, 'ring pager'));
-  unwrap(core.setFaultHandler(map, ctx));
-  machine.addHandler(
-    drivers,
-    'ring pager',
-    0,
-    new OnDemandHandler(core, drivers, map, { chunk, cpu: 0 }),
-    ctx,
-  );
-  return true;
 }
 
 function latencyOf(h: { count: number; percentile(q: number): number }): Latency {

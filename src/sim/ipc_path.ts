@@ -41,6 +41,8 @@ export interface IpcCounters {
   aborted: number;
   /** Replies that found nobody waiting (the caller timed out or died): wasted work. */
   droppedReplies: number;
+  /** Cycles servers spent on the requests whose replies were dropped (from taking one to replying). */
+  wastedCycles: number;
 }
 
 /** Wake-ups by the kernel's timer happen on the waiter's own CPU. */
@@ -65,8 +67,11 @@ export class IpcPath {
     replyTimeouts: 0,
     aborted: 0,
     droppedReplies: 0,
+    wastedCycles: 0,
   };
   private readonly ports: PortState[] = [];
+  /** Cycles each server thread had been charged when it took its current request. */
+  private readonly takenAt = new Map<Thread, number>();
   private readonly jWake: number;
 
   constructor(private readonly host: IpcHost) {
@@ -132,7 +137,10 @@ export class IpcPath {
     if (!r.ok) throw new InvariantError(`receive on '${port.label}': ${r.message}`);
     let got: Received | null = null;
     for (const e of r.value.events) {
-      if (e.kind === 'received' && e.server === t.kernel) got = { msg: e.msg, from: e.caller.pd.label };
+      if (e.kind === 'received' && e.server === t.kernel) {
+        got = { msg: e.msg, from: e.caller.pd.label };
+        this.takenAt.set(t.kernel, t.charged);
+      }
     }
     this.apply(s, { ...r.value, events: r.value.events.filter((e) => e.kind !== 'received') }, t.kernel.cpu);
     return got;
@@ -144,8 +152,10 @@ export class IpcPath {
     const r = s.ep.reply(t.kernel, msg);
     if (!r.ok) {
       // The caller timed out or died meanwhile: the reply, and the work behind it, is wasted.
-      if (r.code === 'NO_REPLY_PENDING') this.counters.droppedReplies++;
-      else throw new InvariantError(`reply on '${port.label}': ${r.message}`);
+      if (r.code === 'NO_REPLY_PENDING') {
+        this.counters.droppedReplies++;
+        this.counters.wastedCycles += t.charged - (this.takenAt.get(t.kernel) ?? t.charged);
+      } else throw new InvariantError(`reply on '${port.label}': ${r.message}`);
       return;
     }
     this.counters.replies++;
@@ -174,8 +184,11 @@ export class IpcPath {
       if (task) exec.block(task, 'in-ipc');
     }
     for (const e of out.events) {
-      if (e.kind === 'received') this.wake(e.server, { msg: e.msg, from: e.caller.pd.label }, fromCpu);
-      else if (e.kind === 'replied') this.wake(e.caller, { ok: true, reply: e.msg }, fromCpu);
+      if (e.kind === 'received') {
+        const server = exec.taskOf(e.server) as ProgramTask | undefined;
+        if (server) this.takenAt.set(e.server, server.charged);
+        this.wake(e.server, { msg: e.msg, from: e.caller.pd.label }, fromCpu);
+      } else if (e.kind === 'replied') this.wake(e.caller, { ok: true, reply: e.msg }, fromCpu);
       else if (e.kind === 'call-failed') {
         if (e.code === 'IPC_ABORTED') this.counters.aborted++;
         else if (e.phase === 'send') this.counters.lostMessages++;

@@ -33,6 +33,42 @@ export interface Reroute {
   readonly moveHandler?: boolean;
 }
 
+/**
+ * Where a NIC's queue vectors and their handler threads start: queue q on CPU q mod cpus
+ * (`spread`), every queue on one CPU (`{ cpu }`), or one CPU per queue.
+ */
+export type QueueRouting = 'spread' | { readonly cpu: number } | readonly number[];
+
+/** The CPU of queue q under `routing` (undefined: the drivers' default, queue q on CPU q mod cpus). */
+export function cpuOfQueue(routing: QueueRouting | undefined): ((queue: number) => number) | undefined {
+  if (routing === undefined || routing === 'spread') return undefined;
+  if (Array.isArray(routing)) {
+    const cpus = routing as readonly number[];
+    return (q) => cpus[q]!;
+  }
+  const cpu = (routing as { readonly cpu: number }).cpu;
+  return () => cpu;
+}
+
+/** Why `routing` does not fit `queues` queues on `cpus` CPUs, or undefined when it does. */
+export function routingProblem(
+  routing: QueueRouting | undefined,
+  queues: number,
+  cpus: number,
+): string | undefined {
+  if (routing === undefined || routing === 'spread') return undefined;
+  const cpuOk = (c: number) => Number.isSafeInteger(c) && c >= 0 && c < cpus;
+  if (Array.isArray(routing)) {
+    const list = routing as readonly number[];
+    if (list.length !== queues)
+      return `routing lists ${list.length} CPU(s) for ${queues} queue(s): expected one per queue`;
+    const bad = list.findIndex((c) => !cpuOk(c));
+    return bad < 0 ? undefined : `routing[${bad}] ${list[bad]}: expected a CPU 0..${cpus - 1}`;
+  }
+  const cpu = (routing as { readonly cpu: number }).cpu;
+  return cpuOk(cpu) ? undefined : `routing cpu ${cpu}: expected a CPU 0..${cpus - 1}`;
+}
+
 /** Options of one simulation run. */
 export interface IrqSimOptions {
   readonly design: IrqDelivery;
@@ -60,6 +96,8 @@ export interface IrqSimOptions {
     readonly workCycles?: number;
   };
   readonly reroutes?: readonly Reroute[];
+  /** Initial routes of the NIC's queues (default spread). */
+  readonly routing?: QueueRouting;
   /** An irqbalance-style balancer instead of static affinity (default none). */
   readonly balance?: { readonly intervalCycles: number; readonly threshold?: number };
   /** Queues whose handler thread hangs before its first ack: their vectors stay masked. */
@@ -124,7 +162,7 @@ export function invalid(message: string): Result<never, IrqSimError> {
 }
 
 /** The first bad option as a message naming it and the expected range; undefined when all are valid. */
-function checkOptions(o: IrqSimOptions): string | undefined {
+export function irqOptionsProblem(o: IrqSimOptions): string | undefined {
   const queues = o.queues ?? o.cpus;
   const int = (v: number | undefined, what: string, lo: number, hi: number) =>
     v === undefined || (Number.isSafeInteger(v) && v >= lo && v <= hi)
@@ -157,8 +195,40 @@ function checkOptions(o: IrqSimOptions): string | undefined {
     ...(o.stalledQueues ?? []).map((q, i) => int(q, `stalledQueues[${i}]`, 0, queues - 1)),
     num(o.balance?.intervalCycles, 'balance intervalCycles', false),
     num(o.balance?.threshold, 'balance threshold', true),
+    Number.isSafeInteger(queues) && Number.isSafeInteger(o.cpus)
+      ? routingProblem(o.routing, queues, o.cpus)
+      : undefined,
   ];
   return checks.find((c) => c !== undefined);
+}
+
+/**
+ * A multi-queue NIC on `controller` (MSI vectors from 0), its arrivals and flows drawn from
+ * streams of `seed`. The IRQ runs and the mixed workloads (`nic_traffic.ts`) build theirs here.
+ */
+export function createNic(
+  controller: InterruptController,
+  o: {
+    readonly queues: number;
+    readonly ratePps: number;
+    readonly ringSize?: number;
+    readonly flows?: number;
+  },
+  seed: number,
+): Result<MultiQueueNic, IrqSimError> {
+  const prng = new Prng(seed);
+  const nic = MultiQueueNic.create(
+    {
+      queues: o.queues,
+      ringSize: o.ringSize ?? 256,
+      flows: o.flows ?? 1024,
+      ratePps: o.ratePps,
+      clockHz: NOMINAL_CLOCK_HZ,
+    },
+    controller,
+    { arrivals: prng.fork('nic/arrivals'), flows: prng.fork('nic/flows') },
+  );
+  return nic.ok ? nic : invalid(nic.message);
 }
 
 /** The devices one run drives. */
@@ -170,7 +240,7 @@ export interface IrqSimDevices {
 
 /** Checks `options` and builds the devices they describe; `INVALID_IRQ_SIM` names the first bad option. */
 export function buildDevices(options: IrqSimOptions): Result<IrqSimDevices, IrqSimError> {
-  const bad = checkOptions(options);
+  const bad = irqOptionsProblem(options);
   if (bad) return invalid(bad);
   const queues = options.queues ?? options.cpus;
   const c = InterruptController.create({
@@ -179,19 +249,8 @@ export function buildDevices(options: IrqSimOptions): Result<IrqSimDevices, IrqS
     msiVectors: queues,
   });
   if (!c.ok) return invalid(c.message);
-  const prng = new Prng(options.seed ?? 1);
-  const nic = MultiQueueNic.create(
-    {
-      queues,
-      ringSize: options.ringSize ?? 256,
-      flows: options.flows ?? 1024,
-      ratePps: options.ratePps,
-      clockHz: NOMINAL_CLOCK_HZ,
-    },
-    c.value,
-    { arrivals: prng.fork('nic/arrivals'), flows: prng.fork('nic/flows') },
-  );
-  if (!nic.ok) return invalid(nic.message);
+  const nic = createNic(c.value, { ...options, queues }, options.seed ?? 1);
+  if (!nic.ok) return nic;
   let timer: PeriodicTimer | undefined;
   if (options.timer) {
     const t = PeriodicTimer.create({ periodCycles: options.timer.periodCycles, line: 0 }, c.value);

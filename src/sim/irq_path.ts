@@ -27,20 +27,16 @@ import type { Cpu } from './cpu.js';
 import { type DriverHost, type DriverMemory, DriverTask } from './driver_task.js';
 import type { EventEngine } from './engine.js';
 import type { Executor } from './executor.js';
+import { type BalanceOptions, pickMove } from './irq_balance.js';
 import { CoreIrqThread } from './irq_core_thread.js';
 import type { FaultPath } from './machine_faults.js';
+import type { MachineTimeline } from './machine_timeline.js';
 import { Histogram } from './metrics.js';
+
+export type { BalanceOptions } from './irq_balance.js';
 
 /** How IRQs reach their handlers. */
 export type IrqDelivery = 'direct' | 'core-thread';
-
-/** An irqbalance-style balancer: every interval, move the busiest CPU's heaviest queue to the idlest CPU. */
-export interface BalanceOptions {
-  /** Cycles between decisions. */
-  readonly intervalCycles: number;
-  /** Minimum load difference (fraction of the interval) between busiest and idlest CPU to act. */
-  readonly threshold?: number;
-}
 
 /** What the IRQ path needs from the machine. */
 export interface IrqHost {
@@ -52,6 +48,8 @@ export interface IrqHost {
   readonly delivery: IrqDelivery;
   /** Cycles of a page walk and TLB fill. */
   readonly walkCycles: number;
+  /** Where a sample of the IRQs is drawn, if anywhere. */
+  readonly drawing: MachineTimeline | null;
   /** Extra cost of a kernel entry and exit on `cpu` under the design. */
   kernelEntryCost(cpu: Cpu): number;
   /** A kernel thread for a driver's handler (in the driver's PD) on `cpu`. */
@@ -145,13 +143,24 @@ export class IrqPath implements DriverHost {
     this.route = new Int32Array(n);
     this.driverOfIrq = new Array(n).fill(undefined);
     this.queueLoad = new Float64Array(setup.nic?.queueCount ?? 0);
-    this.jDirect = exec.defineJob((cpu, irq) => this.dispatch(cpu.id, irq), 'IRQ');
-    this.jEntry = exec.defineJob((cpu, irq) => this.forward(cpu, irq), 'IRQ');
-    this.jToCore = exec.defineJob((_cpu, irq) => this.coreIrq!.receive(irq), 'IPI: IRQ to core');
-    this.jWake = exec.defineJob(
-      (_cpu, arg) => this.wakeDriver(exec.taskAtIndex(arg) as DriverTask),
-      'IPI: wake driver',
-    );
+    const drawing = host.drawing;
+    this.jDirect = exec.defineJob((cpu, irq, now) => {
+      drawing?.irqHop(irq, cpu.id, cpu.runStart, now);
+      this.dispatch(cpu.id, irq);
+    }, 'IRQ');
+    this.jEntry = exec.defineJob((cpu, irq, now) => {
+      drawing?.irqHop(irq, cpu.id, cpu.runStart, now);
+      this.forward(cpu, irq);
+    }, 'IRQ');
+    this.jToCore = exec.defineJob((cpu, irq, now) => {
+      drawing?.irqHop(irq, cpu.id, cpu.runStart, now);
+      this.coreIrq!.receive(irq);
+    }, 'IPI: IRQ to core');
+    this.jWake = exec.defineJob((cpu, arg, now) => {
+      const d = exec.taskAtIndex(arg) as DriverTask;
+      drawing?.irqHop(d.handler.irq, cpu.id, cpu.runStart, now);
+      this.wakeDriver(d);
+    }, 'IPI: wake driver');
     this.jMigrate = exec.defineJob(() => {}, 'IRQ migration');
     this.coreIrq =
       host.delivery === 'core-thread'
@@ -159,7 +168,11 @@ export class IrqPath implements DriverHost {
             exec,
             cost: (cpu) => host.costs.kernelEntryExit + host.costs.signalDelivery + host.kernelEntryCost(cpu),
             work: (cpu, cycles) => this.interruptWork(cpu, cycles),
-            signal: (irq) => this.dispatch(0, irq),
+            signal: (irq) => {
+              // Core's IRQ thread ends its step for `irq` on CPU 0 (drawn already).
+              drawing?.irqHop(irq, 0, host.cpus[0]!.runStart, host.engine.now);
+              this.dispatch(0, irq);
+            },
           })
         : null;
     c.setDeliveryListener((cpu, irq) => this.onDeliver(cpu, irq));
@@ -279,6 +292,11 @@ export class IrqPath implements DriverHost {
     const raised = this.pendingRaise[irq]!;
     this.flight[irq] = raised >= 0 ? raised : this.host.engine.now;
     this.pendingRaise[irq] = -1;
+    this.host.drawing?.irqDelivered(
+      irq,
+      this.driverOfIrq[irq]?.handler.label ?? `IRQ ${irq}`,
+      this.flight[irq]!,
+    );
     const c = this.host.cpus[cpu]!;
     const costs = this.host.costs;
     const entry = costs.irqEntry + this.host.kernelEntryCost(c);
@@ -331,6 +349,7 @@ export class IrqPath implements DriverHost {
   }
 
   started(d: DriverTask, now: number): void {
+    this.host.drawing?.irqDriverStarts(d.handler.irq, d, now);
     if (d.latencyFrom >= 0) this.latency.record(now - d.latencyFrom);
     d.latencyFrom = -1;
   }
@@ -370,29 +389,12 @@ export class IrqPath implements DriverHost {
     if (q >= 0) this.queueLoad[q]! += cycles;
   }
 
-  /** One balancer decision: move the heaviest queue of the busiest CPU to the idlest, if worth it. */
+  /** One balancer decision (`irq_balance.ts`); the loads start afresh. */
   private rebalance(b: BalanceOptions): void {
-    const cpus = this.host.cpus.length;
-    const load = new Float64Array(cpus);
-    const nq = this.queueLoad.length;
-    for (let q = 0; q < nq; q++) load[this.drivers[q]!.kernel.cpu]! += this.queueLoad[q]!;
-    let busy = 0;
-    let idle = 0;
-    for (let c = 1; c < cpus; c++) {
-      if (load[c]! > load[busy]!) busy = c;
-      if (load[c]! < load[idle]!) idle = c;
-    }
-    const gap = load[busy]! - load[idle]!;
-    let pick = -1;
-    for (let q = 0; q < nq; q++) {
-      if (this.drivers[q]!.kernel.cpu !== busy) continue;
-      // Moving q helps only if it narrows the gap: its load below the whole gap.
-      const l = this.queueLoad[q]!;
-      if (l > 0 && l < gap && (pick < 0 || l > this.queueLoad[pick]!)) pick = q;
-    }
-    if (gap > (b.threshold ?? 0.1) * b.intervalCycles && pick >= 0) {
+    const move = pickMove(this.queueLoad, (q) => this.drivers[q]!.kernel.cpu, this.host.cpus.length, b);
+    if (move) {
       this.counters.rebalances++;
-      unwrap(this.reroute(pick, idle, true));
+      unwrap(this.reroute(move.queue, move.cpu, true));
     }
     this.queueLoad.fill(0);
   }

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { unwrap } from '../util/result.js';
+import { DEFAULT_COSTS } from './cost.js';
 import { type IrqSimOptions, type IrqSimResult, runIrqSim } from './irq_run.js';
 
 const MS = 3_000_000; // cycles per millisecond at the nominal clock
@@ -126,6 +127,34 @@ describe('IrqSim', () => {
     expect(r.violations.deliveredWhileMasked).toBe(0);
     const live = r.interrupts.find((i) => i.irq === 1)!;
     expect(live.delivered).toBeGreaterThan(0);
+  });
+
+  it('irqbalance spreads queues all routed to CPU 0: it moves them, and the latency falls', () => {
+    const o: IrqSimOptions = {
+      design: 'direct',
+      cpus: 4,
+      queues: 8,
+      ratePps: 4e6,
+      durationCycles: 3 * MS,
+      routing: { cpu: 0 },
+    };
+    const fixed = run(o);
+    const balanced = run({ ...o, balance: { intervalCycles: MS / 10 } });
+    expect(fixed.migrations).toEqual({ count: 0, cycles: 0, rebalances: 0 });
+    // Static: CPU 0 does all the interrupt work and cannot keep up.
+    expect(fixed.cpuLoad.slice(1)).toEqual([0, 0, 0]);
+    expect(fixed.packets.dropped).toBeGreaterThan(0);
+    // The balancer moved queues (each move costs irqMigration plus an IPI) onto every other CPU.
+    expect(balanced.migrations.count).toBeGreaterThanOrEqual(3);
+    expect(balanced.migrations.rebalances).toBe(balanced.migrations.count);
+    expect(balanced.migrations.cycles).toBe(
+      balanced.migrations.count * (DEFAULT_COSTS.irqMigration + DEFAULT_COSTS.ipi),
+    );
+    for (const load of balanced.cpuLoad.slice(1)) expect(load).toBeGreaterThan(0);
+    expect(balanced.irqLatency.p99 * 2).toBeLessThan(fixed.irqLatency.p99);
+    expect(balanced.packets.dropped).toBeLessThan(fixed.packets.dropped);
+    expectNothingLost(fixed);
+    expectNothingLost(balanced);
   });
 
   it('loses nothing when routes change at run time (property over random reroutes)', () => {

@@ -11,6 +11,7 @@ import { cyclesToMicros, DEFAULT_COSTS, NOMINAL_CLOCK_HZ } from './cost.js';
 import { designOptions } from './designs.js';
 import {
   buildDevices,
+  cpuOfQueue,
   type IrqCount,
   type IrqSimError,
   type IrqSimOptions,
@@ -25,6 +26,7 @@ export type {
   IrqSimError,
   IrqSimOptions,
   IrqSimResult,
+  QueueRouting,
   Reroute,
 } from './irq_model.js';
 
@@ -54,6 +56,7 @@ export function buildIrqMachine(
     timerCpu: options.timer?.cpu,
     timerWorkCycles: options.timer?.workCycles,
     stalledQueues: options.stalledQueues,
+    cpuOfQueue: cpuOfQueue(options.routing),
   });
   irq.start(options.reroutes, options.balance);
   return ok({ machine, irq });

@@ -15,13 +15,17 @@
  * mapping derived from the revoked one, in every space, and the TLB entries with them.
  *
  * The region mapper itself must be paged by someone else: core's pager (the special case). It
- * touches no memory in the model, so its faults never happen, but the routing is explicit.
+ * keeps its region list in RAM of its task (`regionList`) and reads it on every lookup; the
+ * kernel sends its own faults there to core's pager (`FaultPath.serverFor`). A task whose address
+ * space has no room for the list gets none, and its region mapper touches no memory.
  */
 import type { MapAnswer, MapRequest, NextHop } from '../components/on_demand_handler.js';
 import type { CallOutcome, Port } from '../components/program.js';
 import type { Core } from '../core/core.js';
 import type { Dataspace } from '../core/dataspace.js';
 import type { CoreEvent } from '../core/events.js';
+import type { PdSession } from '../core/pd_session.js';
+import { COSTS } from '../core/quota.js';
 import type { RegionMap } from '../core/region_map.js';
 import type { Resolution } from '../core/resolve.js';
 import { Mapping } from '../hw/page_table.js';
@@ -30,7 +34,7 @@ import { MappingDb } from '../kernel/mapping_db.js';
 import { KernelMemoryPool } from '../kernel/mapping_db_memory.js';
 import type { MdbChanges } from '../kernel/mapping_db_node.js';
 import type { ProtectionDomain } from '../kernel/protection_domain.js';
-import { alignDown } from '../util/bits.js';
+import { alignDown, alignUp } from '../util/bits.js';
 import { invariant } from '../util/result.js';
 import type { CostModel } from './cost.js';
 import type { Cpu } from './cpu.js';
@@ -66,19 +70,32 @@ export interface LocalRmCounters {
   peakBytes: number;
   /** Map items of other memory than the region holds, installed because a manager sent them. */
   wrongMappings: number;
+  /** Map items that mapped nothing: the region was detached while they were on their way. */
+  emptyItems: number;
+  /** Bytes of RAM the region mappers' region lists take (charged to their tasks' quotas). */
+  listBytes: number;
 }
 
 /** The mapping database and the region mappers of one machine; see the module comment. */
 export class LocalRm {
   readonly mdb: MappingDb;
-  readonly counters: LocalRmCounters = { mapItems: 0, revoked: 0, unmaps: 0, peakBytes: 0, wrongMappings: 0 };
+  readonly counters: LocalRmCounters = {
+    mapItems: 0,
+    revoked: 0,
+    unmaps: 0,
+    peakBytes: 0,
+    wrongMappings: 0,
+    emptyItems: 0,
+    listBytes: 0,
+  };
   private readonly pools = new Map<number, KernelMemoryPool>();
   private readonly pdOf = new Map<number, ProtectionDomain>();
   /** The `map` port of each managed region map's manager. */
   private readonly managerPorts = new Map<RegionMap, Port>();
   /** Where each managed map lies in its manager's own address space. */
   private readonly mapBase = new Map<RegionMap, number>();
-  private readonly mapsIn = new Map<number, number>();
+  /** Per manager (PD id): where the next managed map's stretch may begin. */
+  private readonly nextBase = new Map<number, number>();
   /** RAM dataspaces whose frames core already entered as MDB roots (by physical base). */
   private readonly rooted = new Set<number>();
 
@@ -100,11 +117,17 @@ export class LocalRm {
     this.managerPorts.set(map, port);
     // Whoever attached the map already gets the right to call its manager.
     for (const r of map.dataspace.regions) this.grantFor(r.map, map.dataspace);
+    // Each managed map gets its own stretch of its manager's address space, above the user part
+    // (2^47) and aligned to the largest page size, so superpages stay possible at every level.
     const pd = map.owner.pd;
-    const n = this.mapsIn.get(pd.id) ?? 0;
-    this.mapsIn.set(pd.id, n + 1);
-    // Each managed map gets its own 2^47-byte stretch of its manager's address space.
-    this.mapBase.set(map, (n + 1) * 2 ** 47);
+    const sizes = this.host.core.arch.pageSizesLog2;
+    const base = alignUp(this.nextBase.get(pd.id) ?? 2 ** 47, 2 ** Math.max(...sizes));
+    invariant(
+      base + map.size <= 2 ** 53,
+      () => `local-rm: the managed maps of '${pd.label}' do not fit below 2^53 in its address space`,
+    );
+    this.mapBase.set(map, base);
+    this.nextBase.set(pd.id, base + map.size);
   }
 
   /** What a manager of `map` calls for the memory behind `address` of its map. */
@@ -120,12 +143,46 @@ export class LocalRm {
     };
   }
 
-  /** The program of the region mapper of `pd`. */
-  *regionMapper(pd: ProtectionDomain): MachineProgram {
+  /**
+   * What a manager's own mapping at `va` of its space stands for: the managed map it holds there
+   * and the address in the map's coordinates (each managed map has its own stretch), or null.
+   */
+  managedAt(pd: ProtectionDomain, va: number): { map: RegionMap; address: number } | null {
+    for (const [map, base] of this.mapBase)
+      if (map.owner.pd === pd && va >= base && va - base < map.size) return { map, address: va - base };
+    return null;
+  }
+
+  /**
+   * The region list of `session`'s region mapper: RAM of the task (charged to its quota), one
+   * slab entry per region it has now, at least a page, attached wherever the task has room. Null
+   * when the address space has none (the region mapper then touches no memory of its own).
+   */
+  regionList(session: PdSession): number | null {
+    const { core } = this.host;
+    const page = core.pageSize;
+    const bytes = Math.max(page, alignUp(session.addressSpace.regionCount * COSTS.region.ram, page));
+    const ds = core.allocRam(session, bytes);
+    if (!ds.ok) return null;
+    const at = session.addressSpace.attach(ds.value, { writeable: true });
+    if (!at.ok) {
+      core.free(session, ds.value);
+      return null;
+    }
+    this.counters.listBytes += bytes;
+    return at.value.base;
+  }
+
+  /**
+   * The program of the region mapper of `pd`. With a region list at `list`, each lookup reads it:
+   * the region mapper's own page faults go to core's pager (it cannot page itself).
+   */
+  *regionMapper(pd: ProtectionDomain, list: number | null = null): MachineProgram {
     const { core, costs } = this.host;
     for (;;) {
       const t = (yield { op: 'next-fault' }) as FaultingTask;
       // The lookup in the task's own region list.
+      if (list !== null) yield { op: 'access', address: list, access: 'read' };
       yield { op: 'compute', cycles: costs.pagerLookup };
       const first = core.resolve(t.kernel, t.faultVa, t.faultKind, true);
       const hop = this.firstHop(first);
@@ -155,7 +212,11 @@ export class LocalRm {
       }
       const levels = res.walk?.length ?? res.depth;
       const wrong = answer.wrong === true;
-      yield { op: 'perform', run: () => this.install(t, res, pd, wrong), cycles: costs.mapInstall * levels };
+      yield {
+        op: 'perform',
+        run: () => this.installCurrent(t, res, pd, wrong),
+        cycles: costs.mapInstall * levels,
+      };
     }
   }
 
@@ -180,6 +241,27 @@ export class LocalRm {
     faults.error(text);
     t.die(t.faultVa, t.faultKind, text);
     faults.killFaulter(t);
+  }
+
+  /**
+   * The kernel maps what the sender holds when the map item is sent. A region detached (or
+   * replaced) since the region mapper looked it up maps nothing: the thread resumes, faults again,
+   * and the region mapper asks anew.
+   */
+  private installCurrent(
+    t: FaultingTask,
+    res: Extract<Resolution, { kind: 'mapped' }>,
+    pd: ProtectionDomain,
+    wrong: boolean,
+  ): void {
+    const now = this.host.core.resolve(t.kernel, t.faultVa, t.faultKind, true);
+    if (now.kind === 'mapped' && now.dataspace === res.dataspace && now.pa === res.pa) {
+      this.install(t, now, pd, wrong);
+      return;
+    }
+    this.counters.emptyItems++;
+    const faults = this.host.faults();
+    faults.reply(t, this.host.cpus[faults.currentCpu]!);
   }
 
   /**

@@ -199,7 +199,35 @@ describe('no stale translation (DESIGN.md §5 invariant 3)', () => {
           }
         },
       ),
-      { numRuns: 40 },
+      { numRuns: 60 },
     );
+  });
+
+  it('local-rm: a map item whose region was detached on the way maps nothing; the thread faults again', () => {
+    // Found by the property above: CPU 1 detached the chunk while CPU 0's region mapper installed it.
+    const sources = Array.from({ length: 3 }, (_, i) => uniform(30_000, 16 * MB, 883 + i, 0x10000000));
+    const sys = buildTracedSystem(sources, {
+      cpus: 3,
+      chunk: 2 * MB,
+      design: unwrap(designOptions('local-rm')),
+    });
+    const m = sys.machine;
+    let t = 0;
+    for (const [until, chunk] of [
+      [46_505, 0],
+      [142_309, 0],
+      [387_883, 0],
+      [9_830, 2],
+    ] as const) {
+      t += until;
+      m.run(t);
+      if (sys.memory.lookup(0x10000000 + chunk * 2 * MB))
+        unwrap(sys.memory.detach(0x10000000 + chunk * 2 * MB));
+    }
+    m.run();
+    expect(m.localRm!.counters.emptyItems).toBeGreaterThan(0);
+    for (const mapping of sys.app.pd.pageTable.mappings())
+      expect(m.core.resolve(sys.threads[0]!.kernel, mapping.va, 'read', false).kind).toBe('mapped');
+    expect(sys.threads.every((th) => th.fatal === null)).toBe(true);
   });
 });

@@ -10,7 +10,7 @@
  * run at the top priority, handlers and drivers above the traced program. A traced thread's step
  * is a slice of its records (`access_path.ts`), up to `sliceCycles` long.
  */
-import type { OnDemandHandler } from '../components/on_demand_handler.js';
+import type { DataspaceManager } from '../components/dataspace_manager.js';
 import { Core } from '../core/core.js';
 import type { PdSession } from '../core/pd_session.js';
 import type { SignalContext } from '../core/signal.js';
@@ -20,7 +20,7 @@ import { ProtectionDomain } from '../kernel/protection_domain.js';
 import { Scheduler } from '../kernel/scheduler.js';
 import type { Thread } from '../kernel/thread.js';
 import { invariant, unwrap } from '../util/result.js';
-import { AccessPath } from './access_path.js';
+import { AccessPath, type PagingHooks } from './access_path.js';
 import type { LockCounters } from './core_services.js';
 import { type CostModel, DEFAULT_COSTS } from './cost.js';
 import { Cpu, type SimTask } from './cpu.js';
@@ -100,8 +100,9 @@ export class Machine implements WorkloadRunner {
   private readonly sliceCycles: number;
   private readonly page: number;
   private readonly access: AccessPath;
-  private readonly timeline: Timeline | null;
-  private readonly drawing: MachineTimeline | null;
+  /** Where the run is recorded, if anywhere, and the machine's drawing on it. */
+  readonly timeline: Timeline | null;
+  readonly drawing: MachineTimeline | null;
   /** Pager entrypoints, replies, wake-ups, core's events and the machine-wide counters. */
   readonly faults: FaultPath;
   private nextCoreThread = 0;
@@ -237,7 +238,7 @@ export class Machine implements WorkloadRunner {
     session: PdSession,
     name: string,
     cpu: number,
-    behaviour: OnDemandHandler,
+    behaviour: DataspaceManager,
     ctx: SignalContext,
     priority: number = PRIORITY.handler,
   ): HandlerThread {
@@ -264,6 +265,7 @@ export class Machine implements WorkloadRunner {
         faults: this.faults,
         delivery: this.design.irqDelivery,
         walkCycles: this.access.walkCycles,
+        drawing: this.drawing,
         kernelEntryCost: (c) => this.kernelEntryCost(c),
         driverThread: (name, cpu) => unwrap(this.core.createThread(session, name, cpu)),
         coreThread: (name, cpu) => this.coreThread(name, cpu),
@@ -276,6 +278,14 @@ export class Machine implements WorkloadRunner {
       { ...setup, priority: setup.priority ?? PRIORITY.driver },
     );
     return this.irq;
+  }
+
+  /**
+   * Issue 16: the paging hooks of the one paged address space (accessed and dirty bits, LRU
+   * touches), or null; see `sim/swap_system.ts`.
+   */
+  setPaging(hooks: PagingHooks | null): void {
+    this.access.paging = hooks;
   }
 
   /** Makes a starved thread (whose pushed source got more input) runnable again. */

@@ -117,6 +117,13 @@ export class FaultPath {
   private readonly servers = new Map<ProgramTask, FaultServer>();
   /** The fault server of each protection domain whose faults do not go to core (local-rm). */
   private readonly ownServer = new Map<ProtectionDomain, FaultServer>();
+  /**
+   * Issue 16 hooks (`sim/swap_system.ts`): a fault the kernel pages itself (Brendan's design) is
+   * taken by `divert` instead of going to a pager (it returns true); `onReplied` sees each fault's
+   * latency as it is recorded.
+   */
+  divert: ((cpu: Cpu, t: FaultingTask, now: number) => boolean) | null = null;
+  onReplied: ((t: FaultingTask, latency: number) => void) | null = null;
   /** Simulated time and CPU of the operation in progress (core events happen "now", there). */
   private now = 0;
   private nowCpu = 0;
@@ -230,6 +237,7 @@ export class FaultPath {
    * kernel takes the exception and sends the fault to its pager.
    */
   pageFault(cpu: Cpu, t: FaultingTask, now: number): void {
+    if (this.divert?.(cpu, t, now)) return;
     const first = !t.retry;
     if (first) {
       t.retry = true;
@@ -254,9 +262,13 @@ export class FaultPath {
     return this.pagers[this.host.design.pagers === 'single' ? 0 : cpu]!;
   }
 
-  /** Where the kernel sends t's faults: its PD's own region mapper (local-rm), else core's pager. */
+  /**
+   * Where the kernel sends t's faults: its PD's own region mapper (local-rm), else core's pager.
+   * The region mapper cannot page itself: its own faults go to core's pager (the special case).
+   */
   serverFor(t: FaultingTask, cpu: number): FaultServer {
-    return this.ownServer.get(t.kernel.pd) ?? this.pagerFor(cpu);
+    const own = this.ownServer.get(t.kernel.pd);
+    return own === undefined || own.task === t ? this.pagerFor(cpu) : own;
   }
 
   /** The exception entry is done: the fault message goes to its server (an IPI if it is remote). */
@@ -264,7 +276,8 @@ export class FaultPath {
     const t = this.taskAt(index);
     this.host.drawing?.entered(t, cpu.id, cpu.runStart, now);
     const server = this.serverFor(t, cpu.id);
-    this.host.trust?.record(t.kernel.pd.label, server.task.kernel.pd.label, 'page-fault', 'page faults');
+    const what = this.servers.get(t as ProgramTask) ? 'page faults of its region mapper' : 'page faults';
+    this.host.trust?.record(t.kernel.pd.label, server.task.kernel.pd.label, 'page-fault', what);
     server.inbox.queue.push(t);
     const at = server.task.kernel.cpu;
     if (at === cpu.id) this.host.actions.faultArrived(server.inbox);
@@ -348,6 +361,7 @@ export class FaultPath {
     (t.reflected ? this.host.faultLatencyByKind.reflected : this.host.faultLatencyByKind.resolved).record(
       latency,
     );
+    this.onReplied?.(t, latency);
     this.exec.wake(t);
   }
 

@@ -5,18 +5,18 @@
  * (`async`), or serving core's `resolve_fault` calls (`sync-core-rpc`, where core gets a
  * capability to call it), or serving region mappers' `map` requests (`local-rm`, `local_rm.ts`).
  */
-import type { OnDemandHandler } from '../components/on_demand_handler.js';
-import type { Port } from '../components/program.js';
+import type { DataspaceManager } from '../components/dataspace_manager.js';
+import type { Port, Program } from '../components/program.js';
 import type { Core } from '../core/core.js';
 import type { AccessType } from '../core/events.js';
 import type { PdSession } from '../core/pd_session.js';
 import type { SignalContext } from '../core/signal.js';
 import type { ProtectionDomain } from '../kernel/protection_domain.js';
 import type { Thread } from '../kernel/thread.js';
-import { unwrap } from '../util/result.js';
+import { invariant, unwrap } from '../util/result.js';
 import { AllocatorLocks, coreEntrypoint } from './core_services.js';
 import type { CostModel } from './cost.js';
-import type { Cpu } from './cpu.js';
+import type { Cpu, TaskCategory } from './cpu.js';
 import type { DesignOptions } from './designs.js';
 import type { EventEngine } from './engine.js';
 import type { Executor } from './executor.js';
@@ -126,7 +126,7 @@ export class MachinePrograms {
     session: PdSession,
     name: string,
     cpu: number,
-    behaviour: OnDemandHandler,
+    behaviour: DataspaceManager,
     ctx: SignalContext,
     priority: number,
   ): HandlerThread {
@@ -138,11 +138,13 @@ export class MachinePrograms {
     const rm = this.host.localRm();
     if (rm) {
       // local-rm: region mappers call the manager, which answers with map items.
+      invariant(behaviour.serveMaps !== undefined, `${name} cannot serve a local region mapper`);
       const port = this.ipc.port(`${name}: map`, session.pd);
       rm.addManager(behaviour.map, port);
       program = behaviour.serveMaps(port, rm.nextHop(behaviour.map), this.host.ipcTimeout);
     } else if (this.host.design.faultHandling === 'sync-core-rpc') {
       // Core calls the manager: core must hold a capability to the manager's port.
+      invariant(behaviour.resolveFaults !== undefined, `${name} cannot serve core's resolve_fault`);
       const port = this.ipc.port(`${name}: resolve_fault`, session.pd);
       this.ipc.grant(port, this.host.corePd);
       faults.syncManagers.set(behaviour.map, port);
@@ -166,6 +168,30 @@ export class MachinePrograms {
   }
 
   /**
+   * Starts a thread of `session` on `cpu` that runs `program` (a busy thread competing for a CPU,
+   * a client calling a server); it may call core and touch memory like any component thread.
+   */
+  addProgram(
+    session: PdSession,
+    name: string,
+    cpu: number,
+    program: Program,
+    priority: number,
+    category: TaskCategory = 'user',
+  ): ProgramTask {
+    const k = unwrap(this.host.core.createThread(session, name, cpu));
+    k.priority = priority;
+    this.grantCore(session.pd);
+    const task = new ProgramTask(k, category, program, this.actions);
+    const faults = this.host.faults();
+    faults.addFaulting(task);
+    if (this.host.localRm() && !faults.hasServer(session.pd))
+      this.addRegionMapper(session, cpu, this.rmPriority);
+    this.host.exec.admit(task);
+    return task;
+  }
+
+  /**
    * Starts the region mapper of `session`'s task on `cpu` (local-rm): the kernel sends the task's
    * page faults to it instead of to core.
    */
@@ -174,8 +200,16 @@ export class MachinePrograms {
     const k = unwrap(this.host.core.createThread(session, 'region mapper', cpu));
     k.priority = priority;
     this.grantCore(session.pd);
-    const task = new ProgramTask(k, 'pager', rm.regionMapper(session.pd), this.actions);
-    this.host.faults().addServer(session.pd, task);
+    const task = new ProgramTask(
+      k,
+      'pager',
+      rm.regionMapper(session.pd, rm.regionList(session)),
+      this.actions,
+    );
+    const faults = this.host.faults();
+    faults.addServer(session.pd, task);
+    // Its own faults (on its region list) go to core's pager.
+    faults.addFaulting(task);
     this.host.exec.admit(task);
     return task;
   }

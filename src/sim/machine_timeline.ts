@@ -3,6 +3,12 @@
  * jobs), per thread its running and blocked spans, per handler its runs, flow arrows
  * fault → pager → handler → resume, and counter tracks (free frames, TLB hit rate).
  *
+ * Interrupts: a sample of them (per IRQ, the first delivered in each 100 µs of modelled time) gets
+ * a slice on its device's track, from the raise to the start of the driver's run for it, and an
+ * arrow raise → interrupt entry → (IPI to core, core's IRQ thread) → (IPI to the driver's CPU) →
+ * the driver's run. An arrow only goes to a slice that starts later than the one before: when the
+ * entry starts at the raise (the CPU took it at once) the arrow starts at the entry.
+ *
  * Pieces are drawn when they end, so slices on a track arrive in time order; a blocked span is
  * drawn when the thread runs again.
  */
@@ -33,9 +39,23 @@ interface ThreadState {
   faults: number;
 }
 
+/** A sampled IRQ on its way to its driver: where it was raised and the work done for it since. */
+interface IrqSample {
+  readonly irq: number;
+  readonly device: string;
+  readonly raised: number;
+  /** Per hop: the CPU track, then the start and end of the slice there. */
+  readonly hops: number[];
+  started: number;
+}
+
 /** Records one machine's run. */
 export class MachineTimeline {
   private readonly threads = new Map<SimTask, ThreadState>();
+  /** Per IRQ: when the next delivery is sampled; the samples on their way; the ones whose driver started. */
+  private readonly irqNext = new Map<number, number>();
+  private readonly irqSamples = new Map<number, IrqSample>();
+  private readonly irqStarted = new Map<SimTask, IrqSample>();
   private readonly counterTrack: TrackHandle;
   private readonly jobLabels: string[] = [];
   private nextSample = SAMPLE_CYCLES;
@@ -91,6 +111,12 @@ export class MachineTimeline {
     // (`served`): both are drawn when they end.
     if (t.category !== 'handler' && t.category !== 'pager')
       tl.complete(st.track, 'running', t.category, t0, t1, { cpu: cpu.id });
+    if (this.irqStarted.size > 0) {
+      const irq = this.irqStarted.get(t);
+      this.irqStarted.delete(t);
+      // A slice carries one arrow: a fault's arrow ending here wins.
+      if (irq !== undefined && st.phase !== 'to-resume') this.irqFlow(irq, st.track, t0, t1);
+    }
     if (st.phase === 'to-resume') {
       tl.flowEnd(st.flow, st.track, (t0 + t1) / 2);
       st.phase = 'none';
@@ -152,6 +178,51 @@ export class MachineTimeline {
       }
       st.phase = 'to-resume';
     }
+  }
+
+  /** IRQ `irq` of `device`, raised (or unmasked) at `raised`, was delivered: sample it now and then. */
+  irqDelivered(irq: number, device: string, raised: number): void {
+    if (raised < (this.irqNext.get(irq) ?? 0)) return;
+    this.irqNext.set(irq, (Math.floor(raised / SAMPLE_CYCLES) + 1) * SAMPLE_CYCLES);
+    this.irqSamples.set(irq, { irq, device, raised, hops: [], started: -1 });
+  }
+
+  /** Work for `irq` (an entry, an IPI, core's IRQ thread) ran on `cpu` over [t0, t1], already drawn. */
+  irqHop(irq: number, cpu: number, t0: number, t1: number): void {
+    const s = this.irqSamples.get(irq);
+    if (s !== undefined && t1 > t0) s.hops.push(this.tl.cpuTrack(cpu), t0, t1);
+  }
+
+  /** The driver `driver` of `irq` starts its first run for it at `at`: the arrow ends at that run. */
+  irqDriverStarts(irq: number, driver: SimTask, at: number): void {
+    const s = this.irqSamples.get(irq);
+    if (s === undefined) return;
+    this.irqSamples.delete(irq);
+    s.started = at;
+    this.irqStarted.set(driver, s);
+  }
+
+  /** Draws a sampled IRQ: its slice on the device's track and its arrow, ending in [t0, t1] on `track`. */
+  private irqFlow(s: IrqSample, track: TrackHandle, t0: number, t1: number): void {
+    const tl = this.tl;
+    const device = tl.namedTrack('devices', s.device);
+    tl.complete(device, `IRQ ${s.irq}`, 'irq', s.raised, s.started, {
+      latencyCycles: s.started - s.raised,
+    });
+    // The points, each slice starting later than the one before (the device's slice may give way
+    // to an entry that started at the raise).
+    const points: number[] = [device, s.raised, (s.raised + s.started) / 2];
+    const add = (tr: number, a: number, b: number) => {
+      const last = points[points.length - 2]!;
+      if (a > last) points.push(tr, a, (a + b) / 2);
+      else if (a === last && points.length === 3 && tr !== device) points.splice(0, 3, tr, a, (a + b) / 2);
+    };
+    for (let i = 0; i < s.hops.length; i += 3) add(s.hops[i]!, s.hops[i + 1]!, s.hops[i + 2]!);
+    add(track, t0, t1);
+    if (points.length < 6 || points[points.length - 3] !== track) return;
+    const flow = tl.flowStart(points[0]!, points[2]!);
+    for (let i = 3; i < points.length - 3; i += 3) tl.flowStep(flow, points[i]!, points[i + 2]!);
+    tl.flowEnd(flow, track, points[points.length - 1]!);
   }
 
   /** Free frames after memory changed hands. */

@@ -20,19 +20,20 @@ export const SUB_BUCKETS = 128;
 export const HISTOGRAM_RELATIVE_ERROR = 1 / SUB_BUCKETS;
 
 const TWO32 = 4294967296;
+/** 2^-e for e = 0..31: scaling by a power of two is exact, and a multiplication is cheaper than `2 ** e`. */
+const INV_POW2 = Float64Array.from({ length: 32 }, (_, e) => 2 ** -e);
 
 /** Bucket index of a finite value >= 0. */
 function bucketOf(v: number): number {
   if (v < 1) return Math.floor(v * SUB_BUCKETS);
-  let e: number;
   if (v < TWO32) {
-    e = 31 - Math.clz32(v);
-  } else {
-    e = Math.floor(Math.log2(v));
-    if (2 ** e > v) e--;
-    else if (2 ** (e + 1) <= v) e++;
+    const e = 31 - Math.clz32(v);
+    // v * 2^-e is exact; the sub-bucket is the first 7 fraction bits of the mantissa.
+    return SUB_BUCKETS * (e + 1) + Math.floor((v * INV_POW2[e]! - 1) * SUB_BUCKETS);
   }
-  // v / 2^e is exact; the sub-bucket is the first 7 fraction bits of the mantissa.
+  let e = Math.floor(Math.log2(v));
+  if (2 ** e > v) e--;
+  else if (2 ** (e + 1) <= v) e++;
   return SUB_BUCKETS * (e + 1) + Math.floor((v / 2 ** e - 1) * SUB_BUCKETS);
 }
 

@@ -37,19 +37,27 @@ export function* pagerEntrypoint(host: PagerHost): MachineProgram {
   for (;;) {
     const t = (yield { op: 'next-fault' }) as FaultingTask;
     let out = (yield { op: 'perform', run: () => host.serve(t), cycles: host.serveCost(t) }) as ServeOutcome;
-    if (out.kind !== 'manager') continue;
-    // sync-core-rpc: core depends on the manager answering, and serves nothing else meanwhile.
-    const r = (yield {
-      op: 'call',
-      port: out.port,
-      msg: { address: out.address },
-      timeout: host.ipcTimeout,
-    }) as CallOutcome;
-    if (!r.ok) {
-      host.lost(t, r.message);
-      continue;
+    // sync-core-rpc: core depends on each manager answering, and serves nothing else meanwhile.
+    // Nested managed dataspaces may need several managers in turn, one call each (their waits add
+    // up); a manager that answers without resolving its level loses the fault.
+    const asked = new Set<Port>();
+    while (out.kind === 'manager') {
+      if (asked.has(out.port)) {
+        host.lost(t, `'${out.port.label}' answered without resolving the fault`);
+        break;
+      }
+      asked.add(out.port);
+      const r = (yield {
+        op: 'call',
+        port: out.port,
+        msg: { address: out.address },
+        timeout: host.ipcTimeout,
+      }) as CallOutcome;
+      if (!r.ok) {
+        host.lost(t, r.message);
+        break;
+      }
+      out = (yield { op: 'perform', run: () => host.serve(t), cycles: host.serveCost(t) }) as ServeOutcome;
     }
-    out = (yield { op: 'perform', run: () => host.serve(t), cycles: host.serveCost(t) }) as ServeOutcome;
-    if (out.kind === 'manager') host.lost(t, `'${out.port.label}' answered without resolving the fault`);
   }
 }

@@ -9,7 +9,7 @@
  */
 import { type RandomGenerator, unsafeUniformIntDistribution, xoroshiro128plus } from 'pure-rand';
 import { fmix32 } from '../util/hash.js';
-import { invariant } from '../util/result.js';
+import { InvariantError, invariant } from '../util/result.js';
 
 const TWO32 = 4294967296;
 const TWO_NEG53 = 2 ** -53;
@@ -94,10 +94,8 @@ export class Prng {
 
   /** Uniform integer on [lo, hi], both inclusive (safe integers, lo <= hi). */
   int(lo: number, hi: number): number {
-    invariant(
-      Number.isSafeInteger(lo) && Number.isSafeInteger(hi) && lo <= hi,
-      `Prng.int(${lo}, ${hi}): expected safe integers with lo <= hi`,
-    );
+    // Checked without building the message: a NIC draws one per packet.
+    if (!(Number.isSafeInteger(lo) && Number.isSafeInteger(hi) && lo <= hi)) badInt(lo, hi);
     return unsafeUniformIntDistribution(lo, hi, this.rng);
   }
 
@@ -118,10 +116,7 @@ export class Prng {
    * Poisson process. Uses inversion, `-mean * ln(1 - u)`, so the result is finite and >= 0.
    */
   exponential(mean: number): number {
-    invariant(
-      mean > 0 && mean < Number.POSITIVE_INFINITY,
-      `Prng.exponential(${mean}): expected a finite mean > 0`,
-    );
+    if (!(mean > 0 && mean < Number.POSITIVE_INFINITY)) badMean(mean);
     return -mean * Math.log(1 - this.nextFloat());
   }
 
@@ -129,4 +124,13 @@ export class Prng {
   toString(): string {
     return `Prng(seed=0x${this.seed.toString(16)}${this.path === '' ? '' : `, stream=${this.path}`})`;
   }
+}
+
+// Broken preconditions, kept out of line so the draws build no message.
+function badInt(lo: number, hi: number): never {
+  throw new InvariantError(`Prng.int(${lo}, ${hi}): expected safe integers with lo <= hi`);
+}
+
+function badMean(mean: number): never {
+  throw new InvariantError(`Prng.exponential(${mean}): expected a finite mean > 0`);
 }

@@ -122,6 +122,17 @@ export class ProgramActions implements ActionHost {
       case 'error':
       case 'exit':
         return debt;
+      case 'wait-io':
+        if (a.until.done) return debt;
+        t.debt = debt;
+        a.until.waiter = () => {
+          a.until.waiter = null;
+          if (t.finished || t.kernel.state === 'destroyed') return;
+          t.recharge();
+          exec.wake(t);
+        };
+        exec.block(t, 'waiting-disk');
+        return BLOCKED;
       case 'hang':
         t.debt = debt;
         exec.block(t, 'in-ipc');

@@ -80,6 +80,8 @@ export class ProgramTask implements FaultingTask {
   debt = 0;
   /** When the current run of work began (for the timeline), and how many signals it took. */
   runStart = -1;
+  /** Cycles charged to the thread's actions so far (its own work, for wasted-work figures). */
+  charged = 0;
 
   constructor(
     readonly kernel: Thread,
@@ -125,6 +127,7 @@ export class ProgramTask implements FaultingTask {
         return -1;
       }
       this.phase = 'charging';
+      this.charged += c;
       return c;
     }
   }

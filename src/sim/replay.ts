@@ -4,7 +4,9 @@
  * chunk with a RAM dataspace. `summarize` turns a finished run into the versioned result that
  * `faultline replay --json` prints (documented in docs/OUTPUT.md).
  */
+import type { Misbehaviour } from '../components/misbehaviour.js';
 import { OnDemandHandler } from '../components/on_demand_handler.js';
+import { SwapManager } from '../components/swap_manager.js';
 import type { PdSession } from '../core/pd_session.js';
 import type { RegionMap } from '../core/region_map.js';
 import type { TlbLevelSpec } from '../hw/arch.js';
@@ -16,6 +18,11 @@ import { type ReplayStop, threadStop } from './replay_stop.js';
 import type { RunConfig } from './run_config.js';
 import { bySizeName, diffStats, type LevelCounts, markStats, type StatsMark, zeroMark } from './run_stats.js';
 import type { AccessSource, SimThread } from './sim_thread.js';
+import { latencyOf } from './swap_figures.js';
+import { mmap } from './swap_files.js';
+import type { LatencyResult, PagingOptions, SwapResult } from './swap_options.js';
+import { SwapSystem } from './swap_system.js';
+import type { TrustEdge } from './trust.js';
 
 /** Options of the traced system. */
 export interface TracedSystemOptions extends MachineConfig {
@@ -25,6 +32,10 @@ export interface TracedSystemOptions extends MachineConfig {
   readonly handlerCpu?: number;
   /** Attribute TLB misses and faults to pages and instructions (slow path only; default off). */
   readonly attribution?: boolean;
+  /** Issue 16: a RAM limit for the program's memory, replacement and swap (`sim/swap_system.ts`). */
+  readonly paging?: PagingOptions;
+  /** How the program's memory manager misbehaves, if it does (`--misbehave`). */
+  readonly misbehave?: Misbehaviour;
 }
 
 /** A built traced system. */
@@ -34,8 +45,10 @@ export interface TracedSystem {
   readonly manager: PdSession;
   /** The managed dataspace holding the traced program's memory. */
   readonly memory: RegionMap;
-  readonly handler: OnDemandHandler;
+  readonly handler: OnDemandHandler | SwapManager;
   readonly threads: SimThread[];
+  /** The paged memory, when the program has a RAM limit or the kernel pages it (issue 16). */
+  readonly swap: SwapSystem | null;
 }
 
 /**
@@ -61,13 +74,41 @@ export function buildTracedSystem(
   unwrap(core.setFaultHandler(memory, ctx));
   const chunk = opts.chunk ?? 2 ** 21;
   const handlerCpu = opts.handlerCpu ?? machine.cpus.length - 1;
-  const handler = new OnDemandHandler(core, manager, memory, { chunk, cpu: handlerCpu });
+  // faults-itself: the manager uses the memory it manages at the same addresses as the program.
+  const selfAttach =
+    opts.misbehave?.kind === 'faults-itself'
+      ? unwrap(manager.addressSpace.attach(memory.dataspace, { at: page, offset: page, writeable: true }))
+          .base - page
+      : undefined;
+  // A RAM limit, or the kernel as the pager, brings in the paged memory.
+  const paging = opts.paging ?? { ram: null };
+  const swap =
+    paging.ram !== null || machine.design.swap === 'kernel' || (paging.mmaps?.length ?? 0) > 0
+      ? unwrap(SwapSystem.create({ machine, app, manager, memory, chunk }, paging))
+      : null;
+  if (swap?.pager === 'kernel') swap.startKernel();
+  for (const [i, r] of (paging.mmaps ?? []).entries()) {
+    const file = unwrap(swap!.files.create(`/mmap${i}`, r.size));
+    unwrap(mmap(swap!, { ...r, file, offset: 0 }));
+  }
+  let handler: OnDemandHandler | SwapManager;
+  if (swap?.pager === 'manager') {
+    const m = new SwapManager(core, manager, memory, swap.managerEnv(handlerCpu), { chunk, cpu: handlerCpu });
+    swap.framePhys = (f) => m.framePhys(f);
+    handler = m;
+  } else
+    handler = new OnDemandHandler(core, manager, memory, {
+      chunk,
+      cpu: handlerCpu,
+      misbehave: opts.misbehave,
+      selfAttach,
+    });
   machine.addHandler(manager, 'handler', handlerCpu, handler, ctx);
   const threads = sources.map((src, i) =>
     machine.addThread(app, sources.length === 1 ? 'main' : `thread ${i}`, i % machine.cpus.length, src),
   );
   if (opts.attribution) for (const t of threads) t.attribution = new Attribution(page);
-  return { machine, app, manager, memory, handler, threads };
+  return { machine, app, manager, memory, handler, threads, swap };
 }
 
 /** The statistics of a traced system now (see run_stats.ts). */
@@ -82,6 +123,7 @@ export function markSystem(sys: TracedSystem): StatsMark {
  */
 export function resetStatistics(sys: TracedSystem): StatsMark {
   sys.machine.faultLatency.reset();
+  sys.swap?.reset();
   for (const t of sys.threads) {
     t.resetPages();
     t.attribution?.clear();
@@ -167,13 +209,24 @@ export interface RunResult {
     readonly resolved: number;
     readonly reflected: number;
     readonly errors: number;
+    /** Faults given up: a synchronous design's call to their manager timed out or failed. */
+    readonly lost: number;
     readonly latency: {
       readonly p50: number;
       readonly p99: number;
       readonly max: number;
       readonly count: number;
     };
+    /**
+     * With paged memory (issue 16): faults that waited for disk I/O (swap-in, file read) and
+     * faults served without it (zero-fill), and their latencies.
+     */
+    readonly major?: number;
+    readonly minor?: number;
+    readonly latencyByKind?: { readonly major: LatencyResult; readonly minor: LatencyResult };
   };
+  /** The paged memory's figures (issue 16; present with a RAM limit or when the kernel pages). */
+  readonly swap?: SwapResult;
   /** Mappings installed and still present at the end, per size name. */
   readonly mappings: Readonly<Record<string, number>>;
   readonly pages: { readonly touched: number };
@@ -202,6 +255,11 @@ export interface RunResult {
   readonly config?: RunConfig;
   /** Why the run stopped before the end of its trace (a traced thread died), or null. */
   readonly stopped: ReplayStop | null;
+  /**
+   * The communication rights the run used (who called, signalled, mapped into or sent page faults
+   * to whom), read off the machine's capability checks; the whole run, warm-up included.
+   */
+  readonly trust: readonly TrustEdge[];
 }
 
 /** How to summarize. */
@@ -325,12 +383,23 @@ export function summarize(sys: TracedSystem, design: string, opts: SummaryOption
       resolved: d.faultsResolved,
       reflected: d.faultsReflected,
       errors: d.errors,
+      lost: d.faultsLost,
       latency: {
         p50: lat.count ? lat.percentile(0.5) : 0,
         p99: lat.count ? lat.percentile(0.99) : 0,
         max: lat.count ? lat.max : 0,
         count: lat.count,
       },
+      ...(sys.swap
+        ? {
+            major: sys.swap.counters.major,
+            minor: sys.swap.counters.minor,
+            latencyByKind: {
+              major: latencyOf(sys.swap.latency.major),
+              minor: latencyOf(sys.swap.latency.minor),
+            },
+          }
+        : {}),
     },
     mappings,
     pages: { touched: sys.threads.reduce((a, t) => a + t.pages.size, 0) },
@@ -345,6 +414,8 @@ export function summarize(sys: TracedSystem, design: string, opts: SummaryOption
     chunks: d.chunks,
     errors: m.errors.slice(from.errorTexts, from.errorTexts + 20),
     ...(top ? { top } : {}),
+    ...(sys.swap ? { swap: sys.swap.result() } : {}),
     stopped: threadStop(sys.threads, m.arch, sys.app.addressSpace.size, m.core.pageSize),
+    trust: m.programs.trust.list(),
   };
 }

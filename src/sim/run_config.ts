@@ -6,9 +6,10 @@
 import type { ArchName, TlbLevelSpec } from '../hw/arch.js';
 import { arch as archOf } from '../hw/arch.js';
 import { formatTlbSpec } from '../hw/tlb_spec.js';
-import { sizeName } from '../util/hex.js';
+import { hex, sizeName } from '../util/hex.js';
 import { type CostModel, DEFAULT_COSTS } from './cost.js';
 import { type DesignOptions, designOptions } from './designs.js';
+import { DEFAULT_SWAP, type PagingOptions } from './swap_options.js';
 
 /** The input file of a run. */
 export interface TraceInfo {
@@ -71,6 +72,22 @@ export interface RunConfig {
   /** Length of the top lists (0: no attribution). */
   readonly top: number;
   readonly trace: TraceInfo;
+  /** The RAM limit and swap (`--ram`, issue 16); absent without a limit. */
+  readonly paging?: PagingConfig;
+  /** How the program's memory manager misbehaved (`--misbehave`); absent when it behaved. */
+  readonly misbehave?: string;
+}
+
+/** The paging part of a configuration. */
+export interface PagingConfig {
+  /** The limit, e.g. `"512K"`. */
+  readonly ram: string;
+  readonly replacement: string;
+  readonly policy: string;
+  /** Providers as `name device size [prio n]`. */
+  readonly swap: readonly string[];
+  /** Memory-mapped file ranges as `START+SIZE rw|ro` (`--mmap`). */
+  readonly mmap: readonly string[];
 }
 
 /** What {@link runConfig} is built from. */
@@ -87,6 +104,8 @@ export interface RunConfigInput {
   readonly window: WindowConfig;
   readonly top: number;
   readonly trace: TraceInfo;
+  readonly paging?: PagingOptions;
+  readonly misbehave?: string;
 }
 
 function differing<T extends object>(actual: T, base: T): Partial<T> {
@@ -126,7 +145,36 @@ export function runConfig(c: RunConfigInput): RunConfig {
     window: { ...c.window },
     top: c.top,
     trace: { file: c.trace.file, format: c.trace.format, gzip: c.trace.gzip, records: c.trace.records },
+    ...(c.paging && (c.paging.ram !== null || (c.paging.mmaps?.length ?? 0) > 0)
+      ? { paging: pagingConfig(c.paging) }
+      : {}),
+    ...(c.misbehave !== undefined ? { misbehave: c.misbehave } : {}),
   };
+}
+
+/** The paging options as a configuration states them. */
+function pagingConfig(p: PagingOptions): PagingConfig {
+  const providers = p.providers ?? (p.ram === null ? [] : [DEFAULT_SWAP]);
+  return {
+    ram: p.ram === null ? 'none' : sizeName(p.ram),
+    replacement: p.replacement ?? 'clock',
+    policy: p.policy ?? 'priority',
+    swap: providers.map(
+      (x, i) =>
+        `${x.name ?? `swap${i}`} ${x.device} ${sizeName(x.blocks * 4096)}${x.priority === undefined ? '' : ` prio ${x.priority}`}`,
+    ),
+    mmap: (p.mmaps ?? []).map((m) => `${hex(m.start)}+${sizeName(m.size)} ${m.writable ? 'rw' : 'ro'}`),
+  };
+}
+
+/** The paging line: `512K, clock, swap0 nvme 1G`. */
+export function pagingText(p: PagingConfig): string {
+  const swap =
+    p.swap.length === 0
+      ? 'no swap'
+      : `swap ${p.swap.join(' + ')}${p.swap.length > 1 ? ` (${p.policy})` : ''}`;
+  const files = p.mmap.length === 0 ? '' : `, files mapped at ${p.mmap.join(', ')}`;
+  return `RAM ${p.ram}, replacement ${p.replacement}, ${swap}${files}`;
 }
 
 /** The design and its overrides: `genode (pagers=single)`. */

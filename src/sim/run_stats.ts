@@ -30,6 +30,8 @@ export interface StatsMark {
   readonly faultsResolved: number;
   readonly faultsReflected: number;
   readonly errors: number;
+  /** Faults given up (a synchronous design's call to a manager failed). */
+  readonly faultsLost: number;
   readonly shootdowns: number;
   readonly crossCpu: number;
   readonly signals: number;
@@ -90,6 +92,7 @@ export function markStats(m: Machine, threads: readonly SimThread[], chunks: num
     faultsResolved: c.faultsResolved,
     faultsReflected: c.faultsReflected,
     errors: c.errors,
+    faultsLost: c.faultsLost,
     shootdowns: c.shootdowns,
     crossCpu: c.crossCpu,
     signals: c.signals,
@@ -119,6 +122,7 @@ export function zeroMark(levels: number): StatsMark {
     faultsResolved: 0,
     faultsReflected: 0,
     errors: 0,
+    faultsLost: 0,
     shootdowns: 0,
     crossCpu: 0,
     signals: 0,
