@@ -107,7 +107,6 @@ export async function coreBenchmarks(r: Recorder): Promise<void> {
     r.record('attach_detach.placed.100k', placed, 'pairs/s');
     void core;
   }
-
 }
 
 /**
