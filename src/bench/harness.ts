@@ -2,7 +2,8 @@
  * Benchmark harness: tinybench measures batches of operations; each figure is recorded with a
  * name, value and unit so `npm run bench -- --json` can be compared over time.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { Bench } from 'tinybench';
 
@@ -50,6 +51,96 @@ export function lcg(seed: number): () => number {
 export function heapUsedMB(): number {
   (globalThis as { gc?: () => void }).gc?.();
   return process.memoryUsage().heapUsed / 2 ** 20;
+}
+
+/** CPU time consumed so far by each thread of this process, in ns (Linux), else the process total. */
+export function threadCpuNs(): Map<string, number> {
+  const times = new Map<string, number>();
+  try {
+    for (const tid of readdirSync('/proc/self/task')) {
+      const stat = readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8');
+      times.set(tid, Number(stat.split(' ')[0]));
+    }
+  } catch {
+    const u = process.cpuUsage();
+    times.set('process', (u.user + u.system) * 1000);
+  }
+  return times;
+}
+
+/** CPU time spent since `before` ({@link threadCpuNs}): in all threads, and in the busiest one. */
+export function cpuSince(before: Map<string, number>): { totalMs: number; maxThreadMs: number } {
+  let total = 0;
+  let max = 0;
+  for (const [tid, ns] of threadCpuNs()) {
+    const d = ns - (before.get(tid) ?? 0);
+    total += d;
+    max = Math.max(max, d);
+  }
+  return { totalMs: total / 1e6, maxThreadMs: max / 1e6 };
+}
+
+/** One timed pass: wall time, and the time the pass needs on an otherwise idle machine. */
+export interface Timed {
+  readonly wallMs: number;
+  /**
+   * CPU-time bound on the wall time: the busiest thread's CPU time, or all threads' CPU time spread
+   * over the machine's cores, whichever is larger. Unlike wall time it does not grow when other
+   * processes take the cores (the machine is shared), so ratios of these are stable.
+   */
+  readonly cpuMs: number;
+  /** What the pass returned (records, lines, ...). */
+  readonly count: number;
+}
+
+/** Runs `pass` `times` times; returns the fastest wall time and, separately, the lowest CPU bound. */
+export async function timed(times: number, pass: () => Promise<number>): Promise<Timed> {
+  let wallMs = Number.POSITIVE_INFINITY;
+  let cpuMs = Number.POSITIVE_INFINITY;
+  let count = 0;
+  const cores = availableParallelism();
+  // No gc() between passes: a forced full collection leaves V8's helper threads sweeping during the
+  // next pass (10-15 ns a record measured here) and shrinks the young generation, which a real run
+  // never pays.
+  for (let i = 0; i < times; i++) {
+    const before = threadCpuNs();
+    const t0 = performance.now();
+    count = await pass();
+    wallMs = Math.min(wallMs, performance.now() - t0);
+    const cpu = cpuSince(before);
+    cpuMs = Math.min(cpuMs, Math.max(cpu.maxThreadMs, cpu.totalMs / cores));
+  }
+  return { wallMs, cpuMs, count };
+}
+
+/** CPU time of the calling thread in ns (Linux), else of the process. */
+export function thisThreadCpuNs(): number {
+  try {
+    return Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]);
+  } catch {
+    const u = process.cpuUsage();
+    return (u.user + u.system) * 1000;
+  }
+}
+
+/**
+ * Operations per second of this thread's CPU time: runs `fn` (which performs `batch` operations)
+ * for about `cpuMs` of CPU after a short warm-up, best of three such rounds. Unlike wall time it
+ * does not count the time other processes hold the core.
+ */
+export function cpuOpsPerSecond(batch: number, fn: () => void, cpuMs = 300): number {
+  for (let i = 0; i < 3; i++) fn();
+  let best = 0;
+  for (let round = 0; round < 3; round++) {
+    const t0 = thisThreadCpuNs();
+    let ops = 0;
+    while (thisThreadCpuNs() - t0 < (cpuMs * 1e6) / 3) {
+      fn();
+      ops += batch;
+    }
+    best = Math.max(best, ops / ((thisThreadCpuNs() - t0) / 1e9));
+  }
+  return best;
 }
 
 /**

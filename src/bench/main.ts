@@ -2,35 +2,31 @@
  * `npm run bench`: prints every figure the issues ask for; `npm run bench -- --json` prints
  * {"benchmarks":[{name,value,unit}]}. `--only PREFIX` runs the groups whose name starts so.
  */
-import { coreBenchmarks } from './core.js';
 import { type Figure, Recorder } from './harness.js';
-import { irqBenchmarks } from './irq.js';
-import { mdbBenchmarks } from './mdb.js';
-import { replayBenchmarks } from './replay.js';
-import { rivalBenchmarks } from './rival.js';
-import { simBenchmarks } from './sim.js';
-import { swapBenchmarks } from './swap.js';
-import { viewBenchmarks } from './view.js';
 
-const groups: Array<[string, (r: Recorder) => Promise<void>]> = [
-  ['core', coreBenchmarks],
-  ['sim', simBenchmarks],
-  ['replay', replayBenchmarks],
-  ['irq', irqBenchmarks],
-  ['mdb', mdbBenchmarks],
-  ['swap', swapBenchmarks],
-  ['rival', rivalBenchmarks],
-  ['view', viewBenchmarks],
+type Group = (r: Recorder) => Promise<void>;
+
+// Each group is loaded when it runs: `--only core` does not load playwright.
+const groups: Array<[string, () => Promise<Group>]> = [
+  ['core', async () => (await import('./core.js')).coreBenchmarks],
+  ['sim', async () => (await import('./sim.js')).simBenchmarks],
+  ['replay', async () => (await import('./replay.js')).replayBenchmarks],
+  ['startup', async () => (await import('./startup.js')).startupBenchmarks],
+  ['irq', async () => (await import('./irq.js')).irqBenchmarks],
+  ['mdb', async () => (await import('./mdb.js')).mdbBenchmarks],
+  ['swap', async () => (await import('./swap.js')).swapBenchmarks],
+  ['rival', async () => (await import('./rival.js')).rivalBenchmarks],
+  ['view', async () => (await import('./view.js')).viewBenchmarks],
 ];
 
 async function main(): Promise<void> {
   const json = process.argv.includes('--json');
   const only = process.argv[process.argv.indexOf('--only') + 1];
   const r = new Recorder();
-  for (const [name, fn] of groups) {
+  for (const [name, load] of groups) {
     if (process.argv.includes('--only') && !name.startsWith(only ?? '')) continue;
     if (!json) process.stderr.write(`${name}\n`);
-    await fn(r);
+    await (await load())(r);
   }
   if (json) {
     process.stdout.write(

@@ -1,15 +1,18 @@
 /**
- * Replay figures: lackey parsing alone against a full replay of the same file, the binary format
- * against text, and resident memory while a long synthetic trace streams through the machine.
+ * Replay figures: a full replay of a lackey file against a native (C, -O2) parse of the same file
+ * and against parsing alone, its gzip form, the binary format, both readers, and `compare` with
+ * several designs against one replay; and resident memory while a long synthetic trace streams
+ * through the machine. Every figure is measured twice: wall time (best of PASSES) and a CPU-time
+ * bound (see `timed`), which does not move when other processes share the machine's two cores.
  */
-import { execFile } from 'node:child_process';
-import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { BUNDLED_TRACE } from '../cli/demo.js';
 import { replay } from '../cli/replay_run.js';
 import { runOptions } from '../cli/run_options.js';
@@ -20,102 +23,61 @@ import { PushSource } from '../sim/sim_thread.js';
 import { TraceBatch } from '../sim/trace_batch.js';
 import { unwrap } from '../util/result.js';
 import { BinaryTraceWriter } from '../workload/binary_trace.js';
+import { writeLackeyMix } from '../workload/lackey_mix.js';
 import { createWorkload } from '../workload/synthetic.js';
-import { lcg, type Recorder } from './harness.js';
+import type { Recorder, Timed } from './harness.js';
+import { timed } from './harness.js';
 
 const TEXT_LINES = 5_000_000;
 const PASSES = 5;
+/** Designs of the `compare` figures, in order: the first N are compared. */
+const COMPARE = ['genode', '4k-only', 'partitioned', 'trampoline'];
 
-/** Appends lackey lines byte by byte into 1 MiB chunks written to a file descriptor. */
-class LackeyWriter {
-  private readonly buf = new Uint8Array(1 << 20);
-  private pos = 0;
-  constructor(private readonly fd: number) {}
+const rate = (t: Timed, ms: number): number => t.count / (ms / 1000);
 
-  line(kind: string, addr: number, size: number): void {
-    if (this.pos > this.buf.length - 64) this.flush();
-    const b = this.buf;
-    if (kind === 'I') {
-      b[this.pos++] = 73;
-      b[this.pos++] = 32;
-    } else {
-      b[this.pos++] = 32;
-      b[this.pos++] = kind.charCodeAt(0);
-    }
-    b[this.pos++] = 32;
-    const digits = Math.max(8, Math.ceil(Math.log2(addr + 1) / 4));
-    for (let d = digits - 1; d >= 0; d--) {
-      const v = Math.floor(addr / 16 ** d) % 16;
-      b[this.pos++] = v < 10 ? 48 + v : 87 + v;
-    }
-    b[this.pos++] = 44;
-    if (size >= 10) b[this.pos++] = 48 + Math.floor(size / 10);
-    b[this.pos++] = 48 + (size % 10);
-    b[this.pos++] = 10;
-  }
-
-  text(s: string): void {
-    this.flush();
-    writeSync(this.fd, s);
-  }
-
-  flush(): void {
-    if (this.pos > 0) writeSync(this.fd, this.buf, 0, this.pos);
-    this.pos = 0;
-  }
+/** What the native parser reports. */
+interface NativeReport {
+  lines: number;
+  records: number;
+  cpu: number;
+  wall: number;
 }
 
 /**
- * A lackey trace with a realistic mix: sequential instruction fetches (1..15 bytes) in a 256K code
- * range with a branch every ~8 instructions, and after ~40% of them a load, store or modify: half
- * into a 4M heap (a sweep and random hits), half into a 64K stack window.
+ * Builds the native baseline (src/bench/native/lackey_parse.c) with the machine's C compiler into
+ * a temporary directory; null when there is none. Without zlib it is built for plain files only.
  */
-function writeLackey(path: string, lines: number): void {
-  const fd = openSync(path, 'w');
-  const w = new LackeyWriter(fd);
-  w.text('==4242== Lackey, an example Valgrind tool\n==4242== Command: ./bench\n==4242== \n');
-  const rnd = lcg(2024);
-  const code = 0x400000;
-  const heap = 0x4a2c000;
-  const stack = 0x1ffeff0000;
-  let pc = code;
-  let sweep = 0;
-  let n = 0;
-  while (n < lines) {
-    const len = 1 + Math.floor(rnd() * rnd() * 15);
-    w.line('I', pc, len);
-    n++;
-    pc = rnd() < 0.12 ? code + Math.floor(rnd() * 65536) * 4 : pc + len;
-    if (pc >= code + 256 * 1024) pc = code;
-    if (n < lines && rnd() < 0.4) {
-      const u = rnd();
-      const kind = u < 0.6 ? 'L' : u < 0.9 ? 'S' : 'M';
-      const size = [8, 8, 8, 4, 4, 2, 1, 8][Math.floor(rnd() * 8)]!;
-      let addr: number;
-      const v = rnd();
-      if (v < 0.25) {
-        addr = heap + sweep;
-        sweep = (sweep + 8) % (4 << 20);
-      } else if (v < 0.5) addr = heap + Math.floor(rnd() * (4 << 20));
-      else addr = stack + Math.floor(rnd() * 65536);
-      w.line(kind, addr - (addr % size), size);
-      n++;
+function buildNative(dir: string): { path: string; gzip: boolean } | null {
+  const src = fileURLToPath(new URL('../../src/bench/native/lackey_parse.c', import.meta.url));
+  const out = join(dir, 'lackey_parse');
+  for (const cc of ['cc', 'gcc', 'clang']) {
+    for (const [flags, gzip] of [
+      [['-lz'], true],
+      [['-DNO_ZLIB'], false],
+    ] as const) {
+      try {
+        execFileSync(cc, ['-O2', '-o', out, src, ...flags], { stdio: 'ignore' });
+        return { path: out, gzip };
+      } catch {
+        // next flags or compiler
+      }
     }
   }
-  w.flush();
-  closeSync(fd);
+  return null;
 }
 
-/** Runs `pass` `times` times; returns the fastest wall time in ms and the pass's count. */
-async function best(times: number, pass: () => Promise<number>): Promise<{ ms: number; count: number }> {
-  let ms = Number.POSITIVE_INFINITY;
+/** Best of `times` runs of the native parser on `file`: lines, and the lowest CPU and wall time. */
+function native(bin: string, file: string, times: number): Timed {
+  let cpuMs = Number.POSITIVE_INFINITY;
+  let wallMs = Number.POSITIVE_INFINITY;
   let count = 0;
   for (let i = 0; i < times; i++) {
-    const t0 = performance.now();
-    count = await pass();
-    ms = Math.min(ms, performance.now() - t0);
+    const rep = JSON.parse(execFileSync(bin, [file], { encoding: 'utf8' })) as NativeReport;
+    cpuMs = Math.min(cpuMs, rep.cpu * 1000);
+    wallMs = Math.min(wallMs, rep.wall * 1000);
+    count = rep.records;
   }
-  return { ms, count };
+  return { cpuMs, wallMs, count };
 }
 
 async function parseOnly(path: string, lines: boolean): Promise<number> {
@@ -127,89 +89,230 @@ async function parseOnly(path: string, lines: boolean): Promise<number> {
   return lines ? res.value.lines! : records;
 }
 
-async function replayFile(path: string, reader: ReaderMode = 'auto'): Promise<number> {
-  const out = await replay(path, runOptions(['genode'], {}), { reader });
+async function replayFile(path: string, reader: ReaderMode = 'auto', designs = ['genode']): Promise<number> {
+  const out = await replay(path, runOptions(designs, {}), { reader });
   if (out.results[0]!.errors.length > 0) throw new Error(`replay errors: ${out.results[0]!.errors[0]}`);
   return out.results[0]!.records;
 }
 
+/** Records a full replay's wall rate and its CPU-time bound, `name` and `name_cpu`. */
+function recordRates(r: Recorder, name: string, t: Timed, how: string, target?: string): void {
+  r.record(name, rate(t, t.wallMs), 'records/s', `${how}, wall`);
+  r.record(
+    `${name}_cpu`,
+    rate(t, t.cpuMs),
+    'records/s',
+    `${how}, CPU-time bound${target ? `; ${target}` : ''}`,
+  );
+}
+
+/** Writes the binary form of a lackey file. */
+async function toBinary(text: string, bin: string): Promise<void> {
+  const fd = openSync(bin, 'w');
+  const writer = new BinaryTraceWriter((chunk) => {
+    writeSync(fd, chunk);
+  });
+  const conv = await openTrace(text, (b) => {
+    writer.write(b);
+  });
+  writer.finish();
+  closeSync(fd);
+  if (!conv.ok) throw new Error(conv.message);
+}
+
 /**
- * Parse-only against full replay of one lackey text file, then the same records in the binary
- * format; figures are named `replay.<label>.*`.
+ * Every figure of one lackey text file, named `replay.<label>.*`: parsing, full replays with both
+ * readers, the native baseline, the gzip and binary forms, and `compare`.
  */
-async function fileFigures(r: Recorder, label: string, text: string, what: string): Promise<void> {
-  const bin = join(tmpdir(), `faultline-bench-${process.pid}.fltrace`);
+async function fileFigures(
+  r: Recorder,
+  label: string,
+  text: string,
+  what: string,
+  nativeBin: { path: string; gzip: boolean } | null,
+): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'faultline-bench-'));
+  const gz = join(dir, 'trace.lackey.gz');
+  const bin = join(dir, 'trace.fltrace');
   try {
-    const how = `${what}, best of ${PASSES}`;
-    const parse = await best(PASSES, () => parseOnly(text, true));
-    const parseRate = parse.count / (parse.ms / 1000);
+    const how = `${what}, genode, 1 CPU, best of ${PASSES}`;
+    const parse = await timed(PASSES, () => parseOnly(text, true));
     r.record(
       `replay.${label}.parse_only`,
-      parseRate,
+      rate(parse, parse.wallMs),
       'lines/s',
-      `${parse.count} lines, openTrace + counting sink, ${how}`,
+      `${parse.count} lines, openTrace + counting sink, ${what}, best of ${PASSES}, wall`,
     );
-    const inline = await best(PASSES, () => replayFile(text, 'inline'));
-    const inlineRate = inline.count / (inline.ms / 1000);
+    const inline = await timed(PASSES, () => replayFile(text, 'inline'));
+    recordRates(r, `replay.${label}.full_inline`, inline, `${how}, --reader inline`);
+    const full = await timed(PASSES, () => replayFile(text, 'thread'));
+    recordRates(r, `replay.${label}.full`, full, `${how}, reader thread`);
     r.record(
-      `replay.${label}.full_inline`,
-      inlineRate,
-      'records/s',
-      `genode, 1 CPU, --reader inline, ${how}`,
+      `replay.${label}.full_vs_parse`,
+      rate(full, full.wallMs) / rate(parse, parse.wallMs),
+      'ratio',
+      'wall; target >= 0.8',
     );
-    const full = await best(PASSES, () => replayFile(text));
-    const textRate = full.count / (full.ms / 1000);
-    r.record(`replay.${label}.full`, textRate, 'records/s', `genode, 1 CPU, reader thread, ${how}`);
-    r.record(`replay.${label}.full_vs_parse`, textRate / parseRate, 'ratio', 'target >= 0.8');
 
-    const fd = openSync(bin, 'w');
-    const writer = new BinaryTraceWriter((chunk) => {
-      writeSync(fd, chunk);
-    });
-    const conv = await openTrace(text, (b) => {
-      writer.write(b);
-    });
-    writer.finish();
-    closeSync(fd);
-    if (!conv.ok) throw new Error(conv.message);
-    const binParse = await best(PASSES, () => parseOnly(bin, false));
-    r.record(`replay.${label}.binary_parse_only`, binParse.count / (binParse.ms / 1000), 'records/s', how);
-    const binInline = await best(PASSES, () => replayFile(bin, 'inline'));
+    // Item 2: against a native byte loop over the same file.
+    if (nativeBin) {
+      const nat = native(nativeBin.path, text, PASSES);
+      r.record(
+        `replay.${label}.native_parse`,
+        rate(nat, nat.cpuMs),
+        'records/s',
+        'C -O2 byte loop, mmap, CPU time',
+      );
+      r.record(
+        `replay.${label}.full_vs_native`,
+        rate(full, full.cpuMs) / rate(nat, nat.cpuMs),
+        'ratio',
+        'full replay (reader thread) vs native parse, CPU-time bound vs CPU time; target >= 0.5',
+      );
+      r.record(
+        `replay.${label}.full_vs_native_wall`,
+        rate(full, full.wallMs) / rate(nat, nat.wallMs),
+        'ratio',
+        "the same in wall time (moves with the machine's load)",
+      );
+    }
+
+    // The gzip form: zlib inflates on libuv's pool, the parser on the reader thread.
+    writeFileSync(gz, gzipSync(readFileSync(text)));
+    const gzInline = await timed(PASSES, () => replayFile(gz, 'inline'));
+    recordRates(r, `replay.${label}.gzip_full_inline`, gzInline, `${how}, gzip, --reader inline`);
+    const gzFull = await timed(PASSES, () => replayFile(gz, 'thread'));
+    recordRates(r, `replay.${label}.gzip_full`, gzFull, `${how}, gzip, reader thread`);
+    if (nativeBin?.gzip) {
+      const nat = native(nativeBin.path, gz, PASSES);
+      r.record(
+        `replay.${label}.gzip_native_parse`,
+        rate(nat, nat.cpuMs),
+        'records/s',
+        'C -O2, zlib gzread, CPU time',
+      );
+      r.record(
+        `replay.${label}.gzip_full_vs_native`,
+        rate(gzFull, gzFull.cpuMs) / rate(nat, nat.cpuMs),
+        'ratio',
+        'gzip: full replay vs native inflate + parse, CPU time; target >= 0.5',
+      );
+    }
+
+    await toBinary(text, bin);
+    const binParse = await timed(PASSES, () => parseOnly(bin, false));
     r.record(
-      `replay.${label}.binary_full_inline`,
-      binInline.count / (binInline.ms / 1000),
+      `replay.${label}.binary_parse_only`,
+      rate(binParse, binParse.wallMs),
       'records/s',
-      `genode, 1 CPU, --reader inline, ${how}`,
+      `${what}, best of ${PASSES}, wall`,
     );
-    const binFull = await best(PASSES, () => replayFile(bin));
-    const binRate = binFull.count / (binFull.ms / 1000);
-    r.record(`replay.${label}.binary_full`, binRate, 'records/s', `genode, 1 CPU, reader thread, ${how}`);
-    r.record(`replay.${label}.binary_vs_text`, binRate / textRate, 'x', 'full replay; target >= 2');
+    const binInline = await timed(PASSES, () => replayFile(bin, 'inline'));
+    recordRates(r, `replay.${label}.binary_full_inline`, binInline, `${how}, binary, --reader inline`);
+    const binFull = await timed(PASSES, () => replayFile(bin, 'thread'));
+    recordRates(
+      r,
+      `replay.${label}.binary_full`,
+      binFull,
+      `${how}, binary, reader thread`,
+      'target >= 100 M',
+    );
+    r.record(
+      `replay.${label}.binary_vs_text`,
+      rate(binFull, binFull.wallMs) / rate(full, full.wallMs),
+      'x',
+      'full replay, wall; target >= 2',
+    );
+
+    // Item 3: the reader thread against --reader inline, per form (> 1: the thread is faster).
+    for (const [form, thread, inl] of [
+      ['text', full, inline],
+      ['gzip', gzFull, gzInline],
+      ['binary', binFull, binInline],
+    ] as const) {
+      r.record(
+        `replay.${label}.thread_vs_inline.${form}`,
+        inl.wallMs / thread.wallMs,
+        'x',
+        'wall; > 1: the reader thread is faster',
+      );
+      r.record(
+        `replay.${label}.thread_vs_inline.${form}_cpu`,
+        inl.cpuMs / thread.cpuMs,
+        'x',
+        'CPU-time bound',
+      );
+    }
+
+    // Item 6: compare with N designs against one replay of the same file, both on the reader
+    // thread (what `--reader auto` picks for comparisons from 10 M records on: the designs replay on
+    // two threads). The designs differ in cost (4k-only misses far more), so one replay is the
+    // mean of their single replays.
+    for (const [form, path] of [
+      ['text', text],
+      ['binary', bin],
+    ] as const) {
+      const singles: Timed[] = [];
+      for (const d of COMPARE) singles.push(await timed(PASSES, () => replayFile(path, 'thread', [d])));
+      for (const n of [2, 4]) {
+        const t = await timed(PASSES, () => replayFile(path, 'thread', COMPARE.slice(0, n)));
+        const mean = (k: 'wallMs' | 'cpuMs') => singles.slice(0, n).reduce((a, x) => a + x[k], 0) / n;
+        const bound = 1 + 0.5 * (n - 1);
+        const what = `${COMPARE.slice(0, n).join(', ')} against the mean of their single replays`;
+        r.record(
+          `replay.${label}.compare_${n}.${form}`,
+          t.wallMs / mean('wallMs'),
+          'replays',
+          `${what}, wall; target <= ${bound}`,
+        );
+        r.record(
+          `replay.${label}.compare_${n}.${form}_cpu`,
+          t.cpuMs / mean('cpuMs'),
+          'replays',
+          `${what}, CPU-time bound; target <= ${bound}`,
+        );
+        // No split of unequal designs over two threads beats the slowest one's replay.
+        const slowest = Math.max(...singles.slice(0, n).map((x) => x.cpuMs));
+        r.record(
+          `replay.${label}.compare_${n}.${form}_vs_slowest_cpu`,
+          t.cpuMs / slowest,
+          'x',
+          'CPU-time bound against the slowest single replay of the same designs',
+        );
+      }
+    }
   } finally {
-    rmSync(bin, { force: true });
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 
-/** The synthetic mix (`writeLackey`): many random heap accesses, so many TLB misses. */
-async function syntheticFigures(r: Recorder): Promise<void> {
+/** The synthetic mix (workload/lackey_mix.ts): many random heap accesses, so many TLB misses. */
+async function syntheticFigures(
+  r: Recorder,
+  nativeBin: { path: string; gzip: boolean } | null,
+): Promise<void> {
   const text = join(tmpdir(), `faultline-bench-${process.pid}.lackey`);
   try {
-    writeLackey(text, TEXT_LINES);
-    await fileFigures(r, 'synthetic', text, 'synthetic mix');
+    const fd = openSync(text, 'w');
+    writeLackeyMix(TEXT_LINES, (c) => {
+      writeSync(fd, c);
+    });
+    closeSync(fd);
+    await fileFigures(r, 'synthetic', text, 'synthetic mix', nativeBin);
   } finally {
     rmSync(text, { force: true });
   }
 }
 
 /** The bundled real trace (valgrind lackey of sort), decompressed, repeated to 4x its length. */
-async function realFigures(r: Recorder): Promise<void> {
+async function realFigures(r: Recorder, nativeBin: { path: string; gzip: boolean } | null): Promise<void> {
   const text = join(tmpdir(), `faultline-bench-${process.pid}-sort.lackey`);
   try {
     const plain = gunzipSync(readFileSync(BUNDLED_TRACE));
     const fd = openSync(text, 'w');
     for (let i = 0; i < 4; i++) writeSync(fd, plain);
     closeSync(fd);
-    await fileFigures(r, 'sort', text, 'bundled sort trace x4');
+    await fileFigures(r, 'sort', text, 'bundled sort trace x4', nativeBin);
   } finally {
     rmSync(text, { force: true });
   }
@@ -296,8 +399,15 @@ async function memoryFigures(r: Recorder): Promise<void> {
 }
 
 export async function replayBenchmarks(r: Recorder): Promise<void> {
-  await syntheticFigures(r);
-  await realFigures(r);
+  const dir = mkdtempSync(join(tmpdir(), 'faultline-native-'));
+  try {
+    const nativeBin = buildNative(dir);
+    if (!nativeBin) process.stderr.write('  (no C compiler: the native baseline figures are left out)\n');
+    await syntheticFigures(r, nativeBin);
+    await realFigures(r, nativeBin);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
   await memoryFigures(r);
 }
 

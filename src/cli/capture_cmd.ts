@@ -21,7 +21,7 @@ import { KIND_LETTERS, type TraceInfo, TraceInfoCollector } from '../sim/trace_b
 import { LackeyParser } from '../workload/lackey.js';
 import { checkOutputs, EXIT_INTERRUPTED, ensureDir, Interrupt, UserError } from './io.js';
 import { addRunFlags } from './replay_cmd.js';
-import { type ReplayOutcome, replay } from './replay_run.js';
+import type { ReplayOutcome } from './replay_run.js';
 import { type RunFlags, runOptions } from './run_options.js';
 
 /** What `valgrind` missing looks like to the user. */
@@ -201,6 +201,8 @@ export async function capture(opts: CaptureOptions): Promise<CaptureReport> {
   if (program === undefined)
     throw new UserError('capture: no program given (usage: faultline capture -- PROGRAM ARGS...)');
   const runs = opts.replay ? runOptions([opts.design], opts.flags) : null;
+  // The simulator is loaded only for --replay (and before valgrind starts writing).
+  const { replay } = runs ? await import('./replay_run.js') : { replay: null };
   const outPath = opts.out ?? (opts.replay ? null : `${basename(program)}.lackey${opts.gzip ? '.gz' : ''}`);
   // The program and its file arguments are read while the trace is written: never write over them.
   if (outPath !== null) await checkOutputs([{ flag: '--out', path: outPath }], opts.command);
@@ -240,7 +242,7 @@ export async function capture(opts: CaptureOptions): Promise<CaptureReport> {
   let failure: unknown = null;
   let killed = false;
   try {
-    if (runs) {
+    if (runs && replay) {
       replayed = await replay({ stream: tapped(), name }, runs, { shouldStop: () => stop.requested });
     } else {
       info = await countRecords(tapped(), name);

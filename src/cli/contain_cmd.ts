@@ -4,12 +4,11 @@
  * and a heat map of how long each component was blocked.
  */
 import { join } from 'node:path';
-import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { MISBEHAVIOURS, type Misbehaviour, parseMisbehaviour } from '../components/misbehaviour.js';
 import { heatmapChart } from '../report/heatmap.js';
 import { formatNumber, formatTable } from '../report/table.js';
-import { type ContainResult, type ContainRun, type ContainSpec, runContainment } from '../sim/containment.js';
+import type { ContainResult, ContainRun, ContainSpec } from '../sim/containment.js';
 import { microsToCycles } from '../sim/cost.js';
 import { designOptions, parseOverrides } from '../sim/designs.js';
 import {
@@ -263,6 +262,11 @@ export function registerContainCommand(program: Command): void {
       const path = join(outDir(f.out ?? 'faultline-out'), 'contain.svg');
       await checkOutputs([{ flag: '--out', path }]);
       const total = spec.designs.length * (spec.behaviours.length + 1);
+      // The simulator and the progress bar load here, so `--help` does not pay for them.
+      const [{ runContainment }, { SingleBar }] = await Promise.all([
+        import('../sim/containment.js'),
+        import('cli-progress'),
+      ]);
       const bar =
         process.stderr.isTTY && !f.json
           ? new SingleBar({ stream: process.stderr, format: 'contain {bar} {value}/{total} runs' })

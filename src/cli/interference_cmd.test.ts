@@ -2,7 +2,7 @@
  * `faultline scale --irq-rate` as a user runs it: the documented JSON (docs/OUTPUT.md), the same
  * bytes for the same flags, the table, and one clear line for a bad flag.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -20,8 +20,10 @@ describe('faultline scale --irq-rate', () => {
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     const j = JSON.parse(r.out);
-    expect(Object.keys(j).sort()).toEqual(['interrupted', 'points', 'spec']);
+    expect(Object.keys(j).sort()).toEqual(['config', 'interrupted', 'points', 'spec']);
     expect(j.interrupted).toBe(false);
+    expect(j.config).toMatchObject({ arch: 'x86_64', sweep: j.spec });
+    expect(j.config.faultline).toMatch(/^\d+\.\d+\.\d+/);
     expect(j.spec).toMatchObject({ cpus: 2, rates: [0, 2e6], durationCycles: 600_000, rings: 'ram' });
     expect(j.points).toHaveLength(16);
     for (const p of j.points) {
@@ -80,6 +82,16 @@ describe('faultline scale --irq-rate', () => {
     expect(r.code).toBe(2);
     expect(r.out).toBe('');
     expect(r.err).toBe("faultline: --irq-rate: '2M,1M' must be strictly increasing, e.g. 0,1M,2M,4M\n");
+  });
+
+  it('refuses an --out it cannot write before the first run', async () => {
+    const file = join(tmp, 'a-file');
+    writeFileSync(file, 'x');
+    const r = await cliRun(['scale', '--irq-rate', '1M', ...SMALL, '--out', file]);
+    expect(r.code).toBe(2);
+    expect(r.out).toBe('');
+    expect(r.err).toMatch(/^faultline: --out: .*a-file/);
+    expect(r.err.trim().split('\n')).toHaveLength(1);
   });
 
   it('validates the study flags, routing and rebalancing included', () => {

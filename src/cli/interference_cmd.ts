@@ -15,8 +15,9 @@ import {
   runInterferencePoint,
 } from '../sim/interference.js';
 import { steadyFaulter } from '../workload/programs.js';
-import { parsePositiveInt, parseSize, UserError, writeFileAtomic } from './io.js';
+import { checkOutputs, outDir, parsePositiveInt, parseSize, UserError, writeFileAtomic } from './io.js';
 import { parseRate, parseRouteFlags } from './irq_cmd.js';
+import { sweepConfig } from './version.js';
 
 type Flags = Record<string, string | string[] | boolean | undefined>;
 
@@ -123,6 +124,14 @@ async function plot(points: readonly InterferencePoint[], spec: InterferenceSpec
 /** Runs the study for `faultline scale --irq-rate`; Ctrl-C keeps the points so far and exits 130. */
 export async function interferenceCommand(f: Flags): Promise<void> {
   const spec = parseInterferenceFlags(f);
+  // The plots' paths are checked before the first run: a bad --out costs nothing.
+  const out = outDir(String(f.out ?? 'faultline-out'));
+  const a = join(out, 'interference-faults.svg');
+  const b = join(out, 'interference-irqs.svg');
+  await checkOutputs([
+    { flag: '--out', path: a },
+    { flag: '--out', path: b },
+  ]);
   const runs = COMBINATIONS.flatMap((c) => spec.rates.map((rate) => ({ c, rate })));
   const bar =
     process.stderr.isTTY && !f.json
@@ -149,9 +158,6 @@ export async function interferenceCommand(f: Flags): Promise<void> {
     bar?.stop();
     process.removeListener('SIGINT', onInt);
   }
-  const out = String(f.out ?? 'faultline-out');
-  const a = join(out, 'interference-faults.svg');
-  const b = join(out, 'interference-irqs.svg');
   if (!stop) {
     const [faults, irqs] = await plot(points, spec);
     await writeFileAtomic(a, faults!);
@@ -159,7 +165,8 @@ export async function interferenceCommand(f: Flags): Promise<void> {
   }
   if (f.json) {
     const { costs: _costs, ...shown } = spec;
-    process.stdout.write(`${JSON.stringify({ spec: shown, points, interrupted: stop })}\n`);
+    const config = sweepConfig(shown);
+    process.stdout.write(`${JSON.stringify({ spec: shown, points, interrupted: stop, config })}\n`);
   } else {
     if (stop) process.stdout.write('interrupted: partial result\n');
     process.stdout.write(`${table(points)}\n`);

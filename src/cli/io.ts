@@ -22,6 +22,13 @@ export class UserError extends Error {
 /** Exit status of a run stopped by Ctrl-C (128 + SIGINT, as a shell reports it). */
 export const EXIT_INTERRUPTED = 130;
 
+/**
+ * Exit status of `replay` and `compare` when a traced thread stopped for good before the end of
+ * its trace, in any design (it died, or waits for a failed fault handler): the output is
+ * complete, but covers only the records before the stop (`stopped` in docs/OUTPUT.md).
+ */
+export const EXIT_THREAD_STOPPED = 3;
+
 /** Writes `data` to `path` via a temporary file in the same directory and a rename. */
 export async function writeFileAtomic(path: string, data: string): Promise<void> {
   const tmp = `${path}.tmp-${process.pid}`;

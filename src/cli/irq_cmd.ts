@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { lineChart } from '../report/plot.js';
 import { formatNumber, formatTable } from '../report/table.js';
 import { microsToCycles } from '../sim/cost.js';
-import { type IrqDelivery, type IrqSimResult, runIrqSim } from '../sim/irq_run.js';
+import type { IrqDelivery, IrqSimResult } from '../sim/irq_run.js';
 import {
   checkOutputs,
   interruptible,
@@ -152,6 +152,7 @@ export async function runIrqSweep(
   stop: () => boolean = () => false,
 ): Promise<IrqSimResult[]> {
   const out: IrqSimResult[] = [];
+  const { runIrqSim } = await import('../sim/irq_run.js');
   for (const design of spec.designs) {
     for (const [i, cpus] of spec.cpus.entries()) {
       await yieldToEventLoop();

@@ -1,23 +1,21 @@
 /**
- * `faultline replay`, `faultline compare` and `faultline designs`.
+ * `faultline replay`, `faultline compare` and `faultline designs`. The simulator, the reports and
+ * the progress bar are loaded when a replay runs, so that `designs` and `--help` start at once.
  */
 import { join } from 'node:path';
-import { SingleBar } from 'cli-progress';
 import { type Command, Option } from 'commander';
 import { MISBEHAVIOURS } from '../components/misbehaviour.js';
 import { type ArchName, arch } from '../hw/arch.js';
 import { TLB_SPEC_HELP } from '../hw/tlb_spec.js';
-import { comparisonChart, comparisonHtml, comparisonTable, summaryText } from '../report/run_report.js';
 import { formatNumber, formatTable } from '../report/table.js';
 import { DESIGNS, designOptions, optionChoices } from '../sim/designs.js';
-import { metadataPoints } from '../sim/metadata_study.js';
 import { stopText } from '../sim/replay_stop.js';
 import { machineLine, type WindowConfig } from '../sim/run_config.js';
-import { trustOfDesign } from '../sim/trust_run.js';
 import { unwrap } from '../util/result.js';
 import {
   checkOutputs,
   collect,
+  EXIT_THREAD_STOPPED,
   type Interrupt,
   interruptible,
   type Output,
@@ -28,7 +26,7 @@ import {
   writeFileAtomic,
 } from './io.js';
 import { addPagingFlags } from './paging_options.js';
-import { EXIT_THREAD_STOPPED, type ReplayOutcome, replay } from './replay_run.js';
+import type { ReplayOutcome } from './replay_run.js';
 import { type RunFlags, type RunOptions, runOptions } from './run_options.js';
 import type { ReaderMode } from './trace_thread.js';
 
@@ -57,7 +55,7 @@ function addReaderFlag(cmd: Command): Command {
   return cmd.addOption(
     new Option(
       '--reader <mode>',
-      'parse the trace on a reader thread, overlapped with the simulation (thread), in the simulating thread (inline), or thread for files of 4 MiB or more (auto)',
+      'parse the trace on a reader thread, overlapped with the simulation (thread), in the simulating thread (inline), or thread for traces of about 4 million records or more while a core is idle (auto)',
     )
       .argParser((v) => parseChoice(v, '--reader', READER_MODES))
       .default('auto'),
@@ -124,6 +122,7 @@ export async function replayWithUi(
   opts: { timeline: boolean; quiet: boolean; stop: Interrupt; tlbSamples?: boolean },
 ): Promise<ReplayOutcome> {
   const { window, top } = windowOptions(flags);
+  const [{ replay }, { SingleBar }] = await Promise.all([import('./replay_run.js'), import('cli-progress')]);
   const bar =
     process.stderr.isTTY && !opts.quiet
       ? new SingleBar({
@@ -192,6 +191,7 @@ export function registerReplayCommands(program: Command): void {
       ) => {
         const runs = runOptions([flags.design], flags);
         windowOptions(flags);
+        const { comparisonChart, comparisonHtml, summaryText } = await import('../report/run_report.js');
         const outputs: Output[] = [];
         if (flags.timeline !== undefined) outputs.push({ flag: '--timeline', path: flags.timeline });
         if (flags.report !== undefined) outputs.push({ flag: '--report', path: flags.report });
@@ -261,6 +261,7 @@ export function registerReplayCommands(program: Command): void {
       const designs = flags.design?.length ? flags.design : ['genode', '4k-only'];
       const runs = runOptions(designs, flags);
       windowOptions(flags);
+      const { comparisonChart, comparisonHtml, comparisonTable } = await import('../report/run_report.js');
       const dir = outDir(flags.out);
       const svgPath = join(dir, 'compare.svg');
       const htmlPath = join(dir, 'compare.html');
@@ -310,13 +311,16 @@ export function registerReplayCommands(program: Command): void {
       '--metadata [counts]',
       'bytes of core and kernel metadata per fault-handling design as managed dataspaces grow (default 1,16,256,1024)',
     )
-    .action((flags: { json?: boolean; trust?: boolean; metadata?: string | boolean }) => {
+    .action(async (flags: { json?: boolean; trust?: boolean; metadata?: string | boolean }) => {
       if (flags.trust) {
-        designsTrust(!!flags.json);
+        await designsTrust(!!flags.json);
         return;
       }
       if (flags.metadata !== undefined) {
-        designsMetadata(flags.metadata === true ? '1,16,256,1024' : String(flags.metadata), !!flags.json);
+        await designsMetadata(
+          flags.metadata === true ? '1,16,256,1024' : String(flags.metadata),
+          !!flags.json,
+        );
         return;
       }
       if (flags.json) {
@@ -344,7 +348,8 @@ const TRUST_KINDS =
   "receiver's address space (a direct right); page-fault: the kernel sends the thread's page faults there.";
 
 /** `faultline designs --trust`: the rights each design's run of the default workload used. */
-function designsTrust(json: boolean): void {
+async function designsTrust(json: boolean): Promise<void> {
+  const { trustOfDesign } = await import('../sim/trust_run.js');
   const rows = DESIGNS.map((d) => ({ design: d.name, trust: trustOfDesign(d.options) }));
   if (json) {
     process.stdout.write(`${JSON.stringify({ designs: rows })}\n`);
@@ -367,8 +372,9 @@ function designsTrust(json: boolean): void {
 }
 
 /** `faultline designs --metadata`: core and kernel metadata per design as managed dataspaces grow. */
-function designsMetadata(counts: string, json: boolean): void {
+async function designsMetadata(counts: string, json: boolean): Promise<void> {
   const ns = parseIntList(counts, '--metadata', 100_000, { increasing: true });
+  const { metadataPoints } = await import('../sim/metadata_study.js');
   const points = (['genode', 'sync-core-rpc', 'local-rm'] as const).flatMap((d) =>
     metadataPoints(d, unwrap(designOptions(d)), ns),
   );

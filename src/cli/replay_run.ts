@@ -1,46 +1,30 @@
 /**
  * Streams one trace into one or more traced systems at once (one per design), batch by batch,
  * so a trace of any length replays in constant memory and is read only once for a comparison.
+ * A comparison of a trace read on the reader thread replays half of its designs on a partner
+ * thread (sim_worker.ts), so that N designs cost about N/2 replays on two cores, not N.
  */
 import { stat } from 'node:fs/promises';
+import { Worker } from 'node:worker_threads';
 import { misbehaviourName } from '../components/misbehaviour.js';
 import { arch as archOf } from '../hw/arch.js';
 import { DEFAULT_COSTS } from '../sim/cost.js';
-import { intervalCounters } from '../sim/machine_timeline.js';
-import {
-  buildTracedSystem,
-  type IntervalResult,
-  intervalResult,
-  markSystem,
-  type RunResult,
-  resetStatistics,
-  summarize,
-  type TracedSystem,
-} from '../sim/replay.js';
-import { settle } from '../sim/replay_stop.js';
+import type { RunResult } from '../sim/replay.js';
 import { runConfig, type WindowConfig } from '../sim/run_config.js';
-import { diffStats, type StatsMark } from '../sim/run_stats.js';
-import { RecordWindow, type WindowEvent } from '../sim/run_window.js';
-import { PushSource } from '../sim/sim_thread.js';
-import { Timeline } from '../sim/timeline.js';
-import { sampleTlbs, type TlbSample } from '../sim/tlb_samples.js';
+import type { Timeline } from '../sim/timeline.js';
+import type { TlbSample } from '../sim/tlb_samples.js';
 import type { TraceBatch } from '../sim/trace_batch.js';
-import { invariant } from '../util/result.js';
 import { UserError } from './io.js';
+import { type GroupOptions, type GroupOutcome, ReplayGroup } from './replay_group.js';
 import type { RunOptions } from './run_options.js';
+import type { SimJob, SimReply } from './sim_worker.js';
+import type { TraceRing } from './trace_ring.js';
 import { type openTrace, readTraceFromStream, type TraceSummary } from './trace_source.js';
-import { type ReaderMode, readTrace } from './trace_thread.js';
+import { type ReaderMode, readsOnThread, readTrace, readTraceThreaded } from './trace_thread.js';
 import { faultlineVersion } from './version.js';
 
-/**
- * Exit status of `replay` and `compare` when a traced thread stopped for good before the end of
- * its trace, in any design (it died, or waits for a failed fault handler): the output is
- * complete, but covers only the records before the stop (`stopped` in docs/OUTPUT.md).
- */
-export const EXIT_THREAD_STOPPED = 3;
-
-/** Cycles per microsecond of the nominal 3 GHz clock (docs/COST_MODEL.md). */
-export const CYCLES_PER_US = 3000;
+export { EXIT_THREAD_STOPPED } from './io.js';
+export { CYCLES_PER_US } from './replay_group.js';
 
 /** What a replay produced. */
 export interface ReplayOutcome {
@@ -68,36 +52,78 @@ export interface ReplayHooks {
   readonly top?: number;
   /** Sample every CPU's TLBs after each batch (65,536 records) and at the end. */
   readonly tlbSamples?: boolean;
+  /**
+   * Replay half of several designs on a partner thread when the trace is read on the reader
+   * thread (default true; the results are the same either way).
+   */
+  readonly partner?: boolean;
 }
 
 /** Every record measured, no intervals. */
 export const WHOLE_TRACE: WindowConfig = { skip: 0, warmup: 0, limit: null, interval: null };
 
-/** One design's system during a replay. */
-interface Run {
-  readonly sys: TracedSystem;
-  readonly src: PushSource;
-  readonly timeline: Timeline | null;
-  /** The end of the warm-up (undefined: none yet). */
-  from: StatsMark | undefined;
-  /** Statistics at the last interval boundary, and the measured records before it. */
-  last: StatsMark;
-  lastRecords: number;
-  readonly intervals: IntervalResult[];
-  /** TLB samples after each batch (with `tlbSamples`). */
-  readonly samples: TlbSample[];
+/** The partner thread's script: built JavaScript, or a shim that loads the TypeScript source (tests). */
+function simWorkerUrl(): URL {
+  const ts = import.meta.url.endsWith('.ts');
+  return new URL(ts ? './sim_worker.dev.mjs' : './sim_worker.js', import.meta.url);
 }
 
-/** Closes the interval since `r.last` (if it holds records) and draws it on the timeline. */
-function closeInterval(r: Run): void {
-  const now = markSystem(r.sys);
-  const d = diffStats(now, r.last);
-  if (d.records === 0 && d.elapsed === 0) return;
-  const iv = intervalResult(d, r.lastRecords, now.elapsed - (r.from?.elapsed ?? 0));
-  r.intervals.push(iv);
-  if (r.timeline) intervalCounters(r.timeline, now.elapsed, iv);
-  r.last = now;
-  r.lastRecords += d.records;
+/** The partner thread, started with the first comparison and kept (unreferenced) for the next. */
+interface Partner {
+  readonly worker: Worker;
+  busy: boolean;
+  readonly waiting: Map<number, (r: SimReply) => void>;
+  failed: Error | null;
+}
+
+let partnerThread: Partner | null = null;
+let nextJob = 1;
+
+function startPartnerThread(): Partner {
+  const worker = new Worker(simWorkerUrl());
+  const p: Partner = { worker, busy: false, waiting: new Map(), failed: null };
+  worker.on('message', (m: SimReply) => {
+    p.waiting.get(m.id)?.(m);
+    p.waiting.delete(m.id);
+  });
+  const fail = (e: Error) => {
+    p.failed = e;
+    if (partnerThread === p) partnerThread = null;
+    for (const w of p.waiting.values()) w({ id: 0, ok: false, error: e.message });
+    p.waiting.clear();
+  };
+  worker.on('error', fail);
+  worker.on('exit', (code) => fail(new Error(`partner replay thread exited with code ${code}`)));
+  worker.unref();
+  return p;
+}
+
+/** The partner thread for one job, or null when it is busy (a comparison inside a comparison). */
+function claimPartner(): Partner | null {
+  partnerThread ??= startPartnerThread();
+  if (partnerThread.busy) return null;
+  partnerThread.busy = true;
+  partnerThread.worker.ref();
+  return partnerThread;
+}
+
+/** Has the partner replay `runs` from `ring`; resolves to their outcome and frees the partner. */
+function partnerJob(
+  p: Partner,
+  ring: TraceRing,
+  runs: readonly RunOptions[],
+  options: GroupOptions,
+): Promise<GroupOutcome> {
+  const job: SimJob = { id: nextJob++, runs, options, buffers: ring.buffers };
+  return new Promise<GroupOutcome>((resolve, reject) => {
+    p.waiting.set(job.id, (m) => {
+      p.busy = false;
+      p.worker.unref();
+      if (m.ok) resolve(m.outcome);
+      else reject(new Error(`partner replay thread failed: ${m.error}`));
+    });
+    p.worker.postMessage(job);
+  });
 }
 
 /** Replays a trace file (or a stream, e.g. valgrind's output) through every run. */
@@ -107,44 +133,24 @@ export async function replay(
   hooks: ReplayHooks = {},
 ): Promise<ReplayOutcome> {
   const windowConfig = hooks.window ?? WHOLE_TRACE;
-  const window = new RecordWindow(windowConfig);
   const top = hooks.top ?? 10;
-  const systems: Run[] = runs.map((r, i) => {
-    const src = new PushSource();
-    const timeline =
-      hooks.timeline && i === 0 ? new Timeline(CYCLES_PER_US, { otherData: { design: r.design } }) : null;
-    const sys = buildTracedSystem([src], {
-      ...r.system,
-      timeline: timeline ?? undefined,
-      attribution: top > 0,
-    });
-    const last = markSystem(sys);
-    return { sys, src, timeline, from: undefined, last, lastRecords: 0, intervals: [], samples: [] };
-  });
+  const options: GroupOptions = { window: windowConfig, top, tlbSamples: hooks.tlbSamples };
+  // With a partner, this thread replays the designs at even positions, the partner the odd ones.
+  const helper =
+    typeof input === 'string' &&
+    runs.length >= 2 &&
+    hooks.partner !== false &&
+    (await readsOnThread(input, hooks.reader ?? 'auto', runs.length))
+      ? claimPartner()
+      : null;
+  const split = helper !== null;
+  const mine = split ? runs.filter((_, i) => i % 2 === 0) : runs;
+  const theirs = split ? runs.filter((_, i) => i % 2 === 1) : [];
+  const group = new ReplayGroup(mine, { ...options, timeline: hooks.timeline });
+  let partner: Promise<GroupOutcome> | null = null;
   let interrupted = false;
-  const simulate = (batch: TraceBatch): void => {
-    for (const s of systems) {
-      const t = s.sys.threads[0]!;
-      // A stopped thread replays nothing more: the rest of the trace is read and counted, not replayed.
-      if (t.fatal) continue;
-      s.src.push(batch);
-      s.sys.machine.kick(t);
-      s.sys.machine.run();
-      if (settle(t, s.sys.machine.errors)) s.src.take();
-      else invariant(!s.src.hasPending, 'a replayed batch was not consumed');
-      if (hooks.tlbSamples) s.samples.push(sampleTlbs(s.sys.machine));
-    }
-  };
-  const boundary = (e: WindowEvent): void => {
-    for (const s of systems) {
-      if (e === 'warmup-end') {
-        s.from = resetStatistics(s.sys);
-        s.last = s.from;
-      } else closeInterval(s);
-    }
-  };
   const sink = (batch: TraceBatch): boolean => {
-    const more = window.feed(batch, simulate, boundary);
+    const more = group.feed(batch);
     if (hooks.shouldStop?.()) {
       interrupted = true;
       return false;
@@ -153,34 +159,44 @@ export async function replay(
   };
   let total = 0;
   let read: Awaited<ReturnType<typeof openTrace>>;
-  if (typeof input === 'string') {
-    total = await stat(input).then(
-      (s) => s.size,
-      () => 0,
-    );
-    const onProgress = hooks.onProgress ? (b: number) => hooks.onProgress!(b, total) : undefined;
-    read = await readTrace(input, sink, { onProgress, mode: hooks.reader });
-  } else {
-    read = await readTraceFromStream(input.stream, input.name, sink);
-  }
-  if (!read.ok) throw new UserError(read.message);
-  for (const s of systems) {
-    s.src.end();
-    s.sys.machine.kick(s.sys.threads[0]!);
-    s.sys.machine.run();
-    settle(s.sys.threads[0]!, s.sys.machine.errors);
-    // A trace that ended inside its warm-up was all warm-up: nothing was measured.
-    if (windowConfig.warmup > 0 && s.from === undefined) {
-      s.from = resetStatistics(s.sys);
-      s.last = s.from;
+  try {
+    if (typeof input === 'string') {
+      total = await stat(input).then(
+        (s) => s.size,
+        () => 0,
+      );
+      const onProgress = hooks.onProgress ? (b: number) => hooks.onProgress!(b, total) : undefined;
+      read = split
+        ? await readTraceThreaded(input, sink, {
+            onProgress,
+            partner: (ring) => {
+              partner = partnerJob(helper!, ring, theirs, options);
+            },
+          })
+        : await readTrace(input, sink, { onProgress, mode: hooks.reader });
+    } else {
+      read = await readTraceFromStream(input.stream, input.name, sink);
     }
-    if (windowConfig.interval !== null) closeInterval(s);
-    if (hooks.tlbSamples) s.samples.push(sampleTlbs(s.sys.machine));
+  } catch (e) {
+    // The partner ends with the read (its ring says so); its own failure is secondary here.
+    await (partner as Promise<GroupOutcome> | null)?.catch(() => undefined);
+    throw e;
+  } finally {
+    // Claimed but never given a job (the read failed before it had a ring): free it.
+    if (helper !== null && partner === null) {
+      helper.busy = false;
+      helper.worker.unref();
+    }
   }
+  const partnerOutcome = partner ? await (partner as Promise<GroupOutcome>) : null;
+  if (!read.ok) throw new UserError(read.message);
+  const own = group.finish();
   const version = faultlineVersion();
+  const pick = <T>(i: number, a: readonly T[], b: readonly T[] | undefined): T =>
+    split ? (i % 2 === 0 ? a[i >> 1]! : b![i >> 1]!) : a[i]!;
+  const timelines = group.timelines;
   return {
-    results: systems.map((s, i) => {
-      const r = runs[i]!;
+    results: runs.map((r, i) => {
       const sys = r.system;
       const arch = sys.arch ?? 'x86_64';
       const config = runConfig({
@@ -199,16 +215,11 @@ export async function replay(
         paging: sys.paging,
         misbehave: sys.misbehave ? misbehaviourName(sys.misbehave) : undefined,
       });
-      const result = summarize(s.sys, r.design, { from: s.from, top });
-      return {
-        ...result,
-        ...(windowConfig.interval !== null ? { intervals: s.intervals } : {}),
-        config,
-      };
+      return { ...pick(i, own.results, partnerOutcome?.results), config };
     }),
-    timelines: systems.map((s) => s.timeline),
+    timelines: runs.map((_, i) => (split ? (i % 2 === 0 ? timelines[i >> 1]! : null) : timelines[i]!)),
     trace: read.value,
     interrupted,
-    samples: systems.map((s) => s.samples),
+    samples: runs.map((_, i) => pick(i, own.samples, partnerOutcome?.samples)),
   };
 }

@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { UserError } from './io.js';
-import { DEFAULTS, parseScaleFlags, runScale, runScalePoint } from './scale_cmd.js';
+import { DEFAULTS, parseScaleFlags } from './scale_cmd.js';
+import { runScale, runScalePoint } from './scale_run.js';
 
 function error(f: Record<string, string>): string {
   try {

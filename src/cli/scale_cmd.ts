@@ -5,14 +5,11 @@
  * of events, so a progress bar moves on a terminal and Ctrl-C keeps the points done so far.
  */
 import { join } from 'node:path';
-import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { lineChart } from '../report/plot.js';
 import { formatTable } from '../report/table.js';
 import { designOptions } from '../sim/designs.js';
-import { buildScaleSystem, type ScalePoint, type ScaleSystem, scalePoint } from '../sim/scale.js';
-import { createThreadedWorkload } from '../workload/synthetic.js';
-import { interferenceCommand } from './interference_cmd.js';
+import type { ScalePoint } from '../sim/scale.js';
 import {
   checkOutputs,
   collect,
@@ -26,7 +23,7 @@ import {
   writeFileAtomic,
 } from './io.js';
 import { MAX_CPUS, parseChunk, parseSeed } from './run_options.js';
-import { completeSeries, yieldToEventLoop } from './sweep.js';
+import { completeSeries } from './sweep.js';
 import { sweepConfig } from './version.js';
 
 /** What to sweep. */
@@ -40,91 +37,6 @@ export interface ScaleSpec {
   readonly share: number;
   readonly chunk: number;
   readonly seed: number;
-}
-
-const BASE = 2 ** 32;
-
-/** Accesses each thread makes at a point with `cpus` CPUs. */
-function recordsPerThread(spec: ScaleSpec, cpus: number): number {
-  return Math.max(1, Math.floor(spec.records / cpus));
-}
-
-/** Builds the system of one point of the sweep, ready to run. */
-export function scaleSystem(spec: ScaleSpec, design: string, cpus: number): ScaleSystem {
-  const options = designOptions(design);
-  if (!options.ok) throw new UserError(`--design: ${options.message}`);
-  const sources = createThreadedWorkload({
-    threads: cpus,
-    recordsPerThread: recordsPerThread(spec, cpus),
-    sharedFootprint: spec.sharedBytes,
-    privateFootprint: spec.privateBytes,
-    shareRatio: spec.share,
-    seed: spec.seed,
-    base: BASE,
-    instrPerAccess: 0,
-  });
-  if (!sources.ok) throw new UserError(sources.message);
-  return buildScaleSystem(sources.value, {
-    cpus,
-    design: options.value,
-    chunk: spec.chunk,
-    // The generator puts the shared region at BASE and the private ones right after it.
-    layout: { privateBase: BASE + spec.sharedBytes, privateStride: spec.privateBytes },
-  });
-}
-
-/** Runs one point of the sweep to its end. */
-export function runScalePoint(spec: ScaleSpec, design: string, cpus: number): ScalePoint {
-  const sys = scaleSystem(spec, design, cpus);
-  sys.machine.run();
-  return scalePoint(sys, design);
-}
-
-/** Wall-clock milliseconds of simulation between looks at the terminal (progress, Ctrl-C). */
-const SLICE_MS = 50;
-
-/** Hooks of {@link runScale}. */
-export interface ScaleHooks {
-  /** Accesses made so far, of `total` in the whole sweep; called after every slice. */
-  readonly onProgress?: (done: number, total: number) => void;
-  /** Polled after every slice: true stops the sweep (the point in progress is kept, partial). */
-  readonly shouldStop?: () => boolean;
-}
-
-/**
- * Runs the whole sweep, designs outermost, each point in slices of about {@link SLICE_MS} of engine
- * events (the same events in the same order as one uninterrupted run, so the same figures) with
- * the event loop free in between.
- */
-export async function runScale(
-  spec: ScaleSpec,
-  hooks: ScaleHooks = {},
-): Promise<{ points: ScalePoint[]; interrupted: boolean }> {
-  const total = spec.designs.length * spec.cpus.reduce((a, c) => a + c * recordsPerThread(spec, c), 0);
-  const points: ScalePoint[] = [];
-  let before = 0;
-  for (const design of spec.designs) {
-    for (const cpus of spec.cpus) {
-      const sys = scaleSystem(spec, design, cpus);
-      const engine = sys.machine.engine;
-      let stopped = false;
-      for (let more = true; more; ) {
-        // One event can stand for thousands of accesses: look at the clock every few events.
-        const until = performance.now() + SLICE_MS;
-        while (more && performance.now() < until) {
-          for (let i = 0; i < 16 && more; i++) more = engine.step();
-        }
-        hooks.onProgress?.(before + sys.threads.reduce((a, t) => a + t.records, 0), total);
-        await yieldToEventLoop();
-        stopped = !!hooks.shouldStop?.();
-        if (stopped) break;
-      }
-      points.push(scalePoint(sys, design));
-      if (stopped) return { points, interrupted: true };
-      before += cpus * recordsPerThread(spec, cpus);
-    }
-  }
-  return { points, interrupted: false };
 }
 
 function table(points: readonly ScalePoint[]): string {
@@ -227,6 +139,7 @@ export function registerScaleCommand(program: Command): void {
     .option('--duration <ms>', 'with --irq-rate: simulated time measured per run, in ms', '2')
     .action(async (f: Record<string, string | string[] | boolean | undefined>) => {
       if (f.irqRate !== undefined) {
+        const { interferenceCommand } = await import('./interference_cmd.js');
         await interferenceCommand(f.cpus === '1,2,4,8,16,32,64' ? { ...f, cpus: '4' } : f);
         return;
       }
@@ -237,6 +150,11 @@ export function registerScaleCommand(program: Command): void {
       await checkOutputs([
         { flag: '--out', path: a },
         { flag: '--out', path: b },
+      ]);
+      // The simulator and the progress bar are loaded when a sweep runs (start-up, docs/BENCHMARKS.md).
+      const [{ runScale }, { SingleBar }] = await Promise.all([
+        import('./scale_run.js'),
+        import('cli-progress'),
       ]);
       const bar =
         process.stderr.isTTY && !f.json

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DESIGNS } from '../sim/designs.js';
+import { checkTimeline } from '../sim/timeline_check.js';
 import {
   registerScenarioCommands,
   runScenarioFile,
@@ -189,6 +190,30 @@ describe('faultline run on the simulator', () => {
     });
   });
 
+  it('--timeline writes the simulated run as a valid trace-event file; refuses a core-only scenario and its own input', async () => {
+    const p = file('timed.yaml', TRACE(join(FIXTURE, 'lackey_small.txt')));
+    const out = join(DIR, 'timed.json');
+    expect((await runScenarioFile(p, { timeline: out })).exitCode).toBe(0);
+    const json = JSON.parse(readFileSync(out, 'utf8'));
+    expect(checkTimeline(json)).toEqual([]);
+    const names = new Set(json.traceEvents.map((e: { name: string }) => e.name));
+    expect(names).toContain('page-fault entry');
+    expect(json.otherData).toMatchObject({ scenario: 'traced' });
+    const core = file('core.yaml', GOOD);
+    expect(await runScenarioFile(core, { timeline: join(DIR, 'core.json') })).toEqual({
+      exitCode: 2,
+      stdout: '',
+      stderr: expect.stringMatching(/^--timeline: .*core\.yaml runs on the core model only/),
+    });
+    const before = readFileSync(p, 'utf8');
+    const self = await runScenarioFile(p, { timeline: p });
+    expect([self.exitCode, self.stderr]).toEqual([
+      2,
+      expect.stringMatching(/^--timeline: .* is the input file/),
+    ]);
+    expect(readFileSync(p, 'utf8')).toBe(before);
+  });
+
   it('--cost takes whole cycles in a stated range, like replay', async () => {
     const p = file('good2.yaml', GOOD);
     expect(await runScenarioFile(p, { cost: ['ipcRoundTrip=2.5'] })).toEqual({
@@ -248,8 +273,8 @@ describe('faultline validate and schema', () => {
     });
   });
 
-  it('schema prints the committed JSON Schema', () => {
-    expect(schemaOutput()).toEqual({
+  it('schema prints the committed JSON Schema', async () => {
+    expect(await schemaOutput()).toEqual({
       exitCode: 0,
       stdout: readFileSync(join(ROOT, 'schema', 'scenario.schema.json'), 'utf8'),
       stderr: '',

@@ -9,13 +9,10 @@
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { type LoadedScenario, loadScenario } from '../scenario/load.js';
-import { formatProblem, type Problem, type ScenarioError, scenarioError } from '../scenario/problem.js';
-import { formatFailure, runScenario } from '../scenario/run.js';
-import { scenarioJsonSchemaText } from '../scenario/schema.js';
-import { isSimulated, traceRefs } from '../scenario/simulation.js';
+import type { LoadedScenario } from '../scenario/load.js';
+import type { Problem, ScenarioError } from '../scenario/problem.js';
 import { TraceBatch } from '../sim/trace_batch.js';
-import { collect, UserError } from './io.js';
+import { checkOutputs, collect, UserError, writeFileAtomic } from './io.js';
 import { parseCostFlags } from './run_options.js';
 import { openTrace } from './trace_source.js';
 /** What a command printed and how it exits. */
@@ -30,8 +27,11 @@ const MAX_FAILURES_SHOWN = 50;
 
 const lines = (xs: readonly string[]) => (xs.length ? `${xs.join('\n')}\n` : '');
 
-function invalid(e: ScenarioError): CommandOutput {
-  return { exitCode: 2, stdout: '', stderr: lines(e.problems.map(formatProblem)) };
+async function invalid(e: ScenarioError | readonly Problem[]): Promise<CommandOutput> {
+  // The scenario modules (yaml, zod, the model) load with the first scenario, not at start-up.
+  const { formatProblem, scenarioError } = await import('../scenario/problem.js');
+  const problems = 'problems' in e ? e.problems : scenarioError(e).problems;
+  return { exitCode: 2, stdout: '', stderr: lines(problems.map(formatProblem)) };
 }
 
 async function load(path: string): Promise<LoadedScenario | CommandOutput> {
@@ -43,8 +43,10 @@ async function load(path: string): Promise<LoadedScenario | CommandOutput> {
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : String(code ?? e);
     return { exitCode: 2, stdout: '', stderr: `${path}: cannot read the scenario: ${why}\n` };
   }
+  // The loader (yaml, zod and the model its checks use) is loaded with the first scenario.
+  const { loadScenario } = await import('../scenario/load.js');
   const r = loadScenario(text, path);
-  return r.ok ? r.value : invalid(r);
+  return r.ok ? r.value : await invalid(r);
 }
 
 /** Records a trace_player may hold in memory; longer traces are for `faultline replay`. */
@@ -62,6 +64,7 @@ export async function readScenarioTraces(
 ): Promise<Map<string, TraceBatch[]> | CommandOutput> {
   const out = new Map<string, TraceBatch[]>();
   const problems: Problem[] = [];
+  const { traceRefs } = await import('../scenario/simulation.js');
   for (const ref of traceRefs(s)) {
     if (out.has(ref.trace)) continue;
     const batches: TraceBatch[] = [];
@@ -88,7 +91,7 @@ export async function readScenarioTraces(
     if (why) problems.push(s.source.problem(ref.path, why));
     else out.set(ref.trace, batches);
   }
-  return problems.length ? invalid(scenarioError(problems)) : out;
+  return problems.length ? await invalid(problems) : out;
 }
 
 /** Validates `--cost key=value` assignments (the same checks as replay's). */
@@ -101,19 +104,65 @@ function costFlags(items: readonly string[]): { costs: Record<string, number> } 
   }
 }
 
-/** `faultline run FILE.yaml [--log] [--cost k=v]`: runs the scenario and checks its expectations. */
+/** Cycles per µs of the simulated clock (3 GHz), the timeline's time base. */
+const CYCLES_PER_US = 3000;
+
+/** Checks `--timeline FILE` before any work: writable, not an input. */
+async function timelineOutput(file: string, inputs: readonly string[]): Promise<CommandOutput | null> {
+  try {
+    await checkOutputs([{ flag: '--timeline', path: file }], inputs);
+    return null;
+  } catch (e) {
+    if (!(e instanceof UserError)) throw e;
+    return { exitCode: 2, stdout: '', stderr: `${e.message}\n` };
+  }
+}
+
+/**
+ * `faultline run FILE.yaml [--log] [--cost k=v] [--timeline OUT]`: runs the scenario and checks its
+ * expectations; with `--timeline`, the simulated machine's run as a Chrome trace-event file (also
+ * when an expectation failed: that is when one wants to look).
+ */
 export async function runScenarioFile(
   path: string,
-  opts: { log?: boolean; cost?: readonly string[] } = {},
+  opts: { log?: boolean; cost?: readonly string[]; timeline?: string } = {},
 ): Promise<CommandOutput> {
   const flags = costFlags(opts.cost ?? []);
   if ('exitCode' in flags) return flags;
+  if (opts.timeline !== undefined) {
+    const bad = await timelineOutput(opts.timeline, [path]);
+    if (bad) return bad;
+  }
   const s = await load(path);
   if ('exitCode' in s) return s;
+  const { isSimulated, traceRefs } = await import('../scenario/simulation.js');
+  if (opts.timeline !== undefined && !isSimulated(s.data))
+    return {
+      exitCode: 2,
+      stdout: '',
+      stderr: `--timeline: ${path} runs on the core model only (no behaviours, simulate step or design): there is no simulated time to record\n`,
+    };
   const traces = await readScenarioTraces(s, path);
   if ('exitCode' in traces) return traces;
-  const r = runScenario(s, { traces, costs: flags.costs });
-  if (!r.ok) return invalid(r);
+  if (opts.timeline !== undefined) {
+    const bad = await timelineOutput(
+      opts.timeline,
+      [...traceRefs(s)].map((ref) => tracePath(path, ref.trace)),
+    );
+    if (bad) return bad;
+  }
+  const [{ formatFailure, runScenario }, { Timeline }] = await Promise.all([
+    import('../scenario/run.js'),
+    import('../sim/timeline.js'),
+  ]);
+  const timeline =
+    opts.timeline === undefined
+      ? undefined
+      : new Timeline(CYCLES_PER_US, { otherData: { scenario: s.data.name, design: s.data.design } });
+  const r = runScenario(s, { traces, costs: flags.costs, timeline });
+  if (!r.ok) return await invalid(r);
+  if (timeline && opts.timeline !== undefined)
+    await writeFileAtomic(opts.timeline, JSON.stringify(timeline.toJSON()));
   const report = r.value;
   const out = opts.log ? [...report.log] : [`${report.name}: ${report.summary}`];
   const shown = report.failures.slice(0, MAX_FAILURES_SHOWN).map(formatFailure);
@@ -127,6 +176,7 @@ export async function validateScenarioFile(path: string): Promise<CommandOutput>
   const s = await load(path);
   if ('exitCode' in s) return s;
   const problems: Problem[] = [];
+  const { isSimulated, traceRefs } = await import('../scenario/simulation.js');
   for (const ref of traceRefs(s)) {
     const file = tracePath(path, ref.trace);
     const ok = await stat(file).then(
@@ -136,7 +186,7 @@ export async function validateScenarioFile(path: string): Promise<CommandOutput>
     if (!ok)
       problems.push(s.source.problem(ref.path, `cannot read trace '${ref.trace}' (${file}): no such file`));
   }
-  if (problems.length) return invalid(scenarioError(problems));
+  if (problems.length) return await invalid(problems);
   const { steps, components, design } = s.data;
   const sim = isSimulated(s.data) ? `, simulated with design ${design}` : '';
   const summary = `${path}: valid scenario '${s.data.name}' (${components.length} component(s), ${steps.length} step(s)${sim})`;
@@ -144,7 +194,8 @@ export async function validateScenarioFile(path: string): Promise<CommandOutput>
 }
 
 /** `faultline schema`: the JSON Schema of scenario files (`faultline schema > schema/scenario.schema.json`). */
-export function schemaOutput(): CommandOutput {
+export async function schemaOutput(): Promise<CommandOutput> {
+  const { scenarioJsonSchemaText } = await import('../scenario/schema.js');
   return { exitCode: 0, stdout: scenarioJsonSchemaText(), stderr: '' };
 }
 
@@ -164,12 +215,16 @@ export function registerScenarioCommands(program: Command): void {
     .argument('<file>', 'scenario file (.yaml)')
     .option('--log', 'print the run log (each step with core events beneath, the simulation summarised)')
     .option('--cost <key=value>', "override a cost in cycles over the scenario's costs (repeatable)", collect)
+    .option(
+      '--timeline <file>',
+      "write the simulated machine's run as a Chrome trace-event JSON timeline (open in ui.perfetto.dev)",
+    )
     .addHelpText(
       'after',
       '\nTrace files of trace_player behaviours are read relative to the scenario file and held in memory\n' +
         `(at most ${MAX_TRACE_RECORDS} records). Exit status: 0 all expectations hold, 1 one failed, 2 invalid.\n`,
     )
-    .action(async (file: string, opts: { log?: boolean; cost?: string[] }) =>
+    .action(async (file: string, opts: { log?: boolean; cost?: string[]; timeline?: string }) =>
       emit(await runScenarioFile(file, opts)),
     );
   program
@@ -182,5 +237,5 @@ export function registerScenarioCommands(program: Command): void {
   program
     .command('schema')
     .description('prints the JSON Schema of scenario files (draft-07)')
-    .action(() => emit(schemaOutput()));
+    .action(async () => emit(await schemaOutput()));
 }

@@ -5,20 +5,13 @@
  * seed's DOpE figures measured on the model. A table, `--json`, and a plot of both failure regions.
  */
 import { join } from 'node:path';
-import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { MISBEHAVIOURS, parseMisbehaviour } from '../components/misbehaviour.js';
 import { lineChart } from '../report/plot.js';
 import { formatTable } from '../report/table.js';
 import { cyclesToMicros } from '../sim/cost.js';
 import { designOptions, parseOverrides, parseTimeout } from '../sim/designs.js';
-import {
-  DOPE,
-  runTimeoutStudy,
-  type TimeoutPoint,
-  type TimeoutResult,
-  type TimeoutSpec,
-} from '../sim/timeout_study.js';
+import type { DOPE, TimeoutPoint, TimeoutResult, TimeoutSpec } from '../sim/timeout_study.js';
 import { duration } from './contain_cmd.js';
 import {
   checkOutputs,
@@ -176,12 +169,12 @@ export function timeoutTable(r: TimeoutResult): string {
 }
 
 /** The seed's DOpE figures, in words, from the model's numbers. */
-export function dopeLines(r: TimeoutResult): string[] {
+export function dopeLines(r: TimeoutResult, dope: typeof DOPE): string[] {
   if (!r.dope) return [];
   const { shortTimeout: s, freeze: f } = r.dope;
   return [
-    `DOpE, too short: a ${duration(cyclesToMicros(DOPE.shortTimeoutCycles))} timeout with ${DOPE.busyThreads} busy threads of 10 ms quanta on the managers' CPU: ${s.lost} of ${s.faults} faults lost (calls timed out: ${s.sendTimeouts} before the manager took them, ${s.replyTimeouts} before it answered), ${s.unfinished} of ${r.spec.clients} threads blocked for good.`,
-    `DOpE, too long: a ${duration(cyclesToMicros(DOPE.longTimeoutCycles))} timeout × ${DOPE.misbehaving} misbehaving managers (${r.spec.misbehave}): the fault servers were blocked ${duration(f.serverBlockedUs)} in all, at most ${duration(f.serverStallUs)} without a break; ${r.design === 'local-rm' ? 'the innocent component, whose faults go to its own region mapper, waited at most' : 'the innocent component served by the same pager entrypoint froze for'} ${opt(f.innocentStallUs)}.`,
+    `DOpE, too short: a ${duration(cyclesToMicros(dope.shortTimeoutCycles))} timeout with ${dope.busyThreads} busy threads of 10 ms quanta on the managers' CPU: ${s.lost} of ${s.faults} faults lost (calls timed out: ${s.sendTimeouts} before the manager took them, ${s.replyTimeouts} before it answered), ${s.unfinished} of ${r.spec.clients} threads blocked for good.`,
+    `DOpE, too long: a ${duration(cyclesToMicros(dope.longTimeoutCycles))} timeout × ${dope.misbehaving} misbehaving managers (${r.spec.misbehave}): the fault servers were blocked ${duration(f.serverBlockedUs)} in all, at most ${duration(f.serverStallUs)} without a break; ${r.design === 'local-rm' ? 'the innocent component, whose faults go to its own region mapper, waited at most' : 'the innocent component served by the same pager entrypoint froze for'} ${opt(f.innocentStallUs)}.`,
   ];
 }
 
@@ -295,6 +288,11 @@ export function registerTimeoutsCommand(program: Command): void {
       const spec = parseTimeoutFlags(f);
       const path = join(outDir(f.out ?? 'faultline-out'), 'timeouts.svg');
       await checkOutputs([{ flag: '--out', path }]);
+      // The simulator and the progress bar load here, so `--help` does not pay for them.
+      const [{ runTimeoutStudy, DOPE }, { SingleBar }] = await Promise.all([
+        import('../sim/timeout_study.js'),
+        import('cli-progress'),
+      ]);
       const bar =
         process.stderr.isTTY && !f.json
           ? new SingleBar({ stream: process.stderr, format: 'timeouts {bar} {value}/{total} points' })
@@ -327,7 +325,7 @@ export function registerTimeoutsCommand(program: Command): void {
         interrupted ? 'interrupted: partial result' : '',
         timeoutTable(result),
         '',
-        ...dopeLines(result),
+        ...dopeLines(result, DOPE),
         svg ? `\nplot: ${path}` : '',
       ].filter((l, i) => i > 0 || l !== '');
       process.stdout.write(`${lines.join('\n')}\n`);

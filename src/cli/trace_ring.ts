@@ -1,8 +1,13 @@
 /**
  * A ring of trace batches in shared memory between a reader thread (which parses a trace file into
  * it) and the thread that replays it: slots are handed over with Atomics, so parsing and simulation
- * overlap, and the reader parses into the slots, so records are never copied. Both sides build a
+ * overlap, and the reader parses into the slots, so records are never copied. Every side builds a
  * {@link TraceRing} over the same buffers.
+ *
+ * A ring may have a second consumer, a partner thread replaying other designs of a `compare`: a
+ * slot is free again once both released it. The main consumer allows each batch to the partner as
+ * it takes it, and tells it where the batches end, so both replay exactly the same batches even
+ * when the main consumer stops early.
  */
 import { TraceBatch } from '../sim/trace_batch.js';
 
@@ -10,6 +15,8 @@ import { TraceBatch } from '../sim/trace_batch.js';
 export interface TraceRingBuffers {
   readonly capacity: number;
   readonly slots: number;
+  /** Threads that take every batch: 1, or 2 with a partner. */
+  readonly consumers: number;
   readonly control: SharedArrayBuffer;
   readonly kind: SharedArrayBuffer;
   readonly addr: SharedArrayBuffer;
@@ -20,13 +27,26 @@ export interface TraceRingBuffers {
 const FREE = 0;
 const FULL = 1;
 
+/**
+ * Control words: per slot a state (FREE, FULL) and a length, the stop and done flags, per slot the
+ * consumers yet to release it, the batches allowed to the partner, the end (batches + 1, 0 while
+ * unknown), the batches the partner has replayed, and per slot the number of the batch in it.
+ */
+const controlWords = (slots: number) => 4 * slots + 5;
+
 export class TraceRing {
-  /** Per slot a state (FREE, FULL) and a length, then the stop flag and the done flag. */
   private readonly ctrl: Int32Array;
   private readonly read: Float64Array;
   private readonly batches: TraceBatch[];
   private readonly stopAt: number;
   private readonly doneAt: number;
+  private readonly pendingAt: number;
+  private readonly allowedAt: number;
+  private readonly endAt: number;
+  private readonly progressAt: number;
+  private readonly seqAt: number;
+  /** Reader side: batches published so far. */
+  private published = 0;
 
   constructor(readonly buffers: TraceRingBuffers) {
     const { capacity, slots } = buffers;
@@ -34,6 +54,11 @@ export class TraceRing {
     this.read = new Float64Array(buffers.bytes);
     this.stopAt = 2 * slots;
     this.doneAt = 2 * slots + 1;
+    this.pendingAt = 2 * slots + 2;
+    this.allowedAt = 3 * slots + 2;
+    this.endAt = 3 * slots + 3;
+    this.progressAt = 3 * slots + 4;
+    this.seqAt = 3 * slots + 5;
     this.batches = Array.from(
       { length: slots },
       (_, s) =>
@@ -46,11 +71,12 @@ export class TraceRing {
   }
 
   /** Allocates the shared buffers of a ring of `slots` batches of `capacity` records. */
-  static create(capacity: number, slots: number): TraceRing {
+  static create(capacity: number, slots: number, consumers = 1): TraceRing {
     return new TraceRing({
       capacity,
       slots,
-      control: new SharedArrayBuffer(4 * (2 * slots + 2)),
+      consumers,
+      control: new SharedArrayBuffer(4 * controlWords(slots)),
       kind: new SharedArrayBuffer(capacity * slots),
       addr: new SharedArrayBuffer(8 * capacity * slots),
       size: new SharedArrayBuffer(4 * capacity * slots),
@@ -80,6 +106,8 @@ export class TraceRing {
   /** Hands slot s, holding `n` records, to the consumer. */
   publish(s: number, n: number): void {
     Atomics.store(this.ctrl, this.buffers.slots + s, n);
+    Atomics.store(this.ctrl, this.pendingAt + s, this.buffers.consumers);
+    Atomics.store(this.ctrl, this.seqAt + s, this.published++);
     Atomics.store(this.ctrl, s, FULL);
     Atomics.notify(this.ctrl, s);
   }
@@ -101,18 +129,77 @@ export class TraceRing {
 
   // Consumer side.
 
-  /** The batch in slot s when it is full, else null. */
-  take(s: number): TraceBatch | null {
+  /**
+   * The batch in slot s when it is full (and is batch number `seq`, when given: with a partner a
+   * slot stays full after this consumer released it, until the partner has), else null.
+   */
+  take(s: number, seq?: number): TraceBatch | null {
     if (Atomics.load(this.ctrl, s) !== FULL) return null;
+    if (seq !== undefined && Atomics.load(this.ctrl, this.seqAt + s) !== seq) return null;
     const b = this.batches[s]!;
     b.length = Atomics.load(this.ctrl, this.buffers.slots + s);
     return b;
   }
 
-  /** Gives slot s back to the reader. */
+  /** Gives slot s back to the reader (once every consumer has). */
   release(s: number): void {
+    if (Atomics.sub(this.ctrl, this.pendingAt + s, 1) > 1) return;
     Atomics.store(this.ctrl, s, FREE);
     Atomics.notify(this.ctrl, s);
+  }
+
+  /** Main consumer: the partner may replay batches 0..n-1 (they are part of the run). */
+  allow(n: number): void {
+    Atomics.store(this.ctrl, this.allowedAt, n);
+    Atomics.notify(this.ctrl, this.allowedAt);
+  }
+
+  /** Main consumer: the run has exactly `n` batches; the partner stops after them. */
+  end(n: number): void {
+    Atomics.store(this.ctrl, this.endAt, n + 1);
+    Atomics.notify(this.ctrl, this.allowedAt);
+  }
+
+  /** Batches the partner has replayed. */
+  get partnerProgress(): number {
+    return Atomics.load(this.ctrl, this.progressAt);
+  }
+
+  /** Resolves when the partner has replayed `n` batches (or after `ms`). */
+  async partnerReached(n: number, ms: number): Promise<void> {
+    const seen = Atomics.load(this.ctrl, this.progressAt);
+    if (seen >= n) return;
+    const w = Atomics.waitAsync(this.ctrl, this.progressAt, seen, ms);
+    if (w.async) await w.value;
+  }
+
+  // Partner side (blocking waits: it runs on its own thread).
+
+  /**
+   * Blocks until batch i (in slot i mod slots) may be replayed and returns it, or returns null
+   * when the run ends before it.
+   */
+  partnerTake(i: number): TraceBatch | null {
+    const c = this.ctrl;
+    for (;;) {
+      const end = Atomics.load(c, this.endAt);
+      if (end !== 0 && i >= end - 1) return null;
+      const allowed = Atomics.load(c, this.allowedAt);
+      if (allowed > i) break;
+      Atomics.wait(c, this.allowedAt, allowed, 100);
+    }
+    const s = i % this.slots;
+    // An allowed batch is in its slot until both consumers released it.
+    const b = this.batches[s]!;
+    b.length = Atomics.load(c, this.buffers.slots + s);
+    return b;
+  }
+
+  /** Partner: done with batch i. */
+  partnerDone(i: number): void {
+    this.release(i % this.slots);
+    Atomics.store(this.ctrl, this.progressAt, i + 1);
+    Atomics.notify(this.ctrl, this.progressAt);
   }
 
   /** True once the reader has finished (every filled slot was filled before). */
@@ -120,16 +207,26 @@ export class TraceRing {
     return Atomics.load(this.ctrl, this.doneAt) === 1;
   }
 
-  /** Resolves when slot s may have changed state (filled, or the reader finished), or after `ms`. */
+  /**
+   * Resolves when slot s may have changed state (filled, freed by the partner, or the reader
+   * finished), or after `ms`.
+   */
   async changed(s: number, ms: number): Promise<void> {
-    const w = Atomics.waitAsync(this.ctrl, s, FREE, ms);
+    const w = Atomics.waitAsync(this.ctrl, s, Atomics.load(this.ctrl, s), ms);
     if (w.async) await w.value;
   }
 
-  /** Asks the reader to stop and frees every slot so that it wakes. */
+  /**
+   * Asks the reader to stop and frees every slot so that it wakes. With a partner, call it only
+   * once the partner has replayed every batch of the run (`partnerReached`).
+   */
   stop(): void {
     Atomics.store(this.ctrl, this.stopAt, 1);
-    for (let s = 0; s < this.slots; s++) this.release(s);
+    for (let s = 0; s < this.slots; s++) {
+      Atomics.store(this.ctrl, this.pendingAt + s, 0);
+      Atomics.store(this.ctrl, s, FREE);
+      Atomics.notify(this.ctrl, s);
+    }
   }
 
   get stopRequested(): boolean {

@@ -9,7 +9,14 @@ import { BinaryTraceWriter } from '../workload/binary_trace.js';
 import { replay } from './replay_run.js';
 import { runOptions } from './run_options.js';
 import { openTrace } from './trace_source.js';
-import { readTrace, readTraceThreaded } from './trace_thread.js';
+import {
+  autoThreaded,
+  COMPARE_MIN_RECORDS,
+  estimatedRecords,
+  readTrace,
+  readTraceThreaded,
+  THREAD_MIN_RECORDS,
+} from './trace_thread.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`../../test/fixtures/${name}`, import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'faultline-thread-'));
@@ -125,5 +132,35 @@ describe('reading a trace on a reader thread', () => {
         .split('\n')
         .filter((l) => /^( [LSM]|I) /.test(l)).length,
     );
+  });
+});
+
+describe('--reader auto', () => {
+  const text = new TextEncoder().encode('I  0400d7d4,8\n');
+  const binary = Uint8Array.from('FLTRACE1', (c) => c.charCodeAt(0));
+  const gzip = Uint8Array.of(0x1f, 0x8b, 8, 0, 0, 0, 0, 0);
+
+  it('estimates records from the size: 14 bytes a lackey line, 3 a binary record, gzip by its recorded size', () => {
+    expect(estimatedRecords({ bytes: 14_000, head: text, isize: 0 })).toBe(1000);
+    expect(estimatedRecords({ bytes: 3000, head: binary, isize: 0 })).toBe(1000);
+    expect(estimatedRecords({ bytes: 100, head: gzip, isize: 140_000 })).toBe(10_000);
+  });
+
+  it('reads on a thread only long traces, and only while a core is idle', () => {
+    const long = { bytes: THREAD_MIN_RECORDS * 14, head: text, isize: 0, designs: 1 };
+    expect(autoThreaded({ ...long, load: 0.3, cores: 2 })).toBe(true);
+    expect(autoThreaded({ ...long, load: 1.2, cores: 2 })).toBe(false);
+    expect(autoThreaded({ ...long, load: 0.3, cores: 1 })).toBe(false);
+    expect(autoThreaded({ ...long, bytes: long.bytes - 14, load: 0.3, cores: 2 })).toBe(false);
+    expect(autoThreaded({ ...long, bytes: THREAD_MIN_RECORDS * 3, head: binary, load: 0.3, cores: 2 })).toBe(
+      true,
+    );
+  });
+
+  it('reads a very long trace compared across designs on a thread even when the cores are busy', () => {
+    const veryLong = { bytes: COMPARE_MIN_RECORDS * 14, head: text, isize: 0, load: 7, cores: 2 };
+    expect(autoThreaded({ ...veryLong, designs: 2 })).toBe(true);
+    expect(autoThreaded({ ...veryLong, designs: 1 })).toBe(false);
+    expect(autoThreaded({ ...veryLong, bytes: veryLong.bytes - 14, designs: 2 })).toBe(false);
   });
 });

@@ -5,7 +5,8 @@
  * The thread is started once per process and kept (unreferenced, so it never holds the process
  * open) for later reads.
  */
-import { stat } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
+import { availableParallelism, loadavg } from 'node:os';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import { DEFAULT_BATCH_CAPACITY, type TraceSink } from '../sim/trace_batch.js';
@@ -19,11 +20,90 @@ const SLOTS = 4;
 /** The consumer lets the event loop run (signals, progress bars) at least this often. */
 const YIELD_MS = 25;
 
-/** Files at least this large are read on a reader thread by default (starting one costs ~40 ms). */
-export const THREAD_MIN_BYTES = 4 << 20;
+/**
+ * `--reader auto` reads on a thread only traces of at least this many records (estimated), and
+ * only when a core is idle: measured here (docs/BENCHMARKS.md, reader choice), a thread started
+ * for one replay loses to inline reading whenever the other core is busy, even at 40 M records,
+ * and gains up to 1.3x over inline when it is free.
+ */
+export const THREAD_MIN_RECORDS = 4_000_000;
 
-/** How {@link readTrace} reads: on a reader thread, in this thread, or by file size. */
+/**
+ * A comparison of several designs reads on a thread (and replays half of them on a partner
+ * thread) from this many records on, whatever the load: measured here, the partner paid off at
+ * 40 M records even with the machine's load at 7, and lost at 5 M (starting two threads).
+ */
+export const COMPARE_MIN_RECORDS = 10_000_000;
+
+/** Bytes per record assumed when estimating a trace's length: lackey text, binary. */
+const TEXT_BYTES_PER_RECORD = 14;
+const BINARY_BYTES_PER_RECORD = 3;
+
+/** How {@link readTrace} reads: on a reader thread, in this thread, or as `auto` decides. */
 export type ReaderMode = 'thread' | 'inline' | 'auto';
+
+/** What `auto` decides from. */
+export interface AutoInput {
+  /** File size in bytes. */
+  readonly bytes: number;
+  /** Its first bytes (8 are enough). */
+  readonly head: Uint8Array;
+  /** For gzip: the uncompressed size mod 2^32 from its last 4 bytes. */
+  readonly isize: number;
+  /** One-minute load average and the number of cores. */
+  readonly load: number;
+  readonly cores: number;
+  /** Designs replayed from the trace. */
+  readonly designs: number;
+}
+
+/** Estimated records of a trace file from its size and first bytes (gzip: its recorded size). */
+export function estimatedRecords(f: Pick<AutoInput, 'bytes' | 'head' | 'isize'>): number {
+  const gzip = f.head[0] === 0x1f && f.head[1] === 0x8b;
+  // ISIZE is the size mod 2^32: a compressed file that large is surely larger uncompressed.
+  const plain = gzip ? (f.bytes >= 2 ** 32 ? f.bytes * 4 : f.isize) : f.bytes;
+  const binary = !gzip && String.fromCharCode(...f.head.subarray(0, 8)) === 'FLTRACE1';
+  return plain / (binary ? BINARY_BYTES_PER_RECORD : TEXT_BYTES_PER_RECORD);
+}
+
+/**
+ * `--reader auto`: a thread for long traces when a core is idle (THREAD_MIN_RECORDS), or for very
+ * long ones replayed through several designs (COMPARE_MIN_RECORDS).
+ */
+export function autoThreaded(f: AutoInput): boolean {
+  if (f.cores < 2) return false;
+  const records = estimatedRecords(f);
+  if (f.designs >= 2 && records >= COMPARE_MIN_RECORDS) return true;
+  return f.load < f.cores - 1 && records >= THREAD_MIN_RECORDS;
+}
+
+/** Reads what `auto` decides from; null when the file cannot be read (the read reports it). */
+async function autoInput(path: string, designs: number): Promise<AutoInput | null> {
+  try {
+    const fh = await open(path, 'r');
+    try {
+      const { size } = await fh.stat();
+      const head = new Uint8Array(8);
+      await fh.read(head, 0, 8, 0);
+      const tail = new Uint8Array(4);
+      if (size >= 4) await fh.read(tail, 0, 4, size - 4);
+      const isize = (tail[0]! | (tail[1]! << 8) | (tail[2]! << 16)) + tail[3]! * 2 ** 24;
+      return { bytes: size, head, isize, load: loadavg()[0]!, cores: availableParallelism(), designs };
+    } finally {
+      await fh.close();
+    }
+  } catch {
+    return null;
+  }
+}
+
+/** True when {@link readTrace} with `mode` reads `path` (for `designs` designs) on the reader thread. */
+export async function readsOnThread(path: string, mode: ReaderMode = 'auto', designs = 1): Promise<boolean> {
+  if (reader?.busy === true) return false;
+  if (mode !== 'auto') return mode === 'thread';
+  const f = await autoInput(path, designs);
+  return f !== null && autoThreaded(f);
+}
 
 /** Reads `path` like {@link openTrace}, on a reader thread when `mode` (default 'auto') says so. */
 export async function readTrace(
@@ -31,14 +111,7 @@ export async function readTrace(
   consumer: TraceSink,
   options: TraceSourceOptions & { readonly mode?: ReaderMode } = {},
 ): Promise<TraceReadResult> {
-  const mode = options.mode ?? 'auto';
-  const big =
-    mode === 'auto' &&
-    (await stat(path).then(
-      (s) => s.size >= THREAD_MIN_BYTES,
-      () => false,
-    ));
-  const threaded = (mode === 'thread' || big) && reader?.busy !== true;
+  const threaded = await readsOnThread(path, options.mode ?? 'auto');
   return threaded ? readTraceThreaded(path, consumer, options) : openTrace(path, consumer, options);
 }
 
@@ -76,25 +149,43 @@ function startReader(): Reader {
   return r;
 }
 
+/** Options of {@link readTraceThreaded}. */
+export interface ThreadedReadOptions extends TraceSourceOptions {
+  /**
+   * A second consumer of every batch on another thread (`compare`'s partner): called with the
+   * ring once it exists. The batches it is allowed are exactly those `consumer` takes.
+   */
+  readonly partner?: (ring: TraceRing) => void;
+}
+
 /** Reads `path` on the reader thread; see {@link openTrace} for the contract. */
 export async function readTraceThreaded(
   path: string,
   consumer: TraceSink,
-  options: TraceSourceOptions = {},
+  options: ThreadedReadOptions = {},
 ): Promise<TraceReadResult> {
   reader ??= startReader();
   const r = reader;
   if (r.busy) throw new Error('internal: the trace reader thread is busy');
   r.busy = true;
   r.worker.ref();
-  const ring = TraceRing.create(options.batchCapacity ?? DEFAULT_BATCH_CAPACITY, SLOTS);
+  const partner = options.partner;
+  const ring = TraceRing.create(options.batchCapacity ?? DEFAULT_BATCH_CAPACITY, SLOTS, partner ? 2 : 1);
+  partner?.(ring);
   const job: ReaderJob = { id: nextJob++, path, buffers: ring.buffers };
   const answer = new Promise<TraceReadResult>((resolve) => r.waiting.set(job.id, resolve));
   r.worker.postMessage(job);
   let slot = 0;
   let records = 0;
+  /** Batches handed to `consumer` (and allowed to the partner). */
+  let taken = 0;
   let stopped = false;
   let turn = performance.now();
+  /** Ends the partner's run after the batches taken, and waits until it has replayed them. */
+  const endPartner = async () => {
+    ring.end(taken);
+    while (partner && ring.partnerProgress < taken && !r.failed) await ring.partnerReached(taken, 200);
+  };
   try {
     for (;;) {
       if (r.failed) throw r.failed;
@@ -103,10 +194,10 @@ export async function readTraceThreaded(
         await nextTurn();
         turn = performance.now();
       }
-      const batch = ring.take(slot);
+      const batch = ring.take(slot, taken);
       if (batch === null) {
         if (ring.done) {
-          if (ring.take(slot) !== null) continue; // filled just before the reader finished
+          if (ring.take(slot, taken) !== null) continue; // filled just before the reader finished
           break;
         }
         await ring.changed(slot, 200);
@@ -115,20 +206,28 @@ export async function readTraceThreaded(
       }
       if (!stopped) {
         records += batch.length;
+        ring.allow(++taken);
         if (consumer(batch) === false) {
           stopped = true;
+          ring.release(slot);
+          await endPartner();
           ring.stop();
+          slot = (slot + 1) % SLOTS;
+          continue;
         }
         options.onProgress?.(ring.bytesRead);
       }
       ring.release(slot);
       slot = (slot + 1) % SLOTS;
     }
+    await endPartner();
     const read = await answer;
     if (!read.ok) return read;
     return { ...read, value: { ...read.value, records, stopped: stopped || read.value.stopped } };
   } finally {
-    // On an exception the reader is told to stop; it answers before it takes the next job.
+    // On an exception the reader is told to stop; it answers before it takes the next job. A
+    // partner is told the run ends here (it must not wait for batches that will not come).
+    ring.end(taken);
     if (!ring.done) {
       ring.stop();
       if (!r.failed) await answer;

@@ -11,7 +11,6 @@ import { cp, mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { loadScenario } from '../scenario/load.js';
 import { UserError, writeFileAtomic } from './io.js';
 import { readScenarioTraces } from './scenario_cmd.js';
 import type { TraceRecordsPayload, ViewPayload } from './view_payload.js';
@@ -58,6 +57,7 @@ export async function viewPayload(file: string | undefined): Promise<ViewPayload
   }
   // A scenario that does not load is still sent: the app shows its problems at their lines.
   const traces: Record<string, TraceRecordsPayload> = {};
+  const { loadScenario } = await import('../scenario/load.js');
   const s = loadScenario(text, file);
   if (s.ok) {
     const read = await readScenarioTraces(s.value, file);

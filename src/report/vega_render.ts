@@ -6,9 +6,7 @@
  * renames them deterministically, with a content-derived prefix so that several charts inlined
  * in one HTML page do not share ids.
  */
-import { parse, View } from 'vega';
 import type { Config, TopLevelSpec } from 'vega-lite';
-import { compile } from 'vega-lite';
 import { err, type Result } from '../util/result.js';
 
 /** The error code of every chart function. */
@@ -56,6 +54,9 @@ export const PLOT_THEME: Config = {
 
 /** Compiles a vega-lite spec (with the report theme merged in) and renders it to a stable SVG string. */
 export async function renderSpec(spec: TopLevelSpec): Promise<string> {
+  // Loaded on the first chart, not with the module: importing vega and vega-lite takes about
+  // 0.3 s, which every command would otherwise pay at start-up (docs/BENCHMARKS.md).
+  const [{ parse, View }, { compile }] = await Promise.all([import('vega'), import('vega-lite')]);
   const themed = { ...spec, config: { ...PLOT_THEME, ...(spec.config ?? {}) } } as TopLevelSpec;
   const quiet = {
     level: () => quiet,

@@ -21,6 +21,7 @@ import { type DesignOptions, designOptions } from '../sim/designs.js';
 import { Machine } from '../sim/machine.js';
 import type { AccessSource, SimThread } from '../sim/sim_thread.js';
 import type { SwapSystem } from '../sim/swap_system.js';
+import type { Timeline } from '../sim/timeline.js';
 import type { TraceBatch } from '../sim/trace_batch.js';
 import { sizeName } from '../util/hex.js';
 import { err, type Ok, ok, type Result, unwrap } from '../util/result.js';
@@ -47,6 +48,8 @@ export interface ScenarioInputs {
   readonly traces?: ReadonlyMap<string, readonly TraceBatch[]>;
   /** Cost overrides on top of the scenario's `costs` (`faultline run --cost`), already validated. */
   readonly costs?: Readonly<Record<string, number>>;
+  /** Where the simulated machine records its run (`faultline run --timeline`), if anywhere. */
+  readonly timeline?: Timeline;
 }
 
 type Behaviour = NonNullable<ComponentData['behaviours']>[number];
@@ -207,6 +210,7 @@ export class Simulation {
       design: design.value,
       costs,
       tlb,
+      timeline: inputs.timeline,
     });
     return ok(new Simulation(machine, d.design, design.value, tlb, sources));
   }

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type ArchName, arch } from '../hw/arch.js';
+import { unwrap } from '../util/result.js';
+import { designOptions } from './designs.js';
 import { buildTracedSystem, summarize, type TracedSystemOptions } from './replay.js';
 import { addressCause, settle, stopText } from './replay_stop.js';
 import { PushSource } from './sim_thread.js';
@@ -22,7 +24,7 @@ function replayLoads(addrs: readonly number[], opts: TracedSystemOptions = {}, c
     src.push(batch);
     sys.machine.kick(t);
     sys.machine.run();
-    if (settle(t, sys.machine.errors)) src.take();
+    if (settle(t, sys.machine.errors, sys.machine.faults.lostFaults)) src.take();
     expect(src.hasPending).toBe(false);
   };
   for (const a of all) {
@@ -36,7 +38,7 @@ function replayLoads(addrs: readonly number[], opts: TracedSystemOptions = {}, c
   src.end();
   sys.machine.kick(t);
   sys.machine.run();
-  settle(t, sys.machine.errors);
+  settle(t, sys.machine.errors, sys.machine.faults.lostFaults);
   return { r: summarize(sys, 'genode'), total: all.length, pushed };
 }
 
@@ -139,6 +141,17 @@ describe('a traced thread that stops for good', () => {
     expect(r.stopped!.error).toMatch(/^on-demand handler cannot back 0x10a00000/);
     expect(stopText(r.stopped!, total, arch('x86_64'))).toBe(
       "stopped: thread 'main' blocked for ever at record 5 of 11 (read at 0x10a00000: its fault handler failed); the 7 records from there on were not replayed",
+    );
+  });
+
+  it('blocks for ever when a synchronous design gives its fault up (the call timed out), and says so', () => {
+    const design = unwrap(designOptions('sync-core-rpc', { ipcTimeout: '5ms' }));
+    const misbehave = { kind: 'replies-late', cycles: 30_000_000 } as const;
+    const { r, total } = replayLoads([0x400000, 0x10000000], { design, misbehave }, 2, 5);
+    expect(r.stopped).toMatchObject({ reason: 'thread-blocked', record: 1, cause: 'fault-lost' });
+    expect(r.stopped!.error).toMatch(/^fault of 'main' at 0x400000 lost: /);
+    expect(stopText(r.stopped!, total, arch('x86_64'))).toContain(
+      'its fault was given up: the call to its dataspace manager failed',
     );
   });
 

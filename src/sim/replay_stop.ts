@@ -21,7 +21,9 @@ import type { SimThread } from './sim_thread.js';
  * - `above-user-space`: inside the architecture's range, above the traced program's memory;
  * - `unresolved`: any other fault core could not resolve;
  *
- * and for a thread blocked for ever, `handler-failed`: its fault handler failed.
+ * and for a thread blocked for ever, `handler-failed`: its fault handler failed, or `fault-lost`:
+ * the fault was given up (a synchronous design's call to a dataspace manager timed out or was
+ * aborted, so nobody will ever resolve it).
  */
 export type StopCause =
   | 'null-page'
@@ -30,7 +32,8 @@ export type StopCause =
   | 'beyond-address-space'
   | 'above-user-space'
   | 'unresolved'
-  | 'handler-failed';
+  | 'handler-failed'
+  | 'fault-lost';
 
 /** Why a run stopped before the end of its trace (`stopped` of `faultline replay --json`). */
 export interface ReplayStop {
@@ -80,6 +83,8 @@ export function describeCause(cause: StopCause, arch: Arch): string {
       return 'above the user address space';
     case 'handler-failed':
       return 'its fault handler failed';
+    case 'fault-lost':
+      return 'its fault was given up: the call to its dataspace manager failed';
     default:
       return 'a fault core could not resolve';
   }
@@ -87,12 +92,14 @@ export function describeCause(cause: StopCause, arch: Arch): string {
 
 /**
  * After the machine ran out of work with more records pushed: a thread that is neither done,
- * starved nor dead is blocked in a fault nobody will ever resolve. Marks it stopped, blaming the
- * latest error (the failed handler's). Returns whether the thread stopped for good.
+ * starved nor dead is blocked in a fault nobody will ever resolve. Marks it stopped, blaming its
+ * lost fault (`lost`: the fault path's record of faults given up) or else the latest error (the
+ * failed handler's). Returns whether the thread stopped for good.
  */
-export function settle(t: SimThread, errors: readonly string[]): boolean {
+export function settle(t: SimThread, errors: readonly string[], lost: readonly string[] = []): boolean {
   if (!t.fatal && !t.done && !t.starved) {
-    t.stall(errors.at(-1) ?? 'blocked for ever in a page fault');
+    const mine = [...lost].reverse().find((l) => l.startsWith(`fault of '${t.kernel.name}' `));
+    t.stall(mine ?? errors.at(-1) ?? 'blocked for ever in a page fault', mine !== undefined);
   }
   return t.fatal !== null;
 }
@@ -113,7 +120,12 @@ export function threadStop(
       record: f.record,
       address: hex(f.va),
       access: f.access,
-      cause: f.how === 'died' ? addressCause(arch, userTop, page, f.va) : 'handler-failed',
+      cause:
+        f.how === 'died'
+          ? addressCause(arch, userTop, page, f.va)
+          : f.how === 'lost'
+            ? 'fault-lost'
+            : 'handler-failed',
       error: f.error,
     };
   }

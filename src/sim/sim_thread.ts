@@ -14,7 +14,8 @@ import { INSTR, LOAD, TraceBatch } from './trace_batch.js';
  * (`blocked`, e.g. RAM ran out).
  */
 export interface ThreadStop {
-  readonly how: 'died' | 'blocked';
+  /** `lost`: blocked for ever because its fault was given up (a call to a manager failed). */
+  readonly how: 'died' | 'blocked' | 'lost';
   /** 1-based position of the record in the thread's access stream (its trace). */
   readonly record: number;
   /** The faulting address (sign-extended, see `TraceBatch.addr`): the second page of a crossing access. */
@@ -279,15 +280,15 @@ export class SimThread implements FaultingTask {
 
   /**
    * Records that the thread, blocked in a fault at `pos` of the current batch, will never run
-   * again (its handler failed with `error`).
+   * again (its handler failed with `error`, or its fault was given up: `lost`).
    */
-  stall(error: string): void {
+  stall(error: string, lost = false): void {
     const b = this.batch;
     const k = b.kind[this.pos]!;
     let va = b.addr[this.pos]!;
     if (this.secondHalf) va = (Math.floor(va / this.pageSize) + 1) * this.pageSize;
     const access: AccessType = k === INSTR ? 'exec' : k === LOAD ? 'read' : 'write';
-    this.fatal ??= { how: 'blocked', record: this.before + this.pos + 1, va, access, error };
+    this.fatal ??= { how: lost ? 'lost' : 'blocked', record: this.before + this.pos + 1, va, access, error };
   }
 
   /** True when the thread can run now. */

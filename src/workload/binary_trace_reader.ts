@@ -34,6 +34,7 @@ import {
   TWO32,
   TWO53,
 } from './binary_trace.js';
+import { type DecodeLoop, type WasmBinaryDecoder, wasmBinaryDecoder } from './binary_wasm.js';
 
 /** Block decoding state shared between the reader and the hot loop. */
 class DecodeState extends BatchTarget {
@@ -164,10 +165,18 @@ function fail(st: DecodeState, pos: number, what: string): number {
 const Phase = { Header: 0, BlockHeader: 1, Payload: 2, Done: 3 } as const;
 type Phase = (typeof Phase)[keyof typeof Phase];
 
+/**
+ * Which loop decodes records: `auto` the WebAssembly one where available (binary_wasm.ts), else
+ * the JavaScript one; `js` always the JavaScript one (the reference, and for tests).
+ */
+export type BinaryEngine = 'auto' | 'js';
+
 /** Streaming decoder: chunks in, batches out; clear errors for bad magic, version and truncation. */
 export class BinaryTraceReader {
   private batch: TraceBatch;
   private readonly st: DecodeState;
+  private readonly wasm: WasmBinaryDecoder | null;
+  private readonly jsLoop: DecodeLoop;
   private phase: Phase = Phase.Header;
   /** Bytes of the current header / block header / payload collected so far in `pending`. */
   private pending = new Uint8Array(BINARY_HEADER_BYTES);
@@ -189,14 +198,18 @@ export class BinaryTraceReader {
   /**
    * Creates a reader delivering batches of up to `batchCapacity` records to `sink`, filling one
    * reused batch, or each batch `supply` hands it (then `batchCapacity` is the supplied one's).
+   * `engine` picks the record loop (the results are the same).
    */
   constructor(
     private readonly sink: TraceSink,
     batchCapacity?: number,
     private readonly supply?: BatchSupply,
+    engine: BinaryEngine = 'auto',
   ) {
     this.batch = supply?.() ?? new TraceBatch(batchCapacity);
     this.st = new DecodeState(this.batch);
+    this.wasm = engine === 'auto' ? wasmBinaryDecoder() : null;
+    this.jsLoop = (buf, p, end, _st, cap) => decode(buf, p, end, this.st, cap);
   }
 
   /** Decodes one chunk. Returns the first error (and keeps returning it). */
@@ -350,7 +363,9 @@ export class BinaryTraceReader {
     while (st.left > 0) {
       const batch = this.batch; // a flush may have swapped it
       st.len = batch.length;
-      p = decode(buf, p, end, st, batch.capacity);
+      p = this.wasm
+        ? this.wasm.decode(buf, p, end, st, batch.capacity, this.jsLoop)
+        : decode(buf, p, end, st, batch.capacity);
       batch.length = st.len;
       if (p < 0) return corrupt(base + (st.errPos - start), st.errWhat);
       if (batch.length === batch.capacity) {
@@ -395,8 +410,9 @@ export function decodeBinaryTrace(
   bytes: Uint8Array,
   sink: TraceSink,
   batchCapacity?: number,
+  engine: BinaryEngine = 'auto',
 ): Ok<BinaryTraceStats> | TraceCorruptError {
-  const reader = new BinaryTraceReader(sink, batchCapacity);
+  const reader = new BinaryTraceReader(sink, batchCapacity, undefined, engine);
   const r = reader.feed(bytes);
   return r.ok ? reader.end() : r;
 }

@@ -30,6 +30,7 @@ import {
   scan,
   tooLong,
 } from './lackey_scan.js';
+import { type WasmLackeyScanner, wasmLackeyScanner } from './lackey_wasm.js';
 
 export { MAX_LINE_BYTES };
 
@@ -54,6 +55,12 @@ export interface LackeyStats {
 }
 
 /**
+ * Which loop scans lines: `auto` the WebAssembly one where available (lackey_wasm.ts), else the
+ * JavaScript one; `js` always the JavaScript one (the reference, and for tests).
+ */
+export type LackeyEngine = 'auto' | 'js';
+
+/**
  * Streaming lackey parser. Feed it chunks (lines may straddle chunk boundaries); it fills a
  * reused {@link TraceBatch} and hands it to the sink whenever it is full, and at {@link end}.
  * After an error the parser stays failed; every record before the error line has been delivered.
@@ -61,6 +68,7 @@ export interface LackeyStats {
 export class LackeyParser {
   private batch: TraceBatch;
   private readonly scan: ScanState;
+  private readonly wasm: WasmLackeyScanner | null;
   private line = 1;
   private records = 0;
   private carry = new Uint8Array(256);
@@ -74,14 +82,17 @@ export class LackeyParser {
   /**
    * Creates a parser delivering batches of up to `batchCapacity` records to `sink`, filling one
    * reused batch, or each batch `supply` hands it (then `batchCapacity` is the supplied one's).
+   * `engine` picks the scanning loop (the results are the same).
    */
   constructor(
     private readonly sink: TraceSink,
     batchCapacity?: number,
     private readonly supply?: BatchSupply,
+    engine: LackeyEngine = 'auto',
   ) {
     this.batch = supply?.() ?? new TraceBatch(batchCapacity);
     this.scan = new ScanState(this.batch);
+    this.wasm = engine === 'auto' ? wasmLackeyScanner() : null;
   }
 
   /** Records emitted so far (including those still in the pending batch). */
@@ -213,7 +224,9 @@ export class LackeyParser {
       const batch = this.batch; // a flush may have swapped it
       st.line = this.line;
       st.len = batch.length;
-      p = scan(buf, p, end, st, Math.min(batch.capacity, st.len + SLICE_RECORDS));
+      p = this.wasm
+        ? this.wasm.scan(buf, p, end, st, batch.capacity)
+        : scan(buf, p, end, st, Math.min(batch.capacity, st.len + SLICE_RECORDS));
       batch.length = st.len;
       this.line = st.line;
       if (p < 0) {
@@ -234,18 +247,19 @@ export function parseLackey(
   text: string | Uint8Array,
   sink: TraceSink,
   batchCapacity?: number,
+  engine: LackeyEngine = 'auto',
 ): Ok<LackeyStats> | TraceSyntaxError {
   const bytes = typeof text === 'string' ? new TextEncoder().encode(text) : text;
-  const parser = new LackeyParser(sink, batchCapacity);
+  const parser = new LackeyParser(sink, batchCapacity, undefined, engine);
   const r = parser.feed(bytes);
   return r.ok ? parser.end() : r;
 }
 
-// Warm-up at load: run the hot loop's exits (normal end, full slice, error) often enough for V8 to
+// Warm-up at load: run the JavaScript hot loop's exits (normal end, full slice, error) often enough for V8 to
 // allocate its feedback vector and record them. Otherwise the first optimisation (on-stack
 // replacement in the middle of a large chunk) lacks feedback for the exits and deoptimises on every
 // call, which costs more than half the throughput.
 for (let i = 0; i < 32; i++) {
-  parseLackey('==1==\nI  1,1\n L 2,2\n\n S 3,4\r\n M 4,8\n', () => {}, 2);
-  parseLackey('I  1,1\nx', () => {});
+  parseLackey('==1==\nI  1,1\n L 2,2\n\n S 3,4\r\n M 4,8\n', () => {}, 2, 'js');
+  parseLackey('I  1,1\nx', () => {}, undefined, 'js');
 }

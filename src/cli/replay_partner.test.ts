@@ -1,0 +1,52 @@
+/**
+ * A comparison whose trace is read on the reader thread replays half of its designs on a partner
+ * thread. Whatever stops the replay (the region of interest ending, Ctrl-C after some batches, the
+ * end of the trace), both threads must replay exactly the same batches: every result, interval
+ * and TLB sample equals the one of a replay without a partner.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { writeLackeyMix } from '../workload/lackey_mix.js';
+import { type ReplayHooks, replay } from './replay_run.js';
+import { runOptions } from './run_options.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'faultline-partner-'));
+const trace = join(dir, 'mix.lackey');
+const chunks: Uint8Array[] = [];
+writeLackeyMix(400_000, (c) => chunks.push(c.slice()));
+writeFileSync(trace, Buffer.concat(chunks));
+const DESIGNS = ['genode', '4k-only', 'partitioned'];
+
+async function both(hooks: () => ReplayHooks) {
+  const runs = runOptions(DESIGNS, {});
+  const split = await replay(trace, runs, { ...hooks(), reader: 'thread' });
+  const alone = await replay(trace, runs, { ...hooks(), reader: 'thread', partner: false });
+  return { split, alone };
+}
+
+describe('compare with a partner thread', () => {
+  it('gives the results of one thread over a window with warm-up, limit and intervals, with TLB samples', async () => {
+    const { split, alone } = await both(() => ({
+      window: { skip: 1000, warmup: 70_000, limit: 200_000, interval: 50_000 },
+      tlbSamples: true,
+    }));
+    expect(split.results.map((r) => r.records)).toEqual([200_000, 200_000, 200_000]);
+    expect(split.results).toEqual(alone.results);
+    expect(split.samples).toEqual(alone.samples);
+    expect(split.samples[1]!.length).toBeGreaterThan(2);
+  }, 120_000);
+
+  it('stops both threads after the same batch when interrupted', async () => {
+    const stopAfter = (n: number) => () => {
+      let polls = 0;
+      return { shouldStop: () => ++polls >= n };
+    };
+    const { split, alone } = await both(stopAfter(3));
+    expect(split.interrupted).toBe(true);
+    // Three batches of 65,536 records, in every design.
+    expect(split.results.map((r) => r.records)).toEqual([196_608, 196_608, 196_608]);
+    expect(split.results).toEqual(alone.results);
+  }, 120_000);
+});
