@@ -11,10 +11,9 @@ import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { LoadedScenario } from '../scenario/load.js';
 import type { Problem, ScenarioError } from '../scenario/problem.js';
-import { TraceBatch } from '../sim/trace_batch.js';
+import type { TraceBatch } from '../sim/trace_batch.js';
 import { checkOutputs, collect, UserError, writeFileAtomic } from './io.js';
 import { parseCostFlags } from './run_options.js';
-import { openTrace } from './trace_source.js';
 /** What a command printed and how it exits. */
 export interface CommandOutput {
   readonly exitCode: 0 | 1 | 2;
@@ -64,8 +63,15 @@ export async function readScenarioTraces(
 ): Promise<Map<string, TraceBatch[]> | CommandOutput> {
   const out = new Map<string, TraceBatch[]>();
   const problems: Problem[] = [];
-  const { traceRefs } = await import('../scenario/simulation.js');
-  for (const ref of traceRefs(s)) {
+  const { traceRefs } = await import('../scenario/sim_spec.js');
+  const refs = traceRefs(s);
+  if (refs.length === 0) return out;
+  // The trace readers load only for a scenario that replays traces.
+  const [{ openTrace }, { TraceBatch }] = await Promise.all([
+    import('./trace_source.js'),
+    import('../sim/trace_batch.js'),
+  ]);
+  for (const ref of refs) {
     if (out.has(ref.trace)) continue;
     const batches: TraceBatch[] = [];
     let records = 0;
@@ -135,7 +141,7 @@ export async function runScenarioFile(
   }
   const s = await load(path);
   if ('exitCode' in s) return s;
-  const { isSimulated, traceRefs } = await import('../scenario/simulation.js');
+  const { isSimulated, needsSimulator, traceRefs } = await import('../scenario/sim_spec.js');
   if (opts.timeline !== undefined && !isSimulated(s.data))
     return {
       exitCode: 2,
@@ -151,15 +157,19 @@ export async function runScenarioFile(
     );
     if (bad) return bad;
   }
-  const [{ formatFailure, runScenario }, { Timeline }] = await Promise.all([
-    import('../scenario/run.js'),
-    import('../sim/timeline.js'),
-  ]);
-  const timeline =
+  // The simulator and the timeline load only where the scenario needs them: a run on a bare
+  // core starts without them.
+  const [{ formatFailure, runScenarioWith }, simulator, timeline] = await Promise.all([
+    import('../scenario/run_log.js'),
+    needsSimulator(s.data) ? import('../scenario/simulator.js').then((m) => m.SIMULATOR) : null,
     opts.timeline === undefined
       ? undefined
-      : new Timeline(CYCLES_PER_US, { otherData: { scenario: s.data.name, design: s.data.design } });
-  const r = runScenario(s, { traces, costs: flags.costs, timeline });
+      : import('../sim/timeline.js').then(
+          ({ Timeline }) =>
+            new Timeline(CYCLES_PER_US, { otherData: { scenario: s.data.name, design: s.data.design } }),
+        ),
+  ]);
+  const r = runScenarioWith(s, { traces, costs: flags.costs, timeline }, simulator);
   if (!r.ok) return await invalid(r);
   if (timeline && opts.timeline !== undefined)
     await writeFileAtomic(opts.timeline, JSON.stringify(timeline.toJSON()));
@@ -176,7 +186,7 @@ export async function validateScenarioFile(path: string): Promise<CommandOutput>
   const s = await load(path);
   if ('exitCode' in s) return s;
   const problems: Problem[] = [];
-  const { isSimulated, traceRefs } = await import('../scenario/simulation.js');
+  const { isSimulated, traceRefs } = await import('../scenario/sim_spec.js');
   for (const ref of traceRefs(s)) {
     const file = tracePath(path, ref.trace);
     const ok = await stat(file).then(

@@ -7,7 +7,7 @@
 import { arch as archOf } from '../hw/arch.js';
 import { parseTlbSpec } from '../hw/tlb_spec.js';
 import { DESIGNS, designOptions } from '../sim/designs.js';
-import { checkIrqOptions } from '../sim/irq_run.js';
+import { checkIrqOptions } from '../sim/irq_model.js';
 import { nicTrafficProblem } from '../sim/nic_traffic.js';
 import { isPow2 } from '../util/bits.js';
 import { hex, sizeName } from '../util/hex.js';
@@ -16,15 +16,17 @@ import type { Site } from './expand.js';
 import type { LoadedScenario } from './load.js';
 import { metricProblem } from './metrics.js';
 import type { Path, Position } from './problem.js';
-import { irqSimOptions, type SimStep } from './run_sim.js';
-import { type NicArgs, nicTraffic } from './sim_nic.js';
 import {
   type BehaviourSite,
   behaviours,
+  irqSimOptions,
   isSimulated,
   KERNEL_WITH_SIMULATOR,
+  type NicArgs,
+  nicTraffic,
+  type SimStep,
   workloadSpec,
-} from './simulation.js';
+} from './sim_spec.js';
 
 /** Priorities the kernel's scheduler accepts (0..255). */
 const PRIORITY_LEVELS = 256;

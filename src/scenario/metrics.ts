@@ -10,7 +10,17 @@ import type { IrqSimResult } from '../sim/irq_run.js';
 import { isPow2 } from '../util/bits.js';
 import { sizeName } from '../util/hex.js';
 import { parseNumber } from './expr.js';
-import { PAGING_METRICS } from './paging.js';
+
+/** Metrics of the paged memory (0 without one), in docs/OUTPUT.md's names. */
+export const PAGING_METRICS = [
+  'faults.major',
+  'faults.minor',
+  'swap.ins',
+  'swap.outs',
+  'swap.evictions',
+  'swap.diskWaitCycles',
+  'swap.terminated',
+] as const;
 
 /** Machine metrics (after `simulate`), in docs/OUTPUT.md order; `mappings.SIZE` comes on top. */
 export const MACHINE_METRICS = [

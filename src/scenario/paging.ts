@@ -14,6 +14,7 @@ import type { SwapProviderOptions } from '../sim/swap_options.js';
 import { SwapSystem } from '../sim/swap_system.js';
 import { sizeName } from '../util/hex.js';
 import { err, ok, type Result } from '../util/result.js';
+import { PAGING_METRICS } from './metrics.js';
 
 /** The paging arguments of an on_demand behaviour (numbers resolved). */
 export interface ScenarioPaging {
@@ -25,17 +26,6 @@ export interface ScenarioPaging {
     readonly priority?: number;
   }[];
 }
-
-/** Metrics of the paged memory (0 without one), in docs/OUTPUT.md's names. */
-export const PAGING_METRICS = [
-  'faults.major',
-  'faults.minor',
-  'swap.ins',
-  'swap.outs',
-  'swap.evictions',
-  'swap.diskWaitCycles',
-  'swap.terminated',
-] as const;
 
 /** The session whose address space is `map` or has it attached, if any. */
 function ownerOf(core: Core, map: RegionMap): PdSession | undefined {

@@ -4,25 +4,14 @@
  * they return the step's log and report failed expectations through `env.fail`.
  */
 import type { CostModel } from '../sim/cost.js';
-import { microsToCycles } from '../sim/cost.js';
 import { type IrqSimOptions, type IrqSimResult, runIrqSim } from '../sim/irq_run.js';
-import type { StepInstance } from './expand.js';
 import type { LoadedScenario } from './load.js';
 import { checkMetric, irqMetrics, type MetricValues, metricValue } from './metrics.js';
 import type { Position } from './problem.js';
 import type { StepEnv, StepOutput } from './run_steps.js';
 import type { StepArgs } from './schema.js';
+import { irqSimOptions, type SimStep } from './sim_spec.js';
 import type { Simulation } from './simulation.js';
-
-/** Step kinds executed here. */
-export const SIM_STEP_KINDS = ['simulate', 'irq', 'expect_metrics'] as const;
-/** A step executed here. */
-export type SimStep = Extract<StepInstance, { kind: (typeof SIM_STEP_KINDS)[number] }>;
-
-/** True for the simulator's step kinds. */
-export function isSimStep(step: StepInstance): step is SimStep {
-  return (SIM_STEP_KINDS as readonly string[]).includes(step.kind);
-}
 
 /** What the simulator's executors use besides the core executors' environment. */
 export interface SimStepEnv extends StepEnv {
@@ -72,43 +61,6 @@ export function simulate(env: SimStepEnv, how: string): StepOutput {
   env.quietly(() => sim.run());
   const s = sim.summary(env.metrics());
   return { text: `simulate${how} -> ${s.text}`, lines: [...started, ...s.lines] };
-}
-
-/** The IRQ simulation's options for an `irq` step (shared by the checker and the runner). */
-export function irqSimOptions(
-  a: StepArgs<'irq'>,
-  design: IrqSimOptions['design'],
-  cpus: number,
-  costs?: CostModel,
-): IrqSimOptions {
-  return {
-    design,
-    cpus,
-    queues: a.queues,
-    ratePps: a.rate_pps,
-    durationCycles: microsToCycles(a.duration_us),
-    seed: a.seed,
-    ringSize: a.ring,
-    flows: a.flows,
-    packetCycles: a.packet_cycles,
-    costs,
-    routing: a.routing,
-    balance:
-      a.balance === 'irqbalance'
-        ? {
-            intervalCycles:
-              a.balance_interval_us === undefined
-                ? Math.round(microsToCycles(a.duration_us) / 20)
-                : microsToCycles(a.balance_interval_us),
-          }
-        : undefined,
-    timer: a.timer && {
-      periodCycles: microsToCycles(a.timer.period_us),
-      trigger: a.timer.trigger,
-      cpu: a.timer.cpu,
-      workCycles: a.timer.work_cycles,
-    },
-  };
 }
 
 function irq(env: SimStepEnv, a: StepArgs<'irq'>): StepOutput {

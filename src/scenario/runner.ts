@@ -29,17 +29,19 @@ import { irqMetrics, type MetricValues } from './metrics.js';
 import { CannotProceed, Names } from './names.js';
 import { type Path, type Position, type ScenarioError, scenarioError } from './problem.js';
 import { createComponent, describeComponent, describeThread, registerThread } from './run_components.js';
-import { executeSim, isSimStep, type SimStepEnv, simulate } from './run_sim.js';
+import type { SimStepEnv } from './run_sim.js';
 import { execute, type StepOutput } from './run_steps.js';
 import type { StepKind } from './schema.js';
 import {
   behaviours,
+  isSimStep,
   isSimulated,
   KERNEL_WITH_SIMULATOR,
+  needsSimulator,
   RAM_BASE,
-  type ScenarioInputs,
-  Simulation,
-} from './simulation.js';
+} from './sim_spec.js';
+import type { ScenarioInputs, Simulation } from './simulation.js';
+import type { Simulator } from './simulator.js';
 
 /** A failed expectation (or a step that could not proceed). */
 export interface Failure extends Position {
@@ -116,6 +118,8 @@ export class Runner {
     readonly costs: CostModel,
     /** The simulator's machine, in a simulated scenario. */
     readonly sim: Simulation | null,
+    /** The simulator's step executors, where the scenario needs them. */
+    private readonly simulator: Simulator | null,
   ) {
     core.onEvent((e) => {
       if (e.type === 'error') this.errors.add(e.text, this.label);
@@ -124,17 +128,26 @@ export class Runner {
     });
   }
 
-  /** Builds the scenario's machine (not yet its components). Errs when it cannot be built or an input is missing. */
-  static create(s: LoadedScenario, inputs: ScenarioInputs = {}): Ok<Runner> | ScenarioError {
+  /**
+   * Builds the scenario's machine (not yet its components). Errs when it cannot be built or an
+   * input is missing. `simulator` is `SIMULATOR` (simulator.ts), which a caller may load only for
+   * a scenario that needs it (`needsSimulator`), so a run on a bare core starts without it.
+   */
+  static create(
+    s: LoadedScenario,
+    inputs: ScenarioInputs,
+    simulator: Simulator | null,
+  ): Ok<Runner> | ScenarioError {
     const d = s.data;
+    invariant(simulator !== null || !needsSimulator(d), () => `scenario ${d.name} needs the simulator`);
     const costs = overrideCosts(DEFAULT_COSTS, { ...d.costs, ...inputs.costs });
     if (!costs.ok) return scenarioError([s.source.problem(['costs'], costs.message)]);
     const m = d.machine;
     if (isSimulated(d)) {
       if (m.kernel) return scenarioError([s.source.problem(['machine', 'kernel'], KERNEL_WITH_SIMULATOR)]);
-      const sim = Simulation.create(s, costs.value, inputs);
+      const sim = simulator!.create(s, costs.value, inputs);
       if (!sim.ok) return sim;
-      return ok(new Runner(s, sim.value.machine.core, costs.value, sim.value));
+      return ok(new Runner(s, sim.value.machine.core, costs.value, sim.value, simulator));
     }
     const kernel = m.kernel && {
       name: m.kernel.name ?? 'kernel',
@@ -142,7 +155,7 @@ export class Runner {
     };
     const core = Core.create({ arch: m.arch, kernel, ram: [{ base: RAM_BASE, size: m.ram as number }] });
     if (!core.ok) return scenarioError([s.source.problem(['machine'], core.message)]);
-    return ok(new Runner(s, core.value, costs.value, null));
+    return ok(new Runner(s, core.value, costs.value, null, simulator));
   }
 
   /** Steps executed so far (repeats multiplied out; not one that could not be instantiated). */
@@ -218,7 +231,7 @@ export class Runner {
     const pos = this.scenario.source.at(['steps']);
     const at: At = { path: ['steps'], label: 'end', depth: 0, ...pos, head: '', indent: '' };
     yield this.perform(at, 'simulate', null, true, (env) =>
-      simulate(env, ' (implicit, after the last step)'),
+      this.simulator!.simulate(env, ' (implicit, after the last step)'),
     );
   }
 
@@ -287,7 +300,7 @@ export class Runner {
     }
     this.nSteps++;
     const r = this.perform(at, kind, step, logged, (env) =>
-      isSimStep(step) ? executeSim(step, env) : execute(step, env),
+      isSimStep(step) ? this.simulator!.executeSim(step, env) : execute(step, env),
     );
     yield r;
     return !r.stopped;

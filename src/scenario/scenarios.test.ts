@@ -13,7 +13,7 @@ import { loadScenario } from './load.js';
 import { formatProblem } from './problem.js';
 import { formatFailure, runScenario } from './run.js';
 import { scenarioJsonSchemaText } from './schema.js';
-import { traceRefs } from './simulation.js';
+import { traceRefs } from './sim_spec.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const DIR = join(ROOT, 'scenarios');

@@ -5,6 +5,11 @@
 import { z } from 'zod';
 import { parseNumber } from './expr.js';
 
+// A scenario file is parsed once or a few times per process: compiling each object schema into a
+// specialized parser (zod's JIT, with new Function) costs more than it saves, and a browser's
+// content security policy forbids it anyway.
+z.config({ jitless: true });
+
 /** A number literal or, inside repeat, a string with `${…}`. */
 const NUM_PATTERN = /^(?:0x[0-9a-fA-F]+|[0-9]+[KMGT]?)$|\$\{.*\}/;
 const NUM_HELP = 'expected an integer, hex string (0x1000) or size (4K, 2M, 1G)';

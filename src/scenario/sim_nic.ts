@@ -5,41 +5,14 @@
  * figures are the `nic.…` metrics (`metrics.ts`).
  */
 
-import { cyclesToMicros, microsToCycles } from '../sim/cost.js';
+import { cyclesToMicros } from '../sim/cost.js';
 import type { IrqPath } from '../sim/irq_path.js';
 import { irqResult } from '../sim/irq_run.js';
 import type { Machine } from '../sim/machine.js';
 import { addNicTraffic, type NicTraffic } from '../sim/nic_traffic.js';
 import { nicMetrics } from './metrics.js';
 import { CannotProceed, type Names } from './names.js';
-import type { ComponentData } from './schema.js';
-
-type Behaviour = NonNullable<ComponentData['behaviours']>[number];
-/** Arguments of the nic behaviour. */
-export type NicArgs = Extract<Behaviour, { nic: unknown }>['nic'];
-
-/** The NIC traffic a nic behaviour describes (numbers are fixed: behaviours sit outside repeat). */
-export function nicTraffic(a: NicArgs): NicTraffic {
-  const durationCycles = microsToCycles(a.duration_us);
-  const interval =
-    a.balance_interval_us === undefined
-      ? Math.round(durationCycles / 20)
-      : microsToCycles(a.balance_interval_us);
-  return {
-    ratePps: a.rate_pps,
-    durationCycles,
-    queues: a.queues,
-    ringSize: a.ring,
-    flows: a.flows,
-    seed: a.seed,
-    packetCycles: a.packet_cycles,
-    routing: a.routing,
-    rings: a.rings ?? 'ram',
-    ringChunk: a.ring_chunk as number | undefined,
-    ringPagerCpu: a.ring_pager_cpu,
-    balance: a.balance === 'irqbalance' ? { intervalCycles: interval } : undefined,
-  };
-}
+import { type NicArgs, nicTraffic } from './sim_spec.js';
 
 /** A NIC started on the machine. */
 export interface StartedNic {

@@ -25,22 +25,14 @@ import type { Timeline } from '../sim/timeline.js';
 import type { TraceBatch } from '../sim/trace_batch.js';
 import { sizeName } from '../util/hex.js';
 import { err, type Ok, ok, type Result, unwrap } from '../util/result.js';
-import { createWorkload, type WorkloadSpec } from '../workload/synthetic.js';
-import { stepKindOf } from './expand.js';
+import { createWorkload } from '../workload/synthetic.js';
 import type { LoadedScenario } from './load.js';
 import type { MetricValues } from './metrics.js';
 import { CannotProceed, type Names } from './names.js';
 import { pagingMetrics, type ScenarioPaging, startPaging } from './paging.js';
-import { type Path, type Problem, type ScenarioError, scenarioError } from './problem.js';
-import type { ComponentData, ScenarioData } from './schema.js';
-import { type NicArgs, nicSummary, type StartedNic, startedNicMetrics, startNic } from './sim_nic.js';
-
-/** RAM starts here in every scenario machine. */
-export const RAM_BASE = 0x40000000;
-
-/** Why machine.kernel and the simulator do not mix. */
-export const KERNEL_WITH_SIMULATOR =
-  'machine.kernel clamps mapping sizes on a bare core only; a simulated scenario picks them by design (e.g. design 4k-only or overrides: { mapping: smallest })';
+import { type Problem, type ScenarioError, scenarioError } from './problem.js';
+import { nicSummary, type StartedNic, startedNicMetrics, startNic } from './sim_nic.js';
+import { behaviours, RAM_BASE, workloadSpec } from './sim_spec.js';
 
 /** What a run needs besides the scenario file. */
 export interface ScenarioInputs {
@@ -50,71 +42,6 @@ export interface ScenarioInputs {
   readonly costs?: Readonly<Record<string, number>>;
   /** Where the simulated machine records its run (`faultline run --timeline`), if anywhere. */
   readonly timeline?: Timeline;
-}
-
-type Behaviour = NonNullable<ComponentData['behaviours']>[number];
-/** Arguments of the synthetic behaviour. */
-export type SyntheticArgs = Extract<Behaviour, { synthetic: unknown }>['synthetic'];
-/** Arguments of the on_demand behaviour. */
-export type OnDemandArgs = Extract<Behaviour, { on_demand: unknown }>['on_demand'];
-
-/** One behaviour with where it sits. */
-export type BehaviourSite = {
-  readonly component: string;
-  /** Path of the behaviour's arguments, e.g. `components[1].behaviours[0].synthetic`. */
-  readonly path: Path;
-} & (
-  | { readonly kind: 'on_demand'; readonly args: OnDemandArgs }
-  | { readonly kind: 'synthetic'; readonly args: SyntheticArgs }
-  | { readonly kind: 'trace_player'; readonly args: { readonly thread: string; readonly trace: string } }
-  | { readonly kind: 'nic'; readonly args: NicArgs }
-);
-
-/** Every behaviour of the scenario, in file order. */
-export function behaviours(d: ScenarioData): BehaviourSite[] {
-  return d.components.flatMap((c, ci) =>
-    (c.behaviours ?? []).map((b, bi) => {
-      const [kind, args] = Object.entries(b)[0]!;
-      return {
-        component: c.name,
-        path: ['components', ci, 'behaviours', bi, kind],
-        kind,
-        args,
-      } as BehaviourSite;
-    }),
-  );
-}
-
-/** True when a step of this kind occurs in `steps`, repeat bodies included. */
-export function hasStep(steps: readonly unknown[], kind: string): boolean {
-  return steps.some((x) => {
-    const k = stepKindOf(x);
-    if (k === kind) return true;
-    return k === 'repeat' && hasStep((x as { repeat: { steps: unknown[] } }).repeat.steps, kind);
-  });
-}
-
-/** True when the scenario runs on the simulator rather than on a bare core. */
-export function isSimulated(d: ScenarioData): boolean {
-  return (
-    d.design !== 'genode' ||
-    Object.keys(d.overrides).length > 0 ||
-    d.components.some((c) => (c.behaviours?.length ?? 0) > 0) ||
-    d.steps.some((s) => stepKindOf(s) === 'simulate')
-  );
-}
-
-/** The trace files the scenario's trace_player behaviours replay (the caller reads them). */
-export function traceRefs(s: LoadedScenario): { readonly trace: string; readonly path: Path }[] {
-  return behaviours(s.data).flatMap((b) =>
-    b.kind === 'trace_player' ? [{ trace: b.args.trace, path: [...b.path, 'trace'] }] : [],
-  );
-}
-
-/** The workload spec of a synthetic behaviour (numbers are resolved: behaviours sit outside repeat). */
-export function workloadSpec(a: SyntheticArgs): WorkloadSpec {
-  const { thread: _thread, ...spec } = a;
-  return spec as unknown as WorkloadSpec;
 }
 
 /** Replays record batches held in memory (a trace file the caller read). */

@@ -14,7 +14,7 @@ import { parseLackey } from '../workload/lackey.js';
 import { type LoadedScenario, loadScenario } from './load.js';
 import { formatProblem } from './problem.js';
 import { formatFailure, runScenario } from './run.js';
-import { traceRefs } from './simulation.js';
+import { traceRefs } from './sim_spec.js';
 import { ScenarioStepper, type SteppedStep } from './stepper.js';
 
 const DIR = join(import.meta.dirname, '..', '..', 'scenarios');

@@ -15,6 +15,7 @@ import type { Names } from './names.js';
 import type { ScenarioError } from './problem.js';
 import { type ExecutedStep, type Failure, Runner } from './runner.js';
 import type { ScenarioInputs, Simulation } from './simulation.js';
+import { SIMULATOR } from './simulator.js';
 
 /** One executed step (the runner's record of it). */
 export type SteppedStep = ExecutedStep;
@@ -39,7 +40,7 @@ export class ScenarioStepper {
     inputs: ScenarioInputs = {},
     listen?: (stepper: ScenarioStepper) => CoreEventListener,
   ): Ok<ScenarioStepper> | ScenarioError {
-    const r = Runner.create(s, inputs);
+    const r = Runner.create(s, inputs, SIMULATOR);
     if (!r.ok) return r;
     const stepper = new ScenarioStepper(r.value);
     if (listen) stepper.core.onEvent(listen(stepper));

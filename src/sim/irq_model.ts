@@ -259,3 +259,9 @@ export function buildDevices(options: IrqSimOptions): Result<IrqSimDevices, IrqS
   }
   return ok({ controller: c.value, nic: nic.value, timer });
 }
+
+/** Checks `options` without running anything; `INVALID_IRQ_SIM` names the first bad option. */
+export function checkIrqOptions(options: IrqSimOptions): Result<void, IrqSimError> {
+  const d = buildDevices(options);
+  return d.ok ? ok(undefined) : d;
+}

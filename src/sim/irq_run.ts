@@ -29,12 +29,7 @@ export type {
   QueueRouting,
   Reroute,
 } from './irq_model.js';
-
-/** Checks `options` without running anything; `INVALID_IRQ_SIM` names the first bad option. */
-export function checkIrqOptions(options: IrqSimOptions): Result<void, IrqSimError> {
-  const d = buildDevices(options);
-  return d.ok ? ok(undefined) : d;
-}
+export { checkIrqOptions } from './irq_model.js';
 
 /** Builds the machine for an IRQ run (started, not yet run). */
 export function buildIrqMachine(

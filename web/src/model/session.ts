@@ -8,7 +8,7 @@ import type { Thread } from '../../../src/kernel/thread.js';
 import { type LoadedScenario, loadScenario } from '../../../src/scenario/load.js';
 import type { MetricValues } from '../../../src/scenario/metrics.js';
 import type { Path, Problem } from '../../../src/scenario/problem.js';
-import { isSimulated, traceRefs } from '../../../src/scenario/simulation.js';
+import { isSimulated, traceRefs } from '../../../src/scenario/sim_spec.js';
 import { ScenarioStepper, type SteppedStep } from '../../../src/scenario/stepper.js';
 import type { TraceBatch } from '../../../src/sim/trace_batch.js';
 import { EventCapture, faultView, Labels } from './capture.js';
