@@ -1,0 +1,89 @@
+/**
+ * The command line users run is a bundle (`npm run build`: tsc, then scripts/bundle-cli.mjs), while
+ * every other test runs the sources. Here the bundle and the sources run the same commands, and
+ * their exit status, output and files must agree byte for byte: the paths the CLI resolves from
+ * its own location (workers, the bundled trace, package.json), the parts it loads only when used
+ * (the simulator, the trace readers, vega) and the error paths.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { TSX } from '../../src/cli/cli.testutil.js';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const BUNDLE = join(ROOT, 'dist', 'cli', 'main.js');
+const SOURCES = join(ROOT, 'src', 'cli', 'main.ts');
+
+interface Ran {
+  readonly code: number | null;
+  readonly out: string;
+  readonly err: string;
+}
+
+function run(prefix: readonly string[], args: readonly string[]): Promise<Ran> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...prefix, ...args], {
+      cwd: ROOT,
+      env: { ...process.env, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, out, err }));
+  });
+}
+
+const bundle = (args: readonly string[]) => run([BUNDLE], args);
+const sources = (args: readonly string[]) => run(['--import', TSX, SOURCES], args);
+
+describe('the built command line (a bundle) does what the sources do', () => {
+  it('is built, as a bundle', () => {
+    expect(existsSync(BUNDLE), `${BUNDLE} is missing: run npm run build`).toBe(true);
+    expect(readFileSync(BUNDLE, 'utf8')).toMatch(/from"\.\/bundle-[A-Z0-9]+\.js"/);
+  });
+
+  const dir = mkdtempSync(join(tmpdir(), 'faultline-bundle-'));
+  const broken = join(dir, 'broken.yaml');
+  writeFileSync(broken, 'name: broken\nmachine: {cpus: "abc"}\nsteps: []\n');
+  // What each command does, with the exit status it must end with.
+  const cases: Array<[string, string[], number]> = [
+    ['help', ['--help'], 0],
+    ['designs', ['designs'], 0],
+    ['validate', ['validate', 'scenarios/rm_nested.yaml'], 0],
+    ['a run on a bare core, with its log', ['run', 'scenarios/rm_nested.yaml', '--log'], 0],
+    ['a simulated run (the simulator loads)', ['run', 'scenarios/ondemand_genode.yaml', '--log'], 0],
+    ['a run that replays a trace (the trace readers load)', ['run', 'scenarios/trace_player.yaml'], 0],
+    ['a broken scenario (line and column)', ['validate', broken], 2],
+    [
+      'a replay on the reader thread (the worker script)',
+      ['replay', 'test/fixtures/lackey_small.txt', '--json', '--reader', 'thread'],
+      0,
+    ],
+    ['an unknown command', ['nonsense'], 2],
+  ];
+  for (const [what, args, code] of cases)
+    it(what, async () => {
+      const [b, s] = await Promise.all([bundle(args), sources(args)]);
+      expect(b.code).toBe(code);
+      expect(b).toEqual(s);
+    }, 60_000);
+
+  it('a compare with its plot and report (vega loads)', async () => {
+    const args = (out: string) => ['compare', 'test/fixtures/lackey_small.txt', '--out', join(dir, out)];
+    const [b, s] = await Promise.all([bundle(args('b')), sources(args('s'))]);
+    expect(b.code).toBe(0);
+    expect(b.out.replaceAll(join(dir, 'b'), 'OUT')).toEqual(s.out.replaceAll(join(dir, 's'), 'OUT'));
+    expect(readFileSync(join(dir, 'b', 'compare.svg'), 'utf8')).toEqual(
+      readFileSync(join(dir, 's', 'compare.svg'), 'utf8'),
+    );
+  }, 60_000);
+});
