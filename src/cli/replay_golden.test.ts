@@ -72,12 +72,7 @@ function forms(name: string, text: Uint8Array): Record<string, string> {
   const batches: TraceBatch[] = [];
   unwrap(
     parseLackey(text, (b) => {
-      const c = new TraceBatch(b.length);
-      c.kind.set(b.kind.subarray(0, b.length));
-      c.addr.set(b.addr.subarray(0, b.length));
-      c.size.set(b.size.subarray(0, b.length));
-      c.length = b.length;
-      batches.push(c);
+      batches.push(b.copy());
     }),
   );
   const bin = encodeBinaryTrace(batches);

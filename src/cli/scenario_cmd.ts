@@ -67,10 +67,7 @@ export async function readScenarioTraces(
   const refs = traceRefs(s);
   if (refs.length === 0) return out;
   // The trace readers load only for a scenario that replays traces.
-  const [{ openTrace }, { TraceBatch }] = await Promise.all([
-    import('./trace_source.js'),
-    import('../sim/trace_batch.js'),
-  ]);
+  const { openTrace } = await import('./trace_source.js');
   for (const ref of refs) {
     if (out.has(ref.trace)) continue;
     const batches: TraceBatch[] = [];
@@ -79,12 +76,7 @@ export async function readScenarioTraces(
     const r = await openTrace(file, (b) => {
       records += b.length;
       if (records > MAX_TRACE_RECORDS) return false;
-      const copy = new TraceBatch(b.length);
-      copy.kind.set(b.kind.subarray(0, b.length));
-      copy.addr.set(b.addr.subarray(0, b.length));
-      copy.size.set(b.size.subarray(0, b.length));
-      copy.length = b.length;
-      batches.push(copy);
+      batches.push(b.copy());
       return true;
     });
     const why = !r.ok

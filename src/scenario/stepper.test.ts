@@ -9,7 +9,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { TraceBatch } from '../sim/trace_batch.js';
+import type { TraceBatch } from '../sim/trace_batch.js';
 import { parseLackey } from '../workload/lackey.js';
 import { type LoadedScenario, loadScenario } from './load.js';
 import { formatProblem } from './problem.js';
@@ -25,12 +25,7 @@ const files = readdirSync(DIR)
 function lackey(path: string): TraceBatch[] {
   const out: TraceBatch[] = [];
   const r = parseLackey(readFileSync(path), (b) => {
-    const copy = new TraceBatch(b.length);
-    copy.kind.set(b.kind.subarray(0, b.length));
-    copy.addr.set(b.addr.subarray(0, b.length));
-    copy.size.set(b.size.subarray(0, b.length));
-    copy.length = b.length;
-    out.push(copy);
+    out.push(b.copy());
   });
   if (!r.ok) throw new Error(r.message);
   return out;

@@ -28,6 +28,22 @@ describe('TraceBatch', () => {
     expect(b.addr).toBe(storage);
   });
 
+  it('copies exactly its records into storage of their own', () => {
+    const b = new TraceBatch(8);
+    b.push(LOAD, 0x1000, 8);
+    b.push(STORE, -0xa00000, 4);
+    const c = b.copy();
+    expect(c.length).toBe(2);
+    expect(c.capacity).toBe(2);
+    expect(c.toRecords()).toEqual(b.toRecords());
+    b.clear();
+    b.push(MODIFY, 0x2000, 1);
+    expect(c.toRecords()).toEqual([
+      { kind: LOAD, addr: 0x1000, size: 8 },
+      { kind: STORE, addr: -0xa00000, size: 4 },
+    ]);
+  });
+
   it('keeps addresses exact up to 2^53-1', () => {
     const b = new TraceBatch(1);
     b.push(INSTR, 2 ** 53 - 1, 1);

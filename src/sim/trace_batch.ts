@@ -102,6 +102,16 @@ export class TraceBatch {
     this.size[i] = size;
   }
 
+  /** A batch of its own holding exactly these records: what a sink that keeps records stores. */
+  copy(): TraceBatch {
+    const c = new TraceBatch(this.length);
+    c.kind.set(this.kind.subarray(0, this.length));
+    c.addr.set(this.addr.subarray(0, this.length));
+    c.size.set(this.size.subarray(0, this.length));
+    c.length = this.length;
+    return c;
+  }
+
   /** Empties the batch (keeps the storage). */
   clear(): void {
     this.length = 0;

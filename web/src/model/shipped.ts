@@ -43,12 +43,7 @@ export const SHIPPED: readonly ShippedScenario[] = Object.entries(files)
 export function lackeyBatches(text: string): TraceBatch[] {
   const out: TraceBatch[] = [];
   const r = parseLackey(text, (b) => {
-    const copy = new TraceBatch(b.length);
-    copy.kind.set(b.kind.subarray(0, b.length));
-    copy.addr.set(b.addr.subarray(0, b.length));
-    copy.size.set(b.size.subarray(0, b.length));
-    copy.length = b.length;
-    out.push(copy);
+    out.push(b.copy());
   });
   if (!r.ok) throw new Error(r.message);
   return out;
