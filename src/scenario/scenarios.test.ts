@@ -7,11 +7,10 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { TraceBatch } from '../sim/trace_batch.js';
-import { parseLackey } from '../workload/lackey.js';
 import { loadScenario } from './load.js';
 import { formatProblem } from './problem.js';
 import { formatFailure, runScenario } from './run.js';
+import { lackey } from './scenario.testutil.js';
 import { scenarioJsonSchemaText } from './schema.js';
 import { traceRefs } from './sim_spec.js';
 
@@ -22,16 +21,6 @@ const UPDATE = process.env.UPDATE_GOLDEN === '1';
 const files = readdirSync(DIR)
   .filter((f) => f.endsWith('.yaml'))
   .sort();
-
-/** The records of a lackey trace, as `faultline run` hands them over (it reads every format). */
-function lackey(path: string): TraceBatch[] {
-  const out: TraceBatch[] = [];
-  const r = parseLackey(readFileSync(path), (b) => {
-    out.push(b.copy());
-  });
-  if (!r.ok) throw new Error(r.message);
-  return out;
-}
 
 /** Loads and runs a shipped scenario; throws with readable problems when it cannot. */
 function run(file: string) {

@@ -10,10 +10,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { TraceBatch } from '../sim/trace_batch.js';
-import { parseLackey } from '../workload/lackey.js';
 import { type LoadedScenario, loadScenario } from './load.js';
 import { formatProblem } from './problem.js';
 import { formatFailure, runScenario } from './run.js';
+import { lackey } from './scenario.testutil.js';
 import { traceRefs } from './sim_spec.js';
 import { ScenarioStepper, type SteppedStep } from './stepper.js';
 
@@ -21,15 +21,6 @@ const DIR = join(import.meta.dirname, '..', '..', 'scenarios');
 const files = readdirSync(DIR)
   .filter((f) => f.endsWith('.yaml'))
   .sort();
-
-function lackey(path: string): TraceBatch[] {
-  const out: TraceBatch[] = [];
-  const r = parseLackey(readFileSync(path), (b) => {
-    out.push(b.copy());
-  });
-  if (!r.ok) throw new Error(r.message);
-  return out;
-}
 
 function load(text: string, file = 'test.yaml'): LoadedScenario {
   const s = loadScenario(text, file);
