@@ -228,7 +228,7 @@ export class IrqPath implements DriverHost {
       const arrive = (now: number) => {
         nic.arrive();
         const next = now + nic.nextGap();
-        if (next < end) engine.at(next, arrive);
+        if (next < end) engine.schedule(next, arrive);
       };
       const first = nic.nextGap();
       if (first < end) engine.at(first, arrive);
