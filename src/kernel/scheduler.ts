@@ -396,12 +396,15 @@ export class Scheduler implements ThreadHolder {
 
   private detach(e: Entry): void {
     const c = this.cpu(e.thread.cpu);
+    // The current thread is in no ready queue (pick takes it out): no search when it blocks.
     if (c.current === e) c.current = null;
-    const q = c.levels[e.thread.priority];
-    const i = q ? q.indexOf(e) : -1;
-    if (i >= 0) {
-      q!.splice(i, 1);
-      this.mark(c, e.thread.priority);
+    else {
+      const q = c.levels[e.thread.priority];
+      const i = q ? q.indexOf(e) : -1;
+      if (i >= 0) {
+        q!.splice(i, 1);
+        this.mark(c, e.thread.priority);
+      }
     }
     e.runnable = false;
   }
