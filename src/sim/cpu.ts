@@ -56,7 +56,7 @@ export class Cpu {
   readonly kernelJobs = new KernelQueue();
   /**
    * The task whose step runs (mode TASK), when the step (re)started, when it ends, and the engine
-   * slot of its end event (`EventEngine.atSlot`).
+   * slot of its end event (`EventEngine.schedule`).
    */
   runTask: SimTask | null = null;
   runStart = 0;

@@ -114,14 +114,14 @@ describe('EventEngine', () => {
     expect(fired).toBe(true);
   });
 
-  it('cancels an atSlot event by its slot and handler, and refuses a fired or foreign one', () => {
+  it('cancels a scheduled event by its slot and handler, and refuses a fired or foreign one', () => {
     const e = new EventEngine();
     const log: string[] = [];
     const b = () => log.push('b');
     const c = () => log.push('c');
     e.at(1, () => log.push('a'));
-    const sb = e.atSlot(2, b);
-    const sc = e.atSlot(2, c);
+    const sb = e.schedule(2, b);
+    const sc = e.schedule(2, c);
     e.schedule(3, () => log.push('d'));
     expect(() => e.cancelSlot(sb, c)).toThrow(InvariantError);
     e.cancelSlot(sb, b);

@@ -102,35 +102,23 @@ export class EventEngine {
    * scheduling order. Scheduling in the past is a model bug and throws an InvariantError.
    */
   at(time: number, fn: EventHandler): EventId {
-    const slot = this.enqueue(time, fn);
+    const slot = this.schedule(time, fn);
     return this.sGen[slot]! * SLOT_SPAN + slot;
   }
 
-  /**
-   * {@link at} without the id, for events that are never cancelled. An id is a number beyond the
-   * small-integer range, boxed on the heap when returned: the hot paths (an interrupt's arrival,
-   * a kernel job's end) schedule without allocating this way.
-   */
-  schedule(time: number, fn: EventHandler): void {
-    this.enqueue(time, fn);
-  }
-
-  /**
-   * {@link at} for an event that its owner cancels only while it is certainly pending (a CPU's
-   * step end, cut short by a preemption): returns its slot, a small integer, not a boxed id.
-   */
-  atSlot(time: number, fn: EventHandler): number {
-    return this.enqueue(time, fn);
-  }
-
-  /** Cancels the pending event in `slot` (from {@link atSlot}), which must run `fn`. */
+  /** Cancels the pending event in `slot` (from {@link schedule}), which must run `fn`. */
   cancelSlot(slot: number, fn: EventHandler): void {
     if (this.sFn[slot] !== fn) notPending(slot);
     this.drop(slot);
   }
 
-  /** Schedules `fn` at `time` (see {@link at}); returns its slot. */
-  private enqueue(time: number, fn: EventHandler): number {
+  /**
+   * {@link at} returning the event's slot, a small integer, where an id is a number beyond that
+   * range and so boxed on the heap when returned: the interrupt path schedules this way without
+   * allocating. For events never cancelled, or cancelled by their owner with {@link cancelSlot}
+   * only while certainly pending (a CPU's step end, cut short by a preemption).
+   */
+  schedule(time: number, fn: EventHandler): number {
     // Checked without a message closure: this runs for every event.
     if (!(time >= this.clock && time < Number.POSITIVE_INFINITY)) badTime(time, this.clock);
     let slot: number;

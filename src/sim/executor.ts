@@ -211,7 +211,7 @@ export class Executor {
       cpu.runStart = now;
       cpu.runCycles = cycles;
       cpu.runEnd = now + sw + cycles;
-      cpu.runEvent = this.engine.atSlot(cpu.runEnd, this.stepEnd[cpu.id]!);
+      cpu.runEvent = this.engine.schedule(cpu.runEnd, this.stepEnd[cpu.id]!);
       return;
     }
   }
