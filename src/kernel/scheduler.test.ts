@@ -183,6 +183,25 @@ describe('Scheduler transitions', () => {
     expect(s.remove(ts[1]!).ok).toBe(false);
   });
 
+  it('keeps its own record of a thread that another scheduler admitted after it', () => {
+    const [t] = threads(1);
+    const a = new Scheduler(1, { quantum: 100 });
+    const b = new Scheduler(1, { quantum: 100 });
+    unwrap(a.admit(t!));
+    a.pick(0);
+    a.charge(0, 7);
+    unwrap(b.admit(t!));
+    expect(a.quantumUsed(t!)).toBe(7);
+    expect(b.quantumUsed(t!)).toBe(0);
+    unwrap(b.remove(t!));
+    unwrap(a.block(t!, 'waiting-signal'));
+    expect(a.current(0)).toBeNull();
+    expect(unwrap(a.unblock(t!))).toBe(true);
+    unwrap(a.remove(t!));
+    expect(a.block(t!, 'waiting-signal').ok).toBe(false);
+    expect(a.quantumUsed(t!)).toBe(0);
+  });
+
   it('applies endpoint transitions and refuses unknown threads without change', () => {
     const { s, ts } = setup(3);
     const [stranger] = threads(1);

@@ -64,8 +64,9 @@ export class Scheduler implements ThreadHolder {
     if (!c.ok) return c;
     const p = this.checkPriority(t.priority, t);
     if (!p.ok) return p;
-    const e: Entry = { thread: t, used: 0, runtime: 0, runnable: false };
+    const e: Entry = { owner: this, thread: t, used: 0, runtime: 0, runnable: false };
     this.entries.set(t, e);
+    t.schedRecord = e;
     t.hold(this);
     if (!t.blocked) this.enqueue(e, false);
     return ok(undefined);
@@ -81,7 +82,7 @@ export class Scheduler implements ThreadHolder {
    * already-blocked thread only changes its state (e.g. blocked-fault to dead-fault).
    */
   block(t: Thread, state: BlockedState): Result<void, SchedErrorCode> {
-    const e = this.entries.get(t);
+    const e = this.entry(t);
     if (!e) return err('NOT_ADMITTED', `cannot block ${t}: not admitted to the scheduler`);
     if (t.state === 'destroyed') return err('THREAD_DESTROYED', `cannot block ${t}: it was destroyed`);
     if ((state as string) === 'ready' || (state as string) === 'running' || (state as string) === 'destroyed')
@@ -96,7 +97,7 @@ export class Scheduler implements ThreadHolder {
    * `{ head: true }`. Returns false (and changes nothing) when it was runnable already.
    */
   unblock(t: Thread, opts: { head?: boolean } = {}): Result<boolean, SchedErrorCode> {
-    const e = this.entries.get(t);
+    const e = this.entry(t);
     if (!e) return err('NOT_ADMITTED', `cannot unblock ${t}: not admitted to the scheduler`);
     if (t.state === 'destroyed') return err('THREAD_DESTROYED', `cannot unblock ${t}: it was destroyed`);
     if (e.runnable) return ok(false);
@@ -113,9 +114,9 @@ export class Scheduler implements ThreadHolder {
     for (const t of [...tr.block, ...tr.wake]) {
       if (!this.entries.has(t)) return err('NOT_ADMITTED', `cannot apply transition: ${t} is not admitted`);
     }
-    for (const t of tr.block) this.deschedule(this.entries.get(t)!);
+    for (const t of tr.block) this.deschedule(this.entry(t)!);
     for (const t of tr.wake) {
-      const e = this.entries.get(t)!;
+      const e = this.entry(t)!;
       if (!e.runnable && t.state !== 'destroyed') this.enqueue(e, opts.head ?? false);
     }
     return ok(undefined);
@@ -139,7 +140,9 @@ export class Scheduler implements ThreadHolder {
       c.stats.preemptions++;
     }
     if (best < 0) return null;
-    const next = this.level(c, best).shift()!;
+    const q = this.level(c, best);
+    // Mostly the only thread of its level: pop, which compiles inline, takes it like shift.
+    const next = q.length === 1 ? q.pop()! : q.shift()!;
     this.mark(c, best);
     c.current = next;
     next.thread.state = 'running';
@@ -154,7 +157,7 @@ export class Scheduler implements ThreadHolder {
    * joins the tail of its level. `pick` drops blocked threads on its own; waking needs `sync`.
    */
   sync(t: Thread): Result<void, SchedErrorCode> {
-    const e = this.entries.get(t);
+    const e = this.entry(t);
     if (!e) return err('NOT_ADMITTED', `cannot sync ${t}: not admitted to the scheduler`);
     if (t.blocked) this.deschedule(e);
     else if (!e.runnable) this.enqueue(e, false);
@@ -228,7 +231,7 @@ export class Scheduler implements ThreadHolder {
    * target CPU's ready queue as ready; a blocked one becomes ready there when unblocked.
    */
   migrate(t: Thread, cpu: number): Result<void, SchedErrorCode> {
-    const e = this.entries.get(t);
+    const e = this.entry(t);
     if (!e) return err('NOT_ADMITTED', `cannot migrate ${t}: not admitted to the scheduler`);
     const c = this.checkCpu(cpu, t);
     if (!c.ok) return c;
@@ -242,7 +245,7 @@ export class Scheduler implements ThreadHolder {
 
   /** Changes a thread's priority; a runnable thread goes to the tail of its new level. */
   setPriority(t: Thread, priority: number): Result<void, SchedErrorCode> {
-    const e = this.entries.get(t);
+    const e = this.entry(t);
     if (!e) return err('NOT_ADMITTED', `cannot change the priority of ${t}: not admitted to the scheduler`);
     const p = this.checkPriority(priority, t);
     if (!p.ok) return p;
@@ -255,10 +258,11 @@ export class Scheduler implements ThreadHolder {
 
   /** Forgets a thread (it is being destroyed); does not change its state. */
   remove(t: Thread): Result<void, SchedErrorCode> {
-    const e = this.entries.get(t);
+    const e = this.entry(t);
     if (!e) return err('NOT_ADMITTED', `cannot remove ${t}: not admitted to the scheduler`);
     this.detach(e);
     this.entries.delete(t);
+    if (t.schedRecord === e) t.schedRecord = null;
     t.release(this);
     return ok(undefined);
   }
@@ -280,12 +284,12 @@ export class Scheduler implements ThreadHolder {
 
   /** Cycles used of the current quantum by `t` (0 when unknown). */
   quantumUsed(t: Thread): number {
-    return this.entries.get(t)?.used ?? 0;
+    return this.entry(t)?.used ?? 0;
   }
 
   /** Total cycles charged to `t` (0 when unknown). */
   runtime(t: Thread): number {
-    return this.entries.get(t)?.runtime ?? 0;
+    return this.entry(t)?.runtime ?? 0;
   }
 
   /** Per-CPU counters (a copy). */
@@ -299,6 +303,12 @@ export class Scheduler implements ThreadHolder {
         `cpu ${i}: ${c.current ? `'${c.current.thread.name}'` : 'idle'}, ${this.readyQueue(i).length} ready`,
     );
     return `scheduler (quantum ${this.quantum} cycles; ${parts.join('; ')})`;
+  }
+
+  /** The entry of `t`: its `schedRecord` when this scheduler admitted it last, else from the map. */
+  private entry(t: Thread): Entry | undefined {
+    const r = t.schedRecord as Entry | null;
+    return r !== null && r.owner === this ? r : this.entries.get(t);
   }
 
   private cpu(cpu: number): Cpu {
@@ -388,12 +398,15 @@ export class Scheduler implements ThreadHolder {
 
   private detach(e: Entry): void {
     const c = this.cpu(e.thread.cpu);
+    // The current thread is in no ready queue (pick takes it out): no search when it blocks.
     if (c.current === e) c.current = null;
-    const q = c.levels[e.thread.priority];
-    const i = q ? q.indexOf(e) : -1;
-    if (i >= 0) {
-      q!.splice(i, 1);
-      this.mark(c, e.thread.priority);
+    else {
+      const q = c.levels[e.thread.priority];
+      const i = q ? q.indexOf(e) : -1;
+      if (i >= 0) {
+        q!.splice(i, 1);
+        this.mark(c, e.thread.priority);
+      }
     }
     e.runnable = false;
   }

@@ -38,6 +38,8 @@ export interface CpuSchedStats {
 }
 
 export interface Entry {
+  /** The scheduler that keeps this entry (a thread's `schedRecord` may be another's). */
+  readonly owner: object;
   readonly thread: Thread;
   /** Cycles used of the current quantum. */
   used: number;

@@ -75,6 +75,11 @@ export class Thread {
   ip = 0;
   /** Kernel objects that currently reference this thread, in the order they took it. */
   private readonly holderList: ThreadHolder[] = [];
+  /**
+   * The record of the scheduler that admitted this thread last, so that blocking and waking find
+   * it without a map lookup (once or twice per interrupt). Opaque outside the scheduler.
+   */
+  schedRecord: object | null = null;
 
   constructor(
     readonly id: number,

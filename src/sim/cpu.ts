@@ -6,7 +6,6 @@
 import type { TlbLevelSpec } from '../hw/arch.js';
 import { Tlb } from '../hw/tlb.js';
 import type { Thread } from '../kernel/thread.js';
-import type { EventId } from './engine.js';
 import { KernelQueue } from './kernel_queue.js';
 
 /** What a CPU is doing: nothing, a kernel job, or a step of a thread. */
@@ -55,11 +54,14 @@ export class Cpu {
   /** IDLE, KERNEL, TASK or ENDING. */
   mode = IDLE;
   readonly kernelJobs = new KernelQueue();
-  /** The task whose step runs (mode TASK), when the step (re)started, when it ends, its event. */
+  /**
+   * The task whose step runs (mode TASK), when the step (re)started, when it ends, and the engine
+   * slot of its end event (`EventEngine.schedule`).
+   */
   runTask: SimTask | null = null;
   runStart = 0;
   runEnd = 0;
-  runEvent: EventId = -1;
+  runEvent = -1;
   /** Cycles of the running step proper (without the switch that preceded it). */
   runCycles = 0;
 

@@ -114,6 +114,24 @@ describe('EventEngine', () => {
     expect(fired).toBe(true);
   });
 
+  it('cancels a scheduled event by its slot and handler, and refuses a fired or foreign one', () => {
+    const e = new EventEngine();
+    const log: string[] = [];
+    const b = () => log.push('b');
+    const c = () => log.push('c');
+    e.at(1, () => log.push('a'));
+    const sb = e.schedule(2, b);
+    const sc = e.schedule(2, c);
+    e.schedule(3, () => log.push('d'));
+    expect(() => e.cancelSlot(sb, c)).toThrow(InvariantError);
+    e.cancelSlot(sb, b);
+    expect(e.pending).toBe(3);
+    expect(() => e.cancelSlot(sb, b)).toThrow(InvariantError);
+    e.run();
+    expect(log).toEqual(['a', 'c', 'd']);
+    expect(() => e.cancelSlot(sc, c)).toThrow(InvariantError);
+  });
+
   it('can cancel from inside a handler', () => {
     const e = new EventEngine();
     const log: number[] = [];
@@ -261,17 +279,22 @@ function check(m: Model, r: Real): void {
   expect(r.engine.pending).toBe(m.events.length);
 }
 
+/** Schedules with `after` (keeping the id), or with `schedule` (no id: it cannot be cancelled). */
 class ScheduleCmd implements fc.Command<Model, Real> {
-  constructor(readonly delay: number) {}
+  constructor(
+    readonly delay: number,
+    readonly withId = true,
+  ) {}
   check = () => true;
   run(m: Model, r: Real): void {
     const label = m.seq;
-    const id = r.engine.after(this.delay, () => r.log.push(label));
+    const fn = () => r.log.push(label);
+    if (this.withId) m.ids.push({ id: r.engine.after(this.delay, fn), label });
+    else r.engine.schedule(r.engine.now + this.delay, fn);
     m.events.push({ time: m.now + this.delay, seq: m.seq++, label });
-    m.ids.push({ id, label });
     check(m, r);
   }
-  toString = () => `after(${this.delay})`;
+  toString = () => `${this.withId ? 'after' : 'schedule'}(${this.delay})`;
 }
 
 class CancelCmd implements fc.Command<Model, Real> {
@@ -304,7 +327,7 @@ class BurstCmd implements fc.Command<Model, Real> {
   constructor(readonly delays: readonly number[]) {}
   check = () => true;
   run(m: Model, r: Real): void {
-    for (const d of this.delays) new ScheduleCmd(d).run(m, r);
+    for (const d of this.delays) new ScheduleCmd(d, d % 3 !== 0).run(m, r);
   }
   toString = () => `burst(${this.delays.length})`;
 }
@@ -345,7 +368,9 @@ class RunUntilCmd implements fc.Command<Model, Real> {
 describe('EventEngine model', () => {
   it('matches a naive sorted-list scheduler under random schedule/cancel/step/run', () => {
     const commands = [
-      fc.integer({ min: 0, max: 20 }).map((d) => new ScheduleCmd(d)),
+      fc
+        .tuple(fc.integer({ min: 0, max: 20 }), fc.boolean())
+        .map(([d, withId]) => new ScheduleCmd(d, withId)),
       fc.nat().map((p) => new CancelCmd(p)),
       fc.constant(new CancelAllCmd()),
       fc

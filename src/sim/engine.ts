@@ -102,6 +102,23 @@ export class EventEngine {
    * scheduling order. Scheduling in the past is a model bug and throws an InvariantError.
    */
   at(time: number, fn: EventHandler): EventId {
+    const slot = this.schedule(time, fn);
+    return this.sGen[slot]! * SLOT_SPAN + slot;
+  }
+
+  /** Cancels the pending event in `slot` (from {@link schedule}), which must run `fn`. */
+  cancelSlot(slot: number, fn: EventHandler): void {
+    if (this.sFn[slot] !== fn) notPending(slot);
+    this.drop(slot);
+  }
+
+  /**
+   * {@link at} returning the event's slot, a small integer, where an id is a number beyond that
+   * range and so boxed on the heap when returned: the interrupt path schedules this way without
+   * allocating. For events never cancelled, or cancelled by their owner with {@link cancelSlot}
+   * only while certainly pending (a CPU's step end, cut short by a preemption).
+   */
+  schedule(time: number, fn: EventHandler): number {
     // Checked without a message closure: this runs for every event.
     if (!(time >= this.clock && time < Number.POSITIVE_INFINITY)) badTime(time, this.clock);
     let slot: number;
@@ -115,15 +132,17 @@ export class EventEngine {
     this.sFn[slot] = fn;
     this.count++;
     // Buffered events all come before the heap's: a later one than the heap's top goes there too.
-    if (this.heapSize > 0 && !before(time, seq, this.hTime[0]!, this.hSeq[0]!)) this.push(time, seq, slot);
+    // The new event's sequence is the largest yet, so it comes after any event at the same time:
+    // comparing times alone gives the (time, sequence) order.
+    if (this.heapSize > 0 && time >= this.hTime[0]!) this.push(time, seq, slot);
     else if (this.near < NEAR) this.insertNear(time, seq, slot);
-    else if (before(time, seq, this.nTime[0]!, this.nSeq[0]!)) {
+    else if (time < this.nTime[0]!) {
       // Full: its latest event moves to the heap (it comes before everything there).
       this.push(this.nTime[0]!, this.nSeq[0]!, this.nSlot[0]!);
       this.removeNear(0);
       this.insertNear(time, seq, slot);
     } else this.push(time, seq, slot);
-    return this.sGen[slot]! * SLOT_SPAN + slot;
+    return slot;
   }
 
   /** Schedules `fn` after `delay` cycles (finite, >= 0) from now. */
@@ -136,20 +155,24 @@ export class EventEngine {
   cancel(id: EventId): boolean {
     const slot = this.liveSlot(id);
     if (slot < 0) return false;
+    this.drop(slot);
+    return true;
+  }
+
+  /** Removes the pending event in `slot`. */
+  private drop(slot: number): void {
+    this.count--;
     for (let i = 0; i < this.near; i++) {
       if (this.nSlot[i] !== slot) continue;
       this.removeNear(i);
       this.release(slot);
-      this.count--;
-      return true;
+      return;
     }
     const seq = this.sSeq[slot]!;
     this.release(slot);
-    this.count--;
     this.stale++;
     if (this.hSeq[0] === seq) this.dropStaleTop();
     else if (this.stale > COMPACT_MIN_STALE && this.stale > this.count) this.compact();
-    return true;
   }
 
   /** True when `id` names an event that is still pending. */
@@ -284,11 +307,14 @@ export class EventEngine {
     for (let i = (n >> 1) - 1; i >= 0; i--) this.siftDown(i, hTime[i]!, hSeq[i]!, hSlot[i]!);
   }
 
-  /** Inserts (t, q, s) into the buffer (not full), keeping it sorted latest first. */
+  /**
+   * Inserts a new event (t, q, s) into the buffer (not full), keeping it sorted latest first. Its
+   * sequence q is the largest yet, so an entry at the same time comes before it.
+   */
   private insertNear(t: number, q: number, s: number): void {
     const { nTime, nSeq, nSlot } = this;
     let i = this.near++;
-    while (i > 0 && before(nTime[i - 1]!, nSeq[i - 1]!, t, q)) {
+    while (i > 0 && nTime[i - 1]! <= t) {
       nTime[i] = nTime[i - 1]!;
       nSeq[i] = nSeq[i - 1]!;
       nSlot[i] = nSlot[i - 1]!;
@@ -421,9 +447,8 @@ function growI32(a: Int32Array, cap: number, fill: number): Int32Array<ArrayBuff
   return b;
 }
 
-/** (t1, q1) comes before (t2, q2): earlier, or as early and scheduled first. */
-function before(t1: number, q1: number, t2: number, q2: number): boolean {
-  return t1 < t2 || (t1 === t2 && q1 < q2);
+function notPending(slot: number): never {
+  throw new InvariantError(`cancelSlot(${slot}): no pending event of that owner in the slot`);
 }
 
 function badTime(time: number, now: number): never {

@@ -144,7 +144,7 @@ export class Executor {
   private preempt(cpu: Cpu): void {
     const task = cpu.runTask!;
     const now = this.engine.now;
-    this.engine.cancel(cpu.runEvent);
+    this.engine.cancelSlot(cpu.runEvent, this.stepEnd[cpu.id]!);
     const ran = now - cpu.runStart;
     const left = Math.min(cpu.runCycles, cpu.runEnd - now);
     // The part of the step that ran counts against the quantum and the task's category; a
@@ -172,7 +172,7 @@ export class Executor {
       cpu.runEnd = now + cost;
       cpu.kernelCycles += cost;
       cpu.kernelJobsRun++;
-      this.engine.at(now + cost, this.kernelEnd[cpu.id]!);
+      this.engine.schedule(now + cost, this.kernelEnd[cpu.id]!);
       return;
     }
     for (let guard = 0; ; guard++) {
@@ -211,7 +211,7 @@ export class Executor {
       cpu.runStart = now;
       cpu.runCycles = cycles;
       cpu.runEnd = now + sw + cycles;
-      cpu.runEvent = this.engine.at(cpu.runEnd, this.stepEnd[cpu.id]!);
+      cpu.runEvent = this.engine.schedule(cpu.runEnd, this.stepEnd[cpu.id]!);
       return;
     }
   }

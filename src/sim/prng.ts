@@ -13,6 +13,8 @@ import { InvariantError, invariant } from '../util/result.js';
 
 const TWO32 = 4294967296;
 const TWO_NEG53 = 2 ** -53;
+/** Ranges up to this many values are drawn by {@link Prng.int} itself (exactly as pure-rand does). */
+const SMALL_RANGE = 2 ** 31;
 
 /** Two independent 32-bit hashes of a string's UTF-16 code units (cyrb53-style). */
 function hashLabel(label: string): [number, number] {
@@ -96,7 +98,16 @@ export class Prng {
   int(lo: number, hi: number): number {
     // Checked without building the message: a NIC draws one per packet.
     if (!(Number.isSafeInteger(lo) && Number.isSafeInteger(hi) && lo <= hi)) badInt(lo, hi);
-    return unsafeUniformIntDistribution(lo, hi, this.rng);
+    const size = hi - lo + 1;
+    if (size > SMALL_RANGE) return unsafeUniformIntDistribution(lo, hi, this.rng);
+    // pure-rand's draw for a range of up to 2^32 values (rejection sampling over one 32-bit draw),
+    // step for step, with the operands typed as unsigned 32-bit integers: the remainder is then an
+    // integer division, not a floating-point fmod call.
+    const n = size >>> 0;
+    const maxAllowed = n > 2 ? ~~(TWO32 / n) * n : TWO32;
+    let v = (this.rng.unsafeNext() + 0x80000000) >>> 0;
+    while (v >= maxAllowed) v = (this.rng.unsafeNext() + 0x80000000) >>> 0;
+    return (v % n) + lo;
   }
 
   /** True with probability `p` (0 <= p <= 1). */
