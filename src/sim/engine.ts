@@ -21,6 +21,7 @@
  */
 import { hex } from '../util/hex.js';
 import { InvariantError, invariant } from '../util/result.js';
+import { growF64, growI32 } from '../util/typed_array.js';
 
 /** Code run when an event fires; `now` is the event's time in cycles. */
 export type EventHandler = (now: number) => void;
@@ -431,20 +432,6 @@ export class EventEngine {
     this.freeSlots = growI32(this.freeSlots, cap, 0);
     for (let i = old; i < cap; i++) this.sFn.push(undefined);
   }
-}
-
-function growF64(a: Float64Array, cap: number, fill: number): Float64Array<ArrayBuffer> {
-  const b = new Float64Array(cap);
-  if (fill !== 0) b.fill(fill, a.length);
-  b.set(a);
-  return b;
-}
-
-function growI32(a: Int32Array, cap: number, fill: number): Int32Array<ArrayBuffer> {
-  const b = new Int32Array(cap);
-  if (fill !== 0) b.fill(fill, a.length);
-  b.set(a);
-  return b;
 }
 
 function notPending(slot: number): never {
