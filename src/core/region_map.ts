@@ -120,8 +120,11 @@ export interface RegionMapEnv {
 export class RegionMap {
   /** Regions by base address, in order (iteration, the next region). */
   private readonly index: Index = new BTree<number, Region>(undefined, (a, b) => a - b, 64);
-  /** Regions by the slots they meet: lookups in a few memory accesses at any count (region_index.ts). */
-  private readonly slots: RegionIndex;
+  /**
+   * Regions by the slots they meet: lookups in a few memory accesses at any count, and the fields
+   * fault resolution reads (region_index.ts). Read-only outside this class.
+   */
+  readonly slots: RegionIndex;
   /** Free virtual ranges, for conflict checks and aligned placement. */
   private readonly space = new RangeAllocator();
   private readonly pair: [number, Region] = [0, null as unknown as Region];
@@ -277,6 +280,7 @@ export class RegionMap {
     if (!ds) return;
     if (this.env.revokes) revokeRange(this, region.base, region.end, this.env.emit);
     region.dataspace = null;
+    this.slots.reserve(region);
     this.env.emit({ type: 'reserved', map: this, region, dataspace: ds });
   }
 

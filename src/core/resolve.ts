@@ -13,6 +13,7 @@ import { hex, sizeName } from '../util/hex.js';
 import type { Dataspace } from './dataspace.js';
 import type { AccessType } from './events.js';
 import type { Region, RegionMap } from './region_map.js';
+import { EXECUTABLE, WRITEABLE } from './region_records.js';
 
 /** Nesting depth core follows; the sixth level is an error (as in Genode's core). */
 export const MAX_DEPTH = 5;
@@ -108,21 +109,27 @@ export function resolve(
   let executable = true;
   for (let depth = 1; ; depth++) {
     if (depth > MAX_DEPTH) return { kind: 'too-deep', map, address: addr, depth, walk };
-    const region = map.lookup(addr);
-    walk?.push({ map, address: addr, region });
-    if (!region) return { kind: 'unresolved', reason: 'NO_REGION', map, address: addr, depth, walk };
-    const ds = region.dataspace;
+    // The region's fields come from the index's records: at a million regions reading the Region
+    // object itself would be the costliest memory access of the fault (region_records.ts).
+    const index = map.slots;
+    const rec = index.find(addr);
+    const records = index.records;
+    walk?.push({ map, address: addr, region: rec < 0 ? null : records.regions[rec]! });
+    if (rec < 0) return { kind: 'unresolved', reason: 'NO_REGION', map, address: addr, depth, walk };
+    const ds = records.dataspaces[rec];
     if (!ds) return { kind: 'unresolved', reason: 'RESERVED', map, address: addr, depth, walk };
-    writeable &&= region.writeable;
-    executable &&= region.executable;
+    const rights = records.rights[rec]!;
+    writeable &&= (rights & WRITEABLE) !== 0;
+    executable &&= (rights & EXECUTABLE) !== 0;
     // The region's window expressed in the faulter's coordinates.
+    const base = records.bases[rec]!;
     const shift = va - addr;
-    const lo = region.base + shift;
-    const hi = region.end + shift;
+    const lo = base + shift;
+    const hi = records.ends[rec]! + shift;
     if (lo > winLo) winLo = lo;
     if (hi < winHi) winHi = hi;
-    windows?.push([lo, hi, region]);
-    const dsAddr = addr - region.base + region.offset;
+    windows?.push([lo, hi, records.regions[rec]!]);
+    const dsAddr = addr - base + records.offsets[rec]!;
     if (ds.managed) {
       map = ds.managed;
       addr = dsAddr;
