@@ -21,11 +21,11 @@ import {
   mem,
   Op,
   set,
+  sharedWasm,
   tee,
   VOID,
+  type WasmApi,
   type WasmCompiled,
-  wasmApi,
-  wasmModule,
 } from './wasm_module.js';
 
 /** What the decoder reads and updates of the JavaScript decoder's state. */
@@ -163,31 +163,6 @@ const DECODE: Code = [
   get(p),
 ];
 
-let compiled: WasmCompiled | null | undefined;
-
-function compile(): WasmCompiled | null {
-  if (compiled !== undefined) return compiled;
-  compiled = null;
-  if (wasmApi === undefined) return null;
-  try {
-    compiled = new wasmApi.Module(
-      wasmModule(PAGES, [
-        {
-          name: 'decode',
-          params: [I32, I32, I32, I32],
-          results: [I32],
-          locals: [I32, I32, I32, I32, I32, I32, I64, I64, I64, I64, I64, I64],
-          body: DECODE,
-        },
-      ]),
-    );
-  } catch {
-    // A page whose Content Security Policy forbids WebAssembly (the visualizer's does): the
-    // JavaScript loop does everything. The fuzz tests check that the module compiles here.
-  }
-  return compiled;
-}
-
 /** The WebAssembly record loop of the binary trace decoder. */
 export class WasmBinaryDecoder {
   private readonly run: (p: number, stop: number, end: number, n: number) => number;
@@ -200,7 +175,7 @@ export class WasmBinaryDecoder {
   private readonly sizes: Uint32Array;
   private v1: boolean | null = null;
 
-  constructor(api: NonNullable<typeof wasmApi>, module: WasmCompiled) {
+  constructor(api: WasmApi, module: WasmCompiled) {
     const memory = new api.Memory({ initial: PAGES });
     const instance = new api.Instance(module, { env: { mem: memory } });
     this.run = instance.exports.decode as (p: number, stop: number, end: number, n: number) => number;
@@ -260,17 +235,15 @@ export class WasmBinaryDecoder {
   }
 }
 
-let shared: WasmBinaryDecoder | null | undefined;
-
 /** This thread's WebAssembly decoder (shared: a decode runs synchronously), or null without WebAssembly. */
-export function wasmBinaryDecoder(): WasmBinaryDecoder | null {
-  if (shared === undefined) {
-    const m = compile();
-    try {
-      shared = m === null || wasmApi === undefined ? null : new WasmBinaryDecoder(wasmApi, m);
-    } catch {
-      shared = null; // instantiating is forbidden here too (see compile)
-    }
-  }
-  return shared;
-}
+export const wasmBinaryDecoder: () => WasmBinaryDecoder | null = sharedWasm(
+  PAGES,
+  {
+    name: 'decode',
+    params: [I32, I32, I32, I32],
+    results: [I32],
+    locals: [I32, I32, I32, I32, I32, I32, I64, I64, I64, I64, I64, I64],
+    body: DECODE,
+  },
+  (api, module) => new WasmBinaryDecoder(api, module),
+);

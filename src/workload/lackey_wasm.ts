@@ -20,11 +20,11 @@ import {
   mem,
   Op,
   set,
+  sharedWasm,
   tee,
   VOID,
+  type WasmApi,
   type WasmCompiled,
-  wasmApi,
-  wasmModule,
 } from './wasm_module.js';
 
 // Memory layout: the loop's in/out state, the hex table, the output arrays, the input window.
@@ -179,31 +179,6 @@ const SCAN: Code = [
 ];
 
 /** The compiled module (once per thread); null where there is no WebAssembly. */
-let compiled: WasmCompiled | null | undefined;
-
-function compile(): WasmCompiled | null {
-  if (compiled !== undefined) return compiled;
-  compiled = null;
-  if (wasmApi === undefined) return null;
-  try {
-    compiled = new wasmApi.Module(
-      wasmModule(PAGES, [
-        {
-          name: 'scan',
-          params: [I32, I32, I32],
-          results: [I32],
-          locals: [I32, I32, I32, I32, I32, I32, I32, I32, I64],
-          body: SCAN,
-        },
-      ]),
-    );
-  } catch {
-    // A page whose Content Security Policy forbids WebAssembly (the visualizer's does): the
-    // JavaScript loop does everything. The fuzz tests check that the module compiles here.
-  }
-  return compiled;
-}
-
 /**
  * The WebAssembly scanner with the contract of `scan`: parses complete lines in `buf[start..end)`
  * (the byte at `end-1` is a newline) into `st`'s arrays from `st.len`, until `end` or until
@@ -217,7 +192,7 @@ export class WasmLackeyScanner {
   private readonly addrs: Float64Array;
   private readonly sizes: Uint32Array;
 
-  constructor(api: NonNullable<typeof wasmApi>, module: WasmCompiled) {
+  constructor(api: WasmApi, module: WasmCompiled) {
     const memory = new api.Memory({ initial: PAGES });
     const instance = new api.Instance(module, { env: { mem: memory } });
     this.run = instance.exports.scan as (p: number, end: number, cap: number) => number;
@@ -278,20 +253,18 @@ export class WasmLackeyScanner {
   }
 }
 
-let shared: WasmLackeyScanner | null | undefined;
-
 /**
  * This thread's WebAssembly scanner (one instance serves every parser: a scan runs to completion
  * synchronously), or null where WebAssembly is not available.
  */
-export function wasmLackeyScanner(): WasmLackeyScanner | null {
-  if (shared === undefined) {
-    const m = compile();
-    try {
-      shared = m === null || wasmApi === undefined ? null : new WasmLackeyScanner(wasmApi, m);
-    } catch {
-      shared = null; // instantiating is forbidden here too (see compile)
-    }
-  }
-  return shared;
-}
+export const wasmLackeyScanner: () => WasmLackeyScanner | null = sharedWasm(
+  PAGES,
+  {
+    name: 'scan',
+    params: [I32, I32, I32],
+    results: [I32],
+    locals: [I32, I32, I32, I32, I32, I32, I32, I32, I64],
+    body: SCAN,
+  },
+  (api, module) => new WasmLackeyScanner(api, module),
+);

@@ -197,3 +197,28 @@ export interface WasmMemory {
 
 /** The WebAssembly API of this JavaScript engine, if it has one. */
 export const wasmApi: WasmApi | undefined = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+
+/**
+ * A getter of this thread's one instance of a one-function module, built on first use and shared
+ * by every caller (a call runs to completion synchronously). It gives null where WebAssembly is
+ * missing or forbidden: a page whose Content Security Policy forbids it (the visualizer's) leaves
+ * everything to the JavaScript loops. The fuzz tests check that the modules compile here.
+ */
+export function sharedWasm<T>(
+  pages: number,
+  fn: WasmFunction,
+  make: (api: WasmApi, module: WasmCompiled) => T,
+): () => T | null {
+  let shared: T | null | undefined;
+  return () => {
+    if (shared !== undefined) return shared;
+    shared = null;
+    if (wasmApi === undefined) return null;
+    try {
+      shared = make(wasmApi, new wasmApi.Module(wasmModule(pages, [fn])));
+    } catch {
+      // Compiling or instantiating is forbidden here.
+    }
+    return shared;
+  };
+}
