@@ -2,7 +2,7 @@
  * `faultline demo` (what `npm start` runs): the guided fault path, then the bundled real trace
  * replayed under two designs side by side, with a timeline and a report written to disk.
  */
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { comparisonChart, comparisonHtml, comparisonTable } from '../report/run_report.js';
 import { walkthrough } from '../report/walkthrough.js';
@@ -12,6 +12,9 @@ import { runOptions } from './run_options.js';
 
 /** The bundled trace: valgrind lackey's record of `/usr/bin/sort /etc/services`. */
 export const BUNDLED_TRACE = fileURLToPath(new URL('../../traces/sort.lackey.gz', import.meta.url));
+
+/** The scenario the demo's last line suggests opening in the visualizer. */
+const NEXT_SCENARIO = fileURLToPath(new URL('../../scenarios/rm_fault.yaml', import.meta.url));
 
 /** Runs the demo, writing its files under `outDir`; returns the text to print. */
 export async function demo(outDir: string): Promise<string> {
@@ -63,6 +66,7 @@ export async function demo(outDir: string): Promise<string> {
   lines.push('NEXT: see it. The visualizer shows the address spaces, the nested region maps, every fault');
   lines.push('step by step (walk, reflection, wake-up, retry) and why each mapping has its size:');
   lines.push('');
-  lines.push('  npx faultline view scenarios/rm_fault.yaml --open');
+  // Relative to where the user is: scenarios/… in a checkout, node_modules/faultline/… where installed.
+  lines.push(`  npx faultline view ${relative(process.cwd(), NEXT_SCENARIO)} --open`);
   return lines.join('\n');
 }
