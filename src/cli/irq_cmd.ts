@@ -20,7 +20,7 @@ import {
   writeFileAtomic,
 } from './io.js';
 import { MAX_CPUS, parseSeed } from './run_options.js';
-import { completeSeries, yieldToEventLoop } from './sweep.js';
+import { completeSeries, stackSvgs, yieldToEventLoop } from './sweep.js';
 import { sweepConfig } from './version.js';
 
 /** Validated settings of one `faultline irq` invocation. */
@@ -231,24 +231,6 @@ export function irqTable(results: readonly IrqSimResult[]): string {
   );
 }
 
-/** Stacks two standalone SVG documents vertically into one. */
-function stack(a: string, b: string): string {
-  const size = (svg: string) => {
-    const m = /^<svg[^>]*\swidth="([\d.]+)"[^>]*\sheight="([\d.]+)"/.exec(svg);
-    if (!m) throw new UserError('cannot combine the charts: unexpected SVG header');
-    return [Number(m[1]), Number(m[2])] as const;
-  };
-  const [wa, ha] = size(a);
-  const [wb, hb] = size(b);
-  const w = Math.max(wa, wb);
-  const h = ha + hb;
-  return (
-    `<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" version="1.1" ` +
-    `width="${w}" height="${h}" viewBox="0 0 ${w} ${h}"><rect width="${w}" height="${h}" fill="white"/>` +
-    `${a}${b.replace(/^<svg/, `<svg y="${ha}"`)}</svg>`
-  );
-}
-
 /** The chart: packets/s handled (top) and p99 IRQ latency (bottom) against CPUs, one line per design. */
 export async function irqChart(results: readonly IrqSimResult[], full: IrqSweepSpec): Promise<string> {
   const spec = { ...full, ...completeSeries(results, full.designs, full.cpus) };
@@ -274,7 +256,7 @@ export async function irqChart(results: readonly IrqSimResult[], full: IrqSweepS
   });
   if (!a.ok) throw new UserError(a.message);
   if (!b.ok) throw new UserError(b.message);
-  return stack(a.value, b.value);
+  return stackSvgs(a.value, b.value);
 }
 
 /** Registers `faultline irq`. */
