@@ -4,7 +4,11 @@
 // (docs/BENCHMARKS.md, start-up). The chunks stay in dist/cli, so paths the CLI resolves from its
 // own location (the worker scripts, dist/web, package.json, the bundled trace) do not change; the
 // worker threads load tsc's unbundled modules. vega and playwright load from node_modules when used.
+import { readdirSync, rmSync } from 'node:fs';
 import { build } from 'esbuild';
+
+// Chunks of an earlier build go first: their names change with their contents.
+for (const f of readdirSync('dist/cli')) if (/^bundle-[A-Z0-9]+\.js$/.test(f)) rmSync(`dist/cli/${f}`);
 
 // zod re-exports its error messages in some 50 languages as `locales`; faultline speaks English
 // only (its own messages), and the other 49 are 300 KB that every scenario command would parse.

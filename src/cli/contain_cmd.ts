@@ -22,6 +22,7 @@ import {
   UserError,
   writeFileAtomic,
 } from './io.js';
+import { progressBar } from './progress.js';
 import { costsOf, parseChunk, parseSeed } from './run_options.js';
 import { yieldToEventLoop } from './sweep.js';
 
@@ -263,21 +264,17 @@ export function registerContainCommand(program: Command): void {
       await checkOutputs([{ flag: '--out', path }]);
       const total = spec.designs.length * (spec.behaviours.length + 1);
       // The simulator and the progress bar load here, so `--help` does not pay for them.
-      const [{ runContainment }, { SingleBar }] = await Promise.all([
+      const [{ runContainment }, bar] = await Promise.all([
         import('../sim/containment.js'),
-        import('cli-progress'),
+        progressBar('contain {bar} {value}/{total} runs', !f.json),
       ]);
-      const bar =
-        process.stderr.isTTY && !f.json
-          ? new SingleBar({ stream: process.stderr, format: 'contain {bar} {value}/{total} runs' })
-          : null;
-      bar?.start(total, 0);
+      bar?.update(0, total);
       let result: ContainResult;
       let interrupted = false;
       try {
         result = await interruptible(async (stop) => {
           const r = await runContainment(spec, {
-            onRun: (done) => bar?.update(done),
+            onRun: (done) => bar?.update(done, total),
             shouldStop: () => stop.requested,
             yieldEach: yieldToEventLoop,
           });

@@ -4,7 +4,6 @@
  * offered IRQ load grows. A table, `--json`, and a plot of fault and IRQ latency against load.
  */
 import { join } from 'node:path';
-import { SingleBar } from 'cli-progress';
 import { lineChart } from '../report/plot.js';
 import { formatTable } from '../report/table.js';
 import { microsToCycles } from '../sim/cost.js';
@@ -15,8 +14,18 @@ import {
   runInterferencePoint,
 } from '../sim/interference.js';
 import { steadyFaulter } from '../workload/programs.js';
-import { checkOutputs, outDir, parsePositiveInt, parseSize, UserError, writeFileAtomic } from './io.js';
+import {
+  checkOutputs,
+  interruptible,
+  outDir,
+  parsePositiveInt,
+  parseSize,
+  UserError,
+  writeFileAtomic,
+} from './io.js';
 import { parseRate, parseRouteFlags } from './irq_cmd.js';
+import { progressBar } from './progress.js';
+import { yieldToEventLoop } from './sweep.js';
 import { sweepConfig } from './version.js';
 
 type Flags = Record<string, string | string[] | boolean | undefined>;
@@ -133,31 +142,25 @@ export async function interferenceCommand(f: Flags): Promise<void> {
     { flag: '--out', path: b },
   ]);
   const runs = COMBINATIONS.flatMap((c) => spec.rates.map((rate) => ({ c, rate })));
-  const bar =
-    process.stderr.isTTY && !f.json
-      ? new SingleBar({ stream: process.stderr, format: 'interference {bar} {value}/{total} runs' })
-      : null;
-  bar?.start(runs.length, 0);
-  let stop = false;
-  const onInt = () => {
-    stop = true;
-  };
-  process.once('SIGINT', onInt);
+  const bar = await progressBar('interference {bar} {value}/{total} runs', !f.json);
+  bar?.update(0, runs.length);
   const points: InterferencePoint[] = [];
-  try {
-    for (const { c, rate } of runs) {
-      // Between runs the event loop turns, so Ctrl-C and the progress bar get their chance.
-      await new Promise((resolve) => setImmediate(resolve));
-      if (stop) break;
-      const p = runInterferencePoint(spec, c, rate, steadyFaulter);
-      if (!p.ok) throw new UserError(p.message);
-      points.push(p.value);
-      bar?.update(points.length);
+  const stop = await interruptible(async (ctrlC) => {
+    try {
+      for (const { c, rate } of runs) {
+        // Between runs the event loop turns, so Ctrl-C and the progress bar get their chance.
+        await yieldToEventLoop();
+        if (ctrlC.requested) break;
+        const p = runInterferencePoint(spec, c, rate, steadyFaulter);
+        if (!p.ok) throw new UserError(p.message);
+        points.push(p.value);
+        bar?.update(points.length, runs.length);
+      }
+    } finally {
+      bar?.stop();
     }
-  } finally {
-    bar?.stop();
-    process.removeListener('SIGINT', onInt);
-  }
+    return ctrlC.requested;
+  });
   if (!stop) {
     const [faults, irqs] = await plot(points, spec);
     await writeFileAtomic(a, faults!);
@@ -172,5 +175,4 @@ export async function interferenceCommand(f: Flags): Promise<void> {
     process.stdout.write(`${table(points)}\n`);
     if (!stop) process.stdout.write(`\nplots: ${a}, ${b}\n`);
   }
-  if (stop) process.exitCode = 130;
 }

@@ -25,6 +25,7 @@ import {
   writeFileAtomic,
 } from './io.js';
 import { addPagingFlags } from './paging_options.js';
+import { progressBar } from './progress.js';
 import type { ReplayOutcome } from './replay_run.js';
 import { type RunFlags, type RunOptions, runOptions } from './run_options.js';
 import type { ReaderMode } from './trace_thread.js';
@@ -121,15 +122,10 @@ export async function replayWithUi(
   opts: { timeline: boolean; quiet: boolean; stop: Interrupt; tlbSamples?: boolean },
 ): Promise<ReplayOutcome> {
   const { window, top } = windowOptions(flags);
-  const [{ replay }, { SingleBar }] = await Promise.all([import('./replay_run.js'), import('cli-progress')]);
-  const bar =
-    process.stderr.isTTY && !opts.quiet
-      ? new SingleBar({
-          stream: process.stderr,
-          format: 'replaying {bar} {percentage}% {value}/{total} bytes',
-        })
-      : null;
-  let started = false;
+  const [{ replay }, bar] = await Promise.all([
+    import('./replay_run.js'),
+    progressBar('replaying {bar} {percentage}% {value}/{total} bytes', !opts.quiet),
+  ]);
   try {
     return await replay(trace, runs, {
       reader: flags.reader,
@@ -138,18 +134,10 @@ export async function replayWithUi(
       top,
       shouldStop: () => opts.stop.requested,
       tlbSamples: opts.tlbSamples,
-      onProgress: bar
-        ? (b, total) => {
-            if (!started && total > 0) {
-              bar.start(total, 0);
-              started = true;
-            }
-            if (started) bar.update(Math.min(b, total));
-          }
-        : undefined,
+      onProgress: bar ? (b, total) => bar.update(b, total) : undefined,
     });
   } finally {
-    if (started) bar?.stop();
+    bar?.stop();
   }
 }
 

@@ -22,6 +22,7 @@ import {
   UserError,
   writeFileAtomic,
 } from './io.js';
+import { progressBar } from './progress.js';
 import { MAX_CPUS, parseChunk, parseSeed } from './run_options.js';
 import { completeSeries } from './sweep.js';
 import { sweepConfig } from './version.js';
@@ -152,32 +153,18 @@ export function registerScaleCommand(program: Command): void {
         { flag: '--out', path: b },
       ]);
       // The simulator and the progress bar are loaded when a sweep runs (start-up, docs/BENCHMARKS.md).
-      const [{ runScale }, { SingleBar }] = await Promise.all([
+      const [{ runScale }, bar] = await Promise.all([
         import('./scale_run.js'),
-        import('cli-progress'),
+        progressBar('simulating {bar} {percentage}% {value}/{total} accesses', !f.json),
       ]);
-      const bar =
-        process.stderr.isTTY && !f.json
-          ? new SingleBar({
-              stream: process.stderr,
-              format: 'simulating {bar} {percentage}% {value}/{total} accesses',
-            })
-          : null;
-      let started = false;
       const { points, interrupted } = await interruptible(async (stop) => {
         try {
           return await runScale(spec, {
             shouldStop: () => stop.requested,
-            onProgress: bar
-              ? (done, total) => {
-                  if (!started) bar.start(total, 0);
-                  started = true;
-                  bar.update(done);
-                }
-              : undefined,
+            onProgress: bar ? (done, total) => bar.update(done, total) : undefined,
           });
         } finally {
-          if (started) bar?.stop();
+          bar?.stop();
         }
       });
       const [tput, lat] = await plots(points, spec);

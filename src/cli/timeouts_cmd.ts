@@ -23,8 +23,9 @@ import {
   UserError,
   writeFileAtomic,
 } from './io.js';
+import { progressBar } from './progress.js';
 import { costsOf, parseChunk } from './run_options.js';
-import { yieldToEventLoop } from './sweep.js';
+import { stackSvgs, yieldToEventLoop } from './sweep.js';
 
 /** Raw flags of `faultline timeouts`. */
 export interface TimeoutFlags {
@@ -178,24 +179,6 @@ export function dopeLines(r: TimeoutResult, dope: typeof DOPE): string[] {
   ];
 }
 
-/** Stacks two standalone SVG documents vertically into one. */
-function stack(a: string, b: string): string {
-  const size = (svg: string) => {
-    const m = /^<svg[^>]*\swidth="([\d.]+)"[^>]*\sheight="([\d.]+)"/.exec(svg);
-    if (!m) throw new UserError('cannot combine the charts: unexpected SVG header');
-    return [Number(m[1]), Number(m[2])] as const;
-  };
-  const [wa, ha] = size(a);
-  const [wb, hb] = size(b);
-  const w = Math.max(wa, wb);
-  const h = ha + hb;
-  return (
-    `<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" version="1.1" ` +
-    `width="${w}" height="${h}" viewBox="0 0 ${w} ${h}"><rect width="${w}" height="${h}" fill="white"/>` +
-    `${a}${b.replace(/^<svg/, `<svg y="${ha}"`)}</svg>`
-  );
-}
-
 /**
  * The plot: faults lost against the timeout per load (too short), and the longest unbroken server
  * stall per load plus the innocent component's freeze among misbehaving managers (too long).
@@ -239,7 +222,7 @@ export async function timeoutChart(r: TimeoutResult): Promise<string | null> {
   });
   if (!lost.ok) throw new UserError(lost.message);
   if (!stall.ok) throw new UserError(stall.message);
-  return stack(lost.value, stall.value);
+  return stackSvgs(lost.value, stall.value);
 }
 
 /** Registers `faultline timeouts`. */
@@ -289,23 +272,16 @@ export function registerTimeoutsCommand(program: Command): void {
       const path = join(outDir(f.out ?? 'faultline-out'), 'timeouts.svg');
       await checkOutputs([{ flag: '--out', path }]);
       // The simulator and the progress bar load here, so `--help` does not pay for them.
-      const [{ runTimeoutStudy, DOPE }, { SingleBar }] = await Promise.all([
+      const [{ runTimeoutStudy, DOPE }, bar] = await Promise.all([
         import('../sim/timeout_study.js'),
-        import('cli-progress'),
+        progressBar('timeouts {bar} {value}/{total} points', !f.json),
       ]);
-      const bar =
-        process.stderr.isTTY && !f.json
-          ? new SingleBar({ stream: process.stderr, format: 'timeouts {bar} {value}/{total} points' })
-          : null;
       let result: TimeoutResult;
       let interrupted = false;
       try {
         result = await interruptible(async (stop) => {
           const r = await runTimeoutStudy(spec, {
-            onPoint: (done, total) => {
-              if (done === 1) bar?.start(total, 0);
-              bar?.update(done);
-            },
+            onPoint: (done, total) => bar?.update(done, total),
             shouldStop: () => stop.requested,
             yieldEach: yieldToEventLoop,
           });

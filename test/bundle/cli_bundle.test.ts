@@ -22,9 +22,9 @@ interface Ran {
   readonly err: string;
 }
 
-function run(prefix: readonly string[], args: readonly string[]): Promise<Ran> {
+function spawned(command: string, args: readonly string[]): Promise<Ran> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...prefix, ...args], {
+    const child = spawn(command, args, {
       cwd: ROOT,
       env: { ...process.env, NO_COLOR: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -42,8 +42,8 @@ function run(prefix: readonly string[], args: readonly string[]): Promise<Ran> {
   });
 }
 
-const bundle = (args: readonly string[]) => run([BUNDLE], args);
-const sources = (args: readonly string[]) => run(['--import', TSX, SOURCES], args);
+const bundle = (args: readonly string[]) => spawned(process.execPath, [BUNDLE, ...args]);
+const sources = (args: readonly string[]) => spawned(process.execPath, ['--import', TSX, SOURCES, ...args]);
 
 describe('the built command line (a bundle) does what the sources do', () => {
   it('is built, as a bundle', () => {
@@ -76,6 +76,14 @@ describe('the built command line (a bundle) does what the sources do', () => {
       expect(b.code).toBe(code);
       expect(b).toEqual(s);
     }, 60_000);
+
+  it('draws its progress bar on a terminal (cli-progress loads in the bundle)', async () => {
+    // script(1) gives the command a pseudo-terminal, so stderr is a TTY as a user's would be.
+    const r = await spawned('script', ['-qec', `${process.execPath} ${BUNDLE} timeouts`, '/dev/null']);
+    expect(r.out).not.toMatch(/internal error/);
+    expect(r.out).toMatch(/timeouts \S+ 42\/42 points/);
+    expect(r.code).toBe(0);
+  }, 60_000);
 
   it('a compare with its plot and report (vega loads)', async () => {
     const args = (out: string) => ['compare', 'test/fixtures/lackey_small.txt', '--out', join(dir, out)];
