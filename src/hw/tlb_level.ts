@@ -66,6 +66,16 @@ export class TlbLevel {
    * smaller entry could shadow part of it; these counts answer that without a scan.
    */
   readonly validInClass: Int32Array;
+  /**
+   * What the last {@link TlbLevel.insert} changed, so a hit run can forget only the blocks it cached
+   * there: the level's epoch right after it, the replaced slot's old block (size 0 when the slot was
+   * free) and the block the slot holds now.
+   */
+  insertEpoch = -1;
+  insertOldBase = 0;
+  insertOldSize = 0;
+  insertBase = 0;
+  insertSize = 0;
 
   constructor(
     readonly spec: TlbLevelSpec,
@@ -264,12 +274,17 @@ export class TlbLevel {
     const vpn = Math.floor(va * this.recip[k]!);
     const base = vpn * this.pow[k]!;
     let i = this.probe(asid, k, vpn);
+    this.insertOldBase = base;
+    this.insertOldSize = this.pow[k]!;
     if (i < 0) {
       i = this.tail[this.setOf(vpn)]!;
+      this.insertOldSize = 0;
       if (this.asid[i]! >= 0) {
         this.evictions++;
         this.unlink(i);
         this.validInClass[this.cls[i]!]!--;
+        this.insertOldBase = this.base[i]!;
+        this.insertOldSize = this.pow[this.cls[i]!]!;
       }
       this.asid[i] = asid;
       this.base[i] = base;
@@ -280,5 +295,8 @@ export class TlbLevel {
     this.pa[i] = ePa + (base - eBase);
     this.rights[i] = rights;
     this.touch(i);
+    this.insertBase = base;
+    this.insertSize = this.pow[k]!;
+    this.insertEpoch = this.epoch;
   }
 }

@@ -34,10 +34,18 @@ const FIRST = 1;
 const DEEPER = 2;
 /** Used slots whose touches are ordered by insertion sort; more go to the typed array sort. */
 const SMALL_SORT = 24;
+/** A refill forgets the cached blocks of at most this many pages; a larger entry empties the cache. */
+const FORGET_PAGES = 16;
 
 /** Page cache entry of a record of kind k at va, for 1 / page = invPage. */
 function entryOf(va: number, k: number, invPage: number): number {
   return (((va * invPage) & PAGE_MASK) << 2) | k;
+}
+
+/** Whether a class of l before k puts va in the same set (its slots were taken already). */
+function sameSetBefore(l: TlbLevel, k: number, va: number, set: number): boolean {
+  for (let j = 0; j < k; j++) if (l.setOf(Math.floor(va * l.recip[j]!)) === set) return true;
+  return false;
 }
 
 export class TlbRun {
@@ -50,6 +58,11 @@ export class TlbRun {
   private nFilled = 0;
   /** Run slots number every slot of the levels in the classes' first stages. */
   private readonly slotLevel: TlbLevel[] = [];
+  /** The levels of the first stages, each once, and their epochs before a deeper hit's refill. */
+  private readonly firstLevels: TlbLevel[] = [];
+  private readonly levelEpoch: Float64Array;
+  /** Per class: 1 when a deeper stage of its path holds a level of a first stage. */
+  private readonly sharedDeeper = new Uint8Array(2);
   private readonly slotIndex: Int32Array;
   /** Per level index: its first run slot, or -1 for a level outside the first stages. */
   private readonly slotBase: Int32Array;
@@ -89,6 +102,7 @@ export class TlbRun {
       for (const l of st.levels) {
         if (l.index < 0 || this.slotBase[l.index]! >= 0) continue;
         this.slotBase[l.index] = index.length;
+        this.firstLevels.push(l);
         for (let i = 0; i < l.asid.length; i++) {
           this.slotLevel.push(l);
           index.push(i);
@@ -98,6 +112,11 @@ export class TlbRun {
     const n = index.length;
     invariant(n < 2 ** 21, () => `TLB first stages hold ${n} entries; hit runs support fewer than 2^21`);
     this.slotIndex = Int32Array.from(index);
+    this.levelEpoch = new Float64Array(this.firstLevels.length);
+    for (let c = 0; c < 2; c++) {
+      const deeper = stages[c]!.slice(1).flatMap((st) => st.levels);
+      this.sharedDeeper[c] = deeper.some((l) => l.index >= 0 && this.slotBase[l.index]! >= 0) ? 1 : 0;
+    }
     this.scale = 2 ** Math.ceil(Math.log2(n + 1));
     this.use = new Float64Array(2 * n);
     this.live = new Int32Array(n);
@@ -209,13 +228,63 @@ export class TlbRun {
     hit: Float64Array,
   ): number {
     if (!this.deeperServes(c, asid, va, need)) return MISS;
-    this.apply();
+    this.applyBefore(c, va);
+    const levels = this.firstLevels;
+    for (let j = 0; j < levels.length; j++) this.levelEpoch[j] = levels[j]!.epoch;
     searchPath(this.stages[c]!, asid, va, hit);
-    // The refill changed a first stage: its cached entries may name an evicted slot.
-    this.validate(asid, this.page, touched, this.written);
+    // The refill changed a first stage: cached blocks of the replaced slot, or ones the new entry
+    // could now shadow, are stale. Forget just those when the change is one small insert.
+    if (this.forgetRefill()) {
+      this.epoch[0] = this.first[0]!.epoch;
+      this.epoch[1] = this.first[1]!.epoch;
+    } else {
+      // Touches still deferred are in sets the refill left alone, so applying them now keeps order.
+      this.apply();
+      this.validate(asid, this.page, touched, this.written);
+    }
     touched.add(va);
     if (need === W && this.written !== null) this.written.add(va);
     return DEEPER;
+  }
+
+  /**
+   * After a refill, forgets the cached blocks that overlap what each first-stage level's insert
+   * replaced or now holds. False (nothing decided) when a level changed by more than one insert or
+   * an insert's blocks span more than {@link FORGET_PAGES} pages: then the cache must be emptied.
+   */
+  private forgetRefill(): boolean {
+    const levels = this.firstLevels;
+    for (let j = 0; j < levels.length; j++) {
+      const l = levels[j]!;
+      const d = l.epoch - this.levelEpoch[j]!;
+      if (d === 0) continue;
+      if (d !== 1 || l.insertEpoch !== l.epoch) return false;
+      if (!this.forget(l.insertOldBase, l.insertOldSize) || !this.forget(l.insertBase, l.insertSize))
+        return false;
+    }
+    return true;
+  }
+
+  /** Forgets the cached blocks overlapping [base, base + size); false when it spans too many pages. */
+  private forget(base: number, size: number): boolean {
+    if (size === 0) return true;
+    const page = this.page;
+    const invPage = 1 / page;
+    const end = base + size;
+    const first = Math.floor(base * invPage);
+    const last = Math.floor((end - 1) * invPage);
+    if (last - first >= FORGET_PAGES) return false;
+    const range = this.range;
+    for (let p = first; p <= last; p++) {
+      for (let k = 0; k < 4; k++) {
+        const e = entryOf(p * page, k, invPage);
+        if (range[2 * e]! < end && range[2 * e + 1]! > base) {
+          range[2 * e] = 1;
+          range[2 * e + 1] = 0;
+        }
+      }
+    }
+    return true;
   }
 
   /**
@@ -233,6 +302,32 @@ export class TlbRun {
   }
 
   /**
+   * Before a deeper hit of class c at va: applies the deferred touches of the sets its refill can
+   * replace a slot in, the only recency lists the refill reads (every used slot when a deeper stage
+   * of the path shares a level with a first stage, since the hit itself touches one there).
+   */
+  private applyBefore(c: number, va: number): void {
+    if (this.sharedDeeper[c] === 1) {
+      this.apply();
+      return;
+    }
+    const { use, keys, scale } = this;
+    let m = 0;
+    for (const l of this.first[c]!.levels) {
+      const base = this.slotBase[l.index]!;
+      for (let k = 0; k < l.classes.length; k++) {
+        const set = l.setOf(Math.floor(va * l.recip[k]!));
+        if (sameSetBefore(l, k, va, set)) continue;
+        const from = base + set * l.ways;
+        for (let s = from; s < from + l.ways; s++) {
+          if (use[2 * s]! > 0) keys[m++] = use[2 * s + 1]! * scale + s;
+        }
+      }
+    }
+    this.touchInOrder(m);
+  }
+
+  /**
    * Touches the slots used since the last apply in order of their last use and credits their hits,
    * so recency lists and counters are what a lookup per access would have left.
    */
@@ -243,6 +338,12 @@ export class TlbRun {
       const s = live[j]!;
       if (use[2 * s]! > 0) keys[m++] = use[2 * s + 1]! * scale + s;
     }
+    this.touchInOrder(m);
+  }
+
+  /** Touches the m used slots whose keys (last use, slot) fill the start of `keys`, oldest first. */
+  private touchInOrder(m: number): void {
+    const { use, keys, scale } = this;
     if (m > SMALL_SORT) keys.subarray(0, m).sort();
     else {
       for (let j = 1; j < m; j++) {
