@@ -16,6 +16,13 @@ import type { ReaderJob } from './trace_worker.js';
 
 /** Batches in flight between the threads: enough to absorb jitter, small enough to stay in cache. */
 const SLOTS = 4;
+/**
+ * With a partner a slot is free only once both consumers released it, and the two drift apart
+ * (other designs, three threads on two cores): 16 slots let the one ahead keep going. Against 4,
+ * measured on both traces and forms, a comparison's cost in single replays fell by 0.07–0.6 for 2
+ * designs and 0.3–1.0 for 4 (docs/BENCHMARKS.md, compare); a single replay gains nothing from them.
+ */
+const PARTNER_SLOTS = 16;
 
 /** The consumer lets the event loop run (signals, progress bars) at least this often. */
 const YIELD_MS = 25;
@@ -170,7 +177,8 @@ export async function readTraceThreaded(
   r.busy = true;
   r.worker.ref();
   const partner = options.partner;
-  const ring = TraceRing.create(options.batchCapacity ?? DEFAULT_BATCH_CAPACITY, SLOTS, partner ? 2 : 1);
+  const slots = partner ? PARTNER_SLOTS : SLOTS;
+  const ring = TraceRing.create(options.batchCapacity ?? DEFAULT_BATCH_CAPACITY, slots, partner ? 2 : 1);
   partner?.(ring);
   const job: ReaderJob = { id: nextJob++, path, buffers: ring.buffers };
   const answer = new Promise<TraceReadResult>((resolve) => r.waiting.set(job.id, resolve));
@@ -212,13 +220,13 @@ export async function readTraceThreaded(
           ring.release(slot);
           await endPartner();
           ring.stop();
-          slot = (slot + 1) % SLOTS;
+          slot = (slot + 1) % slots;
           continue;
         }
         options.onProgress?.(ring.bytesRead);
       }
       ring.release(slot);
-      slot = (slot + 1) % SLOTS;
+      slot = (slot + 1) % slots;
     }
     await endPartner();
     const read = await answer;
