@@ -68,10 +68,8 @@ export class TlbLevel {
   readonly validInClass: Int32Array;
   /**
    * What the last {@link TlbLevel.insert} changed, so a hit run can forget only the blocks it cached
-   * there: the level's epoch right after it, the replaced slot's old block (size 0 when the slot was
-   * free) and the block the slot holds now.
+   * there: the replaced slot's old block (size 0 when the slot was free) and the block it holds now.
    */
-  insertEpoch = -1;
   insertOldBase = 0;
   insertOldSize = 0;
   insertBase = 0;
@@ -297,6 +295,5 @@ export class TlbLevel {
     this.touch(i);
     this.insertBase = base;
     this.insertSize = this.pow[k]!;
-    this.insertEpoch = this.epoch;
   }
 }

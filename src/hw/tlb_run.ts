@@ -18,7 +18,7 @@
  */
 import { invariant } from '../util/result.js';
 import { type TlbLevel, W, X } from './tlb_level.js';
-import { recordHit, searchPath, type TlbStage } from './tlb_stage.js';
+import { recordHit, type searchPath, type TlbStage } from './tlb_stage.js';
 import type { PageSink } from './tlb_types.js';
 
 /** Access class of each trace record kind: 0 instruction, 1 data. */
@@ -42,12 +42,6 @@ function entryOf(va: number, k: number, invPage: number): number {
   return (((va * invPage) & PAGE_MASK) << 2) | k;
 }
 
-/** Whether a class of l before k puts va in the same set (its slots were taken already). */
-function sameSetBefore(l: TlbLevel, k: number, va: number, set: number): boolean {
-  for (let j = 0; j < k; j++) if (l.setOf(Math.floor(va * l.recip[j]!)) === set) return true;
-  return false;
-}
-
 export class TlbRun {
   /** Per cache entry e: its range [lo, hi) at 2e and 2e + 1; empty when lo > hi. */
   private readonly range = new Float64Array(2 * ENTRIES);
@@ -58,9 +52,8 @@ export class TlbRun {
   private nFilled = 0;
   /** Run slots number every slot of the levels in the classes' first stages. */
   private readonly slotLevel: TlbLevel[] = [];
-  /** The levels of the first stages, each once, and their epochs before a deeper hit's refill. */
-  private readonly firstLevels: TlbLevel[] = [];
-  private readonly levelEpoch: Float64Array;
+  /** Per level index: bit c set when the level is in class c's first stage. */
+  private readonly inFirst: Uint8Array;
   /** Per class: 1 when a deeper stage of its path holds a level of a first stage. */
   private readonly sharedDeeper = new Uint8Array(2);
   private readonly slotIndex: Int32Array;
@@ -97,12 +90,14 @@ export class TlbRun {
     levels: readonly TlbLevel[],
   ) {
     this.slotBase = new Int32Array(levels.length).fill(-1);
+    this.inFirst = new Uint8Array(levels.length);
     const index: number[] = [];
-    for (const st of first) {
-      for (const l of st.levels) {
-        if (l.index < 0 || this.slotBase[l.index]! >= 0) continue;
+    for (let c = 0; c < 2; c++) {
+      for (const l of first[c]!.levels) {
+        if (l.index < 0) continue;
+        this.inFirst[l.index]! |= 1 << c;
+        if (this.slotBase[l.index]! >= 0) continue;
         this.slotBase[l.index] = index.length;
-        this.firstLevels.push(l);
         for (let i = 0; i < l.asid.length; i++) {
           this.slotLevel.push(l);
           index.push(i);
@@ -112,7 +107,6 @@ export class TlbRun {
     const n = index.length;
     invariant(n < 2 ** 21, () => `TLB first stages hold ${n} entries; hit runs support fewer than 2^21`);
     this.slotIndex = Int32Array.from(index);
-    this.levelEpoch = new Float64Array(this.firstLevels.length);
     for (let c = 0; c < 2; c++) {
       const deeper = stages[c]!.slice(1).flatMap((st) => st.levels);
       this.sharedDeeper[c] = deeper.some((l) => l.index >= 0 && this.slotBase[l.index]! >= 0) ? 1 : 0;
@@ -218,7 +212,10 @@ export class TlbRun {
     return FIRST;
   }
 
-  /** A record of class c that only a level after the first stage serves, or MISS. */
+  /**
+   * A record of class c that only a level after the first stage serves, or MISS (nothing changed):
+   * the effects of {@link searchPath} for that hit, with the deeper level found once.
+   */
   private deeperStep(
     asid: number,
     c: number,
@@ -227,19 +224,45 @@ export class TlbRun {
     touched: PageSink,
     hit: Float64Array,
   ): number {
-    if (!this.deeperServes(c, asid, va, need)) return MISS;
-    this.applyBefore(c, va);
-    const levels = this.firstLevels;
-    for (let j = 0; j < levels.length; j++) this.levelEpoch[j] = levels[j]!.epoch;
-    searchPath(this.stages[c]!, asid, va, hit);
-    // The refill changed a first stage: cached blocks of the replaced slot, or ones the new entry
-    // could now shadow, are stale. Forget just those when the change is one small insert.
-    if (this.forgetRefill()) {
-      this.epoch[0] = this.first[0]!.epoch;
-      this.epoch[1] = this.first[1]!.epoch;
-    } else {
+    const stages = this.stages[c]!;
+    let p = 1;
+    let i = -1;
+    for (; p < stages.length; p++) {
+      i = stages[p]!.find(asid, va);
+      if (i >= 0) break;
+    }
+    if (i < 0) return MISS;
+    const l = stages[p]!.found;
+    const rights = l.rights[i]!;
+    if ((rights & need) !== need) return MISS;
+    const k = l.cls[i]!;
+    const eLog2 = l.classes[k]!;
+    this.applyBefore(c, va, eLog2);
+    for (let q = 0; q < p; q++) stages[q]!.miss();
+    l.hits++;
+    l.classHits[k]!++;
+    l.touch(i);
+    recordHit(hit, l, i, va);
+    const eBase = l.base[i]!;
+    const ePa = l.pa[i]!;
+    // Each earlier stage gets the entry in one level. In a first-stage level that replaces one slot:
+    // cached blocks of the replaced entry, or ones the new entry could now shadow, are stale.
+    let kept = true;
+    for (let q = 0; q < p; q++) {
+      const st = stages[q]!;
+      st.resolved(eLog2);
+      const x = st.insert(asid, va, eBase, eLog2, ePa, rights);
+      if (x === null || x.index < 0 || this.slotBase[x.index]! < 0) continue;
+      kept &&= this.forget(x.insertOldBase, x.insertOldSize) && this.forget(x.insertBase, x.insertSize);
+      // A first stage's epoch is the sum of its levels', and the insert bumped x's by one.
+      const f = this.inFirst[x.index]!;
+      this.epoch[0]! += f & 1;
+      this.epoch[1]! += f >> 1;
+    }
+    if (!kept) {
       // Touches still deferred are in sets the refill left alone, so applying them now keeps order.
       this.apply();
+      this.epoch[0] = -1;
       this.validate(asid, this.page, touched, this.written);
     }
     touched.add(va);
@@ -248,24 +271,9 @@ export class TlbRun {
   }
 
   /**
-   * After a refill, forgets the cached blocks that overlap what each first-stage level's insert
-   * replaced or now holds. False (nothing decided) when a level changed by more than one insert or
-   * an insert's blocks span more than {@link FORGET_PAGES} pages: then the cache must be emptied.
+   * Forgets the cached blocks overlapping [base, base + size); false (nothing decided, the cache must
+   * be emptied) when that spans more than {@link FORGET_PAGES} pages.
    */
-  private forgetRefill(): boolean {
-    const levels = this.firstLevels;
-    for (let j = 0; j < levels.length; j++) {
-      const l = levels[j]!;
-      const d = l.epoch - this.levelEpoch[j]!;
-      if (d === 0) continue;
-      if (d !== 1 || l.insertEpoch !== l.epoch) return false;
-      if (!this.forget(l.insertOldBase, l.insertOldSize) || !this.forget(l.insertBase, l.insertSize))
-        return false;
-    }
-    return true;
-  }
-
-  /** Forgets the cached blocks overlapping [base, base + size); false when it spans too many pages. */
   private forget(base: number, size: number): boolean {
     if (size === 0) return true;
     const page = this.page;
@@ -288,41 +296,22 @@ export class TlbRun {
   }
 
   /**
-   * Whether the first level after the first stage of class c's path that holds `va` exists and
-   * grants `need`, i.e. a lookup would hit there; no side effects.
+   * Before a deeper hit of class c at va by an entry of size 2^eLog2: applies the deferred touches
+   * of the one set its refill of the first stage reads and reorders (every used slot when a deeper
+   * stage of the path shares a level with a first stage, since the hit itself touches one there).
    */
-  private deeperServes(c: number, asid: number, va: number, need: number): boolean {
-    const stages = this.stages[c]!;
-    for (let p = 1; p < stages.length; p++) {
-      const st = stages[p]!;
-      const i = st.find(asid, va);
-      if (i >= 0) return (st.found.rights[i]! & need) === need;
-    }
-    return false;
-  }
-
-  /**
-   * Before a deeper hit of class c at va: applies the deferred touches of the sets its refill can
-   * replace a slot in, the only recency lists the refill reads (every used slot when a deeper stage
-   * of the path shares a level with a first stage, since the hit itself touches one there).
-   */
-  private applyBefore(c: number, va: number): void {
+  private applyBefore(c: number, va: number, eLog2: number): void {
     if (this.sharedDeeper[c] === 1) {
       this.apply();
       return;
     }
+    const l = this.first[c]!.target(eLog2);
+    if (l === null) return;
     const { use, keys, scale } = this;
+    const from = this.slotBase[l.index]! + l.setOf(Math.floor(va * l.recip[l.classFor[eLog2]!]!)) * l.ways;
     let m = 0;
-    for (const l of this.first[c]!.levels) {
-      const base = this.slotBase[l.index]!;
-      for (let k = 0; k < l.classes.length; k++) {
-        const set = l.setOf(Math.floor(va * l.recip[k]!));
-        if (sameSetBefore(l, k, va, set)) continue;
-        const from = base + set * l.ways;
-        for (let s = from; s < from + l.ways; s++) {
-          if (use[2 * s]! > 0) keys[m++] = use[2 * s + 1]! * scale + s;
-        }
-      }
+    for (let s = from; s < from + l.ways; s++) {
+      if (use[2 * s]! > 0) keys[m++] = use[2 * s + 1]! * scale + s;
     }
     this.touchInOrder(m);
   }
