@@ -251,7 +251,7 @@ export class TlbRun {
     for (let q = 0; q < p; q++) {
       const st = stages[q]!;
       st.resolved(eLog2);
-      const x = st.insert(asid, va, eBase, eLog2, ePa, rights);
+      const x = st.insert(asid, va, eBase, eLog2, ePa, rights, true);
       if (x === null || x.index < 0 || this.slotBase[x.index]! < 0) continue;
       kept &&= this.forget(x.insertOldBase, x.insertOldSize) && this.forget(x.insertBase, x.insertSize);
       // A first stage's epoch is the sum of its levels', and the insert bumped x's by one.

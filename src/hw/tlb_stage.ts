@@ -58,6 +58,8 @@ export class TlbStage {
   /**
    * Inserts a translation (entry base, size 2^eLog2, physical base, rights) for an access to va into
    * its {@link TlbStage.target} level; returns that level, or null when no level holds the size.
+   * `missed`: a lookup of va in this stage just missed (nothing changed since), so no level needs
+   * to search for an entry to update in place.
    */
   insert(
     asid: number,
@@ -66,9 +68,10 @@ export class TlbStage {
     eLog2: number,
     ePa: number,
     rights: number,
+    missed: boolean,
   ): TlbLevel | null {
     const l = this.targets[eLog2]!;
-    l?.insert(asid, va, eBase, eLog2, ePa, rights);
+    l?.insert(asid, va, eBase, eLog2, ePa, rights, missed);
     return l;
   }
 
@@ -165,7 +168,7 @@ export function searchPath(stages: readonly TlbStage[], asid: number, va: number
       for (let q = 0; q < p; q++) {
         const st = stages[q]!;
         st.resolved(eLog2);
-        st.insert(asid, va, l.base[i]!, eLog2, l.pa[i]!, l.rights[i]!);
+        st.insert(asid, va, l.base[i]!, eLog2, l.pa[i]!, l.rights[i]!, true);
       }
     }
     return l.index;
