@@ -253,9 +253,14 @@ export class TlbRun {
       st.resolved(eLog2);
       const x = st.insert(asid, va, eBase, eLog2, ePa, rights, true);
       if (x === null || x.index < 0 || this.slotBase[x.index]! < 0) continue;
-      kept &&= this.forget(x.insertOldBase, x.insertOldSize) && this.forget(x.insertBase, x.insertSize);
-      // A first stage's epoch is the sum of its levels', and the insert bumped x's by one.
       const f = this.inFirst[x.index]!;
+      // The new entry can shadow only blocks inside it. When it is one block of class c's size, that
+      // is va's block, which class c's first stage just missed: none of class c is cached there.
+      const shadowed = x.insertSize <= this.unit[c]! ? f & ~(1 << c) : f;
+      kept &&=
+        this.forget(x.insertOldBase, x.insertOldSize, f) &&
+        (shadowed === 0 || this.forget(x.insertBase, x.insertSize, shadowed));
+      // A first stage's epoch is the sum of its levels', and the insert bumped x's by one.
       this.epoch[0]! += f & 1;
       this.epoch[1]! += f >> 1;
     }
@@ -271,10 +276,11 @@ export class TlbRun {
   }
 
   /**
-   * Forgets the cached blocks overlapping [base, base + size); false (nothing decided, the cache must
-   * be emptied) when that spans more than {@link FORGET_PAGES} pages.
+   * Forgets the cached blocks overlapping [base, base + size) of the record kinds whose class has
+   * the changed level in its first stage (bit c of `classes` for class c); false (nothing decided,
+   * the cache must be emptied) when that spans more than {@link FORGET_PAGES} pages.
    */
-  private forget(base: number, size: number): boolean {
+  private forget(base: number, size: number, classes: number): boolean {
     if (size === 0) return true;
     const page = this.page;
     const invPage = 1 / page;
@@ -283,12 +289,16 @@ export class TlbRun {
     const last = Math.floor((end - 1) * invPage);
     if (last - first >= FORGET_PAGES) return false;
     const range = this.range;
+    // Kind 0 is class 0, kinds 1 to 3 class 1 (KIND_CLASS).
+    const kFrom = (classes & 1) === 1 ? 0 : 1;
+    const kTo = (classes & 2) === 2 ? 4 : 1;
     for (let p = first; p <= last; p++) {
-      for (let k = 0; k < 4; k++) {
-        const e = entryOf(p * page, k, invPage);
-        if (range[2 * e]! < end && range[2 * e + 1]! > base) {
-          range[2 * e] = 1;
-          range[2 * e + 1] = 0;
+      const e0 = entryOf(p * page, 0, invPage);
+      for (let k = kFrom; k < kTo; k++) {
+        const r = 2 * (e0 | k);
+        if (range[r]! < end && range[r + 1]! > base) {
+          range[r] = 1;
+          range[r + 1] = 0;
         }
       }
     }
