@@ -3,8 +3,9 @@
  * stage of their path are replayed without a set search and without reordering recency lists.
  *
  * Two ideas make that exact:
- * - A direct-mapped page cache per record kind: entry (page bits, kind) holds an address range and
- *   the first-stage slot that serves every access of that kind in it with the rights the kind needs.
+ * - A direct-mapped page cache per record kind (tlb_page_cache.ts): entry (page bits, kind) holds an
+ *   address range and the first-stage slot that serves every access of that kind in it with the
+ *   rights the kind needs.
  *   The range is one aligned block of min(page, the stage's smallest class) bytes: such a block lies
  *   wholly inside or outside any entry of the stage, so one slot serves all of it. Entries stay
  *   valid while the first stages' contents (their epochs), the address space and the page sink are
@@ -18,6 +19,7 @@
  */
 import { invariant } from '../util/result.js';
 import { type TlbLevel, W, X } from './tlb_level.js';
+import { entryOf, PageCache } from './tlb_page_cache.js';
 import { recordHit, type searchPath, type TlbStage } from './tlb_stage.js';
 import type { PageSink } from './tlb_types.js';
 
@@ -25,31 +27,18 @@ import type { PageSink } from './tlb_types.js';
 const KIND_CLASS = Uint8Array.from([0, 1, 1, 1]);
 /** Rights each trace record kind needs: fetch X, load none, store and modify W. */
 const KIND_NEED = Uint8Array.from([X, 0, W, W]);
-/** Page-number bits that index the page cache (1024 pages per kind). */
-const PAGE_MASK = 1023;
-const ENTRIES = 4 * (PAGE_MASK + 1);
 /** Outcomes of a run's slow step: no hit, a first-stage hit, a deeper hit. */
 const MISS = 0;
 const FIRST = 1;
 const DEEPER = 2;
 /** Used slots whose touches are ordered by insertion sort; more go to the typed array sort. */
 const SMALL_SORT = 24;
-/** A refill forgets the cached blocks of at most this many pages; a larger entry empties the cache. */
-const FORGET_PAGES = 16;
-
-/** Page cache entry of a record of kind k at va, for 1 / page = invPage. */
-function entryOf(va: number, k: number, invPage: number): number {
-  return (((va * invPage) & PAGE_MASK) << 2) | k;
-}
 
 export class TlbRun {
-  /** Per cache entry e: its range [lo, hi) at 2e and 2e + 1; empty when lo > hi. */
-  private readonly range = new Float64Array(2 * ENTRIES);
-  /** Per cache entry: the run slot (below) that serves it. */
-  private readonly entrySlot = new Int32Array(ENTRIES);
-  /** Entries filled since the cache was last emptied; past its length the cache is emptied whole. */
-  private readonly filled = new Int32Array(ENTRIES);
-  private nFilled = 0;
+  /** The page cache (tlb_page_cache.ts), indexed by run slots, and its arrays the hot loop reads. */
+  private readonly cache: PageCache;
+  private readonly range: Float64Array;
+  private readonly entrySlot: Int32Array;
   /** Run slots number every slot of the levels in the classes' first stages. */
   private readonly slotLevel: TlbLevel[] = [];
   /** Per level index: bit c set when the level is in class c's first stage. */
@@ -63,10 +52,6 @@ export class TlbRun {
   private readonly scale: number;
   /** Per run slot s: hits since the last {@link TlbRun.apply} at 2s, the position of the last at 2s + 1. */
   private readonly use: Float64Array;
-  /** Run slots some cache entry refers to, each once, since the cache was last emptied. */
-  private readonly live: Int32Array;
-  private readonly isLive: Uint8Array;
-  private nLive = 0;
   private readonly keys: Float64Array;
   /** What the cache's entries are valid for: first-stage epochs, address space, page size, sink. */
   private readonly epoch = Float64Array.from([-1, -1]);
@@ -113,10 +98,10 @@ export class TlbRun {
     }
     this.scale = 2 ** Math.ceil(Math.log2(n + 1));
     this.use = new Float64Array(2 * n);
-    this.live = new Int32Array(n);
-    this.isLive = new Uint8Array(n);
+    this.cache = new PageCache(n);
+    this.range = this.cache.range;
+    this.entrySlot = this.cache.entrySlot;
     this.keys = new Float64Array(n);
-    this.emptyAll();
   }
 
   /** See {@link Tlb.hitRun}; the last hit goes to `hit` (see {@link recordHit}). */
@@ -204,7 +189,7 @@ export class TlbRun {
     const s = this.slotBase[l.index]! + i;
     const unit = this.unit[c]!;
     const lo = Math.floor(va / unit) * unit;
-    this.fillEntry(entryOf(va, k, invPage), lo, lo + unit, s);
+    this.cache.fill(entryOf(va, k, invPage), lo, lo + unit, s);
     touched.add(va);
     if (need === W && this.written !== null) this.written.add(va);
     this.use[2 * s]!++;
@@ -258,8 +243,8 @@ export class TlbRun {
       // is va's block, which class c's first stage just missed: none of class c is cached there.
       const shadowed = x.insertSize <= this.unit[c]! ? f & ~(1 << c) : f;
       kept &&=
-        this.forget(x.insertOldBase, x.insertOldSize, f) &&
-        (shadowed === 0 || this.forget(x.insertBase, x.insertSize, shadowed));
+        this.cache.forget(x.insertOldBase, x.insertOldSize, f, this.page) &&
+        (shadowed === 0 || this.cache.forget(x.insertBase, x.insertSize, shadowed, this.page));
       // A first stage's epoch is the sum of its levels', and the insert bumped x's by one.
       this.epoch[0]! += f & 1;
       this.epoch[1]! += f >> 1;
@@ -273,36 +258,6 @@ export class TlbRun {
     touched.add(va);
     if (need === W && this.written !== null) this.written.add(va);
     return DEEPER;
-  }
-
-  /**
-   * Forgets the cached blocks overlapping [base, base + size) of the record kinds whose class has
-   * the changed level in its first stage (bit c of `classes` for class c); false (nothing decided,
-   * the cache must be emptied) when that spans more than {@link FORGET_PAGES} pages.
-   */
-  private forget(base: number, size: number, classes: number): boolean {
-    if (size === 0) return true;
-    const page = this.page;
-    const invPage = 1 / page;
-    const end = base + size;
-    const first = Math.floor(base * invPage);
-    const last = Math.floor((end - 1) * invPage);
-    if (last - first >= FORGET_PAGES) return false;
-    const range = this.range;
-    // Kind 0 is class 0, kinds 1 to 3 class 1 (KIND_CLASS).
-    const kFrom = (classes & 1) === 1 ? 0 : 1;
-    const kTo = (classes & 2) === 2 ? 4 : 1;
-    for (let p = first; p <= last; p++) {
-      const e0 = entryOf(p * page, 0, invPage);
-      for (let k = kFrom; k < kTo; k++) {
-        const r = 2 * (e0 | k);
-        if (range[r]! < end && range[r + 1]! > base) {
-          range[r] = 1;
-          range[r + 1] = 0;
-        }
-      }
-    }
-    return true;
   }
 
   /**
@@ -331,9 +286,10 @@ export class TlbRun {
    * so recency lists and counters are what a lookup per access would have left.
    */
   private apply(): void {
-    const { use, live, keys, scale } = this;
+    const { use, keys, scale } = this;
+    const { live, nLive } = this.cache;
     let m = 0;
-    for (let j = 0; j < this.nLive; j++) {
+    for (let j = 0; j < nLive; j++) {
       const s = live[j]!;
       if (use[2 * s]! > 0) keys[m++] = use[2 * s + 1]! * scale + s;
     }
@@ -381,7 +337,7 @@ export class TlbRun {
       return;
     }
     this.written = written;
-    this.empty();
+    this.cache.empty();
     this.epoch[0] = e0;
     this.epoch[1] = e1;
     this.asid = asid;
@@ -389,39 +345,5 @@ export class TlbRun {
     this.sink = sink;
     this.unit[0] = Math.min(page, this.first[0]!.smallest());
     this.unit[1] = Math.min(page, this.first[1]!.smallest());
-  }
-
-  private fillEntry(e: number, lo: number, hi: number, s: number): void {
-    this.range[2 * e] = lo;
-    this.range[2 * e + 1] = hi;
-    this.entrySlot[e] = s;
-    if (this.nFilled < this.filled.length) this.filled[this.nFilled] = e;
-    this.nFilled++;
-    if (this.isLive[s] === 0) {
-      this.isLive[s] = 1;
-      this.live[this.nLive++] = s;
-    }
-  }
-
-  /** Empties the cache (every hit must have been applied). */
-  private empty(): void {
-    if (this.nFilled > this.filled.length) this.emptyAll();
-    else {
-      for (let j = 0; j < this.nFilled; j++) {
-        const e = this.filled[j]!;
-        this.range[2 * e] = 1;
-        this.range[2 * e + 1] = 0;
-      }
-    }
-    this.nFilled = 0;
-    for (let j = 0; j < this.nLive; j++) this.isLive[this.live[j]!] = 0;
-    this.nLive = 0;
-  }
-
-  private emptyAll(): void {
-    for (let e = 0; e < ENTRIES; e++) {
-      this.range[2 * e] = 1;
-      this.range[2 * e + 1] = 0;
-    }
   }
 }
