@@ -220,7 +220,7 @@ export class Tlb {
     this.missClass = -1;
     for (const st of this.stages[c]!) {
       if (walked) st.resolved(m.sizeLog2);
-      st.insert(asid, va, m.vaBase, m.sizeLog2, m.paBase, rights);
+      st.insert(asid, va, m.vaBase, m.sizeLog2, m.paBase, rights, false);
     }
   }
 

@@ -68,10 +68,8 @@ export class TlbLevel {
   readonly validInClass: Int32Array;
   /**
    * What the last {@link TlbLevel.insert} changed, so a hit run can forget only the blocks it cached
-   * there: the level's epoch right after it, the replaced slot's old block (size 0 when the slot was
-   * free) and the block the slot holds now.
+   * there: the replaced slot's old block (size 0 when the slot was free) and the block it holds now.
    */
-  insertEpoch = -1;
   insertOldBase = 0;
   insertOldSize = 0;
   insertBase = 0;
@@ -266,14 +264,23 @@ export class TlbLevel {
    * Inserts the block of a translation (entry base `eBase`, size 2^eLog2, physical `ePa`) that
    * contains `va`, split to this level's largest class <= eLog2; nothing when no class fits. An entry
    * with the same key is updated in place; otherwise the set's LRU (or a free) slot is replaced.
+   * `absent`: the caller knows the level holds no entry for va (a lookup just missed), so no probe.
    */
-  insert(asid: number, va: number, eBase: number, eLog2: number, ePa: number, rights: number): void {
+  insert(
+    asid: number,
+    va: number,
+    eBase: number,
+    eLog2: number,
+    ePa: number,
+    rights: number,
+    absent: boolean,
+  ): void {
     const k = this.classFor[eLog2]!;
     if (k < 0) return;
     this.epoch++;
     const vpn = Math.floor(va * this.recip[k]!);
     const base = vpn * this.pow[k]!;
-    let i = this.probe(asid, k, vpn);
+    let i = absent ? NONE : this.probe(asid, k, vpn);
     this.insertOldBase = base;
     this.insertOldSize = this.pow[k]!;
     if (i < 0) {
@@ -297,6 +304,5 @@ export class TlbLevel {
     this.touch(i);
     this.insertBase = base;
     this.insertSize = this.pow[k]!;
-    this.insertEpoch = this.epoch;
   }
 }

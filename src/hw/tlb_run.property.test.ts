@@ -123,4 +123,26 @@ describe('Tlb hit runs under first-stage churn', () => {
     // The property is about refills inside runs: make sure they happened, many times.
     expect(deeperHits).toBeGreaterThan(2_000);
   });
+
+  it('a deeper hit that refills a 16K entry moves the 4K blocks it covers, cached in the run, to it', () => {
+    // The 16K level is probed before the 4K one, so once the refill puts 0x10000+16K there, pages
+    // 0x10000 and 0x12000 hit it (other physical pages) instead of their 4K entries.
+    const geom: TlbLevelSpec[] = [
+      { name: 'L1d-16k', kind: 'data', entries: 2, ways: 1, pageSizesLog2: [14] },
+      { name: 'L1d', kind: 'data', entries: 4, ways: 4, pageSizesLog2: [12], parallel: true },
+      { name: 'L2', kind: 'unified', entries: 64, ways: 4, pageSizesLog2: [12, 14] },
+    ];
+    const model = new RefTlb(geom);
+    const real = new Tlb(geom);
+    const map = (vaBase: number, sizeLog2: number, paBase: number) =>
+      ({ vaBase, sizeLog2, paBase, writeable: true, executable: true }) as const;
+    new FillCmd(0, 0x10000, 'data', map(0x10000, 12, 2 ** 40)).run(model, real);
+    new FillCmd(0, 0x12000, 'data', map(0x12000, 12, 2 ** 40 + 0x2000)).run(model, real);
+    new FillCmd(0, 0x11000, 'data', map(0x10000, 14, 2 ** 41)).run(model, real);
+    // Another 16K entry in the same set takes the 16K level's slot: now only L2 holds 0x10000+16K.
+    new FillCmd(0, 0x18000, 'data', map(0x18000, 14, 2 ** 42)).run(model, real);
+    const recs = (vas: number[]): RunRecord[] => vas.map((va) => [1, va + 8, 8] as const);
+    new HitRunCmd(0, recs([0x10000, 0x12000, 0x11000, 0x10000, 0x12000]), 1, 9, Infinity).run(model, real);
+    expect(real.stats()[0]!.hits).toBe(2);
+  });
 });

@@ -3,8 +3,9 @@
  * stage of their path are replayed without a set search and without reordering recency lists.
  *
  * Two ideas make that exact:
- * - A direct-mapped page cache per record kind: entry (page bits, kind) holds an address range and
- *   the first-stage slot that serves every access of that kind in it with the rights the kind needs.
+ * - A direct-mapped page cache per record kind (tlb_page_cache.ts): entry (page bits, kind) holds an
+ *   address range and the first-stage slot that serves every access of that kind in it with the
+ *   rights the kind needs.
  *   The range is one aligned block of min(page, the stage's smallest class) bytes: such a block lies
  *   wholly inside or outside any entry of the stage, so one slot serves all of it. Entries stay
  *   valid while the first stages' contents (their epochs), the address space and the page sink are
@@ -18,49 +19,30 @@
  */
 import { invariant } from '../util/result.js';
 import { type TlbLevel, W, X } from './tlb_level.js';
-import { recordHit, searchPath, type TlbStage } from './tlb_stage.js';
+import { entryOf, PageCache } from './tlb_page_cache.js';
+import { recordHit, type searchPath, type TlbStage } from './tlb_stage.js';
 import type { PageSink } from './tlb_types.js';
 
 /** Access class of each trace record kind: 0 instruction, 1 data. */
 const KIND_CLASS = Uint8Array.from([0, 1, 1, 1]);
 /** Rights each trace record kind needs: fetch X, load none, store and modify W. */
 const KIND_NEED = Uint8Array.from([X, 0, W, W]);
-/** Page-number bits that index the page cache (1024 pages per kind). */
-const PAGE_MASK = 1023;
-const ENTRIES = 4 * (PAGE_MASK + 1);
 /** Outcomes of a run's slow step: no hit, a first-stage hit, a deeper hit. */
 const MISS = 0;
 const FIRST = 1;
 const DEEPER = 2;
 /** Used slots whose touches are ordered by insertion sort; more go to the typed array sort. */
 const SMALL_SORT = 24;
-/** A refill forgets the cached blocks of at most this many pages; a larger entry empties the cache. */
-const FORGET_PAGES = 16;
-
-/** Page cache entry of a record of kind k at va, for 1 / page = invPage. */
-function entryOf(va: number, k: number, invPage: number): number {
-  return (((va * invPage) & PAGE_MASK) << 2) | k;
-}
-
-/** Whether a class of l before k puts va in the same set (its slots were taken already). */
-function sameSetBefore(l: TlbLevel, k: number, va: number, set: number): boolean {
-  for (let j = 0; j < k; j++) if (l.setOf(Math.floor(va * l.recip[j]!)) === set) return true;
-  return false;
-}
 
 export class TlbRun {
-  /** Per cache entry e: its range [lo, hi) at 2e and 2e + 1; empty when lo > hi. */
-  private readonly range = new Float64Array(2 * ENTRIES);
-  /** Per cache entry: the run slot (below) that serves it. */
-  private readonly entrySlot = new Int32Array(ENTRIES);
-  /** Entries filled since the cache was last emptied; past its length the cache is emptied whole. */
-  private readonly filled = new Int32Array(ENTRIES);
-  private nFilled = 0;
+  /** The page cache (tlb_page_cache.ts), indexed by run slots, and its arrays the hot loop reads. */
+  private readonly cache: PageCache;
+  private readonly range: Float64Array;
+  private readonly entrySlot: Int32Array;
   /** Run slots number every slot of the levels in the classes' first stages. */
   private readonly slotLevel: TlbLevel[] = [];
-  /** The levels of the first stages, each once, and their epochs before a deeper hit's refill. */
-  private readonly firstLevels: TlbLevel[] = [];
-  private readonly levelEpoch: Float64Array;
+  /** Per level index: bit c set when the level is in class c's first stage. */
+  private readonly inFirst: Uint8Array;
   /** Per class: 1 when a deeper stage of its path holds a level of a first stage. */
   private readonly sharedDeeper = new Uint8Array(2);
   private readonly slotIndex: Int32Array;
@@ -70,10 +52,6 @@ export class TlbRun {
   private readonly scale: number;
   /** Per run slot s: hits since the last {@link TlbRun.apply} at 2s, the position of the last at 2s + 1. */
   private readonly use: Float64Array;
-  /** Run slots some cache entry refers to, each once, since the cache was last emptied. */
-  private readonly live: Int32Array;
-  private readonly isLive: Uint8Array;
-  private nLive = 0;
   private readonly keys: Float64Array;
   /** What the cache's entries are valid for: first-stage epochs, address space, page size, sink. */
   private readonly epoch = Float64Array.from([-1, -1]);
@@ -97,12 +75,14 @@ export class TlbRun {
     levels: readonly TlbLevel[],
   ) {
     this.slotBase = new Int32Array(levels.length).fill(-1);
+    this.inFirst = new Uint8Array(levels.length);
     const index: number[] = [];
-    for (const st of first) {
-      for (const l of st.levels) {
-        if (l.index < 0 || this.slotBase[l.index]! >= 0) continue;
+    for (let c = 0; c < 2; c++) {
+      for (const l of first[c]!.levels) {
+        if (l.index < 0) continue;
+        this.inFirst[l.index]! |= 1 << c;
+        if (this.slotBase[l.index]! >= 0) continue;
         this.slotBase[l.index] = index.length;
-        this.firstLevels.push(l);
         for (let i = 0; i < l.asid.length; i++) {
           this.slotLevel.push(l);
           index.push(i);
@@ -112,17 +92,16 @@ export class TlbRun {
     const n = index.length;
     invariant(n < 2 ** 21, () => `TLB first stages hold ${n} entries; hit runs support fewer than 2^21`);
     this.slotIndex = Int32Array.from(index);
-    this.levelEpoch = new Float64Array(this.firstLevels.length);
     for (let c = 0; c < 2; c++) {
       const deeper = stages[c]!.slice(1).flatMap((st) => st.levels);
       this.sharedDeeper[c] = deeper.some((l) => l.index >= 0 && this.slotBase[l.index]! >= 0) ? 1 : 0;
     }
     this.scale = 2 ** Math.ceil(Math.log2(n + 1));
     this.use = new Float64Array(2 * n);
-    this.live = new Int32Array(n);
-    this.isLive = new Uint8Array(n);
+    this.cache = new PageCache(n);
+    this.range = this.cache.range;
+    this.entrySlot = this.cache.entrySlot;
     this.keys = new Float64Array(n);
-    this.emptyAll();
   }
 
   /** See {@link Tlb.hitRun}; the last hit goes to `hit` (see {@link recordHit}). */
@@ -210,7 +189,7 @@ export class TlbRun {
     const s = this.slotBase[l.index]! + i;
     const unit = this.unit[c]!;
     const lo = Math.floor(va / unit) * unit;
-    this.fillEntry(entryOf(va, k, invPage), lo, lo + unit, s);
+    this.cache.fill(entryOf(va, k, invPage), lo, lo + unit, s);
     touched.add(va);
     if (need === W && this.written !== null) this.written.add(va);
     this.use[2 * s]!++;
@@ -218,7 +197,10 @@ export class TlbRun {
     return FIRST;
   }
 
-  /** A record of class c that only a level after the first stage serves, or MISS. */
+  /**
+   * A record of class c that only a level after the first stage serves, or MISS (nothing changed):
+   * the effects of {@link searchPath} for that hit, with the deeper level found once.
+   */
   private deeperStep(
     asid: number,
     c: number,
@@ -227,19 +209,50 @@ export class TlbRun {
     touched: PageSink,
     hit: Float64Array,
   ): number {
-    if (!this.deeperServes(c, asid, va, need)) return MISS;
-    this.applyBefore(c, va);
-    const levels = this.firstLevels;
-    for (let j = 0; j < levels.length; j++) this.levelEpoch[j] = levels[j]!.epoch;
-    searchPath(this.stages[c]!, asid, va, hit);
-    // The refill changed a first stage: cached blocks of the replaced slot, or ones the new entry
-    // could now shadow, are stale. Forget just those when the change is one small insert.
-    if (this.forgetRefill()) {
-      this.epoch[0] = this.first[0]!.epoch;
-      this.epoch[1] = this.first[1]!.epoch;
-    } else {
+    const stages = this.stages[c]!;
+    let p = 1;
+    let i = -1;
+    for (; p < stages.length; p++) {
+      i = stages[p]!.find(asid, va);
+      if (i >= 0) break;
+    }
+    if (i < 0) return MISS;
+    const l = stages[p]!.found;
+    const rights = l.rights[i]!;
+    if ((rights & need) !== need) return MISS;
+    const k = l.cls[i]!;
+    const eLog2 = l.classes[k]!;
+    this.applyBefore(c, va, eLog2);
+    for (let q = 0; q < p; q++) stages[q]!.miss();
+    l.hits++;
+    l.classHits[k]!++;
+    l.touch(i);
+    recordHit(hit, l, i, va);
+    const eBase = l.base[i]!;
+    const ePa = l.pa[i]!;
+    // Each earlier stage gets the entry in one level. In a first-stage level that replaces one slot:
+    // cached blocks of the replaced entry, or ones the new entry could now shadow, are stale.
+    let kept = true;
+    for (let q = 0; q < p; q++) {
+      const st = stages[q]!;
+      st.resolved(eLog2);
+      const x = st.insert(asid, va, eBase, eLog2, ePa, rights, true);
+      if (x === null || x.index < 0 || this.slotBase[x.index]! < 0) continue;
+      const f = this.inFirst[x.index]!;
+      // The new entry can shadow only blocks inside it. When it is one block of class c's size, that
+      // is va's block, which class c's first stage just missed: none of class c is cached there.
+      const shadowed = x.insertSize <= this.unit[c]! ? f & ~(1 << c) : f;
+      kept &&=
+        this.cache.forget(x.insertOldBase, x.insertOldSize, f, this.page) &&
+        (shadowed === 0 || this.cache.forget(x.insertBase, x.insertSize, shadowed, this.page));
+      // A first stage's epoch is the sum of its levels', and the insert bumped x's by one.
+      this.epoch[0]! += f & 1;
+      this.epoch[1]! += f >> 1;
+    }
+    if (!kept) {
       // Touches still deferred are in sets the refill left alone, so applying them now keeps order.
       this.apply();
+      this.epoch[0] = -1;
       this.validate(asid, this.page, touched, this.written);
     }
     touched.add(va);
@@ -248,81 +261,22 @@ export class TlbRun {
   }
 
   /**
-   * After a refill, forgets the cached blocks that overlap what each first-stage level's insert
-   * replaced or now holds. False (nothing decided) when a level changed by more than one insert or
-   * an insert's blocks span more than {@link FORGET_PAGES} pages: then the cache must be emptied.
+   * Before a deeper hit of class c at va by an entry of size 2^eLog2: applies the deferred touches
+   * of the one set its refill of the first stage reads and reorders (every used slot when a deeper
+   * stage of the path shares a level with a first stage, since the hit itself touches one there).
    */
-  private forgetRefill(): boolean {
-    const levels = this.firstLevels;
-    for (let j = 0; j < levels.length; j++) {
-      const l = levels[j]!;
-      const d = l.epoch - this.levelEpoch[j]!;
-      if (d === 0) continue;
-      if (d !== 1 || l.insertEpoch !== l.epoch) return false;
-      if (!this.forget(l.insertOldBase, l.insertOldSize) || !this.forget(l.insertBase, l.insertSize))
-        return false;
-    }
-    return true;
-  }
-
-  /** Forgets the cached blocks overlapping [base, base + size); false when it spans too many pages. */
-  private forget(base: number, size: number): boolean {
-    if (size === 0) return true;
-    const page = this.page;
-    const invPage = 1 / page;
-    const end = base + size;
-    const first = Math.floor(base * invPage);
-    const last = Math.floor((end - 1) * invPage);
-    if (last - first >= FORGET_PAGES) return false;
-    const range = this.range;
-    for (let p = first; p <= last; p++) {
-      for (let k = 0; k < 4; k++) {
-        const e = entryOf(p * page, k, invPage);
-        if (range[2 * e]! < end && range[2 * e + 1]! > base) {
-          range[2 * e] = 1;
-          range[2 * e + 1] = 0;
-        }
-      }
-    }
-    return true;
-  }
-
-  /**
-   * Whether the first level after the first stage of class c's path that holds `va` exists and
-   * grants `need`, i.e. a lookup would hit there; no side effects.
-   */
-  private deeperServes(c: number, asid: number, va: number, need: number): boolean {
-    const stages = this.stages[c]!;
-    for (let p = 1; p < stages.length; p++) {
-      const st = stages[p]!;
-      const i = st.find(asid, va);
-      if (i >= 0) return (st.found.rights[i]! & need) === need;
-    }
-    return false;
-  }
-
-  /**
-   * Before a deeper hit of class c at va: applies the deferred touches of the sets its refill can
-   * replace a slot in, the only recency lists the refill reads (every used slot when a deeper stage
-   * of the path shares a level with a first stage, since the hit itself touches one there).
-   */
-  private applyBefore(c: number, va: number): void {
+  private applyBefore(c: number, va: number, eLog2: number): void {
     if (this.sharedDeeper[c] === 1) {
       this.apply();
       return;
     }
+    const l = this.first[c]!.target(eLog2);
+    if (l === null) return;
     const { use, keys, scale } = this;
+    const from = this.slotBase[l.index]! + l.setOf(Math.floor(va * l.recip[l.classFor[eLog2]!]!)) * l.ways;
     let m = 0;
-    for (const l of this.first[c]!.levels) {
-      const base = this.slotBase[l.index]!;
-      for (let k = 0; k < l.classes.length; k++) {
-        const set = l.setOf(Math.floor(va * l.recip[k]!));
-        if (sameSetBefore(l, k, va, set)) continue;
-        const from = base + set * l.ways;
-        for (let s = from; s < from + l.ways; s++) {
-          if (use[2 * s]! > 0) keys[m++] = use[2 * s + 1]! * scale + s;
-        }
-      }
+    for (let s = from; s < from + l.ways; s++) {
+      if (use[2 * s]! > 0) keys[m++] = use[2 * s + 1]! * scale + s;
     }
     this.touchInOrder(m);
   }
@@ -332,9 +286,10 @@ export class TlbRun {
    * so recency lists and counters are what a lookup per access would have left.
    */
   private apply(): void {
-    const { use, live, keys, scale } = this;
+    const { use, keys, scale } = this;
+    const { live, nLive } = this.cache;
     let m = 0;
-    for (let j = 0; j < this.nLive; j++) {
+    for (let j = 0; j < nLive; j++) {
       const s = live[j]!;
       if (use[2 * s]! > 0) keys[m++] = use[2 * s + 1]! * scale + s;
     }
@@ -382,7 +337,7 @@ export class TlbRun {
       return;
     }
     this.written = written;
-    this.empty();
+    this.cache.empty();
     this.epoch[0] = e0;
     this.epoch[1] = e1;
     this.asid = asid;
@@ -390,39 +345,5 @@ export class TlbRun {
     this.sink = sink;
     this.unit[0] = Math.min(page, this.first[0]!.smallest());
     this.unit[1] = Math.min(page, this.first[1]!.smallest());
-  }
-
-  private fillEntry(e: number, lo: number, hi: number, s: number): void {
-    this.range[2 * e] = lo;
-    this.range[2 * e + 1] = hi;
-    this.entrySlot[e] = s;
-    if (this.nFilled < this.filled.length) this.filled[this.nFilled] = e;
-    this.nFilled++;
-    if (this.isLive[s] === 0) {
-      this.isLive[s] = 1;
-      this.live[this.nLive++] = s;
-    }
-  }
-
-  /** Empties the cache (every hit must have been applied). */
-  private empty(): void {
-    if (this.nFilled > this.filled.length) this.emptyAll();
-    else {
-      for (let j = 0; j < this.nFilled; j++) {
-        const e = this.filled[j]!;
-        this.range[2 * e] = 1;
-        this.range[2 * e + 1] = 0;
-      }
-    }
-    this.nFilled = 0;
-    for (let j = 0; j < this.nLive; j++) this.isLive[this.live[j]!] = 0;
-    this.nLive = 0;
-  }
-
-  private emptyAll(): void {
-    for (let e = 0; e < ENTRIES; e++) {
-      this.range[2 * e] = 1;
-      this.range[2 * e + 1] = 0;
-    }
   }
 }

@@ -9,8 +9,23 @@ export class TlbStage {
   /** The level that held the translation in the last successful {@link TlbStage.find}. */
   found: TlbLevel;
 
+  /** Per log2 size of a translation: the level {@link TlbStage.insert} puts it in (levels are fixed). */
+  private readonly targets: (TlbLevel | null)[] = [];
+
   constructor(readonly levels: readonly TlbLevel[]) {
     this.found = levels[0]!;
+    for (let eLog2 = 0; eLog2 < 64; eLog2++) {
+      let best: TlbLevel | null = null;
+      let bestLog2 = -1;
+      for (const l of levels) {
+        const k = l.classFor[eLog2]!;
+        if (k >= 0 && l.classes[k]! > bestLog2) {
+          best = l;
+          bestLog2 = l.classes[k]!;
+        }
+      }
+      this.targets.push(best);
+    }
   }
 
   /**
@@ -42,19 +57,30 @@ export class TlbStage {
 
   /**
    * Inserts a translation (entry base, size 2^eLog2, physical base, rights) for an access to va into
-   * the one level that holds it best: the largest class <= eLog2, the earlier level on a tie.
+   * its {@link TlbStage.target} level; returns that level, or null when no level holds the size.
+   * `missed`: a lookup of va in this stage just missed (nothing changed since), so no level needs
+   * to search for an entry to update in place.
    */
-  insert(asid: number, va: number, eBase: number, eLog2: number, ePa: number, rights: number): void {
-    let best: TlbLevel | null = null;
-    let bestLog2 = -1;
-    for (const l of this.levels) {
-      const k = l.classFor[eLog2]!;
-      if (k >= 0 && l.classes[k]! > bestLog2) {
-        best = l;
-        bestLog2 = l.classes[k]!;
-      }
-    }
-    best?.insert(asid, va, eBase, eLog2, ePa, rights);
+  insert(
+    asid: number,
+    va: number,
+    eBase: number,
+    eLog2: number,
+    ePa: number,
+    rights: number,
+    missed: boolean,
+  ): TlbLevel | null {
+    const l = this.targets[eLog2]!;
+    l?.insert(asid, va, eBase, eLog2, ePa, rights, missed);
+    return l;
+  }
+
+  /**
+   * The one level an insert of a translation of size 2^eLog2 goes to: the one that holds it best, with
+   * the largest class <= eLog2, the earlier level on a tie; null when none holds it.
+   */
+  target(eLog2: number): TlbLevel | null {
+    return this.targets[eLog2]!;
   }
 
   /** Changes whenever any level of the stage has an insert or invalidation (epochs only grow). */
@@ -142,7 +168,7 @@ export function searchPath(stages: readonly TlbStage[], asid: number, va: number
       for (let q = 0; q < p; q++) {
         const st = stages[q]!;
         st.resolved(eLog2);
-        st.insert(asid, va, l.base[i]!, eLog2, l.pa[i]!, l.rights[i]!);
+        st.insert(asid, va, l.base[i]!, eLog2, l.pa[i]!, l.rights[i]!, true);
       }
     }
     return l.index;
