@@ -24,6 +24,15 @@ export interface TraceRingBuffers {
   readonly bytes: SharedArrayBuffer;
 }
 
+/**
+ * Slots of a ring with a partner. A slot is free only once both consumers released it, and the two
+ * drift apart (other designs, three threads on two cores): 16 slots let the one ahead keep going.
+ * Against 4, measured on both traces and forms, a comparison's cost in single replays fell by
+ * 0.07–0.6 for 2 designs and 0.3–1.0 for 4 (docs/BENCHMARKS.md, compare); a replay without a
+ * partner gains nothing from them and keeps 4.
+ */
+export const PARTNER_SLOTS = 16;
+
 const FREE = 0;
 const FULL = 1;
 

@@ -10,19 +10,12 @@ import { availableParallelism, loadavg } from 'node:os';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import { DEFAULT_BATCH_CAPACITY, type TraceSink } from '../sim/trace_batch.js';
-import { TraceRing } from './trace_ring.js';
+import { PARTNER_SLOTS, TraceRing } from './trace_ring.js';
 import { openTrace, type TraceReadResult, type TraceSourceOptions } from './trace_source.js';
 import type { ReaderJob } from './trace_worker.js';
 
 /** Batches in flight between the threads: enough to absorb jitter, small enough to stay in cache. */
 const SLOTS = 4;
-/**
- * With a partner a slot is free only once both consumers released it, and the two drift apart
- * (other designs, three threads on two cores): 16 slots let the one ahead keep going. Against 4,
- * measured on both traces and forms, a comparison's cost in single replays fell by 0.07–0.6 for 2
- * designs and 0.3–1.0 for 4 (docs/BENCHMARKS.md, compare); a single replay gains nothing from them.
- */
-const PARTNER_SLOTS = 16;
 
 /** The consumer lets the event loop run (signals, progress bars) at least this often. */
 const YIELD_MS = 25;
