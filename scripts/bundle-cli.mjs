@@ -73,6 +73,8 @@ const entry = readFileSync('scripts/cli-main.mjs', 'utf8').replace(
 );
 if (!entry.includes(id)) throw new Error('scripts/cli-main.mjs: no BUILD constant to set');
 writeFileSync('dist/cli/main.js', entry);
+// tsc's source map describes the main.js the entry replaced.
+rmSync('dist/cli/main.js.map', { force: true });
 chmodSync('dist/cli/main.js', 0o755);
 
 // The first run writes the code cache; a scenario run compiles what validate and run need.
