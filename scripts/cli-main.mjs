@@ -16,9 +16,11 @@ const BUILD = 'unbuilt';
 const bundle = fileURLToPath(new URL('./faultline.cjs', import.meta.url));
 const cacheFile = `${bundle}.${BUILD}.cache`;
 const source = readFileSync(bundle, 'utf8');
+// FAULTLINE_CODE_CACHE=off compiles without reading or writing a cache (the bench measures that).
+const useCache = process.env.FAULTLINE_CODE_CACHE !== 'off';
 let cachedData;
 try {
-  cachedData = readFileSync(cacheFile);
+  cachedData = useCache ? readFileSync(cacheFile) : undefined;
 } catch {
   cachedData = undefined;
 }
@@ -26,7 +28,7 @@ const script = new vm.Script(
   `(function (exports, require, module, __filename, __dirname, __faultlineImport) {${source}\n})`,
   { filename: bundle, cachedData },
 );
-if (cachedData === undefined || script.cachedDataRejected) process.once('exit', writeCache);
+if (useCache && (cachedData === undefined || script.cachedDataRejected)) process.once('exit', writeCache);
 const module = { exports: {} };
 const dirname = fileURLToPath(new URL('.', import.meta.url));
 // The bundle's import() of what it leaves out (vega), made from here: see scripts/bundle-cli.mjs.

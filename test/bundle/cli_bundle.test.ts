@@ -22,11 +22,11 @@ interface Ran {
   readonly err: string;
 }
 
-function spawned(command: string, args: readonly string[]): Promise<Ran> {
+function spawned(command: string, args: readonly string[], env: Record<string, string> = {}): Promise<Ran> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
       cwd: ROOT,
-      env: { ...process.env, NO_COLOR: '1' },
+      env: { ...process.env, NO_COLOR: '1', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
@@ -48,7 +48,8 @@ const cacheFiles = () =>
     .filter((f) => /^faultline\.cjs\.[0-9a-f]+\.cache$/.test(f))
     .map((f) => join(ROOT, 'dist', 'cli', f));
 
-const bundle = (args: readonly string[]) => spawned(process.execPath, [BUNDLE, ...args]);
+const bundle = (args: readonly string[], env: Record<string, string> = {}) =>
+  spawned(process.execPath, [BUNDLE, ...args], env);
 const sources = (args: readonly string[]) => spawned(process.execPath, ['--import', TSX, SOURCES, ...args]);
 
 describe('the built command line (a bundle) does what the sources do', () => {
@@ -101,6 +102,9 @@ describe('the built command line (a bundle) does what the sources do', () => {
     try {
       // Same length, other bytes: V8's checks (version, flags, source, checksum) refuse it.
       writeFileSync(cache!, Buffer.alloc(good.length, 7));
+      // FAULTLINE_CODE_CACHE=off neither reads nor writes it.
+      expect(await bundle(args, { FAULTLINE_CODE_CACHE: 'off' })).toEqual(want);
+      expect(readFileSync(cache!).equals(Buffer.alloc(good.length, 7))).toBe(true);
       expect(await bundle(args)).toEqual(want);
       const rewritten = readFileSync(cache!);
       expect(rewritten.equals(Buffer.alloc(good.length, 7))).toBe(false);
