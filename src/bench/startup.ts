@@ -21,8 +21,10 @@ const COMMANDS: ReadonlyArray<readonly [string, readonly string[], boolean?]> = 
   ['validate', [MAIN, 'validate', 'scenarios/rm_nested.yaml']],
   ['trace_info', [MAIN, 'trace', 'info', 'test/fixtures/lackey_small.txt']],
   ['run_core', [MAIN, 'run', 'scenarios/rm_nested.yaml']],
-  // Beyond the list: a replay of a small trace, and what a missing code cache costs.
+  // Beyond the list: a replay of a small trace, inline and on the reader thread (which
+  // starts a worker), and what a missing code cache costs.
   ['replay_small', [MAIN, 'replay', '--reader', 'inline', 'test/fixtures/lackey_small.txt']],
+  ['replay_thread', [MAIN, 'replay', '--reader', 'thread', 'test/fixtures/lackey_small.txt']],
   ['help_nocache', [MAIN, '--help'], false],
   ['validate_nocache', [MAIN, 'validate', 'scenarios/rm_nested.yaml'], false],
 ];

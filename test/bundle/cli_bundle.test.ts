@@ -53,11 +53,22 @@ const bundle = (args: readonly string[], env: Record<string, string> = {}) =>
 const sources = (args: readonly string[]) => spawned(process.execPath, ['--import', TSX, SOURCES, ...args]);
 
 describe('the built command line (a bundle) does what the sources do', () => {
-  it('is built, as a bundle with its code cache', () => {
+  it('is built, as bundles with their code caches (the CLI and its two worker threads)', () => {
     expect(existsSync(BUNDLE), `${BUNDLE} is missing: run npm run build`).toBe(true);
-    expect(readFileSync(BUNDLE, 'utf8')).toMatch(/new URL\('\.\/faultline\.cjs', import\.meta\.url\)/);
-    expect(existsSync(join(ROOT, 'dist', 'cli', 'faultline.cjs'))).toBe(true);
+    for (const [entry, bundled] of [
+      ['main.js', 'faultline.cjs'],
+      ['trace_worker.js', 'faultline-trace-worker.cjs'],
+      ['sim_worker.js', 'faultline-sim-worker.cjs'],
+    ]) {
+      expect(readFileSync(join(ROOT, 'dist', 'cli', entry!), 'utf8')).toContain(
+        `const BUNDLE = './${bundled}';`,
+      );
+      expect(existsSync(join(ROOT, 'dist', 'cli', bundled!))).toBe(true);
+    }
     expect(cacheFiles()).toHaveLength(1);
+    expect(
+      readdirSync(join(ROOT, 'dist', 'cli')).filter((f) => /worker\.cjs\.[0-9a-f]+\.cache$/.test(f)),
+    ).toHaveLength(2);
   });
 
   const dir = mkdtempSync(join(tmpdir(), 'faultline-bundle-'));
@@ -118,8 +129,33 @@ describe('the built command line (a bundle) does what the sources do', () => {
     }
   }, 60_000);
 
-  it('a compare with its plot and report (vega loads)', async () => {
-    const args = (out: string) => ['compare', 'test/fixtures/lackey_small.txt', '--out', join(dir, out)];
+  it('a worker thread replaces a code cache V8 rejects once its bundle has loaded', async () => {
+    const [cache] = readdirSync(join(ROOT, 'dist', 'cli'))
+      .filter((f) => /^faultline-trace-worker\.cjs\.[0-9a-f]+\.cache$/.test(f))
+      .map((f) => join(ROOT, 'dist', 'cli', f));
+    const good = readFileSync(cache!);
+    const args = ['replay', 'test/fixtures/lackey_small.txt', '--json', '--reader', 'thread'];
+    const want = await sources(args);
+    try {
+      writeFileSync(cache!, Buffer.alloc(good.length, 7));
+      expect(await bundle(args)).toEqual(want);
+      const rewritten = readFileSync(cache!);
+      expect(rewritten.equals(Buffer.alloc(good.length, 7))).toBe(false);
+      expect(rewritten.length).toBeGreaterThan(10_000);
+    } finally {
+      writeFileSync(cache!, good);
+    }
+  }, 60_000);
+
+  it('a compare on the reader and partner threads, with its plot and report (vega loads)', async () => {
+    const args = (out: string) => [
+      'compare',
+      'test/fixtures/lackey_small.txt',
+      '--reader',
+      'thread',
+      '--out',
+      join(dir, out),
+    ];
     const [b, s] = await Promise.all([bundle(args('b')), sources(args('s'))]);
     expect(b.code).toBe(0);
     expect(b.out.replaceAll(join(dir, 'b'), 'OUT')).toEqual(s.out.replaceAll(join(dir, 's'), 'OUT'));
