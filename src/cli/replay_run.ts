@@ -20,7 +20,14 @@ import type { RunOptions } from './run_options.js';
 import type { SimJob, SimReply } from './sim_worker.js';
 import type { TraceRing } from './trace_ring.js';
 import { type openTrace, readTraceFromStream, type TraceSummary } from './trace_source.js';
-import { type ReaderMode, readsOnThread, readTrace, readTraceThreaded } from './trace_thread.js';
+import {
+  isBinaryTrace,
+  partnerPays,
+  type ReaderMode,
+  readsOnThread,
+  readTrace,
+  readTraceThreaded,
+} from './trace_thread.js';
 import { faultlineVersion } from './version.js';
 
 export { EXIT_THREAD_STOPPED } from './io.js';
@@ -54,7 +61,7 @@ export interface ReplayHooks {
   readonly tlbSamples?: boolean;
   /**
    * Replay half of several designs on a partner thread when the trace is read on the reader
-   * thread (default true; the results are the same either way).
+   * thread and {@link partnerPays} (default true; the results are the same either way).
    */
   readonly partner?: boolean;
 }
@@ -140,6 +147,7 @@ export async function replay(
     typeof input === 'string' &&
     runs.length >= 2 &&
     hooks.partner !== false &&
+    partnerPays(runs.length, await isBinaryTrace(input)) &&
     (await readsOnThread(input, hooks.reader ?? 'auto', runs.length))
       ? claimPartner()
       : null;

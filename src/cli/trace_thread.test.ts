@@ -13,6 +13,8 @@ import {
   autoThreaded,
   COMPARE_MIN_RECORDS,
   estimatedRecords,
+  isBinaryTrace,
+  partnerPays,
   readTrace,
   readTraceThreaded,
   THREAD_MIN_RECORDS,
@@ -155,6 +157,19 @@ describe('--reader auto', () => {
     expect(autoThreaded({ ...long, bytes: THREAD_MIN_RECORDS * 3, head: binary, load: 0.3, cores: 2 })).toBe(
       true,
     );
+  });
+
+  it('gives a comparison a partner thread from 2 designs of a binary trace, 3 of a text one', async () => {
+    expect([1, 2, 3].map((n) => partnerPays(n, true))).toEqual([false, true, true]);
+    expect([1, 2, 3, 4].map((n) => partnerPays(n, false))).toEqual([false, false, true, true]);
+    const chunks: Uint8Array[] = [];
+    const w = new BinaryTraceWriter((c) => void chunks.push(c.slice()));
+    await openTrace(temp('small.lackey', lackey(3)), (b) => void w.write(b));
+    w.finish();
+    expect(await isBinaryTrace(temp('b.bin', Buffer.concat(chunks)))).toBe(true);
+    expect(await isBinaryTrace(temp('t.lackey', lackey(3)))).toBe(false);
+    expect(await isBinaryTrace(temp('g.gz', gzipSync(Buffer.concat(chunks))))).toBe(false);
+    expect(await isBinaryTrace(join(dir, 'missing'))).toBe(false);
   });
 
   it('reads a very long trace compared across designs on a thread even when the cores are busy', () => {

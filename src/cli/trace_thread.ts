@@ -67,6 +67,34 @@ export function estimatedRecords(f: Pick<AutoInput, 'bytes' | 'head' | 'isize'>)
 }
 
 /**
+ * Whether a comparison of `designs` designs read on the reader thread replays some on a partner
+ * thread: only when their simulation outweighs the parse, or the partner makes three busy threads
+ * on two cores for nothing. A design costs about 8 ns a record; parsing lackey text about 12 ns a
+ * line (more from gzip), binary 5 ns. So from text 2 designs leave the reader and the replaying
+ * thread evenly loaded (on sort 1.10 single replays without a partner, 1.25–1.65 with one), and a
+ * partner pays from 3; from binary it pays from 2 (docs/BENCHMARKS.md, compare).
+ */
+export function partnerPays(designs: number, binary: boolean): boolean {
+  return designs >= (binary ? 2 : 3);
+}
+
+/** True when the file at `path` starts like a faultline binary trace (unreadable: false). */
+export async function isBinaryTrace(path: string): Promise<boolean> {
+  try {
+    const fh = await open(path, 'r');
+    try {
+      const head = new Uint8Array(8);
+      await fh.read(head, 0, 8, 0);
+      return String.fromCharCode(...head) === 'FLTRACE1';
+    } finally {
+      await fh.close();
+    }
+  } catch {
+    return false;
+  }
+}
+
+/**
  * `--reader auto`: a thread for long traces when a core is idle (THREAD_MIN_RECORDS), or for very
  * long ones replayed through several designs (COMPARE_MIN_RECORDS).
  */

@@ -148,11 +148,13 @@ describe('the built command line (a bundle) does what the sources do', () => {
   }, 60_000);
 
   it('a compare on the reader and partner threads, with its plot and report (vega loads)', async () => {
+    // Three designs: from lackey text a partner replays some only from three on.
     const args = (out: string) => [
       'compare',
       'test/fixtures/lackey_small.txt',
       '--reader',
       'thread',
+      ...['--design', 'genode', '--design', '4k-only', '--design', 'partitioned'],
       '--out',
       join(dir, out),
     ];
