@@ -59,6 +59,18 @@ describe.concurrent('faultline contain / timeouts as a user runs them', () => {
     expect(readFileSync(join(out, 'contain.svg'), 'utf8')).toMatch(/^<svg/);
     const table = containTable(j);
     expect(table).toMatch(/sync-core-rpc\s+never-replies\s+victim ∞, neighbour ∞, compute ∞\s+pager ep 0 ∞/);
+    // A table wider than the terminal: one heading per run, then only the figures that say something.
+    const wide = Math.max(...table.split('\n').map((l) => [...l].length));
+    expect(containTable(j, wide)).toBe(table);
+    const narrow = containTable(j, wide - 1);
+    expect(narrow.split('\n')).toEqual([
+      'sync-core-rpc  none',
+      expect.stringMatching(/^ {4}core waited: pager ep 0 \S+ µs \(max \S+ µs\)$/),
+      'sync-core-rpc  never-replies',
+      '    stalled: victim ∞, neighbour ∞, compute ∞',
+      '    core waited: pager ep 0 ∞',
+      '    uninvolved delayed: neighbour never done, compute never done',
+    ]);
   });
 
   it('timeouts: Ctrl-C keeps the points done, marks them interrupted and exits 130', async () => {

@@ -159,24 +159,48 @@ function row(r: ContainRun): (string | number)[] {
   ];
 }
 
-/** The terminal table. */
-export function containTable(result: ContainResult): string {
-  return formatTable(
-    [
-      'design',
-      'misbehaves',
-      'stalled: time blocked',
-      'core waited',
-      'kernel',
-      'uninvolved delayed',
-      'manager died',
-      'wrong/stale',
-      'lost',
-      'MDB',
-    ],
-    result.runs.map(row),
-    { align: ['left', 'left', 'left', 'left', 'left', 'left', 'left', 'right', 'right', 'right'] },
-  );
+const HEADERS = [
+  'design',
+  'misbehaves',
+  'stalled: time blocked',
+  'core waited',
+  'kernel',
+  'uninvolved delayed',
+  'manager died',
+  'wrong/stale',
+  'lost',
+  'MDB',
+];
+/** Cells that say nothing happened: the narrow layout leaves them out. */
+const NOTHING = new Set(['-', 'never', '0/0', '0']);
+/** The narrow layout's names of the figures (it has room to spell out the short ones). */
+const NARROW_NAMES: Record<string, string> = {
+  'stalled: time blocked': 'stalled',
+  'wrong/stale': 'wrong/stale mappings',
+  lost: 'faults lost',
+  MDB: 'mapping database, peak',
+};
+
+/**
+ * The terminal table, one row per run. Wider than `width` columns (a terminal's), each run becomes
+ * a heading and one indented line per figure that is not "nothing happened".
+ */
+export function containTable(result: ContainResult, width = Number.POSITIVE_INFINITY): string {
+  const rows = result.runs.map(row);
+  const table = formatTable(HEADERS, rows, {
+    align: ['left', 'left', 'left', 'left', 'left', 'left', 'left', 'right', 'right', 'right'],
+  });
+  if (Math.max(...table.split('\n').map((l) => [...l].length)) <= width) return table;
+  return rows
+    .flatMap((cells) => {
+      const [design, misbehave, ...figures] = cells.map(String);
+      const shown = figures
+        .map((v, i) => [HEADERS[i + 2]!, v] as const)
+        .filter(([, v]) => !NOTHING.has(v))
+        .map(([h, v]) => `    ${NARROW_NAMES[h] ?? h}: ${v}`);
+      return [`${design}  ${misbehave}`, ...(shown.length > 0 ? shown : ['    nothing blocked or lost'])];
+    })
+    .join('\n');
 }
 
 /** The rights each design's baseline used between components, one line per design. */
@@ -291,7 +315,7 @@ export function registerContainCommand(program: Command): void {
       }
       const lines = [
         interrupted ? 'interrupted: partial result' : '',
-        containTable(result),
+        containTable(result, process.stdout.isTTY ? process.stdout.columns : undefined),
         '',
         'direct rights between components in the baseline runs (faultline designs --trust lists all rights):',
         ...trustLines(result).map((l) => `  ${l}`),
