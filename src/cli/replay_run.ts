@@ -21,7 +21,7 @@ import type { SimJob, SimReply } from './sim_worker.js';
 import type { TraceRing } from './trace_ring.js';
 import { type openTrace, readTraceFromStream, type TraceSummary } from './trace_source.js';
 import {
-  isBinaryTrace,
+  isBinaryTraceFile,
   partnerPays,
   type ReaderMode,
   readsOnThread,
@@ -147,8 +147,8 @@ export async function replay(
     typeof input === 'string' &&
     runs.length >= 2 &&
     hooks.partner !== false &&
-    partnerPays(runs.length, await isBinaryTrace(input)) &&
-    (await readsOnThread(input, hooks.reader ?? 'auto', runs.length))
+    (await readsOnThread(input, hooks.reader ?? 'auto', runs.length)) &&
+    partnerPays(runs.length, await isBinaryTraceFile(input))
       ? claimPartner()
       : null;
   const split = helper !== null;

@@ -13,7 +13,7 @@ import {
   autoThreaded,
   COMPARE_MIN_RECORDS,
   estimatedRecords,
-  isBinaryTrace,
+  isBinaryTraceFile,
   partnerPays,
   readTrace,
   readTraceThreaded,
@@ -166,10 +166,10 @@ describe('--reader auto', () => {
     const w = new BinaryTraceWriter((c) => void chunks.push(c.slice()));
     await openTrace(temp('small.lackey', lackey(3)), (b) => void w.write(b));
     w.finish();
-    expect(await isBinaryTrace(temp('b.bin', Buffer.concat(chunks)))).toBe(true);
-    expect(await isBinaryTrace(temp('t.lackey', lackey(3)))).toBe(false);
-    expect(await isBinaryTrace(temp('g.gz', gzipSync(Buffer.concat(chunks))))).toBe(false);
-    expect(await isBinaryTrace(join(dir, 'missing'))).toBe(false);
+    expect(await isBinaryTraceFile(temp('b.bin', Buffer.concat(chunks)))).toBe(true);
+    expect(await isBinaryTraceFile(temp('t.lackey', lackey(3)))).toBe(false);
+    expect(await isBinaryTraceFile(temp('g.gz', gzipSync(Buffer.concat(chunks))))).toBe(false);
+    expect(await isBinaryTraceFile(join(dir, 'missing'))).toBe(false);
   });
 
   it('reads a very long trace compared across designs on a thread even when the cores are busy', () => {

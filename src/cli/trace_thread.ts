@@ -10,6 +10,8 @@ import { availableParallelism, loadavg } from 'node:os';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import { DEFAULT_BATCH_CAPACITY, type TraceSink } from '../sim/trace_batch.js';
+import { BINARY_TRACE_MAGIC } from '../workload/binary_trace.js';
+import { isBinaryTrace } from '../workload/binary_trace_reader.js';
 import { PARTNER_SLOTS, TraceRing } from './trace_ring.js';
 import { openTrace, type TraceReadResult, type TraceSourceOptions } from './trace_source.js';
 import type { ReaderJob } from './trace_worker.js';
@@ -62,7 +64,7 @@ export function estimatedRecords(f: Pick<AutoInput, 'bytes' | 'head' | 'isize'>)
   const gzip = f.head[0] === 0x1f && f.head[1] === 0x8b;
   // ISIZE is the size mod 2^32: a compressed file that large is surely larger uncompressed.
   const plain = gzip ? (f.bytes >= 2 ** 32 ? f.bytes * 4 : f.isize) : f.bytes;
-  const binary = !gzip && String.fromCharCode(...f.head.subarray(0, 8)) === 'FLTRACE1';
+  const binary = !gzip && isBinaryTrace(f.head);
   return plain / (binary ? BINARY_BYTES_PER_RECORD : TEXT_BYTES_PER_RECORD);
 }
 
@@ -79,13 +81,13 @@ export function partnerPays(designs: number, binary: boolean): boolean {
 }
 
 /** True when the file at `path` starts like a faultline binary trace (unreadable: false). */
-export async function isBinaryTrace(path: string): Promise<boolean> {
+export async function isBinaryTraceFile(path: string): Promise<boolean> {
   try {
     const fh = await open(path, 'r');
     try {
-      const head = new Uint8Array(8);
-      await fh.read(head, 0, 8, 0);
-      return String.fromCharCode(...head) === 'FLTRACE1';
+      const head = new Uint8Array(BINARY_TRACE_MAGIC.length);
+      await fh.read(head, 0, head.length, 0);
+      return isBinaryTrace(head);
     } finally {
       await fh.close();
     }
