@@ -292,6 +292,8 @@ export {
 } from './sim/trace_batch.js';
 export { hex, sizeName } from './util/hex.js';
 export { type Err, err, InvariantError, type Ok, ok, type Result, unwrap } from './util/result.js';
+// Decoding a binary trace's blocks apart, on several threads: the block index and the per-block decoder.
+export { BinaryBlockDecoder, type BinaryBlockIndex, indexBinaryBlocks } from './workload/binary_blocks.js';
 export { BinaryTraceWriter } from './workload/binary_trace.js';
 export { BinaryTraceReader } from './workload/binary_trace_reader.js';
 // Workloads.
