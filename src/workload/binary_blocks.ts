@@ -121,6 +121,9 @@ function grown<T extends Float64Array | Uint32Array>(from: T, to: T): T {
   return to;
 }
 
+/** Positions below this are small integers to the JavaScript engine (31 bits with pointer compression). */
+const SMALL = 2 ** 30;
+
 /**
  * Decodes one block payload at a time, with the streaming reader's record loop and messages.
  * One decoder per thread (it reuses its state); blocks may come in any order.
@@ -160,12 +163,16 @@ export class BinaryBlockDecoder {
     st.startBlock(n);
     st.len = 0;
     const cap = batch.capacity;
+    // Positions read from a Float64Array (the index's offsets) arrive as heap numbers; passed on,
+    // they teach the shared record loop float positions, and it ran 35% slower (10.4 ns a record).
+    const from = start < SMALL ? start | 0 : start;
+    const to = end < SMALL ? end | 0 : end;
     const p = this.wasm
-      ? this.wasm.decode(buf, start, end, st, cap, this.jsLoop)
-      : decode(buf, start, end, st, cap);
+      ? this.wasm.decode(buf, from, to, st, cap, this.jsLoop)
+      : decode(buf, from, to, st, cap);
     batch.length = st.len;
-    if (p < 0) return recordError(st, start, base);
-    if (p !== end) return strayBytes(p, start, end, base);
+    if (p < 0) return recordError(st, from, base);
+    if (p !== to) return strayBytes(p, from, to, base);
     return ok(undefined);
   }
 }
