@@ -89,8 +89,13 @@ async function parseOnly(path: string, lines: boolean): Promise<number> {
   return lines ? res.value.lines! : records;
 }
 
-async function replayFile(path: string, reader: ReaderMode = 'auto', designs = ['genode']): Promise<number> {
-  const out = await replay(path, runOptions(designs, {}), { reader });
+async function replayFile(
+  path: string,
+  reader: ReaderMode = 'auto',
+  designs = ['genode'],
+  sharedDecode = true,
+): Promise<number> {
+  const out = await replay(path, runOptions(designs, {}), { reader, sharedDecode });
   if (out.results[0]!.errors.length > 0) throw new Error(`replay errors: ${out.results[0]!.errors[0]}`);
   return out.results[0]!.records;
 }
@@ -271,6 +276,16 @@ async function fileFigures(
           'replays',
           `${what}, CPU-time bound; target <= ${bound}`,
         );
+        if (form === 'binary') {
+          // The same comparison with the reader thread decoding (before the shared decode).
+          const ring = await timed(PASSES, () => replayFile(path, 'thread', COMPARE.slice(0, n), false));
+          r.record(
+            `replay.${label}.compare_${n}.binary_reader_thread`,
+            ring.wallMs / mean('wallMs'),
+            'replays',
+            `${what}, wall, decoded on the reader thread (three threads); baseline of the shared decode`,
+          );
+        }
         // No split of unequal designs over two threads beats the slowest one's replay.
         const slowest = Math.max(...singles.slice(0, n).map((x) => x.cpuMs));
         r.record(

@@ -37,6 +37,8 @@ export interface GroupOptions {
   readonly top: number;
   /** Sample every CPU's TLBs after each batch and at the end. */
   readonly tlbSamples?: boolean;
+  /** Time each run's simulation ({@link ReplayGroup.costs}), for balancing a comparison's threads. */
+  readonly timed?: boolean;
 }
 
 /** What a group produced per run, without the run's configuration (the caller adds it). */
@@ -57,6 +59,10 @@ interface Run {
   lastRecords: number;
   readonly intervals: IntervalResult[];
   readonly samples: TlbSample[];
+  /** Milliseconds spent simulating it (when the group is timed). */
+  time: number;
+  /** Replayed by another thread from now on: this one skips it and reports nothing for it. */
+  dropped: boolean;
 }
 
 /** Closes the interval since `r.last` (if it holds records) and draws it on the timeline. */
@@ -90,7 +96,18 @@ export class ReplayGroup {
         attribution: opts.top > 0,
       });
       const last = markSystem(sys);
-      return { sys, src, timeline, from: undefined, last, lastRecords: 0, intervals: [], samples: [] };
+      return {
+        sys,
+        src,
+        timeline,
+        from: undefined,
+        last,
+        lastRecords: 0,
+        intervals: [],
+        samples: [],
+        time: 0,
+        dropped: false,
+      };
     });
   }
 
@@ -99,22 +116,46 @@ export class ReplayGroup {
     return this.systems.map((s) => s.timeline);
   }
 
+  /** Milliseconds each run's simulation took so far (0 unless the group is timed). */
+  get costs(): number[] {
+    return this.systems.map((s) => s.time);
+  }
+
+  /** Starts the timing over. */
+  resetCosts(): void {
+    for (const s of this.systems) s.time = 0;
+  }
+
+  /** True once run j was dropped. */
+  isDropped(j: number): boolean {
+    return this.systems[j]!.dropped;
+  }
+
+  /** Stops replaying run j here (another thread replays it): {@link finish} leaves it out. */
+  drop(j: number): void {
+    this.systems[j]!.dropped = true;
+  }
+
   private readonly simulate = (batch: TraceBatch): void => {
+    const timed = this.opts.timed === true;
     for (const s of this.systems) {
       const t = s.sys.threads[0]!;
       // A stopped thread replays nothing more: the rest of the trace is read and counted, not replayed.
-      if (t.fatal) continue;
+      if (t.fatal || s.dropped) continue;
+      const t0 = timed ? performance.now() : 0;
       s.src.push(batch);
       s.sys.machine.kick(t);
       s.sys.machine.run();
       if (settle(t, s.sys.machine.errors, s.sys.machine.faults.lostFaults)) s.src.take();
       else invariant(!s.src.hasPending, 'a replayed batch was not consumed');
       if (this.opts.tlbSamples) s.samples.push(sampleTlbs(s.sys.machine));
+      if (timed) s.time += performance.now() - t0;
     }
   };
 
   private readonly boundary = (e: WindowEvent): void => {
     for (const s of this.systems) {
+      if (s.dropped) continue;
       if (e === 'warmup-end') {
         s.from = resetStatistics(s.sys);
         s.last = s.from;
@@ -127,10 +168,11 @@ export class ReplayGroup {
     return this.window.feed(batch, this.simulate, this.boundary);
   }
 
-  /** Ends every run (the trace is over) and summarises each. */
+  /** Ends every run not dropped (the trace is over) and summarises each, in order. */
   finish(): GroupOutcome {
     const { window, top } = this.opts;
-    for (const s of this.systems) {
+    const kept = this.systems.filter((s) => !s.dropped);
+    for (const s of kept) {
       s.src.end();
       s.sys.machine.kick(s.sys.threads[0]!);
       s.sys.machine.run();
@@ -143,12 +185,13 @@ export class ReplayGroup {
       if (window.interval !== null) closeInterval(s);
       if (this.opts.tlbSamples) s.samples.push(sampleTlbs(s.sys.machine));
     }
+    const design = (s: Run) => this.runs[this.systems.indexOf(s)]!.design;
     return {
-      results: this.systems.map((s, i) => ({
-        ...summarize(s.sys, this.runs[i]!.design, { from: s.from, top }),
+      results: kept.map((s) => ({
+        ...summarize(s.sys, design(s), { from: s.from, top }),
         ...(window.interval !== null ? { intervals: s.intervals } : {}),
       })),
-      samples: this.systems.map((s) => s.samples),
+      samples: kept.map((s) => s.samples),
     };
   }
 }

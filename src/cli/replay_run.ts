@@ -13,19 +13,21 @@ import type { RunResult } from '../sim/replay.js';
 import { runConfig, type WindowConfig } from '../sim/run_config.js';
 import type { Timeline } from '../sim/timeline.js';
 import type { TlbSample } from '../sim/tlb_samples.js';
-import type { TraceBatch } from '../sim/trace_batch.js';
+import { DEFAULT_BATCH_CAPACITY, type TraceBatch } from '../sim/trace_batch.js';
+import { balances, PLAN_SLOTS, readBlocksShared, SHARED_SLOTS, sharedBlocks } from './block_read.js';
+import { BlockRing } from './block_ring.js';
 import { UserError } from './io.js';
-import { type GroupOptions, type GroupOutcome, ReplayGroup } from './replay_group.js';
+import type { GroupOptions } from './replay_group.js';
+import { DesignShare, type planShare, type ShareOutcome } from './replay_share.js';
 import type { RunOptions } from './run_options.js';
 import type { SimJob, SimReply } from './sim_worker.js';
 import type { TraceRing } from './trace_ring.js';
-import { type openTrace, readTraceFromStream, type TraceSummary } from './trace_source.js';
+import { openTrace, readTraceFromStream, type TraceSummary } from './trace_source.js';
 import {
   isBinaryTraceFile,
   partnerPays,
   type ReaderMode,
   readsOnThread,
-  readTrace,
   readTraceThreaded,
 } from './trace_thread.js';
 import { faultlineVersion } from './version.js';
@@ -42,6 +44,11 @@ export interface ReplayOutcome {
   readonly interrupted: boolean;
   /** Per run, the TLB samples taken after every batch (empty unless `tlbSamples` was asked for). */
   readonly samples: TlbSample[][];
+  /**
+   * How the trace was read: on this thread (`inline`), on the reader thread (`thread`), or decoded
+   * by this thread and the partner between them (`shared`, a comparison of a binary trace).
+   */
+  readonly reading: 'inline' | 'thread' | 'shared';
 }
 
 /** Hooks for progress and interruption. */
@@ -64,6 +71,17 @@ export interface ReplayHooks {
    * thread and {@link partnerPays} (default true; the results are the same either way).
    */
   readonly partner?: boolean;
+  /**
+   * When this thread and the partner decode a binary trace between them, picks which runs the
+   * partner replays once both timed theirs (default {@link planShare}: the split that finishes
+   * first). For experiments and tests; the results are the same whatever it picks.
+   */
+  readonly choose?: typeof planShare;
+  /**
+   * With a partner, decode a binary trace on this thread and the partner rather than on the reader
+   * thread, when its blocks allow it (default true; the results are the same either way).
+   */
+  readonly sharedDecode?: boolean;
 }
 
 /** Every record measured, no intervals. */
@@ -114,15 +132,19 @@ function claimPartner(): Partner | null {
   return partnerThread;
 }
 
-/** Has the partner replay `runs` from `ring`; resolves to their outcome and frees the partner. */
+/**
+ * Has the partner replay runs `own` of `runs` from `ring` (balancing them with this thread when
+ * `balance`); resolves to their outcome and frees the partner.
+ */
 function partnerJob(
   p: Partner,
-  ring: TraceRing,
-  runs: readonly RunOptions[],
-  options: GroupOptions,
-): Promise<GroupOutcome> {
-  const job: SimJob = { id: nextJob++, runs, options, buffers: ring.buffers };
-  return new Promise<GroupOutcome>((resolve, reject) => {
+  ring: TraceRing | BlockRing,
+  work: Pick<SimJob, 'runs' | 'own' | 'options'>,
+  balance = false,
+): Promise<ShareOutcome> {
+  const source = ring instanceof BlockRing ? { blocks: ring.buffers, balance } : { reader: ring.buffers };
+  const job: SimJob = { id: nextJob++, ...work, ring: source };
+  return new Promise<ShareOutcome>((resolve, reject) => {
     p.waiting.set(job.id, (m) => {
       p.busy = false;
       p.worker.unref();
@@ -142,23 +164,33 @@ export async function replay(
   const windowConfig = hooks.window ?? WHOLE_TRACE;
   const top = hooks.top ?? 10;
   const options: GroupOptions = { window: windowConfig, top, tlbSamples: hooks.tlbSamples };
+  const threaded =
+    typeof input === 'string' && (await readsOnThread(input, hooks.reader ?? 'auto', runs.length));
   // With a partner, this thread replays the designs at even positions, the partner the odd ones.
   const helper =
-    typeof input === 'string' &&
+    threaded &&
     runs.length >= 2 &&
     hooks.partner !== false &&
-    (await readsOnThread(input, hooks.reader ?? 'auto', runs.length)) &&
     partnerPays(runs.length, await isBinaryTraceFile(input))
       ? claimPartner()
       : null;
   const split = helper !== null;
-  const mine = split ? runs.filter((_, i) => i % 2 === 0) : runs;
-  const theirs = split ? runs.filter((_, i) => i % 2 === 1) : [];
-  const group = new ReplayGroup(mine, { ...options, timeline: hooks.timeline });
-  let partner: Promise<GroupOutcome> | null = null;
+  const onPartner = runs.map((_, i) => split && i % 2 === 1);
+  const theirs = runs.flatMap((_, i) => (onPartner[i] ? [i] : []));
+  const blocks =
+    split && typeof input === 'string' && hooks.sharedDecode !== false
+      ? sharedBlocks(input, DEFAULT_BATCH_CAPACITY)
+      : null;
+  // A shared decode may move runs between the threads, so its runs are timed.
+  const share = new DesignShare(
+    runs,
+    runs.flatMap((_, i) => (onPartner[i] ? [] : [i])),
+    { ...options, timeline: hooks.timeline, timed: blocks !== null },
+  );
+  let partner: Promise<ShareOutcome> | null = null;
   let interrupted = false;
   const sink = (batch: TraceBatch): boolean => {
-    const more = group.feed(batch);
+    const more = share.feed(batch);
     if (hooks.shouldStop?.()) {
       interrupted = true;
       return false;
@@ -167,6 +199,7 @@ export async function replay(
   };
   let total = 0;
   let read: Awaited<ReturnType<typeof openTrace>>;
+  let reading: ReplayOutcome['reading'] = threaded ? 'thread' : 'inline';
   try {
     if (typeof input === 'string') {
       total = await stat(input).then(
@@ -174,20 +207,31 @@ export async function replay(
         () => 0,
       );
       const onProgress = hooks.onProgress ? (b: number) => hooks.onProgress!(b, total) : undefined;
-      read = split
-        ? await readTraceThreaded(input, sink, {
-            onProgress,
-            partner: (ring) => {
-              partner = partnerJob(helper!, ring, theirs, options);
-            },
-          })
-        : await readTrace(input, sink, { onProgress, mode: hooks.reader });
+      // A binary trace in batch-sized blocks: this thread and the partner decode it between them.
+      if (blocks !== null) {
+        const slots = balances(blocks.records.length, runs.length) ? PLAN_SLOTS : SHARED_SLOTS;
+        const ring = BlockRing.create(input, blocks, DEFAULT_BATCH_CAPACITY, slots, runs.length);
+        partner = partnerJob(helper!, ring, { runs, own: theirs, options }, true);
+        read = await readBlocksShared(ring, sink, {
+          onProgress,
+          partnerFailed: () => helper!.failed !== null,
+          balance: { share, partner: onPartner, choose: hooks.choose },
+        });
+        reading = 'shared';
+      } else if (split) {
+        read = await readTraceThreaded(input, sink, {
+          onProgress,
+          partner: (ring) => {
+            partner = partnerJob(helper!, ring, { runs, own: theirs, options });
+          },
+        });
+      } else read = await (threaded ? readTraceThreaded : openTrace)(input, sink, { onProgress });
     } else {
       read = await readTraceFromStream(input.stream, input.name, sink);
     }
   } catch (e) {
     // The partner ends with the read (its ring says so); its own failure is secondary here.
-    await (partner as Promise<GroupOutcome> | null)?.catch(() => undefined);
+    await (partner as Promise<ShareOutcome> | null)?.catch(() => undefined);
     throw e;
   } finally {
     // Claimed but never given a job (the read failed before it had a ring): free it.
@@ -196,13 +240,17 @@ export async function replay(
       helper.worker.unref();
     }
   }
-  const partnerOutcome = partner ? await (partner as Promise<GroupOutcome>) : null;
+  const partnerOutcome = partner ? await (partner as Promise<ShareOutcome>) : null;
   if (!read.ok) throw new UserError(read.message);
-  const own = group.finish();
+  // Every run was replayed by exactly one of the threads, wherever the plan put it.
+  const outcomes = [...share.finish().runs, ...(partnerOutcome?.runs ?? [])];
+  const byRun = runs.map((_, i) => {
+    const o = outcomes.filter((x) => x.index === i);
+    if (o.length !== 1) throw new Error(`internal: ${o.length} threads replayed run ${i}`);
+    return o[0]!;
+  });
   const version = faultlineVersion();
-  const pick = <T>(i: number, a: readonly T[], b: readonly T[] | undefined): T =>
-    split ? (i % 2 === 0 ? a[i >> 1]! : b![i >> 1]!) : a[i]!;
-  const timelines = group.timelines;
+  const timeline = share.timeline;
   return {
     results: runs.map((r, i) => {
       const sys = r.system;
@@ -223,11 +271,13 @@ export async function replay(
         paging: sys.paging,
         misbehave: sys.misbehave ? misbehaviourName(sys.misbehave) : undefined,
       });
-      return { ...pick(i, own.results, partnerOutcome?.results), config };
+      return { ...byRun[i]!.result, config };
     }),
-    timelines: runs.map((_, i) => (split ? (i % 2 === 0 ? timelines[i >> 1]! : null) : timelines[i]!)),
+    // Only run 0 draws a timeline, and it never leaves this thread.
+    timelines: runs.map((_, i) => (i === 0 ? timeline : null)),
     trace: read.value,
     interrupted,
-    samples: runs.map((_, i) => pick(i, own.samples, partnerOutcome?.samples)),
+    samples: byRun.map((o) => o.samples),
+    reading,
   };
 }

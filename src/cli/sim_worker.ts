@@ -5,25 +5,36 @@
  * than a short replay).
  */
 import { parentPort } from 'node:worker_threads';
-import { type GroupOptions, type GroupOutcome, ReplayGroup } from './replay_group.js';
+import { balances } from './block_read.js';
+import { BlockRing, type BlockRingBuffers } from './block_ring.js';
+import type { GroupOptions } from './replay_group.js';
+import { applyPlan, DesignShare, type ShareOutcome } from './replay_share.js';
 import type { RunOptions } from './run_options.js';
+import { type BalanceSide, ShareBalance } from './share_balance.js';
 import { TraceRing, type TraceRingBuffers } from './trace_ring.js';
 
-/** The job: the runs to replay, how, and the ring to read; the answer carries the same id. */
+/**
+ * The job: every run of the comparison and which of them this thread replays, how, and the ring
+ * to read (the reader thread's, or one whose blocks this thread helps decode, and then possibly
+ * with runs moving between the threads: `balance`); the answer carries the same id.
+ */
 export interface SimJob {
   readonly id: number;
   readonly runs: readonly RunOptions[];
+  readonly own: readonly number[];
   readonly options: GroupOptions;
-  readonly buffers: TraceRingBuffers;
+  readonly ring:
+    | { readonly reader: TraceRingBuffers }
+    | { readonly blocks: BlockRingBuffers; readonly balance: boolean };
 }
 
 /** The answer. */
 export type SimReply = { readonly id: number } & (
-  | { readonly ok: true; readonly outcome: GroupOutcome }
+  | { readonly ok: true; readonly outcome: ShareOutcome }
   | { readonly ok: false; readonly error: string }
 );
 
-type Outcome = { ok: true; outcome: GroupOutcome } | { ok: false; error: string };
+type Outcome = { ok: true; outcome: ShareOutcome } | { ok: false; error: string };
 
 const failed = (e: unknown): Outcome => ({
   ok: false,
@@ -31,32 +42,62 @@ const failed = (e: unknown): Outcome => ({
 });
 
 function run(job: SimJob): Outcome {
-  const ring = new TraceRing(job.buffers);
-  let group: ReplayGroup | null = null;
+  if ('reader' in job.ring) return replayFrom(new TraceRing(job.ring.reader), job, false);
+  const ring = new BlockRing(job.ring.blocks);
+  try {
+    return replayFrom(ring, job, job.ring.balance && balances(ring.length, job.runs.length));
+  } finally {
+    ring.close();
+  }
+}
+
+function replayFrom(ring: BlockRing | TraceRing, job: SimJob, planning: boolean): Outcome {
+  let share: DesignShare | null = null;
   let failure: Outcome | null = null;
   try {
-    group = new ReplayGroup(job.runs, job.options);
+    share = new DesignShare(job.runs, job.own, { ...job.options, timed: planning });
   } catch (e) {
     failure = failed(e);
   }
+  const before = job.runs.map((_, i) => job.own.includes(i));
+  // After a failure the costs are still reported (none) and the plan followed (moving nothing).
+  const live = (): DesignShare | null => (failure === null ? share : null);
+  const side: BalanceSide = {
+    before,
+    costs: () => live()?.costs() ?? new Map(),
+    resetCosts: () => live()?.resetCosts(),
+    apply: (after, held) => {
+      const s = live();
+      if (s !== null) applyPlan(s, before, after, true, held);
+    },
+  };
+  const balance = planning && ring instanceof BlockRing ? new ShareBalance(ring, side, true) : null;
+  const unblock = balance ? () => balance.settle() : undefined;
   let more = true;
   // After a failure every batch is still taken and released: the reader and the main thread go on.
   for (let i = 0; ; i++) {
-    const batch = ring.partnerTake(i);
+    const batch = ring.partnerTake(i, unblock);
     if (batch === null) break;
     // The main thread feeds the same batches and ends the run where its own feed says so.
-    if (group !== null && failure === null && more) {
+    if (share !== null && failure === null && more) {
       try {
-        more = group.feed(batch);
+        more = share.feed(batch);
       } catch (e) {
         failure = failed(e);
       }
     }
-    ring.partnerDone(i);
+    if (balance?.holding === true) {
+      ring.partnerDone(i, false);
+      try {
+        balance.replayed(i + 1);
+      } catch (e) {
+        failure ??= failed(e);
+      }
+    } else ring.partnerDone(i);
   }
-  if (failure !== null || group === null) return failure ?? failed('no replay group');
+  if (failure !== null || share === null) return failure ?? failed('no replay group');
   try {
-    return { ok: true, outcome: group.finish() };
+    return { ok: true, outcome: share.finish() };
   } catch (e) {
     return failed(e);
   }

@@ -69,7 +69,13 @@ export interface TraceSourceOptions {
 /** Result of reading a trace. */
 export type TraceReadResult = Ok<TraceSummary> | TraceSourceError;
 
-const fail = (file: string, code: TraceSourceCode, what: string, extra: object = {}): TraceSourceError => ({
+/** A trace input error naming `file`. */
+export const traceSourceError = (
+  file: string,
+  code: TraceSourceCode,
+  what: string,
+  extra: object = {},
+): TraceSourceError => ({
   ...err(code, `${file}: ${what}`),
   file,
   ...extra,
@@ -89,8 +95,8 @@ export async function openTrace(
     fh = await open(path, 'r');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return fail(path, 'TRACE_NOT_FOUND', 'no such file');
-    return fail(path, 'TRACE_IO', `cannot open: ${(e as Error).message}`);
+    if (code === 'ENOENT') return traceSourceError(path, 'TRACE_NOT_FOUND', 'no such file');
+    return traceSourceError(path, 'TRACE_IO', `cannot open: ${(e as Error).message}`);
   }
   const stream = fh.createReadStream({ highWaterMark: options.chunkBytes ?? 1 << 20 });
   try {
@@ -144,11 +150,11 @@ function ioError(name: string, e: unknown, counter: Counter): TraceSourceError {
       x.code === 'Z_BUF_ERROR'
         ? 'unexpected end of gzip data (the file is truncated)'
         : `corrupt gzip data (${x.message})`;
-    return fail(name, 'TRACE_CORRUPT', `${what} after ${counter.bytes} compressed bytes`, {
+    return traceSourceError(name, 'TRACE_CORRUPT', `${what} after ${counter.bytes} compressed bytes`, {
       offset: counter.bytes,
     });
   }
-  return fail(name, 'TRACE_IO', `read error: ${x?.message ?? String(e)}`);
+  return traceSourceError(name, 'TRACE_IO', `read error: ${x?.message ?? String(e)}`);
 }
 
 function toBytes(v: unknown): Uint8Array {
@@ -211,25 +217,27 @@ async function consume(
     const reader = new BinaryTraceReader(consumer, options.batchCapacity, options.batchSupply);
     for await (const c of chunks) {
       const r = reader.feed(c);
-      if (!r.ok) return fail(name, r.code, r.message, { offset: r.offset });
+      if (!r.ok) return traceSourceError(name, r.code, r.message, { offset: r.offset });
       if (reader.stopped) break;
     }
     const e = reader.end();
-    if (!e.ok) return fail(name, e.code, e.message, { offset: e.offset });
+    if (!e.ok) return traceSourceError(name, e.code, e.message, { offset: e.offset });
     const s = { ...base, format: 'binary' as const, ...e.value, bytes: counter.bytes };
-    return s.records === 0 ? fail(name, 'TRACE_EMPTY', 'no trace records in this binary trace') : ok(s);
+    return s.records === 0
+      ? traceSourceError(name, 'TRACE_EMPTY', 'no trace records in this binary trace')
+      : ok(s);
   }
   const parser = new LackeyParser(consumer, options.batchCapacity, options.batchSupply);
   for await (const c of chunks) {
     const r = parser.feed(c);
-    if (!r.ok) return fail(name, r.code, r.message, { line: r.line, column: r.column });
+    if (!r.ok) return traceSourceError(name, r.code, r.message, { line: r.line, column: r.column });
     if (parser.stopped) break;
   }
   const e = parser.end();
-  if (!e.ok) return fail(name, e.code, e.message, { line: e.line, column: e.column });
+  if (!e.ok) return traceSourceError(name, e.code, e.message, { line: e.line, column: e.column });
   if (e.value.records === 0) {
     const why = headLen === 0 ? 'the input is empty' : `${e.value.lines} lines, none of them an access`;
-    return fail(name, 'TRACE_EMPTY', `no trace records (${why})`);
+    return traceSourceError(name, 'TRACE_EMPTY', `no trace records (${why})`);
   }
   return ok({ ...base, format: 'lackey', ...e.value, bytes: counter.bytes });
 }

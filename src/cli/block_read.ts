@@ -1,0 +1,169 @@
+/**
+ * The replaying thread's side of a shared decode ({@link BlockRing}): `compare` of a binary trace
+ * with a partner thread reads no trace on a reader thread; this thread and the partner decode the
+ * blocks between them while each replays its designs. Same contract as {@link openTrace}.
+ */
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import type { TraceSink } from '../sim/trace_batch.js';
+import { ok } from '../util/result.js';
+import { type BinaryBlockIndex, indexBinaryBlocks } from '../workload/binary_blocks.js';
+import type { TraceCorruptError } from '../workload/binary_trace.js';
+import type { BlockRing } from './block_ring.js';
+import {
+  type DesignShare,
+  PLAN_BATCHES,
+  PLAN_MAX_RUNS,
+  PLAN_MIN_BATCHES,
+  type planShare,
+  shareSide,
+} from './replay_share.js';
+import { ShareBalance } from './share_balance.js';
+import { type TraceReadResult, traceSourceError } from './trace_source.js';
+
+/**
+ * Batches in flight. Like the reader thread's ring with a partner (PARTNER_SLOTS): the two
+ * threads replay different designs and drift apart, and the one ahead decodes ahead.
+ */
+export const SHARED_SLOTS = 16;
+
+/** Batches in flight when the runs are balanced: the PLAN_BATCHES held for the plan, and room to decode ahead. */
+export const PLAN_SLOTS = PLAN_BATCHES + 12;
+
+/** The replaying thread lets the event loop run (signals, progress bars) at least this often. */
+const YIELD_MS = 25;
+
+/**
+ * The block index of `path` when a shared decode can read it: a plain (not gzip) binary trace
+ * with at least one record, well framed, whose blocks each fill one batch of `capacity` records
+ * (as `trace convert` writes them). Null otherwise: the streaming reader then reads it, and
+ * reports any problem in it.
+ */
+export function sharedBlocks(path: string, capacity: number): BinaryBlockIndex | null {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return null;
+  }
+  try {
+    const readAt = (offset: number, length: number): Uint8Array => {
+      const b = new Uint8Array(length);
+      let got = 0;
+      for (let k = 1; got < length && k > 0; got += k) k = readSync(fd, b, got, length - got, offset + got);
+      return b.subarray(0, got);
+    };
+    const index = indexBinaryBlocks(fstatSync(fd).size, readAt, capacity);
+    return index !== null && index.totalRecords > 0 ? index : null;
+  } catch {
+    return null;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Options of {@link readBlocksShared}. */
+export interface SharedReadOptions {
+  readonly onProgress?: (bytes: number) => void;
+  /** True once the partner thread has died (then nothing waits for it). */
+  readonly partnerFailed: () => boolean;
+  /**
+   * Balance the runs between the threads (replay_share.ts): this thread's runs, fed by
+   * `consumer`, and which runs the partner replays now. The partner must be told to balance too.
+   */
+  readonly balance?: {
+    readonly share: DesignShare;
+    readonly partner: readonly boolean[];
+    /** Picks the new split (default {@link planShare}; tests force moves with it). */
+    readonly choose?: typeof planShare;
+  };
+}
+
+/**
+ * Whether a shared read of `batches` batches balances its `runs` runs: from 3 (2 runs have no better split
+ * than one each), up to 16 (the plan tries every split), and only over a trace long enough to
+ * repay the moves.
+ */
+export function balances(batches: number, runs: number): boolean {
+  return runs >= 3 && runs <= PLAN_MAX_RUNS && batches >= PLAN_MIN_BATCHES;
+}
+
+/**
+ * Replays the batches of `ring` into `consumer` on this thread, decoding those nobody has yet,
+ * and allows each to the partner as it takes it. Resolves once the partner has replayed every
+ * batch taken.
+ */
+export async function readBlocksShared(
+  ring: BlockRing,
+  consumer: TraceSink,
+  options: SharedReadOptions,
+): Promise<TraceReadResult> {
+  const { path, index } = ring.buffers;
+  let taken = 0;
+  let records = 0;
+  let stopped = false;
+  let failure: TraceCorruptError | null = null;
+  let turn = performance.now();
+  const b = options.balance;
+  const balance =
+    b !== undefined && balances(ring.length, b.partner.length)
+      ? new ShareBalance(ring, shareSide(b.share, b.partner, false), false, options.partnerFailed, b.choose)
+      : null;
+  try {
+    for (let i = 0; i < ring.length; ) {
+      // While batches are ready nothing below awaits: make room for signal handlers and timers.
+      if (performance.now() - turn >= YIELD_MS) {
+        await nextTurn();
+        turn = performance.now();
+      }
+      const tick = ring.tick;
+      const batch = ring.ready(i);
+      if (batch === null) {
+        if (ring.failed(i)) {
+          failure = ring.error(i);
+          break;
+        }
+        // Nothing to decode: perhaps the plan frees the slots this thread holds.
+        if (ring.decodeAhead() || balance?.settle() === true) continue;
+        await ring.changed(tick, 200);
+        turn = performance.now();
+        continue;
+      }
+      records += batch.length;
+      ring.allow(++taken);
+      const more = consumer(batch);
+      i++;
+      if (balance?.holding === true) balance.replayed(i);
+      else ring.release(i - 1);
+      if (more === false) {
+        stopped = true;
+        break;
+      }
+      options.onProgress?.(ring.bytesThrough(i - 1));
+    }
+    ring.end(taken);
+    for (;;) {
+      const tick = ring.tick;
+      if (ring.partnerProgress >= taken || options.partnerFailed()) break;
+      await ring.changed(tick, 200);
+    }
+  } finally {
+    // On an exception the partner is told the run ends here: it must not wait for batches that will not come.
+    ring.end(taken);
+    ring.close();
+  }
+  if (failure !== null)
+    return traceSourceError(path, failure.code, failure.message, { offset: failure.offset });
+  return ok({
+    file: path,
+    format: 'binary',
+    gzip: false,
+    records,
+    lines: null,
+    partialLine: false,
+    declaredRecords: index.declaredRecords,
+    stopped,
+    // Read to the end: the last block and the 16-byte end block after it.
+    bytes: stopped ? ring.bytesThrough(taken - 1) : ring.bytesThrough(ring.length - 1) + 16,
+  });
+}

@@ -1,0 +1,305 @@
+/**
+ * A ring of trace batches that its two consumers decode themselves: `compare`'s replaying thread
+ * and its partner each replay their share of the designs, and whichever of them needs a batch
+ * first (or is waiting anyway) reads that block of the binary trace and decodes it into the shared
+ * slot. Two busy threads on two cores then share the decoding between them, where a reader thread
+ * would make a third (docs/ARCHITECTURE.md, "Sharing the decode").
+ *
+ * It serves only binary traces whose blocks each fill one batch ({@link indexBinaryBlocks}), so
+ * batch i is block i wherever it is decoded and the batches are those of the streaming reader.
+ * As in {@link TraceRing}, the replaying thread allows each batch to the partner as it takes it
+ * and ends the run where its own feed stopped, so both replay exactly the same batches.
+ */
+import { closeSync, openSync, readSync } from 'node:fs';
+import { TraceBatch } from '../sim/trace_batch.js';
+import { BinaryBlockDecoder, type BinaryBlockIndex } from '../workload/binary_blocks.js';
+import type { TraceCorruptError } from '../workload/binary_trace.js';
+
+/** The shared buffers and the block index, as posted to the partner thread. */
+export interface BlockRingBuffers {
+  readonly path: string;
+  readonly index: BinaryBlockIndex;
+  readonly capacity: number;
+  readonly slots: number;
+  readonly control: SharedArrayBuffer;
+  readonly kind: SharedArrayBuffer;
+  readonly addr: SharedArrayBuffer;
+  readonly size: SharedArrayBuffer;
+  /** Per run of the comparison, its cost over the timed batches (replay_share.ts). */
+  readonly costs: SharedArrayBuffer;
+}
+
+// Slot states.
+const FREE = 0;
+const DECODING = 1;
+const READY = 2;
+const FAILED = 3;
+
+/**
+ * Control words: per slot its state, the number of the batch in it, its length and the consumers
+ * yet to release it; then the next batch to claim for decoding, the batches allowed to the
+ * partner, the end (batches + 1, 0 while unknown), the batches the partner has replayed, a tick
+ * that every change of any of these advances (one word to wait on), the threads that reported
+ * their runs' costs, and the plan (1 + the mask of runs on the partner, 0 while undecided).
+ */
+const controlWords = (slots: number) => 4 * slots + 7;
+
+export class BlockRing {
+  private readonly ctrl: Int32Array;
+  private readonly batches: TraceBatch[];
+  private readonly seqAt: number;
+  private readonly lenAt: number;
+  private readonly pendingAt: number;
+  private readonly claimAt: number;
+  private readonly allowedAt: number;
+  private readonly endAt: number;
+  private readonly progressAt: number;
+  private readonly tickAt: number;
+  private readonly reportedAt: number;
+  private readonly planAt: number;
+  private readonly costs: Float64Array;
+  private readonly decoder: BinaryBlockDecoder;
+  /** This thread's read buffer and file, opened on first use. */
+  private payload: Uint8Array | null = null;
+  private fd = -1;
+
+  constructor(readonly buffers: BlockRingBuffers) {
+    const { capacity, slots } = buffers;
+    this.ctrl = new Int32Array(buffers.control);
+    this.seqAt = slots;
+    this.lenAt = 2 * slots;
+    this.pendingAt = 3 * slots;
+    this.claimAt = 4 * slots;
+    this.allowedAt = this.claimAt + 1;
+    this.endAt = this.claimAt + 2;
+    this.progressAt = this.claimAt + 3;
+    this.tickAt = this.claimAt + 4;
+    this.reportedAt = this.claimAt + 5;
+    this.planAt = this.claimAt + 6;
+    this.costs = new Float64Array(buffers.costs);
+    this.decoder = new BinaryBlockDecoder(buffers.index.version);
+    this.batches = Array.from(
+      { length: slots },
+      (_, s) =>
+        new TraceBatch(capacity, {
+          kind: new Uint8Array(buffers.kind, s * capacity, capacity),
+          addr: new Float64Array(buffers.addr, s * capacity * 8, capacity),
+          size: new Uint32Array(buffers.size, s * capacity * 4, capacity),
+        }),
+    );
+  }
+
+  /**
+   * Allocates a ring of `slots` batches of `capacity` records over the blocks of `index`, for a
+   * comparison of `runs` runs.
+   */
+  static create(
+    path: string,
+    index: BinaryBlockIndex,
+    capacity: number,
+    slots: number,
+    runs: number,
+  ): BlockRing {
+    return new BlockRing({
+      costs: new SharedArrayBuffer(8 * runs),
+      path,
+      index,
+      capacity,
+      slots,
+      control: new SharedArrayBuffer(4 * controlWords(slots)),
+      kind: new SharedArrayBuffer(capacity * slots),
+      addr: new SharedArrayBuffer(8 * capacity * slots),
+      size: new SharedArrayBuffer(4 * capacity * slots),
+    });
+  }
+
+  /** Batches of the trace (its blocks). */
+  get length(): number {
+    return this.buffers.index.records.length;
+  }
+
+  /** Bytes of the trace up to the end of batch i's block (for progress bars). */
+  bytesThrough(i: number): number {
+    const { payloadOffsets, payloadBytes } = this.buffers.index;
+    return payloadOffsets[i]! + payloadBytes[i]!;
+  }
+
+  /** The tick's value: read it before checking, then wait on it, so that no change is missed. */
+  get tick(): number {
+    return Atomics.load(this.ctrl, this.tickAt);
+  }
+
+  private advance(): void {
+    Atomics.add(this.ctrl, this.tickAt, 1);
+    Atomics.notify(this.ctrl, this.tickAt);
+  }
+
+  /** Batch i when it has been decoded into its slot, else null. */
+  ready(i: number): TraceBatch | null {
+    const s = i % this.buffers.slots;
+    if (Atomics.load(this.ctrl, s) !== READY || Atomics.load(this.ctrl, this.seqAt + s) !== i) return null;
+    const b = this.batches[s]!;
+    b.length = Atomics.load(this.ctrl, this.lenAt + s);
+    return b;
+  }
+
+  /** True when decoding batch i failed (see {@link error}). */
+  failed(i: number): boolean {
+    const s = i % this.buffers.slots;
+    return Atomics.load(this.ctrl, s) === FAILED && Atomics.load(this.ctrl, this.seqAt + s) === i;
+  }
+
+  /**
+   * Claims the next batch nobody has decoded yet and decodes it, if its slot is free (both
+   * consumers released the batch it held). Returns false when there was nothing to do: every
+   * batch is claimed, or the next one's slot is still held. Never blocks.
+   */
+  decodeAhead(): boolean {
+    const c = Atomics.load(this.ctrl, this.claimAt);
+    if (c >= this.length) return false;
+    const s = c % this.buffers.slots;
+    if (Atomics.load(this.ctrl, s) !== FREE) return false;
+    // Lost the race: the other thread claimed batch c, so there may be more to do.
+    if (Atomics.compareExchange(this.ctrl, this.claimAt, c, c + 1) !== c) return true;
+    Atomics.store(this.ctrl, s, DECODING);
+    Atomics.store(this.ctrl, this.seqAt + s, c);
+    const batch = this.batches[s]!;
+    const r = this.decode(c, batch);
+    Atomics.store(this.ctrl, this.lenAt + s, batch.length);
+    Atomics.store(this.ctrl, this.pendingAt + s, 2);
+    Atomics.store(this.ctrl, s, r === null ? READY : FAILED);
+    this.advance();
+    return true;
+  }
+
+  /** Why batch i failed to decode: decodes its block again (the error is deterministic). */
+  error(i: number): TraceCorruptError {
+    const r = this.decode(i, new TraceBatch(this.buffers.capacity));
+    if (r === null) throw new Error(`internal: block ${i} decoded on the second try`);
+    return r;
+  }
+
+  /** Reads block i and decodes it into `batch`: null, or the error. */
+  private decode(i: number, batch: TraceBatch): TraceCorruptError | null {
+    const { payloadOffsets, payloadBytes, records } = this.buffers.index;
+    const n = payloadBytes[i]!;
+    if (this.payload === null || this.payload.length < n) this.payload = new Uint8Array(Math.max(n, 1 << 20));
+    if (this.fd < 0) this.fd = openSync(this.buffers.path, 'r');
+    const base = payloadOffsets[i]!;
+    let got = 0;
+    while (got < n) {
+      const k = readSync(this.fd, this.payload, got, n - got, base + got);
+      if (k === 0) break;
+      got += k;
+    }
+    // A file cut short since it was indexed: the block decoder reports the missing bytes.
+    const r = this.decoder.decode(this.payload, 0, got, records[i]!, base, batch);
+    return r.ok ? null : r;
+  }
+
+  /** Done with batch i: its slot is free again once both consumers released it. */
+  release(i: number): void {
+    const s = i % this.buffers.slots;
+    if (Atomics.sub(this.ctrl, this.pendingAt + s, 1) > 1) return;
+    Atomics.store(this.ctrl, s, FREE);
+    this.advance();
+  }
+
+  /** Replaying thread: the partner may replay batches 0..n-1. */
+  allow(n: number): void {
+    Atomics.store(this.ctrl, this.allowedAt, n);
+    this.advance();
+  }
+
+  /** Replaying thread: the run has exactly `n` batches. */
+  end(n: number): void {
+    if (Atomics.load(this.ctrl, this.endAt) === 0) Atomics.store(this.ctrl, this.endAt, n + 1);
+    this.advance();
+  }
+
+  /** Batches the partner has replayed. */
+  get partnerProgress(): number {
+    return Atomics.load(this.ctrl, this.progressAt);
+  }
+
+  /** Resolves when anything changed, or after `ms`. */
+  async changed(tick: number, ms: number): Promise<void> {
+    const w = Atomics.waitAsync(this.ctrl, this.tickAt, tick, ms);
+    if (w.async) await w.value;
+  }
+
+  // Partner side (blocking waits: it runs on its own thread).
+
+  /**
+   * Blocks until batch i may be replayed, decoding meanwhile; null when the run ends before it.
+   * `unblock` is tried before each wait (the plan may free slots this thread holds).
+   */
+  partnerTake(i: number, unblock?: () => boolean): TraceBatch | null {
+    const c = this.ctrl;
+    for (;;) {
+      const tick = this.tick;
+      const end = Atomics.load(c, this.endAt);
+      if (end !== 0 && i >= end - 1) return null;
+      if (Atomics.load(c, this.allowedAt) > i) {
+        const b = this.ready(i);
+        if (b !== null) return b;
+      }
+      if (this.decodeAhead() || unblock?.() === true) continue;
+      Atomics.wait(c, this.tickAt, tick, 100);
+    }
+  }
+
+  /** Partner: done with batch i; it keeps the batch in its slot when `release` is false. */
+  partnerDone(i: number, release = true): void {
+    if (release) this.release(i);
+    Atomics.store(this.ctrl, this.progressAt, i + 1);
+    this.advance();
+  }
+
+  // The plan (replay_share.ts): both threads report their runs' costs, the replaying thread decides.
+
+  /** Publishes this thread's runs' costs. */
+  report(costs: ReadonlyMap<number, number>): void {
+    for (const [i, c] of costs) this.costs[i] = c;
+    Atomics.add(this.ctrl, this.reportedAt, 1);
+    this.advance();
+  }
+
+  /** Threads that have reported. */
+  get reports(): number {
+    return Atomics.load(this.ctrl, this.reportedAt);
+  }
+
+  /** Every run's reported cost. */
+  get reportedCosts(): number[] {
+    return Array.from(this.costs);
+  }
+
+  /** Replaying thread: the partner replays the runs marked in `partner` from now on. */
+  decide(partner: readonly boolean[]): void {
+    let mask = 0;
+    partner.forEach((p, i) => {
+      if (p) mask |= 1 << i;
+    });
+    Atomics.store(this.ctrl, this.planAt, mask + 1);
+    this.advance();
+  }
+
+  /** The runs on the partner once decided, else null. */
+  get plan(): boolean[] | null {
+    const w = Atomics.load(this.ctrl, this.planAt);
+    if (w === 0) return null;
+    return Array.from({ length: this.costs.length }, (_, i) => (((w - 1) >> i) & 1) === 1);
+  }
+
+  /** Gives back batches 0..n-1, which this thread held until the plan. */
+  releaseHeld(n: number): void {
+    for (let i = 0; i < n; i++) this.release(i);
+  }
+
+  /** Closes this thread's file. */
+  close(): void {
+    if (this.fd >= 0) closeSync(this.fd);
+    this.fd = -1;
+  }
+}
