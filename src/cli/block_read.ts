@@ -102,7 +102,7 @@ export async function readBlocksShared(
   let taken = 0;
   let records = 0;
   let stopped = false;
-  let failure: TraceCorruptError | null = null;
+  let failure: TraceCorruptError | Error | null = null;
   let turn = performance.now();
   const b = options.balance;
   const balance =
@@ -152,6 +152,7 @@ export async function readBlocksShared(
     ring.end(taken);
     ring.close();
   }
+  if (failure instanceof Error) return traceSourceError(path, 'TRACE_IO', `read error: ${failure.message}`);
   if (failure !== null)
     return traceSourceError(path, failure.code, failure.message, { offset: failure.offset });
   return ok({

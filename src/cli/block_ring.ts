@@ -14,17 +14,15 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import { TraceBatch } from '../sim/trace_batch.js';
 import { BinaryBlockDecoder, type BinaryBlockIndex } from '../workload/binary_blocks.js';
 import type { TraceCorruptError } from '../workload/binary_trace.js';
+import { type SlotBuffers, slotBatches, slotBuffers } from './trace_ring.js';
 
 /** The shared buffers and the block index, as posted to the partner thread. */
-export interface BlockRingBuffers {
+export interface BlockRingBuffers extends SlotBuffers {
   readonly path: string;
   readonly index: BinaryBlockIndex;
   readonly capacity: number;
   readonly slots: number;
   readonly control: SharedArrayBuffer;
-  readonly kind: SharedArrayBuffer;
-  readonly addr: SharedArrayBuffer;
-  readonly size: SharedArrayBuffer;
   /** Per run of the comparison, its cost over the timed batches (replay_share.ts). */
   readonly costs: SharedArrayBuffer;
 }
@@ -64,7 +62,7 @@ export class BlockRing {
   private fd = -1;
 
   constructor(readonly buffers: BlockRingBuffers) {
-    const { capacity, slots } = buffers;
+    const { slots } = buffers;
     this.ctrl = new Int32Array(buffers.control);
     this.seqAt = slots;
     this.lenAt = 2 * slots;
@@ -78,15 +76,7 @@ export class BlockRing {
     this.planAt = this.claimAt + 6;
     this.costs = new Float64Array(buffers.costs);
     this.decoder = new BinaryBlockDecoder(buffers.index.version);
-    this.batches = Array.from(
-      { length: slots },
-      (_, s) =>
-        new TraceBatch(capacity, {
-          kind: new Uint8Array(buffers.kind, s * capacity, capacity),
-          addr: new Float64Array(buffers.addr, s * capacity * 8, capacity),
-          size: new Uint32Array(buffers.size, s * capacity * 4, capacity),
-        }),
-    );
+    this.batches = slotBatches(buffers);
   }
 
   /**
@@ -107,9 +97,7 @@ export class BlockRing {
       capacity,
       slots,
       control: new SharedArrayBuffer(4 * controlWords(slots)),
-      kind: new SharedArrayBuffer(capacity * slots),
-      addr: new SharedArrayBuffer(8 * capacity * slots),
-      size: new SharedArrayBuffer(4 * capacity * slots),
+      ...slotBuffers(capacity, slots),
     });
   }
 
@@ -164,19 +152,32 @@ export class BlockRing {
     Atomics.store(this.ctrl, s, DECODING);
     Atomics.store(this.ctrl, this.seqAt + s, c);
     const batch = this.batches[s]!;
-    const r = this.decode(c, batch);
+    let ok: boolean;
+    try {
+      ok = this.decode(c, batch) === null;
+    } catch {
+      // A read error: the replaying thread meets it again in error().
+      batch.length = 0;
+      ok = false;
+    }
     Atomics.store(this.ctrl, this.lenAt + s, batch.length);
     Atomics.store(this.ctrl, this.pendingAt + s, 2);
-    Atomics.store(this.ctrl, s, r === null ? READY : FAILED);
+    Atomics.store(this.ctrl, s, ok ? READY : FAILED);
     this.advance();
     return true;
   }
 
-  /** Why batch i failed to decode: decodes its block again (the error is deterministic). */
-  error(i: number): TraceCorruptError {
-    const r = this.decode(i, new TraceBatch(this.buffers.capacity));
-    if (r === null) throw new Error(`internal: block ${i} decoded on the second try`);
-    return r;
+  /**
+   * Why batch i failed: decodes its block again (a corrupt block fails the same way), or the read
+   * error (an Error) if reading it fails.
+   */
+  error(i: number): TraceCorruptError | Error {
+    try {
+      const r = this.decode(i, new TraceBatch(this.buffers.capacity));
+      return r ?? new Error(`block ${i} could not be read, then could`);
+    } catch (e) {
+      return e instanceof Error ? e : new Error(String(e));
+    }
   }
 
   /** Reads block i and decodes it into `batch`: null, or the error. */

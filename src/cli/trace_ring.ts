@@ -12,16 +12,45 @@
 import { TraceBatch } from '../sim/trace_batch.js';
 
 /** The shared buffers of a ring, as passed to the reader thread in `workerData`. */
-export interface TraceRingBuffers {
+export interface TraceRingBuffers extends SlotBuffers {
   readonly capacity: number;
   readonly slots: number;
   /** Threads that take every batch: 1, or 2 with a partner. */
   readonly consumers: number;
   readonly control: SharedArrayBuffer;
+  readonly bytes: SharedArrayBuffer;
+}
+
+/** The record arrays of a ring's slots, in shared memory. */
+export interface SlotBuffers {
   readonly kind: SharedArrayBuffer;
   readonly addr: SharedArrayBuffer;
   readonly size: SharedArrayBuffer;
-  readonly bytes: SharedArrayBuffer;
+}
+
+/** Shared record arrays for `slots` batches of `capacity` records. */
+export function slotBuffers(capacity: number, slots: number): SlotBuffers {
+  return {
+    kind: new SharedArrayBuffer(capacity * slots),
+    addr: new SharedArrayBuffer(8 * capacity * slots),
+    size: new SharedArrayBuffer(4 * capacity * slots),
+  };
+}
+
+/** One batch per slot over the shared record arrays (each thread builds its own views). */
+export function slotBatches(
+  b: SlotBuffers & { readonly capacity: number; readonly slots: number },
+): TraceBatch[] {
+  const { capacity } = b;
+  return Array.from(
+    { length: b.slots },
+    (_, s) =>
+      new TraceBatch(capacity, {
+        kind: new Uint8Array(b.kind, s * capacity, capacity),
+        addr: new Float64Array(b.addr, s * capacity * 8, capacity),
+        size: new Uint32Array(b.size, s * capacity * 4, capacity),
+      }),
+  );
 }
 
 /**
@@ -58,7 +87,7 @@ export class TraceRing {
   private published = 0;
 
   constructor(readonly buffers: TraceRingBuffers) {
-    const { capacity, slots } = buffers;
+    const { slots } = buffers;
     this.ctrl = new Int32Array(buffers.control);
     this.read = new Float64Array(buffers.bytes);
     this.stopAt = 2 * slots;
@@ -68,15 +97,7 @@ export class TraceRing {
     this.endAt = 3 * slots + 3;
     this.progressAt = 3 * slots + 4;
     this.seqAt = 3 * slots + 5;
-    this.batches = Array.from(
-      { length: slots },
-      (_, s) =>
-        new TraceBatch(capacity, {
-          kind: new Uint8Array(buffers.kind, s * capacity, capacity),
-          addr: new Float64Array(buffers.addr, s * capacity * 8, capacity),
-          size: new Uint32Array(buffers.size, s * capacity * 4, capacity),
-        }),
-    );
+    this.batches = slotBatches(buffers);
   }
 
   /** Allocates the shared buffers of a ring of `slots` batches of `capacity` records. */
@@ -86,9 +107,7 @@ export class TraceRing {
       slots,
       consumers,
       control: new SharedArrayBuffer(4 * controlWords(slots)),
-      kind: new SharedArrayBuffer(capacity * slots),
-      addr: new SharedArrayBuffer(8 * capacity * slots),
-      size: new SharedArrayBuffer(4 * capacity * slots),
+      ...slotBuffers(capacity, slots),
       bytes: new SharedArrayBuffer(8),
     });
   }
