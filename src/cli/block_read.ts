@@ -125,6 +125,8 @@ export async function readBlocksShared(
         }
         // Nothing to decode: perhaps the plan frees the slots this thread holds.
         if (ring.decodeAhead() || balance?.settle() === true) continue;
+        // A partner that died may have claimed this batch, or hold its slot: it never comes.
+        if (options.partnerFailed()) throw new Error('internal: the partner replay thread died');
         await ring.changed(tick, 200);
         turn = performance.now();
         continue;
