@@ -15,7 +15,8 @@ import {
   PLAN_BATCHES,
   PLAN_MAX_RUNS,
   PLAN_MIN_BATCHES,
-  type planShare,
+  PLAN_UNTIMED,
+  planShare,
   shareSide,
 } from './replay_share.js';
 import { ShareBalance } from './share_balance.js';
@@ -107,7 +108,14 @@ export async function readBlocksShared(
   const b = options.balance;
   const balance =
     b !== undefined && balances(ring.length, b.partner.length)
-      ? new ShareBalance(ring, shareSide(b.share, b.partner, false), false, options.partnerFailed, b.choose)
+      ? new ShareBalance(
+          ring,
+          shareSide(b.share, b.partner, false),
+          false,
+          options.partnerFailed,
+          (costs, done) =>
+            (b.choose ?? planShare)(costs, b.partner, PLAN_BATCHES - PLAN_UNTIMED, done, ring.length - done),
+        )
       : null;
   try {
     for (let i = 0; i < ring.length; ) {

@@ -14,6 +14,7 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import { TraceBatch } from '../sim/trace_batch.js';
 import { BinaryBlockDecoder, type BinaryBlockIndex } from '../workload/binary_blocks.js';
 import type { TraceCorruptError } from '../workload/binary_trace.js';
+import { type PlanRing, PlanWords } from './plan_words.js';
 import { type SlotBuffers, slotBatches, slotBuffers } from './trace_ring.js';
 
 /** The shared buffers and the block index, as posted to the partner thread. */
@@ -42,7 +43,7 @@ const FAILED = 3;
  */
 const controlWords = (slots: number) => 4 * slots + 7;
 
-export class BlockRing {
+export class BlockRing implements PlanRing {
   private readonly ctrl: Int32Array;
   private readonly batches: TraceBatch[];
   private readonly seqAt: number;
@@ -53,9 +54,7 @@ export class BlockRing {
   private readonly endAt: number;
   private readonly progressAt: number;
   private readonly tickAt: number;
-  private readonly reportedAt: number;
-  private readonly planAt: number;
-  private readonly costs: Float64Array;
+  readonly planning: PlanWords;
   private readonly decoder: BinaryBlockDecoder;
   /** This thread's read buffer and file, opened on first use. */
   private payload: Uint8Array | null = null;
@@ -72,9 +71,13 @@ export class BlockRing {
     this.endAt = this.claimAt + 2;
     this.progressAt = this.claimAt + 3;
     this.tickAt = this.claimAt + 4;
-    this.reportedAt = this.claimAt + 5;
-    this.planAt = this.claimAt + 6;
-    this.costs = new Float64Array(buffers.costs);
+    this.planning = new PlanWords(
+      this.ctrl,
+      this.claimAt + 5,
+      this.claimAt + 6,
+      new Float64Array(buffers.costs),
+      () => this.advance(),
+    );
     this.decoder = new BinaryBlockDecoder(buffers.index.version);
     this.batches = slotBatches(buffers);
   }
@@ -257,40 +260,9 @@ export class BlockRing {
     this.advance();
   }
 
-  // The plan (replay_share.ts): both threads report their runs' costs, the replaying thread decides.
-
-  /** Publishes this thread's runs' costs. */
-  report(costs: ReadonlyMap<number, number>): void {
-    for (const [i, c] of costs) this.costs[i] = c;
-    Atomics.add(this.ctrl, this.reportedAt, 1);
-    this.advance();
-  }
-
-  /** Threads that have reported. */
-  get reports(): number {
-    return Atomics.load(this.ctrl, this.reportedAt);
-  }
-
-  /** Every run's reported cost. */
-  get reportedCosts(): number[] {
-    return Array.from(this.costs);
-  }
-
-  /** Replaying thread: the partner replays the runs marked in `partner` from now on. */
-  decide(partner: readonly boolean[]): void {
-    let mask = 0;
-    partner.forEach((p, i) => {
-      if (p) mask |= 1 << i;
-    });
-    Atomics.store(this.ctrl, this.planAt, mask + 1);
-    this.advance();
-  }
-
-  /** The runs on the partner once decided, else null. */
-  get plan(): boolean[] | null {
-    const w = Atomics.load(this.ctrl, this.planAt);
-    if (w === 0) return null;
-    return Array.from({ length: this.costs.length }, (_, i) => (((w - 1) >> i) & 1) === 1);
+  /** Batch i, which this thread still holds (for the plan). */
+  held(i: number): TraceBatch | null {
+    return this.ready(i);
   }
 
   /** Gives back batches 0..n-1, which this thread held until the plan. */

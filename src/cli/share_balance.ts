@@ -7,8 +7,14 @@
  * that reaches the plan first does not sit idle until the other does.
  */
 import type { TraceBatch } from '../sim/trace_batch.js';
-import type { BlockRing } from './block_ring.js';
-import { PLAN_BATCHES, PLAN_UNTIMED, planShare } from './replay_share.js';
+import type { PlanRing } from './plan_words.js';
+import { PLAN_BATCHES, PLAN_UNTIMED } from './replay_share.js';
+
+/**
+ * The replaying thread's choice from every run's cost over the timed batches, once this thread
+ * replayed `done` batches: the runs the partner replays, or null to keep the split.
+ */
+export type PlanChoice = (costs: readonly number[], done: number) => boolean[] | null;
 
 /** What a thread balances: its runs' costs, and how it moves runs once the split is known. */
 export interface BalanceSide {
@@ -30,14 +36,14 @@ export class ShareBalance {
 
   /**
    * `partnerSide`: the partner thread follows the plan; the replaying thread decides it with
-   * `choose` (default {@link planShare}), without the partner's costs once `partnerFailed`.
+   * `choose`, and keeps the split without the partner's costs once `partnerFailed`.
    */
   constructor(
-    private readonly ring: BlockRing,
+    private readonly ring: PlanRing,
     private readonly side: BalanceSide,
     private readonly partnerSide: boolean,
     private readonly partnerFailed: () => boolean = () => false,
-    private readonly choose: typeof planShare = planShare,
+    private readonly choose: PlanChoice = () => null,
   ) {}
 
   /** This thread replayed batch `done - 1` and holds it: times, reports, and moves when it can. */
@@ -45,7 +51,7 @@ export class ShareBalance {
     this.done = done;
     if (done === PLAN_UNTIMED) this.side.resetCosts();
     if (done === PLAN_BATCHES) {
-      this.ring.report(this.side.costs());
+      this.ring.planning.report(this.side.costs());
       this.reported = true;
     }
     this.settle();
@@ -57,11 +63,11 @@ export class ShareBalance {
    */
   settle(): boolean {
     if (!this.holding || !this.reported) return false;
-    const after = this.partnerSide ? this.ring.plan : this.decide();
+    const after = this.partnerSide ? this.ring.planning.plan : this.decide();
     if (after === null) return false;
     const held: TraceBatch[] = [];
     for (let i = 0; i < this.done; i++) {
-      const b = this.ring.ready(i);
+      const b = this.ring.held(i);
       if (b === null) throw new Error(`internal: held batch ${i} left the ring`);
       held.push(b);
     }
@@ -76,13 +82,12 @@ export class ShareBalance {
 
   /** The replaying thread's decision, once both threads reported (or the partner died). */
   private decide(): boolean[] | null {
-    const both = this.ring.reports >= 2;
+    const words = this.ring.planning;
+    const both = words.reports >= 2;
     if (!both && !this.partnerFailed()) return null;
-    const timed = PLAN_BATCHES - PLAN_UNTIMED;
-    const left = this.ring.length - this.done;
-    const next = both ? this.choose(this.ring.reportedCosts, this.side.before, timed, this.done, left) : null;
+    const next = both ? this.choose(words.reportedCosts, this.done) : null;
     const after = next ?? [...this.side.before];
-    this.ring.decide(after);
+    words.decide(after);
     return after;
   }
 }
