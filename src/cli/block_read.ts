@@ -10,16 +10,8 @@ import { ok } from '../util/result.js';
 import { type BinaryBlockIndex, indexBinaryBlocks } from '../workload/binary_blocks.js';
 import type { TraceCorruptError } from '../workload/binary_trace.js';
 import type { BlockRing } from './block_ring.js';
-import {
-  type DesignShare,
-  PLAN_BATCHES,
-  PLAN_MAX_RUNS,
-  PLAN_MIN_BATCHES,
-  PLAN_UNTIMED,
-  planShare,
-  shareSide,
-} from './replay_share.js';
-import { ShareBalance } from './share_balance.js';
+import { balances, type DesignShare, type planShare } from './replay_share.js';
+import { mainBalance } from './share_balance.js';
 import { type TraceReadResult, traceSourceError } from './trace_source.js';
 
 /**
@@ -27,9 +19,6 @@ import { type TraceReadResult, traceSourceError } from './trace_source.js';
  * threads replay different designs and drift apart, and the one ahead decodes ahead.
  */
 export const SHARED_SLOTS = 16;
-
-/** Batches in flight when the runs are balanced: the PLAN_BATCHES held for the plan, and room to decode ahead. */
-export const PLAN_SLOTS = PLAN_BATCHES + 12;
 
 /** The replaying thread lets the event loop run (signals, progress bars) at least this often. */
 const YIELD_MS = 25;
@@ -81,15 +70,6 @@ export interface SharedReadOptions {
 }
 
 /**
- * Whether a shared read of `batches` batches balances its `runs` runs: from 3 (2 runs have no better split
- * than one each), up to 16 (the plan tries every split), and only over a trace long enough to
- * repay the moves.
- */
-export function balances(batches: number, runs: number): boolean {
-  return runs >= 3 && runs <= PLAN_MAX_RUNS && batches >= PLAN_MIN_BATCHES;
-}
-
-/**
  * Replays the batches of `ring` into `consumer` on this thread, decoding those nobody has yet,
  * and allows each to the partner as it takes it. Resolves once the partner has replayed every
  * batch taken.
@@ -108,14 +88,7 @@ export async function readBlocksShared(
   const b = options.balance;
   const balance =
     b !== undefined && balances(ring.length, b.partner.length)
-      ? new ShareBalance(
-          ring,
-          shareSide(b.share, b.partner, false),
-          false,
-          options.partnerFailed,
-          (costs, done) =>
-            (b.choose ?? planShare)(costs, b.partner, PLAN_BATCHES - PLAN_UNTIMED, done, ring.length - done),
-        )
+      ? mainBalance(ring, b.share, b.partner, ring.length, options.partnerFailed, b.choose)
       : null;
   try {
     for (let i = 0; i < ring.length; ) {

@@ -31,6 +31,18 @@ export const PLAN_MIN_BATCHES = 48;
 /** Most runs a plan splits: it tries every split. */
 export const PLAN_MAX_RUNS = 16;
 
+/** Batches in flight when the runs are balanced: the PLAN_BATCHES held for the plan, and room to read ahead. */
+export const PLAN_SLOTS = PLAN_BATCHES + 12;
+
+/**
+ * Whether a comparison over `batches` batches balances its `runs` runs: from 3 (2 runs have no
+ * better split than one each), up to PLAN_MAX_RUNS, and only over a trace long enough to repay
+ * the moves.
+ */
+export function balances(batches: number, runs: number): boolean {
+  return runs >= 3 && runs <= PLAN_MAX_RUNS && batches >= PLAN_MIN_BATCHES;
+}
+
 /** A new split must promise to finish at least this much sooner than the current one (timings are noisy). */
 const PLAN_GAIN = 0.1;
 

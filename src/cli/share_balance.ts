@@ -8,7 +8,7 @@
  */
 import type { TraceBatch } from '../sim/trace_batch.js';
 import type { PlanRing } from './plan_words.js';
-import { PLAN_BATCHES, PLAN_UNTIMED } from './replay_share.js';
+import { type DesignShare, PLAN_BATCHES, PLAN_UNTIMED, planShare, shareSide } from './replay_share.js';
 
 /**
  * The replaying thread's choice from every run's cost over the timed batches, once this thread
@@ -90,4 +90,23 @@ export class ShareBalance {
     words.decide(after);
     return after;
   }
+}
+
+/**
+ * The replaying thread's side of balancing `share`'s runs, which the partner replays as marked in
+ * `partner` until the plan, over a trace of about `batches` batches: it picks with `choose`
+ * (default {@link planShare}), and keeps the split once `partnerFailed`.
+ */
+export function mainBalance(
+  ring: PlanRing,
+  share: DesignShare,
+  partner: readonly boolean[],
+  batches: number,
+  partnerFailed: () => boolean,
+  choose: typeof planShare = planShare,
+): ShareBalance {
+  const timed = PLAN_BATCHES - PLAN_UNTIMED;
+  return new ShareBalance(ring, shareSide(share, partner, false), false, partnerFailed, (costs, done) =>
+    choose(costs, partner, timed, done, Math.max(1, batches - done)),
+  );
 }

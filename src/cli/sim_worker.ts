@@ -5,10 +5,9 @@
  * than a short replay).
  */
 import { parentPort } from 'node:worker_threads';
-import { balances } from './block_read.js';
 import { BlockRing, type BlockRingBuffers } from './block_ring.js';
 import type { GroupOptions } from './replay_group.js';
-import { applyPlan, DesignShare, type ShareOutcome } from './replay_share.js';
+import { applyPlan, balances, DesignShare, type ShareOutcome } from './replay_share.js';
 import type { RunOptions } from './run_options.js';
 import { type BalanceSide, ShareBalance } from './share_balance.js';
 import { TraceRing, type TraceRingBuffers } from './trace_ring.js';
@@ -42,16 +41,18 @@ const failed = (e: unknown): Outcome => ({
 });
 
 function run(job: SimJob): Outcome {
-  if ('reader' in job.ring) return replayFrom(new TraceRing(job.ring.reader), job, false);
+  if ('reader' in job.ring) return replayFrom(new TraceRing(job.ring.reader), job, null);
   const ring = new BlockRing(job.ring.blocks);
   try {
-    return replayFrom(ring, job, job.ring.balance && balances(ring.length, job.runs.length));
+    return replayFrom(ring, job, job.ring.balance && balances(ring.length, job.runs.length) ? ring : null);
   } finally {
     ring.close();
   }
 }
 
-function replayFrom(ring: BlockRing | TraceRing, job: SimJob, planning: boolean): Outcome {
+/** Replays this thread's runs from `ring`, balancing them over `planRing` (the same ring) when given. */
+function replayFrom(ring: BlockRing | TraceRing, job: SimJob, planRing: BlockRing | null): Outcome {
+  const planning = planRing !== null;
   let share: DesignShare | null = null;
   let failure: Outcome | null = null;
   try {
@@ -71,7 +72,7 @@ function replayFrom(ring: BlockRing | TraceRing, job: SimJob, planning: boolean)
       if (s !== null) applyPlan(s, before, after, true, held);
     },
   };
-  const balance = planning && ring instanceof BlockRing ? new ShareBalance(ring, side, true) : null;
+  const balance = planRing !== null ? new ShareBalance(planRing, side, true) : null;
   const unblock = balance ? () => balance.settle() : undefined;
   let more = true;
   // After a failure every batch is still taken and released: the reader and the main thread go on.
