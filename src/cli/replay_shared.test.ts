@@ -128,7 +128,10 @@ describe('compare of a binary trace decoded on both replaying threads', () => {
 
   it('moves runs between the threads as the plan says, with the results of one thread', async () => {
     const runs = runOptions(FOUR, {});
-    const hooks: ReplayHooks = { window: { skip: 0, warmup: 100_000, limit: null, interval: 300_000 } };
+    const hooks: ReplayHooks = {
+      window: { skip: 0, warmup: 100_000, limit: null, interval: 300_000 },
+      tlbSamples: true,
+    };
     const alone = await replay(long, runs, { ...hooks, reader: 'inline' });
     const seen: Array<{ costs: readonly number[]; partner: readonly boolean[] }> = [];
     // Every run changes thread (run 0 cannot): genode stays, the others swap sides.
@@ -147,6 +150,8 @@ describe('compare of a binary trace decoded on both replaying threads', () => {
     // Both threads timed their runs.
     expect(seen[0]!.costs.every((c) => c > 0)).toBe(true);
     expect(swapped.results).toEqual(alone.results);
+    expect(swapped.samples).toEqual(alone.samples);
+    expect(swapped.samples[1]!.length).toBeGreaterThan(PLAN_MIN_BATCHES);
     expect(swapped.timelines[0]).not.toBeNull();
     // Keeping the split gives the same results too.
     const kept = await replay(long, runs, { ...hooks, reader: 'thread', choose: () => null });
