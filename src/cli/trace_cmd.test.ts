@@ -7,9 +7,12 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MAX_ACCESS_SIZE, MAX_TRACE_ADDRESS, TraceBatch, type TraceRecord } from '../sim/trace_batch.js';
+import { BinaryTraceWriter } from '../workload/binary_trace.js';
+import { decodeBinaryTrace } from '../workload/binary_trace_reader.js';
 import { parseLackey } from '../workload/lackey.js';
 import { UserError } from './io.js';
 import { convertTrace, LackeyTextWriter, outputFormat, traceInfo } from './trace_cmd.js';
@@ -53,8 +56,33 @@ describe('faultline trace info', () => {
       gzip: false,
       bytes: 337,
       lines: 16,
+      sharedDecode: null,
       ...SMALL_COUNTS,
     });
+  });
+
+  it('says whether compare decodes a binary trace on both replaying threads', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'faultline-info-'));
+    const bin = join(dir, 'small.bin');
+    await convertTrace(join(ROOT, SMALL), bin);
+    expect(await traceInfo(bin)).toMatchObject({ format: 'binary', sharedDecode: true, ...SMALL_COUNTS });
+    expect(cli('trace', 'info', bin).out).toContain(
+      'blocks     one batch each: compare decodes them on both',
+    );
+    // The same records in blocks of 2: the reader thread decodes them.
+    const out: Uint8Array[] = [];
+    const w = new BinaryTraceWriter((c) => out.push(c), { blockRecords: 2 });
+    const r = decodeBinaryTrace(readFileSync(bin), (b) => {
+      w.write(b);
+      return true;
+    });
+    expect(r.ok).toBe(true);
+    w.finish();
+    const small = join(dir, 'blocks2.bin');
+    writeFileSync(small, Buffer.concat(out));
+    expect(await traceInfo(small)).toMatchObject({ sharedDecode: false, ...SMALL_COUNTS });
+    writeFileSync(join(dir, 'small.bin.gz'), gzipSync(readFileSync(bin)));
+    expect(await traceInfo(join(dir, 'small.bin.gz'))).toMatchObject({ gzip: true, sharedDecode: false });
   });
 
   it('prints text and --json from the command line', () => {

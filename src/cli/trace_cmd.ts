@@ -6,9 +6,16 @@
  */
 import { open } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { KIND_LETTERS, type TraceBatch, type TraceInfo, TraceInfoCollector } from '../sim/trace_batch.js';
+import {
+  DEFAULT_BATCH_CAPACITY,
+  KIND_LETTERS,
+  type TraceBatch,
+  type TraceInfo,
+  TraceInfoCollector,
+} from '../sim/trace_batch.js';
 import { hex, sizeName } from '../util/hex.js';
 import { BinaryTraceWriter } from '../workload/binary_trace.js';
+import { sharedBlocks } from './block_read.js';
 import { AtomicOutputStream, infoFields, registerCaptureCommand } from './capture_cmd.js';
 import { checkOutputs, UserError } from './io.js';
 import { openTrace, readTraceFromStream, type TraceFormat, type TraceSummary } from './trace_source.js';
@@ -22,6 +29,12 @@ export interface TraceInfoReport extends ReturnType<typeof infoFields> {
   readonly bytes: number;
   /** Lines of a lackey trace, null for binary. */
   readonly lines: number | null;
+  /**
+   * Binary traces: whether `compare` with a partner thread decodes it on both replaying threads
+   * (its blocks are batches of 65,536 records, as `trace convert` writes them, and it is not
+   * gzip-compressed); null for lackey text.
+   */
+  readonly sharedDecode: boolean | null;
 }
 
 /** Reads a whole trace once and summarises it. A bad or missing file is a UserError naming it. */
@@ -29,16 +42,18 @@ export async function traceInfo(path: string): Promise<TraceInfoReport> {
   const c = new TraceInfoCollector();
   const r = await openTrace(path, c.sink);
   if (!r.ok) throw new UserError(r.message);
-  return infoReport(r.value, c.result());
+  const shared = r.value.format === 'binary' ? sharedBlocks(path, DEFAULT_BATCH_CAPACITY) !== null : null;
+  return infoReport(r.value, c.result(), shared);
 }
 
-function infoReport(s: TraceSummary, info: TraceInfo): TraceInfoReport {
+function infoReport(s: TraceSummary, info: TraceInfo, sharedDecode: boolean | null): TraceInfoReport {
   return {
     file: s.file,
     format: s.format,
     gzip: s.gzip,
     bytes: s.bytes,
     lines: s.lines,
+    sharedDecode,
     ...infoFields(info),
   };
 }
@@ -57,7 +72,15 @@ export function infoText(r: TraceInfoReport): string {
     `  records    ${r.records} (${kinds})`,
     `  pages      ${r.pages} distinct 4K pages (${sizeName(r.footprint)} footprint)`,
     `  addresses  ${hex(r.lowest)}..${hex(r.highest)}`,
+    ...(r.sharedDecode === null ? [] : [`  blocks     ${blocksLine(r)}`]),
   ].join('\n');
+}
+
+/** What a binary trace's blocks mean for `compare`. */
+function blocksLine(r: TraceInfoReport): string {
+  if (r.sharedDecode === true) return 'one batch each: compare decodes them on both replaying threads';
+  if (r.gzip) return 'gzip-compressed: compare decodes them on the reader thread';
+  return 'not one batch (65536 records) each: compare decodes them on the reader thread; trace convert rewrites them';
 }
 
 /** Output format chosen from the file name: `.txt`/`.lackey` is lackey text, `.gz` adds gzip. */
