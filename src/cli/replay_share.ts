@@ -74,11 +74,6 @@ export class DesignShare {
     });
   }
 
-  /** The runs replayed here. */
-  get own(): number[] {
-    return this.parts.flatMap((p) => p.indices.filter((_, j) => !p.group.isDropped(j)));
-  }
-
   /** The timeline of run 0, when it is replayed here and one was asked for. */
   get timeline(): Timeline | null {
     const first = this.parts[0]!;
