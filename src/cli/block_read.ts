@@ -1,15 +1,16 @@
 /**
  * The replaying thread's side of a shared decode ({@link BlockRing}): `compare` of a binary trace
- * with a partner thread reads no trace on a reader thread; this thread and the partner decode the
- * blocks between them while each replays its designs. Same contract as {@link openTrace}.
+ * or of plain lackey text with a partner thread reads no trace on a reader thread; this thread and
+ * the partner decode the blocks between them while each replays its designs. Same contract as
+ * {@link openTrace}.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { TraceSink } from '../sim/trace_batch.js';
 import { ok } from '../util/result.js';
-import { type BinaryBlockIndex, indexBinaryBlocks } from '../workload/binary_blocks.js';
-import type { TraceCorruptError } from '../workload/binary_trace.js';
-import type { BlockRing } from './block_ring.js';
+import { indexBinaryBlocks } from '../workload/binary_blocks.js';
+import { blockBytesFor, indexLackeyBlocks, rebaseSyntaxError } from '../workload/lackey_blocks.js';
+import type { BlockFailure, BlockRing, SharedTrace } from './block_ring.js';
 import { balances, type DesignShare, type planShare } from './replay_share.js';
 import { mainBalance } from './share_balance.js';
 import { type TraceReadResult, traceSourceError } from './trace_source.js';
@@ -24,12 +25,13 @@ export const SHARED_SLOTS = 16;
 const YIELD_MS = 25;
 
 /**
- * The block index of `path` when a shared decode can read it: a plain (not gzip) binary trace
- * with at least one record, well framed, whose blocks each fill one batch of `capacity` records
- * (as `trace convert` writes them). Null otherwise: the streaming reader then reads it, and
- * reports any problem in it.
+ * The blocks of `path` when a shared decode can read it into batches of `capacity` records: a
+ * plain (not gzip) binary trace with at least one record, well framed, whose blocks each fill one
+ * batch (as `trace convert` writes them); or, when `text`, a plain file that is not a binary trace
+ * (lackey text, cut at line ends). Null otherwise: the streaming reader then reads it, and reports
+ * any problem in it.
  */
-export function sharedBlocks(path: string, capacity: number): BinaryBlockIndex | null {
+export function sharedTrace(path: string, capacity: number, text: boolean): SharedTrace | null {
   let fd: number;
   try {
     fd = openSync(path, 'r');
@@ -43,8 +45,11 @@ export function sharedBlocks(path: string, capacity: number): BinaryBlockIndex |
       for (let k = 1; got < length && k > 0; got += k) k = readSync(fd, b, got, length - got, offset + got);
       return b.subarray(0, got);
     };
-    const index = indexBinaryBlocks(fstatSync(fd).size, readAt, capacity);
-    return index !== null && index.totalRecords > 0 ? index : null;
+    const size = fstatSync(fd).size;
+    const binary = indexBinaryBlocks(size, readAt, capacity);
+    if (binary !== null) return binary.totalRecords > 0 ? { format: 'binary', index: binary } : null;
+    const lackey = text ? indexLackeyBlocks(size, readAt, blockBytesFor(capacity)) : null;
+    return lackey !== null ? { format: 'lackey', index: lackey } : null;
   } catch {
     return null;
   } finally {
@@ -79,11 +84,14 @@ export async function readBlocksShared(
   consumer: TraceSink,
   options: SharedReadOptions,
 ): Promise<TraceReadResult> {
-  const { path, index } = ring.buffers;
+  const { path, trace } = ring.buffers;
   let taken = 0;
   let records = 0;
+  /** Lackey text: lines of the blocks taken, and whether the last ended without a newline. */
+  let lines = 0;
+  let partialLine = false;
   let stopped = false;
-  let failure: TraceCorruptError | Error | null = null;
+  let failure: BlockFailure | Error | null = null;
   let turn = performance.now();
   const b = options.balance;
   const balance =
@@ -113,6 +121,9 @@ export async function readBlocksShared(
         continue;
       }
       records += batch.length;
+      const l = ring.lines(i);
+      lines += l.lines;
+      partialLine = l.partialLine;
       ring.allow(++taken);
       const more = consumer(batch);
       i++;
@@ -136,18 +147,40 @@ export async function readBlocksShared(
     ring.close();
   }
   if (failure instanceof Error) return traceSourceError(path, 'TRACE_IO', `read error: ${failure.message}`);
+  if (failure !== null && failure.code === 'TRACE_SYNTAX') {
+    // The block's line numbers count from its first line; the blocks taken before it precede it.
+    const e = rebaseSyntaxError(failure, lines);
+    return traceSourceError(path, e.code, e.message, { line: e.line, column: e.column });
+  }
   if (failure !== null)
     return traceSourceError(path, failure.code, failure.message, { offset: failure.offset });
+  const through = stopped ? ring.bytesThrough(taken - 1) : ring.bytesThrough(ring.length - 1);
+  if (trace.format === 'binary') {
+    return ok({
+      file: path,
+      format: 'binary',
+      gzip: false,
+      records,
+      lines: null,
+      partialLine: false,
+      declaredRecords: trace.index.declaredRecords,
+      stopped,
+      // Read to the end: the last block and the 16-byte end block after it.
+      bytes: stopped ? through : through + 16,
+    });
+  }
+  if (records === 0)
+    return traceSourceError(path, 'TRACE_EMPTY', `no trace records (${lines} lines, none of them an access)`);
+  // In the streaming reader's order of fields.
   return ok({
     file: path,
-    format: 'binary',
     gzip: false,
+    declaredRecords: null,
+    lines,
+    partialLine: partialLine && !stopped,
+    format: 'lackey',
     records,
-    lines: null,
-    partialLine: false,
-    declaredRecords: index.declaredRecords,
     stopped,
-    // Read to the end: the last block and the 16-byte end block after it.
-    bytes: stopped ? ring.bytesThrough(taken - 1) : ring.bytesThrough(ring.length - 1) + 16,
+    bytes: through,
   });
 }

@@ -6,11 +6,12 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { TraceBatch } from '../sim/trace_batch.js';
 import { BinaryTraceWriter } from '../workload/binary_trace.js';
 import { decodeBinaryTrace } from '../workload/binary_trace_reader.js';
-import { readBlocksShared, sharedBlocks } from './block_read.js';
+import { readBlocksShared, sharedTrace } from './block_read.js';
 import { BlockRing } from './block_ring.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'faultline-block-ring-'));
@@ -50,9 +51,9 @@ const addrs = (b: TraceBatch) => [...b.addr.subarray(0, b.length)];
 describe('BlockRing', () => {
   it('gives batch i as block i, decoded ahead as slots free, and reuses a slot only after both released it', () => {
     const { path, batches } = trace('a.bin', 10 * PER + 37);
-    const index = sharedBlocks(path, PER);
-    expect(index?.records.length).toBe(11);
-    const ring = BlockRing.create(path, index!, PER, 3, 2);
+    const shared = sharedTrace(path, PER, false);
+    expect(shared?.format === 'binary' && shared.index.records.length).toBe(11);
+    const ring = BlockRing.create(path, shared!, PER, 3, 2);
     const seen: number[][] = [];
     for (let i = 0; i < ring.length; i++) {
       let b = ring.ready(i);
@@ -86,8 +87,7 @@ describe('BlockRing', () => {
 
   it('reports a trace that disappears before it is read as a read error naming it', async () => {
     const { path } = trace('gone.bin', 3 * PER);
-    const index = sharedBlocks(path, PER);
-    const ring = BlockRing.create(path, index!, PER, 4, 2);
+    const ring = BlockRing.create(path, sharedTrace(path, PER, false)!, PER, 4, 2);
     rmSync(path);
     const r = await readBlocksShared(ring, () => true, { partnerFailed: () => true });
     expect(r.ok).toBe(false);
@@ -98,10 +98,46 @@ describe('BlockRing', () => {
 
   it('takes no trace it cannot decode block by block', () => {
     const { path } = trace('b.bin', 3 * PER);
-    expect(sharedBlocks(path, PER + 1)).toBeNull();
-    expect(sharedBlocks(join(dir, 'missing.bin'), PER)).toBeNull();
+    expect(sharedTrace(path, PER + 1, true)).toBeNull();
+    expect(sharedTrace(join(dir, 'missing.bin'), PER, true)).toBeNull();
     const text = join(dir, 'c.lackey');
     writeFileSync(text, 'I  04000000,4\n');
-    expect(sharedBlocks(text, PER)).toBeNull();
+    // Lackey text only when asked for, and never gzip-compressed or empty.
+    expect(sharedTrace(text, PER, false)).toBeNull();
+    expect(sharedTrace(text, PER, true)?.format).toBe('lackey');
+    writeFileSync(text, gzipSync('I  04000000,4\n'));
+    expect(sharedTrace(text, PER, true)).toBeNull();
+    writeFileSync(text, '');
+    expect(sharedTrace(text, PER, true)).toBeNull();
+  });
+
+  it('parses lackey text cut at line ends, with lines counted per block', () => {
+    const text = join(dir, 'd.lackey');
+    const line = (i: number) =>
+      `${i % 3 === 0 ? 'I ' : ' L'} ${(0x4000 + i * 64).toString(16)},${1 + (i % 8)}\n`;
+    const body = Array.from(
+      { length: 2000 },
+      (_, i) => (i % 50 === 7 ? '==1== note\n\n' : '') + line(i),
+    ).join('');
+    writeFileSync(text, `${body}I  1,1`);
+    const shared = sharedTrace(text, PER, true)!;
+    const ring = BlockRing.create(text, shared, PER, 4, 2);
+    expect(ring.length).toBeGreaterThan(10);
+    const addrs: number[] = [];
+    let lines = 0;
+    for (let i = 0; i < ring.length; i++) {
+      expect(ring.decodeAhead()).toBe(true);
+      const b = ring.ready(i)!;
+      expect(b.length).toBeLessThanOrEqual(PER);
+      addrs.push(...b.addr.subarray(0, b.length));
+      const l = ring.lines(i);
+      lines += l.lines;
+      expect(l.partialLine).toBe(i === ring.length - 1);
+      ring.release(i);
+      ring.release(i);
+    }
+    expect(addrs).toEqual([...Array.from({ length: 2000 }, (_, i) => 0x4000 + i * 64), 1]);
+    expect(lines).toBe(2000 + 2 * 40 + 1);
+    ring.close();
   });
 });

@@ -1,12 +1,14 @@
 /**
  * A ring of trace batches that its two consumers decode themselves: `compare`'s replaying thread
  * and its partner each replay their share of the designs, and whichever of them needs a batch
- * first (or is waiting anyway) reads that block of the binary trace and decodes it into the shared
- * slot. Two busy threads on two cores then share the decoding between them, where a reader thread
+ * first (or is waiting anyway) reads that block of the trace and decodes it into the shared slot.
+ * Two busy threads on two cores then share the decoding between them, where a reader thread
  * would make a third (docs/ARCHITECTURE.md, "Sharing the decode").
  *
- * It serves only binary traces whose blocks each fill one batch ({@link indexBinaryBlocks}), so
- * batch i is block i wherever it is decoded and the batches are those of the streaming reader.
+ * Batch i is block i wherever it is decoded. The blocks are those of a binary trace whose blocks
+ * each fill one batch ({@link indexBinaryBlocks}), so the batches are the streaming reader's; or
+ * lackey text cut at line ends into blocks whose records fit a batch ({@link indexLackeyBlocks}),
+ * so the batches are shorter than the streaming reader's, with the same records in the same order.
  * As in {@link TraceRing}, the replaying thread allows each batch to the partner as it takes it
  * and ends the run where its own feed stopped, so both replay exactly the same batches.
  */
@@ -14,13 +16,23 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import { TraceBatch } from '../sim/trace_batch.js';
 import { BinaryBlockDecoder, type BinaryBlockIndex } from '../workload/binary_blocks.js';
 import type { TraceCorruptError } from '../workload/binary_trace.js';
+import type { TraceSyntaxError } from '../workload/lackey.js';
+import { type LackeyBlockIndex, parseLackeyBlock } from '../workload/lackey_blocks.js';
 import { type PlanRing, PlanWords } from './plan_words.js';
 import { type SlotBuffers, slotBatches, slotBuffers } from './trace_ring.js';
+
+/** The blocks of a trace that two threads decode between them: a binary trace's, or lackey text's. */
+export type SharedTrace =
+  | { readonly format: 'binary'; readonly index: BinaryBlockIndex }
+  | { readonly format: 'lackey'; readonly index: LackeyBlockIndex };
+
+/** Why a block could not be decoded (a read error is an Error). */
+export type BlockFailure = TraceCorruptError | TraceSyntaxError;
 
 /** The shared buffers and the block index, as posted to the partner thread. */
 export interface BlockRingBuffers extends SlotBuffers {
   readonly path: string;
-  readonly index: BinaryBlockIndex;
+  readonly trace: SharedTrace;
   readonly capacity: number;
   readonly slots: number;
   readonly control: SharedArrayBuffer;
@@ -35,13 +47,13 @@ const READY = 2;
 const FAILED = 3;
 
 /**
- * Control words: per slot its state, the number of the batch in it, its length and the consumers
- * yet to release it; then the next batch to claim for decoding, the batches allowed to the
+ * Control words: per slot its state, the number of the batch in it, its length, the consumers yet
+ * to release it and its block's lines (lackey: 2 * lines, + 1 when the last has no newline); then the next batch to claim for decoding, the batches allowed to the
  * partner, the end (batches + 1, 0 while unknown), the batches the partner has replayed, a tick
  * that every change of any of these advances (one word to wait on), the threads that reported
  * their runs' costs, and the plan (1 + the mask of runs on the partner, 0 while undecided).
  */
-const controlWords = (slots: number) => 4 * slots + 7;
+const controlWords = (slots: number) => 5 * slots + 7;
 
 export class BlockRing implements PlanRing {
   private readonly ctrl: Int32Array;
@@ -49,13 +61,18 @@ export class BlockRing implements PlanRing {
   private readonly seqAt: number;
   private readonly lenAt: number;
   private readonly pendingAt: number;
+  private readonly linesAt: number;
   private readonly claimAt: number;
   private readonly allowedAt: number;
   private readonly endAt: number;
   private readonly progressAt: number;
   private readonly tickAt: number;
   readonly planning: PlanWords;
-  private readonly decoder: BinaryBlockDecoder;
+  /** The binary block decoder (null for lackey text). */
+  private readonly decoder: BinaryBlockDecoder | null;
+  /** Per block: where it lies in the file. */
+  private readonly offsets: Float64Array;
+  private readonly sizes: Uint32Array;
   /** This thread's read buffer and file, opened on first use. */
   private payload: Uint8Array | null = null;
   private fd = -1;
@@ -66,7 +83,8 @@ export class BlockRing implements PlanRing {
     this.seqAt = slots;
     this.lenAt = 2 * slots;
     this.pendingAt = 3 * slots;
-    this.claimAt = 4 * slots;
+    this.linesAt = 4 * slots;
+    this.claimAt = 5 * slots;
     this.allowedAt = this.claimAt + 1;
     this.endAt = this.claimAt + 2;
     this.progressAt = this.claimAt + 3;
@@ -78,25 +96,22 @@ export class BlockRing implements PlanRing {
       new Float64Array(buffers.costs),
       () => this.advance(),
     );
-    this.decoder = new BinaryBlockDecoder(buffers.index.version);
+    const t = buffers.trace;
+    this.decoder = t.format === 'binary' ? new BinaryBlockDecoder(t.index.version) : null;
+    this.offsets = t.format === 'binary' ? t.index.payloadOffsets : t.index.offsets;
+    this.sizes = t.format === 'binary' ? t.index.payloadBytes : t.index.bytes;
     this.batches = slotBatches(buffers);
   }
 
   /**
-   * Allocates a ring of `slots` batches of `capacity` records over the blocks of `index`, for a
+   * Allocates a ring of `slots` batches of `capacity` records over the blocks of `trace`, for a
    * comparison of `runs` runs.
    */
-  static create(
-    path: string,
-    index: BinaryBlockIndex,
-    capacity: number,
-    slots: number,
-    runs: number,
-  ): BlockRing {
+  static create(path: string, trace: SharedTrace, capacity: number, slots: number, runs: number): BlockRing {
     return new BlockRing({
       costs: new SharedArrayBuffer(8 * runs),
       path,
-      index,
+      trace,
       capacity,
       slots,
       control: new SharedArrayBuffer(4 * controlWords(slots)),
@@ -106,13 +121,12 @@ export class BlockRing implements PlanRing {
 
   /** Batches of the trace (its blocks). */
   get length(): number {
-    return this.buffers.index.records.length;
+    return this.offsets.length;
   }
 
   /** Bytes of the trace up to the end of batch i's block (for progress bars). */
   bytesThrough(i: number): number {
-    const { payloadOffsets, payloadBytes } = this.buffers.index;
-    return payloadOffsets[i]! + payloadBytes[i]!;
+    return this.offsets[i]! + this.sizes[i]!;
   }
 
   /** The tick's value: read it before checking, then wait on it, so that no change is missed. */
@@ -132,6 +146,12 @@ export class BlockRing implements PlanRing {
     const b = this.batches[s]!;
     b.length = Atomics.load(this.ctrl, this.lenAt + s);
     return b;
+  }
+
+  /** Lines of ready batch i's block (lackey text; 0 for binary), and whether its last lacks a newline. */
+  lines(i: number): { readonly lines: number; readonly partialLine: boolean } {
+    const w = Atomics.load(this.ctrl, this.linesAt + (i % this.buffers.slots));
+    return { lines: w >>> 1, partialLine: (w & 1) === 1 };
   }
 
   /** True when decoding batch i failed (see {@link error}). */
@@ -157,7 +177,9 @@ export class BlockRing implements PlanRing {
     const batch = this.batches[s]!;
     let ok: boolean;
     try {
-      ok = this.decode(c, batch) === null;
+      const r = this.decode(c, batch);
+      ok = typeof r === 'number';
+      Atomics.store(this.ctrl, this.linesAt + s, ok ? (r as number) : 0);
     } catch {
       // A read error: the replaying thread meets it again in error().
       batch.length = 0;
@@ -174,31 +196,36 @@ export class BlockRing implements PlanRing {
    * Why batch i failed: decodes its block again (a corrupt block fails the same way), or the read
    * error (an Error) if reading it fails.
    */
-  error(i: number): TraceCorruptError | Error {
+  error(i: number): BlockFailure | Error {
     try {
       const r = this.decode(i, new TraceBatch(this.buffers.capacity));
-      return r ?? new Error(`block ${i} could not be read, then could`);
+      return typeof r === 'number' ? new Error(`block ${i} could not be read, then could`) : r;
     } catch (e) {
       return e instanceof Error ? e : new Error(String(e));
     }
   }
 
-  /** Reads block i and decodes it into `batch`: null, or the error. */
-  private decode(i: number, batch: TraceBatch): TraceCorruptError | null {
-    const { payloadOffsets, payloadBytes, records } = this.buffers.index;
-    const n = payloadBytes[i]!;
+  /** Reads block i and decodes it into `batch`: its lines word (see controlWords), or the error. */
+  private decode(i: number, batch: TraceBatch): number | BlockFailure {
+    const n = this.sizes[i]!;
     if (this.payload === null || this.payload.length < n) this.payload = new Uint8Array(Math.max(n, 1 << 20));
     if (this.fd < 0) this.fd = openSync(this.buffers.path, 'r');
-    const base = payloadOffsets[i]!;
+    const base = this.offsets[i]!;
     let got = 0;
     while (got < n) {
       const k = readSync(this.fd, this.payload, got, n - got, base + got);
       if (k === 0) break;
       got += k;
     }
-    // A file cut short since it was indexed: the block decoder reports the missing bytes.
-    const r = this.decoder.decode(this.payload, 0, got, records[i]!, base, batch);
-    return r.ok ? null : r;
+    const t = this.buffers.trace;
+    if (t.format === 'binary') {
+      // A file cut short since it was indexed: the block decoder reports the missing bytes.
+      const r = this.decoder!.decode(this.payload, 0, got, t.index.records[i]!, base, batch);
+      return r.ok ? 0 : r;
+    }
+    // A text file cut short since: its last line may end early, as it would for the streaming reader.
+    const r = parseLackeyBlock(this.payload, 0, got, batch);
+    return r.ok ? 2 * r.value.lines + (r.value.partialLine ? 1 : 0) : r;
   }
 
   /** Done with batch i: its slot is free again once both consumers released it. */

@@ -14,7 +14,7 @@ import { runConfig, type WindowConfig } from '../sim/run_config.js';
 import type { Timeline } from '../sim/timeline.js';
 import type { TlbSample } from '../sim/tlb_samples.js';
 import { DEFAULT_BATCH_CAPACITY, type TraceBatch } from '../sim/trace_batch.js';
-import { readBlocksShared, SHARED_SLOTS, sharedBlocks } from './block_read.js';
+import { readBlocksShared, SHARED_SLOTS, sharedTrace } from './block_read.js';
 import { BlockRing } from './block_ring.js';
 import { UserError } from './io.js';
 import type { GroupOptions } from './replay_group.js';
@@ -46,7 +46,8 @@ export interface ReplayOutcome {
   readonly samples: TlbSample[][];
   /**
    * How the trace was read: on this thread (`inline`), on the reader thread (`thread`), or decoded
-   * by this thread and the partner between them (`shared`, a comparison of a binary trace).
+   * by this thread and the partner between them (`shared`, a comparison of a binary trace or of
+   * plain lackey text).
    */
   readonly reading: 'inline' | 'thread' | 'shared';
 }
@@ -67,8 +68,9 @@ export interface ReplayHooks {
   /** Sample every CPU's TLBs after each batch (65,536 records) and at the end. */
   readonly tlbSamples?: boolean;
   /**
-   * Replay half of several designs on a partner thread when the trace is read on the reader
-   * thread and {@link partnerPays} (default true; the results are the same either way).
+   * Replay half of several designs on a partner thread when the trace is read on threads: always
+   * when the two threads can decode it between them, else when {@link partnerPays} (default true;
+   * the results are the same either way).
    */
   readonly partner?: boolean;
   /**
@@ -78,8 +80,10 @@ export interface ReplayHooks {
    */
   readonly choose?: typeof planShare;
   /**
-   * With a partner, decode a binary trace on this thread and the partner rather than on the reader
-   * thread, when its blocks allow it (default true; the results are the same either way).
+   * With a partner, decode a binary trace, or plain lackey text, on this thread and the partner
+   * rather than on the reader thread, when its blocks allow it (default true; the results are the
+   * same either way, but for where an interrupted replay of lackey text stops: its batches are
+   * shorter).
    */
   readonly sharedDecode?: boolean;
 }
@@ -166,21 +170,25 @@ export async function replay(
   const options: GroupOptions = { window: windowConfig, top, tlbSamples: hooks.tlbSamples };
   const threaded =
     typeof input === 'string' && (await readsOnThread(input, hooks.reader ?? 'auto', runs.length));
+  const paired = threaded && runs.length >= 2 && hooks.partner !== false;
+  // Blocks this thread and the partner can decode between them: then no reader thread is needed.
+  // Lackey text makes shorter batches than the streaming reader's, which only TLB samples (taken
+  // per batch), the records read up to a limit and a timeline (a thread's run ends at a batch's
+  // end) show; those read it on the reader thread.
+  const text = hooks.tlbSamples !== true && windowConfig.limit === null && hooks.timeline !== true;
+  const shared =
+    paired && typeof input === 'string' && hooks.sharedDecode !== false
+      ? sharedTrace(input, DEFAULT_BATCH_CAPACITY, text)
+      : null;
   // With a partner, this thread replays the designs at even positions, the partner the odd ones.
   const helper =
-    threaded &&
-    runs.length >= 2 &&
-    hooks.partner !== false &&
-    partnerPays(runs.length, await isBinaryTraceFile(input))
+    paired && (shared !== null || partnerPays(runs.length, await isBinaryTraceFile(input)))
       ? claimPartner()
       : null;
   const split = helper !== null;
   const onPartner = runs.map((_, i) => split && i % 2 === 1);
   const theirs = runs.flatMap((_, i) => (onPartner[i] ? [i] : []));
-  const blocks =
-    split && typeof input === 'string' && hooks.sharedDecode !== false
-      ? sharedBlocks(input, DEFAULT_BATCH_CAPACITY)
-      : null;
+  const blocks = split ? shared : null;
   // A shared decode may move runs between the threads, so its runs are timed.
   const share = new DesignShare(
     runs,
@@ -207,9 +215,10 @@ export async function replay(
         () => 0,
       );
       const onProgress = hooks.onProgress ? (b: number) => hooks.onProgress!(b, total) : undefined;
-      // A binary trace in batch-sized blocks: this thread and the partner decode it between them.
+      // A binary trace in batch-sized blocks, or plain text: this thread and the partner decode it between them.
       if (blocks !== null) {
-        const slots = balances(blocks.records.length, runs.length) ? PLAN_SLOTS : SHARED_SLOTS;
+        const length = blocks.format === 'binary' ? blocks.index.records.length : blocks.index.offsets.length;
+        const slots = balances(length, runs.length) ? PLAN_SLOTS : SHARED_SLOTS;
         const ring = BlockRing.create(input, blocks, DEFAULT_BATCH_CAPACITY, slots, runs.length);
         partner = partnerJob(helper!, ring, { runs, own: theirs, options }, true);
         read = await readBlocksShared(ring, sink, {

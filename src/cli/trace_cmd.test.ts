@@ -56,7 +56,7 @@ describe('faultline trace info', () => {
       gzip: false,
       bytes: 337,
       lines: 16,
-      sharedDecode: null,
+      sharedDecode: true,
       ...SMALL_COUNTS,
     });
   });
@@ -83,6 +83,19 @@ describe('faultline trace info', () => {
     expect(await traceInfo(small)).toMatchObject({ sharedDecode: false, ...SMALL_COUNTS });
     writeFileSync(join(dir, 'small.bin.gz'), gzipSync(readFileSync(bin)));
     expect(await traceInfo(join(dir, 'small.bin.gz'))).toMatchObject({ gzip: true, sharedDecode: false });
+  });
+
+  it('says that compare parses plain lackey text on both replaying threads, and gzip text on the reader thread', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'faultline-info-'));
+    const gz = join(dir, 'small.txt.gz');
+    writeFileSync(gz, gzipSync(readFileSync(join(ROOT, SMALL))));
+    expect(await traceInfo(gz)).toMatchObject({ gzip: true, sharedDecode: false, ...SMALL_COUNTS });
+    expect(cli('trace', 'info', gz).out).toContain(
+      'blocks     gzip-compressed: compare parses it on the reader thread',
+    );
+    expect(cli('trace', 'info', SMALL).out).toContain(
+      'blocks     lines cut into blocks: compare parses them on both',
+    );
   });
 
   it('prints text and --json from the command line', () => {

@@ -15,7 +15,7 @@ import {
 } from '../sim/trace_batch.js';
 import { hex, sizeName } from '../util/hex.js';
 import { BinaryTraceWriter } from '../workload/binary_trace.js';
-import { sharedBlocks } from './block_read.js';
+import { sharedTrace } from './block_read.js';
 import { AtomicOutputStream, infoFields, registerCaptureCommand } from './capture_cmd.js';
 import { checkOutputs, UserError } from './io.js';
 import { openTrace, readTraceFromStream, type TraceFormat, type TraceSummary } from './trace_source.js';
@@ -30,11 +30,11 @@ export interface TraceInfoReport extends ReturnType<typeof infoFields> {
   /** Lines of a lackey trace, null for binary. */
   readonly lines: number | null;
   /**
-   * Binary traces: whether `compare` with a partner thread decodes it on both replaying threads
-   * (its blocks are batches of 65,536 records, as `trace convert` writes them, and it is not
-   * gzip-compressed); null for lackey text.
+   * Whether `compare` with a partner thread decodes the trace on both replaying threads: lackey
+   * text that is not gzip-compressed, or a binary trace whose blocks are batches of 65,536 records
+   * (as `trace convert` writes them) and that is not gzip-compressed.
    */
-  readonly sharedDecode: boolean | null;
+  readonly sharedDecode: boolean;
 }
 
 /** Reads a whole trace once and summarises it. A bad or missing file is a UserError naming it. */
@@ -42,11 +42,11 @@ export async function traceInfo(path: string): Promise<TraceInfoReport> {
   const c = new TraceInfoCollector();
   const r = await openTrace(path, c.sink);
   if (!r.ok) throw new UserError(r.message);
-  const shared = r.value.format === 'binary' ? sharedBlocks(path, DEFAULT_BATCH_CAPACITY) !== null : null;
+  const shared = sharedTrace(path, DEFAULT_BATCH_CAPACITY, true) !== null;
   return infoReport(r.value, c.result(), shared);
 }
 
-function infoReport(s: TraceSummary, info: TraceInfo, sharedDecode: boolean | null): TraceInfoReport {
+function infoReport(s: TraceSummary, info: TraceInfo, sharedDecode: boolean): TraceInfoReport {
   return {
     file: s.file,
     format: s.format,
@@ -72,13 +72,17 @@ export function infoText(r: TraceInfoReport): string {
     `  records    ${r.records} (${kinds})`,
     `  pages      ${r.pages} distinct 4K pages (${sizeName(r.footprint)} footprint)`,
     `  addresses  ${hex(r.lowest)}..${hex(r.highest)}`,
-    ...(r.sharedDecode === null ? [] : [`  blocks     ${blocksLine(r)}`]),
+    `  blocks     ${blocksLine(r)}`,
   ].join('\n');
 }
 
-/** What a binary trace's blocks mean for `compare`. */
+/** Where `compare` decodes the trace's blocks. */
 function blocksLine(r: TraceInfoReport): string {
-  if (r.sharedDecode === true) return 'one batch each: compare decodes them on both replaying threads';
+  if (r.format === 'lackey')
+    return r.sharedDecode
+      ? 'lines cut into blocks: compare parses them on both replaying threads'
+      : 'gzip-compressed: compare parses it on the reader thread';
+  if (r.sharedDecode) return 'one batch each: compare decodes them on both replaying threads';
   if (r.gzip) return 'gzip-compressed: compare decodes them on the reader thread';
   return 'not one batch (65536 records) each: compare decodes them on the reader thread; trace convert rewrites them';
 }

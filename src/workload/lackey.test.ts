@@ -123,6 +123,7 @@ describe('LackeyParser', () => {
       line,
       column,
       message: `line ${line}, column ${column}: ${what}`,
+      detail: what,
     });
   });
 

@@ -40,6 +40,8 @@ export interface TraceSyntaxError extends Err<'TRACE_SYNTAX'> {
   readonly line: number;
   /** 1-based byte column. */
   readonly column: number;
+  /** What was expected, without the position (the message is `line L, column C: ` and this). */
+  readonly detail: string;
 }
 
 /** Outcome of {@link LackeyParser.end}. */
@@ -208,7 +210,7 @@ export class LackeyParser {
   private fail(lineStart: number, p: number, what: string): false {
     const column = p - lineStart + 1;
     const e = err('TRACE_SYNTAX', `line ${this.line}, column ${column}: ${what}`);
-    this.failed = { ...e, line: this.line, column };
+    this.failed = { ...e, line: this.line, column, detail: what };
     if (this.batch.length > 0 && !this.stopped) this.flush();
     return false;
   }
