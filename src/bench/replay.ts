@@ -285,6 +285,15 @@ async function fileFigures(
           'replays',
           `${what}, wall, decoded on the reader thread; baseline of the shared decode`,
         );
+        // A design's simulation runs on one thread, so no split beats the slowest design's replay:
+        // against the mean, that is the least this figure can reach (2 designs: 2·slow/(fast+slow)).
+        const slowestWall = Math.max(...singles.slice(0, n).map((x) => x.wallMs));
+        r.record(
+          `replay.${label}.compare_${n}.${form}_floor`,
+          slowestWall / mean('wallMs'),
+          'replays',
+          `the slowest of the designs' single replays against their mean, wall: the least compare_${n}.${form} can reach`,
+        );
         // No split of unequal designs over two threads beats the slowest one's replay.
         const slowest = Math.max(...singles.slice(0, n).map((x) => x.cpuMs));
         r.record(

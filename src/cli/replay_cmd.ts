@@ -55,7 +55,7 @@ function addReaderFlag(cmd: Command): Command {
   return cmd.addOption(
     new Option(
       '--reader <mode>',
-      'parse the trace on a reader thread, overlapped with the simulation (thread), in the simulating thread (inline), or thread for traces of about 4 million records or more while a core is idle (auto); with thread, compare also replays half of its designs on a second thread, and the two threads decode a binary trace between them',
+      'parse the trace on a reader thread, overlapped with the simulation (thread), in the simulating thread (inline), or thread for traces of about 4 million records or more while a core is idle (auto); with thread, compare also replays half of its designs on a second thread, and the two threads decode the trace between them (plain lackey text, or a binary trace as trace convert writes it; gzip input is read on a reader thread)',
     )
       .argParser((v) => parseChoice(v, '--reader', READER_MODES))
       .default('auto'),

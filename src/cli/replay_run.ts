@@ -74,7 +74,7 @@ export interface ReplayHooks {
    */
   readonly partner?: boolean;
   /**
-   * When this thread and the partner decode a binary trace between them, picks which runs the
+   * When this thread and the partner decode the trace between them, picks which runs the
    * partner replays once both timed theirs (default {@link planShare}: the split that finishes
    * first). For experiments and tests; the results are the same whatever it picks.
    */

@@ -74,7 +74,9 @@ export function estimatedRecords(f: Pick<AutoInput, 'bytes' | 'head' | 'isize'>)
  * on two cores for nothing. A design costs about 8 ns a record; parsing lackey text about 12 ns a
  * line (more from gzip), binary 5 ns. So from text 2 designs leave the reader and the replaying
  * thread evenly loaded (on sort 1.10 single replays without a partner, 1.25–1.65 with one), and a
- * partner pays from 3; from binary it pays from 2 (docs/BENCHMARKS.md, compare).
+ * partner pays from 3; from binary it pays from 2 (docs/BENCHMARKS.md, compare). A trace the two
+ * replaying threads decode between them (plain text, batch-sized binary) has no reader thread and
+ * always takes a partner (replay_run.ts); this rule is for the rest (gzip input, other blocks).
  */
 export function partnerPays(designs: number, binary: boolean): boolean {
   return designs >= (binary ? 2 : 3);
