@@ -34,8 +34,10 @@ export interface LackeyBlockIndex {
   readonly size: number;
 }
 
-/** Bytes read per look for a newline near a cut. */
+/** Bytes read per look back for a newline before a cut. */
 const PROBE = 4096;
+/** Bytes read per look ahead past a line longer than a block (a Valgrind message, or garbage). */
+const AHEAD = 1 << 16;
 
 /**
  * Cuts a file of `size` bytes, read through `readAt(offset, length)`, into blocks of at most
@@ -80,8 +82,8 @@ function cutAfter(
     const nl = readAt(from, to - from).lastIndexOf(NL);
     if (nl >= 0) return from + nl + 1;
   }
-  for (let from = limit; from < size; from += probe) {
-    const nl = readAt(from, Math.min(probe, size - from)).indexOf(NL);
+  for (let from = limit; from < size; from += AHEAD) {
+    const nl = readAt(from, Math.min(AHEAD, size - from)).indexOf(NL);
     if (nl >= 0) return from + nl + 1;
   }
   return size;
