@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { TSX } from '../../src/cli/cli.testutil.js';
 
@@ -148,21 +149,29 @@ describe('the built command line (a bundle) does what the sources do', () => {
   }, 60_000);
 
   it('a compare on the reader and partner threads, with its plot and report (vega loads)', async () => {
-    // Three designs: from lackey text a partner replays some only from three on.
-    const args = (out: string) => [
-      'compare',
-      'test/fixtures/lackey_small.txt',
-      '--reader',
-      'thread',
-      ...['--design', 'genode', '--design', '4k-only', '--design', 'partitioned'],
-      '--out',
-      join(dir, out),
-    ];
-    const [b, s] = await Promise.all([bundle(args('b')), sources(args('s'))]);
-    expect(b.code).toBe(0);
-    expect(b.out.replaceAll(join(dir, 'b'), 'OUT')).toEqual(s.out.replaceAll(join(dir, 's'), 'OUT'));
-    expect(readFileSync(join(dir, 'b', 'compare.svg'), 'utf8')).toEqual(
-      readFileSync(join(dir, 's', 'compare.svg'), 'utf8'),
-    );
+    // Plain text: the two replaying threads parse it. Gzip text of three designs: the reader thread
+    // parses it and a partner replays some designs.
+    const gz = join(dir, 'gz-small.txt.gz');
+    writeFileSync(gz, gzipSync(readFileSync('test/fixtures/lackey_small.txt')));
+    for (const [input, designs] of [
+      ['test/fixtures/lackey_small.txt', ['genode', '4k-only']],
+      [gz, ['genode', '4k-only', 'partitioned']],
+    ] as const) {
+      const args = (out: string) => [
+        'compare',
+        input,
+        '--reader',
+        'thread',
+        ...designs.flatMap((d) => ['--design', d]),
+        '--out',
+        join(dir, out),
+      ];
+      const [b, s] = await Promise.all([bundle(args('b')), sources(args('s'))]);
+      expect(b.code).toBe(0);
+      expect(b.out.replaceAll(join(dir, 'b'), 'OUT')).toEqual(s.out.replaceAll(join(dir, 's'), 'OUT'));
+      expect(readFileSync(join(dir, 'b', 'compare.svg'), 'utf8')).toEqual(
+        readFileSync(join(dir, 's', 'compare.svg'), 'utf8'),
+      );
+    }
   }, 60_000);
 });
