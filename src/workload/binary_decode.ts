@@ -169,8 +169,9 @@ export function decode(buf: Uint8Array, p: number, end: number, st: DecodeState,
         s |= (b & 127) << 7;
         if (b > 127) return fail(st, rp, p > end ? PAST_END : 'size varint longer than 2 bytes');
       }
+      // A size read past the block's end is not the record's: say so, whatever the bytes there.
       if (s < 1 || s > MAX_ACCESS_SIZE)
-        return fail(st, rp, `size ${s} out of range (expected 1..${MAX_ACCESS_SIZE})`);
+        return fail(st, rp, p > end ? PAST_END : `size ${s} out of range (expected 1..${MAX_ACCESS_SIZE})`);
     }
     // Address delta: zigzag varint. Up to 4 bytes (|delta| < 2^27) stays in int32 arithmetic.
     let b = buf[p++]!;
