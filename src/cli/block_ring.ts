@@ -48,10 +48,11 @@ const FAILED = 3;
 
 /**
  * Control words: per slot its state, the number of the batch in it, its length, the consumers yet
- * to release it and its block's lines (lackey: 2 * lines, + 1 when the last has no newline); then the next batch to claim for decoding, the batches allowed to the
- * partner, the end (batches + 1, 0 while unknown), the batches the partner has replayed, a tick
- * that every change of any of these advances (one word to wait on), the threads that reported
- * their runs' costs, and the plan (1 + the mask of runs on the partner, 0 while undecided).
+ * to release it and its block's lines (lackey text: 2 * lines, + 1 when the last has no newline);
+ * then the next batch to claim for decoding, the batches allowed to the partner, the end (batches
+ * + 1, 0 while unknown), the batches the partner has replayed, a tick that every change of any of
+ * these advances (one word to wait on), the threads that reported their runs' costs, and the plan
+ * (1 + the mask of runs on the partner, 0 while undecided).
  */
 const controlWords = (slots: number) => 5 * slots + 7;
 
@@ -179,7 +180,7 @@ export class BlockRing implements PlanRing {
     try {
       const r = this.decode(c, batch);
       ok = typeof r === 'number';
-      Atomics.store(this.ctrl, this.linesAt + s, ok ? (r as number) : 0);
+      Atomics.store(this.ctrl, this.linesAt + s, typeof r === 'number' ? r : 0);
     } catch {
       // A read error: the replaying thread meets it again in error().
       batch.length = 0;
