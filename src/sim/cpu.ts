@@ -37,6 +37,12 @@ export interface SimTask {
   begin(cpu: Cpu, now: number): number;
   /** The step in progress completed at `now`. */
   end(cpu: Cpu, now: number): void;
+  /**
+   * True when the step just run ended only because the task's input ran out (a traced thread
+   * between two batches of its trace): its next step continues it, and the timeline draws the two
+   * as one piece when nothing came between them.
+   */
+  readonly continues?: boolean;
 }
 
 /** A simulated CPU. */

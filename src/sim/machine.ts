@@ -315,8 +315,11 @@ export class Machine implements WorkloadRunner {
   // ---------------------------------------------------------------- traced threads
 
   sliceBegin(t: SimThread, cpu: Cpu, now: number): number {
-    const budget = Math.min(this.sliceCycles, this.scheduler.quantum - this.scheduler.quantumUsed(t.kernel));
+    // A slice the source cut short (its batch ran out) goes on where it stopped.
+    const slice = t.sliceLeft > 0 ? t.sliceLeft : this.sliceCycles;
+    const budget = Math.min(slice, this.scheduler.quantum - this.scheduler.quantumUsed(t.kernel));
     const used = this.access.slice(cpu, t, budget > 0 ? budget : 1);
+    t.sliceLeft = t.starved && !t.faulted && used < budget ? slice - used : 0;
     if (used > 0 || t.faulted) return used;
     this.settle(t, now);
     return -1;

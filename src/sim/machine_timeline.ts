@@ -52,6 +52,8 @@ interface IrqSample {
 /** Records one machine's run. */
 export class MachineTimeline {
   private readonly threads = new Map<SimTask, ThreadState>();
+  /** Per CPU: a piece cut short by the end of a batch, drawn with the next one if that continues it. */
+  private readonly held = new Map<number, { cpu: Cpu; task: SimTask; t0: number; t1: number }>();
   /** Per IRQ: when the next delivery is sampled; the samples on their way; the ones whose driver started. */
   private readonly irqNext = new Map<number, number>();
   private readonly irqSamples = new Map<number, IrqSample>();
@@ -95,8 +97,31 @@ export class MachineTimeline {
     return this.state(t).track;
   }
 
-  /** Task t ran on `cpu` over [t0, t1] (a whole step or the part before a preemption). */
+  /**
+   * Task t ran on `cpu` over [t0, t1] (a whole step or the part before a preemption). A step cut
+   * short by the end of a batch ({@link SimTask.continues}) waits: when the task's next piece
+   * starts where it ended on the same CPU, the two are drawn as one.
+   */
   task(cpu: Cpu, t: SimTask, t0: number, t1: number): void {
+    const held = this.held.get(cpu.id);
+    if (held !== undefined) {
+      this.held.delete(cpu.id);
+      if (held.task === t && held.t1 === t0) t0 = held.t0;
+      else this.piece(cpu, held.task, held.t0, held.t1);
+    }
+    if (t.continues === true) this.held.set(cpu.id, { cpu, task: t, t0, t1 });
+    else this.piece(cpu, t, t0, t1);
+  }
+
+  /** Draws the piece a CPU held back (before anything else is drawn on that CPU). */
+  private release(cpu: Cpu): void {
+    const held = this.held.get(cpu.id);
+    if (held === undefined) return;
+    this.held.delete(cpu.id);
+    this.piece(cpu, held.task, held.t0, held.t1);
+  }
+
+  private piece(cpu: Cpu, t: SimTask, t0: number, t1: number): void {
     const tl = this.tl;
     const st = this.state(t);
     if (st.blockedSince >= 0 && st.blockedSince <= t0) {
@@ -126,6 +151,7 @@ export class MachineTimeline {
 
   /** A kernel job of kind `kind` ran on `cpu` over [t0, t1]. */
   kernel(cpu: Cpu, kind: number, t0: number, t1: number): void {
+    this.release(cpu);
     if (t1 > t0)
       this.tl.complete(this.tl.cpuTrack(cpu.id), this.jobLabels[kind] ?? 'kernel', 'kernel', t0, t1);
   }
@@ -232,6 +258,7 @@ export class MachineTimeline {
 
   /** A traced thread finished at `at`: its last counters are sampled. */
   finished(at: number): void {
+    for (const held of [...this.held.values()]) this.release(held.cpu);
     this.sample(at);
   }
 

@@ -162,6 +162,16 @@ export class SimThread implements FaultingTask {
   finishedAt = -1;
   /** The source has nothing now but may later. */
   starved = false;
+  /**
+   * Cycles left of the slice in which the source ran dry (0: none). The trace's batches are how it
+   * is read, not how the program ran: the next step goes on with the same slice, so steps (and the
+   * timeline's pieces) do not depend on where batches end.
+   */
+  sliceLeft = 0;
+  /** The last step ended only because the source ran dry: the next one continues it. */
+  get continues(): boolean {
+    return this.starved && !this.faulted && !this.done && this.sliceLeft > 0;
+  }
   /** Set when the thread stopped for good (see {@link ThreadStop}): it runs no more records. */
   fatal: ThreadStop | null = null;
   /** Records of the source in the batches before `batch` (positions in the stream, for {@link ThreadStop}). */

@@ -1,0 +1,49 @@
+/**
+ * A replay must not depend on how its trace was cut into batches: the streaming reader's batches
+ * of 65,536 records, the shorter ones of lackey text parsed on two threads, or any other size give
+ * the same results and the same timeline (a traced thread's step cut short by the end of a batch
+ * goes on with the same slice, and the two pieces are drawn as one).
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { writeLackeyMix } from '../workload/lackey_mix.js';
+import { ReplayGroup } from './replay_group.js';
+import { runOptions } from './run_options.js';
+import { openTrace } from './trace_source.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'faultline-group-'));
+const trace = join(dir, 'mix.lackey');
+const chunks: Uint8Array[] = [];
+writeLackeyMix(150_000, (c) => chunks.push(c.slice()));
+writeFileSync(trace, Buffer.concat(chunks));
+
+/** Results and timeline of one design replayed in batches of `capacity` records. */
+async function replayIn(capacity: number, design: string, flags: Parameters<typeof runOptions>[1]) {
+  const window = { skip: 1000, warmup: 5000, limit: null, interval: 20_000 };
+  const g = new ReplayGroup(runOptions([design], flags), { window, top: 5, timeline: true });
+  const r = await openTrace(trace, (b) => g.feed(b), { batchCapacity: capacity });
+  expect(r.ok).toBe(true);
+  const { results } = g.finish();
+  return { results: JSON.stringify(results), timeline: JSON.stringify(g.timelines[0]!.toJSON()) };
+}
+
+describe('a replay in batches of any size', () => {
+  for (const [design, flags] of [
+    ['genode', {}],
+    ['4k-only', { cpus: '2' }],
+    ['kernel-swap', { ram: '256K', swap: ['nvme'], chunk: '4K' }],
+    ['local-rm', { misbehave: 'replies-late:20000' }],
+  ] as const) {
+    it(`gives the same results and timeline: ${design} ${JSON.stringify(flags)}`, async () => {
+      const whole = await replayIn(65_536, design, flags);
+      expect(whole.timeline).toContain('"running"');
+      for (const capacity of [27_123, 999]) {
+        const cut = await replayIn(capacity, design, flags);
+        expect(cut.results).toBe(whole.results);
+        expect(cut.timeline).toBe(whole.timeline);
+      }
+    }, 60_000);
+  }
+});
