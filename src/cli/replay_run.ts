@@ -173,9 +173,8 @@ export async function replay(
   const paired = threaded && runs.length >= 2 && hooks.partner !== false;
   // Blocks this thread and the partner can decode between them: then no reader thread is needed.
   // Lackey text makes shorter batches than the streaming reader's, which only TLB samples (taken
-  // per batch), the records read up to a limit and a timeline (a thread's run ends at a batch's
-  // end) show; those read it on the reader thread.
-  const text = hooks.tlbSamples !== true && windowConfig.limit === null && hooks.timeline !== true;
+  // per batch) and the records read up to a limit show; those read it on the reader thread.
+  const text = hooks.tlbSamples !== true && windowConfig.limit === null;
   const shared =
     paired && typeof input === 'string' && hooks.sharedDecode !== false
       ? sharedTrace(input, DEFAULT_BATCH_CAPACITY, text)

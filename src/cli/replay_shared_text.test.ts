@@ -51,10 +51,11 @@ const failure = (p: Promise<unknown>): Promise<string> =>
   );
 
 describe('compare of lackey text parsed on both replaying threads', () => {
-  it('gives the results, intervals and trace summary of one thread', async () => {
+  it('gives the results, intervals, timeline and trace summary of one thread', async () => {
     expect(blocksOf(text)).toBeGreaterThan(8);
     const { split, alone } = await both(text, {
       window: { skip: 1000, warmup: 70_000, limit: null, interval: 50_000 },
+      timeline: true,
     });
     expect(split.reading).toBe('shared');
     expect(alone.reading).toBe('inline');
@@ -62,13 +63,13 @@ describe('compare of lackey text parsed on both replaying threads', () => {
     expect(split.results).toEqual(alone.results);
     // Field for field, in the same order: JSON output is byte-identical.
     expect(JSON.stringify(split.trace)).toBe(JSON.stringify(alone.trace));
+    expect(JSON.stringify(split.timelines[0]!.toJSON())).toBe(JSON.stringify(alone.timelines[0]!.toJSON()));
   }, 120_000);
 
-  it('reads on the reader thread what shorter batches would change: TLB samples, a limit, a timeline', async () => {
+  it('reads on the reader thread what shorter batches would change: TLB samples, a limit', async () => {
     const hooks: ReplayHooks[] = [
       { tlbSamples: true },
       { window: { skip: 0, warmup: 0, limit: 150_000, interval: null } },
-      { timeline: true },
     ];
     for (const h of hooks) {
       const { split, alone } = await both(text, h);
