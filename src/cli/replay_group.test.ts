@@ -7,6 +7,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { writeLackeyMix } from '../workload/lackey_mix.js';
 import { ReplayGroup } from './replay_group.js';
@@ -20,16 +21,42 @@ writeLackeyMix(150_000, (c) => chunks.push(c.slice()));
 writeFileSync(trace, Buffer.concat(chunks));
 
 /** Results and timeline of one design replayed in batches of `capacity` records. */
-async function replayIn(capacity: number, design: string, flags: Parameters<typeof runOptions>[1]) {
+async function replayIn(
+  capacity: number,
+  design: string,
+  flags: Parameters<typeof runOptions>[1],
+  path = trace,
+) {
   const window = { skip: 1000, warmup: 5000, limit: null, interval: 20_000 };
   const g = new ReplayGroup(runOptions([design], flags), { window, top: 5, timeline: true });
-  const r = await openTrace(trace, (b) => g.feed(b), { batchCapacity: capacity });
+  const r = await openTrace(path, (b) => g.feed(b), { batchCapacity: capacity });
   expect(r.ok).toBe(true);
   const { results } = g.finish();
   return { results: JSON.stringify(results), timeline: JSON.stringify(g.timelines[0]!.toJSON()) };
 }
 
+const short = join(dir, 'short.lackey');
+const shortChunks: Uint8Array[] = [];
+writeLackeyMix(30_000, (c) => shortChunks.push(c.slice()), 5);
+writeFileSync(short, Buffer.concat(shortChunks));
+
 describe('a replay in batches of any size', () => {
+  it('gives the results and timeline of one batch, whatever the batch size (property)', async () => {
+    const whole = {
+      genode: await replayIn(65_536, 'genode', {}, short),
+      '4k-only': await replayIn(65_536, '4k-only', { cpus: '2' }, short),
+    };
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 40_000 }), fc.boolean(), async (capacity, four) => {
+        const design = four ? '4k-only' : 'genode';
+        const cut = await replayIn(capacity, design, four ? { cpus: '2' } : {}, short);
+        expect(cut.results).toBe(whole[design].results);
+        expect(cut.timeline).toBe(whole[design].timeline);
+      }),
+      { numRuns: 12 },
+    );
+  }, 120_000);
+
   for (const [design, flags] of [
     ['genode', {}],
     ['4k-only', { cpus: '2' }],
