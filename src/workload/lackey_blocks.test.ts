@@ -126,6 +126,20 @@ describe('lackey text parsed block by block', () => {
     expect([...index.bytes]).toEqual([14, long.length, 6]);
   });
 
+  it('cuts a line too long to be a record into blocks of the usual size, with the same error; keeps a long message whole', () => {
+    for (const [body, whole] of [
+      ['X'.repeat(100_000), false],
+      [`I${' '.repeat(100_000)}1,1`, false],
+      [`==1== ${'m'.repeat(100_000)}`, true],
+    ] as const) {
+      const bytes = new TextEncoder().encode(`I 1,1\n${body}\nI 2,2\n`);
+      const index = indexLackeyBlocks(bytes.length, readerOf(bytes), blockBytesFor(1000))!;
+      const longest = Math.max(...index.bytes);
+      expect(longest).toBe(whole ? body.length + 1 : blockBytesFor(1000));
+      expect(blockwise(bytes, index, 1000)).toEqual(reference(bytes));
+    }
+  });
+
   it('numbers an error in a later block from the start of the file', () => {
     const bytes = new TextEncoder().encode('I  1,1\n\n==1== x\nI  2,2\n L zz,1\n');
     const index = indexLackeyBlocks(bytes.length, readerOf(bytes), blockBytesFor(1))!;

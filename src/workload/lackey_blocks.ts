@@ -11,7 +11,7 @@ import { TraceBatch } from '../sim/trace_batch.js';
 import { invariant, type Ok } from '../util/result.js';
 import { isBinaryTrace } from './binary_trace_reader.js';
 import { LackeyParser, type LackeyStats, type TraceSyntaxError } from './lackey.js';
-import { NL } from './lackey_scan.js';
+import { DASH, EQ, MAX_LINE_BYTES, NL } from './lackey_scan.js';
 
 /**
  * Fewest bytes of a record line with its newline (`I 0,1\n`); the last line of a file may lack
@@ -42,7 +42,8 @@ const AHEAD = 1 << 16;
 /**
  * Cuts a file of `size` bytes, read through `readAt(offset, length)`, into blocks of at most
  * `blockBytes` bytes that end with a newline: each cut goes after the last newline before the
- * limit. A line longer than a block makes a block of its own (one line: at most one record).
+ * limit. A line longer than a block makes a block of its own (one line: at most one record), or,
+ * when it is too long to be a record line, blocks of their own.
  * Null for an empty file, a gzip-compressed one and a binary trace (they are not cut).
  */
 export function indexLackeyBlocks(
@@ -68,7 +69,11 @@ export function indexLackeyBlocks(
 
 /**
  * The end of the block that starts at `s`: just after the last newline in [s, limit), or, when
- * there is none, after the first newline from `limit` on (or the file's end).
+ * there is none, after the first newline from `limit` on (or the file's end). A line that long
+ * which is not a Valgrind message is cut as soon as it passes MAX_LINE_BYTES + 1 bytes: the parse
+ * of its first piece fails on it exactly as the streaming reader does, and no later piece is ever
+ * taken. So garbage without newlines (a wrong file) makes blocks of the usual size, not one block
+ * the size of the file.
  */
 function cutAfter(
   s: number,
@@ -82,7 +87,10 @@ function cutAfter(
     const nl = readAt(from, to - from).lastIndexOf(NL);
     if (nl >= 0) return from + nl + 1;
   }
+  const head = readAt(s, 2);
+  const message = head.length === 2 && head[0] === head[1] && (head[0] === EQ || head[0] === DASH);
   for (let from = limit; from < size; from += AHEAD) {
+    if (!message && from - s > MAX_LINE_BYTES + 1) return from;
     const nl = readAt(from, Math.min(AHEAD, size - from)).indexOf(NL);
     if (nl >= 0) return from + nl + 1;
   }
