@@ -26,6 +26,16 @@ export type SharedTrace =
   | { readonly format: 'binary'; readonly index: BinaryBlockIndex }
   | { readonly format: 'lackey'; readonly index: LackeyBlockIndex };
 
+/** Where each block of `trace` lies in its file. */
+export function blockSpans(trace: SharedTrace): {
+  readonly offsets: Float64Array;
+  readonly sizes: Uint32Array;
+} {
+  return trace.format === 'binary'
+    ? { offsets: trace.index.payloadOffsets, sizes: trace.index.payloadBytes }
+    : { offsets: trace.index.offsets, sizes: trace.index.bytes };
+}
+
 /** Why a block could not be decoded (a read error is an Error). */
 export type BlockFailure = TraceCorruptError | TraceSyntaxError;
 
@@ -99,8 +109,9 @@ export class BlockRing implements PlanRing {
     );
     const t = buffers.trace;
     this.decoder = t.format === 'binary' ? new BinaryBlockDecoder(t.index.version) : null;
-    this.offsets = t.format === 'binary' ? t.index.payloadOffsets : t.index.offsets;
-    this.sizes = t.format === 'binary' ? t.index.payloadBytes : t.index.bytes;
+    const spans = blockSpans(t);
+    this.offsets = spans.offsets;
+    this.sizes = spans.sizes;
     this.batches = slotBatches(buffers);
   }
 

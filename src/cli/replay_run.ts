@@ -15,7 +15,7 @@ import type { Timeline } from '../sim/timeline.js';
 import type { TlbSample } from '../sim/tlb_samples.js';
 import { DEFAULT_BATCH_CAPACITY, type TraceBatch } from '../sim/trace_batch.js';
 import { readBlocksShared, SHARED_SLOTS, sharedTrace } from './block_read.js';
-import { BlockRing } from './block_ring.js';
+import { BlockRing, blockSpans } from './block_ring.js';
 import { UserError } from './io.js';
 import type { GroupOptions } from './replay_group.js';
 import { balances, DesignShare, PLAN_SLOTS, type planShare, type ShareOutcome } from './replay_share.js';
@@ -216,8 +216,7 @@ export async function replay(
       const onProgress = hooks.onProgress ? (b: number) => hooks.onProgress!(b, total) : undefined;
       // A binary trace in batch-sized blocks, or plain text: this thread and the partner decode it between them.
       if (blocks !== null) {
-        const length = blocks.format === 'binary' ? blocks.index.records.length : blocks.index.offsets.length;
-        const slots = balances(length, runs.length) ? PLAN_SLOTS : SHARED_SLOTS;
+        const slots = balances(blockSpans(blocks).offsets.length, runs.length) ? PLAN_SLOTS : SHARED_SLOTS;
         const ring = BlockRing.create(input, blocks, DEFAULT_BATCH_CAPACITY, slots, runs.length);
         partner = partnerJob(helper!, ring, { runs, own: theirs, options }, true);
         read = await readBlocksShared(ring, sink, {

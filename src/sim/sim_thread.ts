@@ -170,7 +170,8 @@ export class SimThread implements FaultingTask {
   sliceLeft = 0;
   /** The last step ended only because the source ran dry: the next one continues it. */
   get continues(): boolean {
-    return this.starved && !this.faulted && !this.done && this.sliceLeft > 0;
+    // sliceLeft is set only by a step that ran dry without a fault.
+    return this.starved && this.sliceLeft > 0;
   }
   /** Set when the thread stopped for good (see {@link ThreadStop}): it runs no more records. */
   fatal: ThreadStop | null = null;
