@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { writeLackeyMix } from '../workload/lackey_mix.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 export const MAIN = join(ROOT, 'src/cli/main.ts');
@@ -78,4 +79,12 @@ export function cliRun(args: readonly string[], opts: CliOptions = {}): Promise<
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ code, signal, out, err }));
   });
+}
+
+/** Writes `records` lines of the synthetic lackey mix (workload/lackey_mix.ts) to `path`; returns `path`. */
+export function writeMixTrace(path: string, records: number, seed?: number): string {
+  const chunks: Uint8Array[] = [];
+  writeLackeyMix(records, (c) => chunks.push(c.slice()), seed);
+  writeFileSync(path, Buffer.concat(chunks));
+  return path;
 }

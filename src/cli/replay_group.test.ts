@@ -4,21 +4,18 @@
  * the same results and the same timeline (a traced thread's step cut short by the end of a batch
  * goes on with the same slice, and the two pieces are drawn as one).
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { writeLackeyMix } from '../workload/lackey_mix.js';
+import { writeMixTrace } from './cli.testutil.js';
 import { ReplayGroup } from './replay_group.js';
 import { runOptions } from './run_options.js';
 import { openTrace } from './trace_source.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'faultline-group-'));
-const trace = join(dir, 'mix.lackey');
-const chunks: Uint8Array[] = [];
-writeLackeyMix(150_000, (c) => chunks.push(c.slice()));
-writeFileSync(trace, Buffer.concat(chunks));
+const trace = writeMixTrace(join(dir, 'mix.lackey'), 150_000);
 
 /** Results and timeline of one design replayed in batches of `capacity` records. */
 async function replayIn(
@@ -35,10 +32,7 @@ async function replayIn(
   return { results: JSON.stringify(results), timeline: JSON.stringify(g.timelines[0]!.toJSON()) };
 }
 
-const short = join(dir, 'short.lackey');
-const shortChunks: Uint8Array[] = [];
-writeLackeyMix(30_000, (c) => shortChunks.push(c.slice()), 5);
-writeFileSync(short, Buffer.concat(shortChunks));
+const short = writeMixTrace(join(dir, 'short.lackey'), 30_000, 5);
 
 describe('a replay in batches of any size', () => {
   it('gives the results and timeline of one batch, whatever the batch size (property)', async () => {

@@ -4,19 +4,16 @@
  * end of the trace), both threads must replay exactly the same batches: every result, interval
  * and TLB sample equals the one of a replay without a partner.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { writeLackeyMix } from '../workload/lackey_mix.js';
+import { writeMixTrace } from './cli.testutil.js';
 import { type ReplayHooks, replay } from './replay_run.js';
 import { runOptions } from './run_options.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'faultline-partner-'));
-const trace = join(dir, 'mix.lackey');
-const chunks: Uint8Array[] = [];
-writeLackeyMix(400_000, (c) => chunks.push(c.slice()));
-writeFileSync(trace, Buffer.concat(chunks));
+const trace = writeMixTrace(join(dir, 'mix.lackey'), 400_000);
 const DESIGNS = ['genode', '4k-only', 'partitioned'];
 
 async function both(hooks: () => ReplayHooks) {

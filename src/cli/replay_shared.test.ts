@@ -12,26 +12,20 @@ import { describe, expect, it } from 'vitest';
 import type { TraceBatch } from '../sim/trace_batch.js';
 import { BinaryTraceWriter, readU32 } from '../workload/binary_trace.js';
 import { decodeBinaryTrace } from '../workload/binary_trace_reader.js';
-import { writeLackeyMix } from '../workload/lackey_mix.js';
+import { writeMixTrace } from './cli.testutil.js';
 import { type ReplayHooks, replay } from './replay_run.js';
 import { PLAN_BATCHES, PLAN_MIN_BATCHES } from './replay_share.js';
 import { runOptions } from './run_options.js';
 import { convertTrace } from './trace_cmd.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'faultline-shared-'));
-const text = join(dir, 'mix.lackey');
-const chunks: Uint8Array[] = [];
-writeLackeyMix(400_000, (c) => chunks.push(c.slice()));
-writeFileSync(text, Buffer.concat(chunks));
+const text = writeMixTrace(join(dir, 'mix.lackey'), 400_000);
 const binary = join(dir, 'mix.bin');
 await convertTrace(text, binary);
 const DESIGNS = ['genode', '4k-only', 'partitioned'];
 
 /** A trace long enough for a plan (PLAN_MIN_BATCHES batches), and the designs it moves. */
-const longText = join(dir, 'long.lackey');
-const longChunks: Uint8Array[] = [];
-writeLackeyMix(PLAN_MIN_BATCHES * 65536 + 5000, (c) => longChunks.push(c.slice()), 7);
-writeFileSync(longText, Buffer.concat(longChunks));
+const longText = writeMixTrace(join(dir, 'long.lackey'), PLAN_MIN_BATCHES * 65536 + 5000, 7);
 const long = join(dir, 'long.bin');
 await convertTrace(longText, long);
 const FOUR = ['genode', 'partitioned', 'trampoline', '4k-only'];

@@ -10,21 +10,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_BATCH_CAPACITY } from '../sim/trace_batch.js';
-import { writeLackeyMix } from '../workload/lackey_mix.js';
 import { sharedTrace } from './block_read.js';
+import { writeMixTrace } from './cli.testutil.js';
 import { type ReplayHooks, replay } from './replay_run.js';
 import { PLAN_MIN_BATCHES } from './replay_share.js';
 import { runOptions } from './run_options.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'faultline-shared-text-'));
 
-function mix(name: string, records: number, seed?: number): string {
-  const chunks: Uint8Array[] = [];
-  writeLackeyMix(records, (c) => chunks.push(c.slice()), seed);
-  const path = join(dir, name);
-  writeFileSync(path, Buffer.concat(chunks));
-  return path;
-}
+const mix = (name: string, records: number, seed?: number) => writeMixTrace(join(dir, name), records, seed);
 
 const text = mix('mix.lackey', 400_000);
 const DESIGNS = ['genode', '4k-only', 'partitioned'];
